@@ -1,0 +1,40 @@
+"""searchcore: full-text search for news corpora.
+
+>>> import searchcore
+>>> ix = searchcore.create_index("news-index")          # doctest: +SKIP
+>>> ix.add([{"id": "1", "title": "Rates rise", "body": "The central bank ..."}])  # doctest: +SKIP
+>>> ix.search('"central bank" -forecast', limit=5).hits  # doctest: +SKIP
+
+The pieces, in data-flow order: ``analysis`` (NLTK analyzer), ``schema``,
+``article`` (normalisation), ``layout`` (directory, manifest, generations, locks),
+``query`` (the query language), ``ranking`` (BM25F, recency), ``snippets``,
+``results``, ``engine`` (the :class:`Index` facade). Ingestion and batch rebuilds
+live in ``searchcore.index``; the command line in ``searchcore.cli``.
+"""
+
+from __future__ import annotations
+
+from searchcore.article import Article
+from searchcore.engine import Index, create_index, open_index
+from searchcore.errors import (IndexExistsError, IndexFormatError, IndexLockedError,
+                               IndexNotFoundError, InvalidArticleError, QuerySyntaxError,
+                               SearchcoreError, SourceError)
+from searchcore.ranking import RankingConfig
+from searchcore.results import Hit, Results, Snippet
+
+__version__ = "0.1.0"
+
+
+def build_index(sources, path, **options):  # type: ignore[no-untyped-def]
+    """Full rebuild of the index at ``path`` from ``sources``; see ``searchcore.index.build``."""
+    from searchcore.index.build import build_index as _build
+
+    return _build(sources, path, **options)
+
+
+__all__ = [
+    "Article", "Hit", "Index", "IndexExistsError", "IndexFormatError", "IndexLockedError",
+    "IndexNotFoundError", "InvalidArticleError", "QuerySyntaxError", "RankingConfig",
+    "Results", "SearchcoreError", "Snippet", "SourceError", "build_index", "create_index",
+    "open_index", "__version__",
+]

@@ -1,0 +1,224 @@
+"""Text analysis: the one analyzer used both to index and to query.
+
+Pipeline, per token, in this order::
+
+    NLTK RegexpTokenizer (character spans)  ->  lower-case (’ -> ')  ->  acronym dots
+    ("U.S." -> "us")  ->  stop word?  ->  NLTK Snowball stem  ->  accent fold
+
+Why one class instead of a whoosh ``Tokenizer | Filter | Filter`` chain: each stage
+of a chain is a Python generator, and on news text the chain costs about four times
+the regex itself. Here every distinct word is analysed once and remembered
+(``word -> term or None``), so the steady-state cost per token is one dict lookup —
+news vocabulary is Zipfian, so the cache hit rate is above 99% after a few thousand
+articles. The result is exactly what the chain would produce.
+
+Decisions a user can see:
+
+* **Stop words** come from the Snowball lists that ship inside whoosh (14
+  languages; NLTK's own corpus needs a download). Languages without a list (Arabic,
+  Romanian, "porter") index every word.
+* **Stop words inside phrases** are dropped at index and query time, and token
+  positions count only the words that are kept. So ``"Bank of America"`` matches the
+  text "Bank of America" — and also "Bank for America", since "of" and "for" are
+  both stop words. Lucene instead leaves a gap that any word fills; whoosh phrases
+  cannot express gaps, and this way a phrase never fails because of a stop word.
+* **Accents** are folded *after* stemming, because the French and German Snowball
+  stemmers expect accented input; ``café`` and ``cafe`` end up as the same term.
+* Tokens longer than ``MAX_TOKEN_CHARS`` are dropped (base64 blobs, URLs gone wrong).
+
+The analyzer is pickled into every index by whoosh. Keep ``NewsAnalyzer`` here, with
+this name and these attribute names; a change to what it produces for the same input
+requires bumping ``searchcore.manifest.FORMAT_VERSION``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Callable, Iterator
+
+from nltk.stem.snowball import SnowballStemmer
+from nltk.tokenize import RegexpTokenizer
+from whoosh.analysis import Analyzer, Token
+from whoosh.lang.stopwords import stoplists
+
+#: Words and numbers, keeping inner apostrophes and dots ("don't", "3.5", "U.S").
+TOKEN_PATTERN = r"\w+(?:['’.]\w+)*"
+MAX_TOKEN_CHARS = 64
+
+#: The languages NLTK's SnowballStemmer supports (plus "porter", its English variant).
+LANGUAGES: tuple[str, ...] = tuple(SnowballStemmer.languages)
+
+# whoosh keys its stop lists by ISO 639-1 code.
+_STOPLIST_CODES = {
+    "danish": "da", "dutch": "nl", "english": "en", "finnish": "fi", "french": "fr",
+    "german": "de", "hungarian": "hu", "italian": "it", "norwegian": "no",
+    "portuguese": "pt", "russian": "ru", "spanish": "es", "swedish": "sv", "turkish": "tr",
+    "porter": "en",
+}
+
+_ACRONYM = re.compile(r"^(?:\w\.)+\w$")
+# Bound on each cache: a pathological corpus (random ids, hashes) must not eat memory.
+_CACHE_LIMIT = 500_000
+
+
+def check_language(language: str) -> str:
+    """Return ``language`` lower-cased if NLTK's Snowball stemmer knows it, else raise."""
+    lang = language.strip().lower()
+    if lang not in LANGUAGES:
+        from searchcore.errors import SearchcoreError
+
+        raise SearchcoreError(
+            f"unsupported language {language!r}; choose one of: {', '.join(LANGUAGES)}")
+    return lang
+
+
+def stopwords_for(language: str) -> frozenset[str]:
+    """The stop list used for ``language`` (empty where whoosh ships none)."""
+    code = _STOPLIST_CODES.get(language)
+    return frozenset(stoplists[code]) if code else frozenset()
+
+
+def fold_accents(text: str) -> str:
+    """``"Café Zürich"`` -> ``"Cafe Zurich"``: decompose, then drop combining marks."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+class _TermCache(dict):
+    """``lower-cased word -> index term`` (``None`` for a stop word), filled on demand.
+
+    A dict subclass with ``__missing__`` keeps the hit path inside C: ``cache[word]``.
+    """
+
+    def __init__(self, language: str, stem: bool, stop: bool) -> None:
+        super().__init__()
+        self.stopwords = stopwords_for(language) if stop else frozenset()
+        self.stem: Callable[[str], str] = (
+            SnowballStemmer(language).stem if stem else (lambda w: w))
+
+    def __missing__(self, word: str) -> str | None:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        if _ACRONYM.match(word):
+            word = word.replace(".", "")
+        if word in self.stopwords or len(word) > MAX_TOKEN_CHARS:
+            term = None
+        else:
+            term = fold_accents(self.stem(word.replace("’", "'")))
+            if term.endswith("'s"):      # possessive, for the unstemmed fields
+                term = term[:-2]
+            term = term.strip("'") or None
+        self[word] = term
+        return term
+
+
+# One cache per (language, stem, stop): shared by every analyzer instance in the
+# process, and deliberately *not* an attribute, so it is neither pickled into the
+# index nor compared by whoosh's ``Analyzer.__eq__``.
+_CACHES: dict[tuple[str, bool, bool], _TermCache] = {}
+_TOKENIZER = RegexpTokenizer(TOKEN_PATTERN)
+
+
+def term_cache(language: str, stem: bool = True, stop: bool = True) -> _TermCache:
+    """The shared ``word -> term`` table for these settings (used by fast paths too)."""
+    key = (language, stem, stop)
+    cache = _CACHES.get(key)
+    if cache is None:
+        cache = _CACHES[key] = _TermCache(language, stem, stop)
+    return cache
+
+
+class NewsAnalyzer(Analyzer):
+    """Tokenise with NLTK, lower-case, drop stop words, Snowball-stem, fold accents.
+
+    >>> [t.text for t in NewsAnalyzer("english")("Iran launched 300 drones and missiles")]
+    ['iran', 'launch', '300', 'drone', 'missil']
+
+    ``stem=False, stop=False`` gives the exact-word analyzer used for source and
+    author names. Tokens carry positions (for phrases) and character offsets (for
+    highlighting) when whoosh asks for them.
+    """
+
+    def __init__(self, language: str = "english", stem: bool = True, stop: bool = True) -> None:
+        self.language = check_language(language)
+        self.stem = stem
+        self.stop = stop
+
+    def __repr__(self) -> str:
+        return f"NewsAnalyzer({self.language!r}, stem={self.stem}, stop={self.stop})"
+
+    def has_morph(self) -> bool:
+        return self.stem
+
+    def terms(self, text: str) -> list[str]:
+        """Just the index terms of ``text``, in order (no Token objects)."""
+        cache = term_cache(self.language, self.stem, self.stop)
+        lowered = text.lower()
+        out = []
+        for start, end in _TOKENIZER.span_tokenize(lowered):
+            term = cache[lowered[start:end]]
+            if term is not None:
+                out.append(term)
+        return out
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, tokenize: bool = True, mode: str = "",
+                 **kwargs: object) -> Iterator[Token]:
+        cache = term_cache(self.language, self.stem, self.stop)
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            # Whoosh passes a single pre-split word (e.g. a prefix or wildcard term).
+            token.original = token.text = value
+            term = cache[value.lower()]
+            token.stopped = term is None
+            if term is not None or not removestops:
+                token.text = term if term is not None else value.lower()
+                token.boost = 1.0
+                if positions:
+                    token.pos = start_pos
+                if chars:
+                    token.startchar, token.endchar = start_char, start_char + len(value)
+                yield token
+            return
+        # str.lower() can change length for a few characters (e.g. "İ"); offsets must
+        # index the original text, so fall back to per-token lower-casing there.
+        lowered = value.lower()
+        same_length = len(lowered) == len(value)
+        source = lowered if same_length else value
+        pos = start_pos
+        for start, end in _TOKENIZER.span_tokenize(source):
+            word = source[start:end]
+            term = cache[word if same_length else word.lower()]
+            if term is None:
+                if removestops:
+                    continue
+                token.stopped = True
+                token.text = word
+            else:
+                token.stopped = False
+                token.text = term
+            if keeporiginal:
+                token.original = value[start:end]
+            token.boost = 1.0
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            if not token.stopped:
+                pos += 1
+            yield token
+
+
+def make_analyzer(language: str = "english") -> NewsAnalyzer:
+    """The analyzer for article text (title and body) in ``language``."""
+    return NewsAnalyzer(language)
+
+
+def make_name_analyzer() -> NewsAnalyzer:
+    """Exact words, no stemming or stop words: for sources and author names."""
+    return NewsAnalyzer("english", stem=False, stop=False)

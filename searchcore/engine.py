@@ -1,0 +1,355 @@
+"""The library facade: ``create_index``, ``open_index`` and the :class:`Index` they return.
+
+An :class:`Index` is a reader that can also write. It keeps one whoosh searcher open
+(opening one costs several milliseconds; reusing it is what keeps query latency low)
+and notices when a rebuild has switched the manifest to a new generation: the next
+search moves to it, and until then the old generation stays readable because this
+object holds a shared lock on it (see ``searchcore.layout``).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from searchcore import layout
+from searchcore.analysis import check_language
+from searchcore.article import Article, normalize_article, to_document
+from searchcore.dates import DateError, parse_datetime
+from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
+from searchcore.query import parse_query
+from searchcore.ranking import DEFAULT_RANKING, RankingConfig, weighting
+from searchcore.results import Hit, Results
+from searchcore.schema import build_schema
+from searchcore.snippets import make_snippets
+
+SORTS = ("relevance", "newest", "oldest")
+DEFAULT_LOCK_TIMEOUT = 10.0
+
+
+def analyzer_settings(language: str) -> dict[str, Any]:
+    """What the manifest records about analysis: a different value means a rebuild."""
+    return {"name": "NewsAnalyzer", "language": language, "stem": "snowball",
+            "stopwords": "whoosh-snowball", "fold_accents": True}
+
+
+def create_index(path: str | Path, language: str = "english") -> "Index":
+    """Create an empty index at ``path`` (a new or empty directory) and open it."""
+    path = Path(path)
+    language = check_language(language)
+    layout.ensure_creatable(path)
+    path.mkdir(parents=True, exist_ok=True)
+    with layout.write_lock(path, timeout=0):
+        layout.ensure_creatable(path)
+        generation = layout.next_generation(path)
+        gen_dir = path / generation
+        gen_dir.mkdir()
+        whoosh_index.create_in(str(gen_dir), build_schema(language))
+        layout.write_manifest(path, layout.new_manifest(language, analyzer_settings(language),
+                                                        generation))
+    return Index(path)
+
+
+def open_index(path: str | Path) -> "Index":
+    """Open the index at ``path``; a clear error if there is none or it is unusable."""
+    return Index(Path(path))
+
+
+def _date_bound(value: datetime | str | None, name: str) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return parse_datetime(value)
+    except DateError as exc:
+        raise QuerySyntaxError(f"{name}: {exc}", str(value)) from None
+
+
+class Index:
+    """An open searchcore index. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._manifest = layout.read_manifest(self.path)
+        self._whoosh: whoosh_index.Index | None = None
+        self._searcher: Searcher | None = None
+        self._guard: layout.ReaderGuard | None = None
+        self._manifest_stamp: tuple[int, int] | None = None
+        self._open_generation()
+
+    # -- opening, generations ---------------------------------------------------------
+    def _open_generation(self) -> None:
+        generation = self._manifest["generation"]
+        gen_dir = self.path / generation
+        guard = layout.ReaderGuard(gen_dir)
+        try:
+            ix = whoosh_index.open_dir(str(gen_dir))
+        except Exception as exc:  # noqa: BLE001 - whoosh raises many types here
+            guard.release()
+            raise IndexFormatError(f"cannot open generation {generation!r} of {str(self.path)!r}: "
+                                   f"{exc}; " + layout.REBUILD_HINT.format(path=self.path)) from None
+        self._close_generation()
+        self._whoosh, self._guard = ix, guard
+        self._manifest_stamp = self._stamp()
+
+    def _close_generation(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+        if self._whoosh is not None:
+            self._whoosh.close()
+            self._whoosh = None
+        if self._guard is not None:
+            self._guard.release()
+            self._guard = None
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = layout.manifest_path(self.path).stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_ino)
+
+    def _follow_switch(self) -> None:
+        """Move to a new generation if a rebuild switched the manifest since we looked."""
+        if self._stamp() == self._manifest_stamp:
+            return
+        manifest = layout.read_manifest(self.path)
+        if manifest["generation"] != self._manifest["generation"]:
+            self._manifest = manifest
+            self._open_generation()
+        else:
+            self._manifest = manifest
+            self._manifest_stamp = self._stamp()
+
+    @property
+    def whoosh_index(self) -> whoosh_index.Index:
+        """The live generation's whoosh index (for advanced use and our own tools)."""
+        self._follow_switch()
+        if self._whoosh is None:
+            raise SearchcoreError("index is closed")
+        return self._whoosh
+
+    @property
+    def language(self) -> str:
+        return str(self._manifest["language"])
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return dict(self._manifest)
+
+    def searcher(self) -> Searcher:
+        """A current searcher, reused across calls and refreshed after commits."""
+        ix = self.whoosh_index
+        if self._searcher is None:
+            self._searcher = ix.searcher(weighting=weighting(DEFAULT_RANKING))
+        else:
+            self._searcher = self._searcher.refresh()
+        return self._searcher
+
+    def close(self) -> None:
+        self._close_generation()
+
+    def __enter__(self) -> "Index":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<searchcore.Index {str(self.path)!r} {self._manifest.get('generation')}>"
+
+    # -- writing ----------------------------------------------------------------------
+    def add(self, articles: Iterable[Mapping[str, Any] | Article], *,
+            timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
+        """Add or replace (by id) ``articles``; returns how many were written.
+
+        Every record is validated first: one bad record raises
+        :class:`~searchcore.errors.InvalidArticleError` and nothing is written. For
+        large imports that skip bad records, use ``searchcore.index`` instead.
+        """
+        batch: dict[str, Article] = {}
+        for number, record in enumerate(articles, 1):
+            article = normalize_article(record, origin=f"article #{number}")
+            batch[article.id] = article          # duplicate ids: the last one wins
+        if not batch:
+            return 0
+        with layout.write_lock(self.path, timeout):
+            self._follow_switch()
+            writer = self.whoosh_index.writer()
+            try:
+                for article in batch.values():
+                    writer.update_document(**to_document(article))
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+            self._record_count()
+        return len(batch)
+
+    def delete(self, ids: Iterable[str] | str, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
+        """Delete articles by id; returns how many existed and were deleted."""
+        ids = [ids] if isinstance(ids, str) else list(ids)
+        return self._delete([wq.Term("id", str(i)) for i in ids], timeout)
+
+    def delete_by_query(self, query: str, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
+        """Delete every article matching ``query`` (the search syntax, match="all")."""
+        q = parse_query(query, self.whoosh_index.schema, match="all")
+        return self._delete([q], timeout)
+
+    def _delete(self, queries: Sequence[wq.Query], timeout: float) -> int:
+        with layout.write_lock(self.path, timeout):
+            self._follow_switch()
+            writer = self.whoosh_index.writer()
+            try:
+                deleted = sum(writer.delete_by_query(q) for q in queries)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+            self._record_count()
+        return deleted
+
+    def _record_count(self) -> None:
+        """Store the live document count in the manifest (caller holds write_lock)."""
+        manifest = layout.read_manifest(self.path)
+        with self._whoosh.reader() as reader:  # type: ignore[union-attr]
+            manifest["documents"] = reader.doc_count()
+        layout.write_manifest(self.path, manifest)
+        self._manifest = manifest
+        self._manifest_stamp = self._stamp()
+
+    # -- reading ----------------------------------------------------------------------
+    def get(self, article_id: str) -> Article | None:
+        """The stored article with this id, or None."""
+        fields = self.searcher().document(id=str(article_id))
+        return None if fields is None else stored_to_article(fields)
+
+    def __len__(self) -> int:
+        return self.searcher().doc_count()
+
+    def search(self, query: str, *, limit: int = 10, page: int = 1, sort: str = "relevance",
+               match: str = "all", lenient: bool = False, source: str | Sequence[str] | None = None,
+               category: str | Sequence[str] | None = None,
+               since: datetime | str | None = None, until: datetime | str | None = None,
+               ranking: RankingConfig | None = None, snippets: int = 3,
+               exact_total: bool = True, now: datetime | None = None) -> Results:
+        """Search; see the README for the query language.
+
+        ``source``/``category``/``since``/``until`` filter without changing scores.
+        ``sort`` is ``relevance``, ``newest`` or ``oldest``. ``snippets`` is the
+        maximum number of fragments per hit (0 for none). ``lenient=True`` never
+        raises on syntax: what cannot be parsed is read as plain words.
+        """
+        started = time.perf_counter()
+        if sort not in SORTS:
+            raise SearchcoreError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        if limit < 1 or page < 1:
+            raise SearchcoreError(f"limit and page must be at least 1 (got limit={limit}, page={page})")
+        ranking = ranking or DEFAULT_RANKING
+        now = now or datetime.now(timezone.utc)
+        searcher = self.searcher()
+        q = parse_query(query, searcher.schema, match=match, lenient=lenient,
+                        field_weights=ranking.field_weights, now=now)
+        filter_q = self._filter(source, category, _date_bound(since, "since"),
+                                _date_bound(until, "until"))
+        kwargs: dict[str, Any] = {"filter": filter_q}
+        if sort != "relevance":
+            kwargs["sortedby"] = "published"
+            kwargs["reverse"] = sort == "newest"
+        if ranking is not DEFAULT_RANKING:
+            # Same reader, other weighting; the reader belongs to our long-lived searcher.
+            searcher = Searcher(searcher.reader(), weighting=weighting(ranking, now),
+                                closereader=False)
+        if filter_q is not None and not searcher._filter_to_comb(filter_q):
+            # whoosh 2.7.4 treats an empty filter set as "no filter" when counting, so
+            # a filter that matches nothing would report the unfiltered total.
+            return Results(query=query, total=0, page=page, limit=limit,
+                           elapsed_ms=(time.perf_counter() - started) * 1000.0)
+        results = searcher.search_page(q, page, pagelen=limit, **kwargs)
+        total = len(results) if exact_total else results.results.estimated_min_length()
+        hits = []
+        analyzer = searcher.schema["body"].analyzer
+        for offset, hit in enumerate(results):
+            fields = hit.fields()
+            hits.append(Hit(
+                rank=results.offset + offset + 1, id=fields["id"],
+                score=float(hit.score) if sort == "relevance" and hit.score is not None else None,
+                title=fields.get("title", ""), published=_aware(fields.get("published")),
+                source=fields.get("source", ""), url=fields.get("url", ""),
+                authors=tuple(fields.get("authors") or ()),
+                category=tuple(fields.get("category") or ()),
+                snippets=tuple(make_snippets(q, fields, analyzer, max_fragments=snippets))
+                if snippets else ()))
+        return Results(query=query, total=total, page=page, limit=limit,
+                       elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits),
+                       total_is_exact=exact_total)
+
+    def _filter(self, source: str | Sequence[str] | None, category: str | Sequence[str] | None,
+                since: datetime | None, until: datetime | None) -> wq.Query | None:
+        parts: list[wq.Query] = []
+        schema = self.whoosh_index.schema
+        if source:
+            names = [source] if isinstance(source, str) else list(source)
+            options = []
+            for name in names:
+                words = [t.text for t in schema["source"].analyzer(name)]
+                options.append(wq.Phrase("source", words) if len(words) > 1
+                               else wq.Term("source", words[0]) if words else wq.NullQuery)
+            parts.append(wq.Or(options))
+        if category:
+            cats = [category] if isinstance(category, str) else list(category)
+            parts.append(wq.Or([wq.Term("category", c.strip().lower()) for c in cats]))
+        if since or until:
+            start = since.astimezone(timezone.utc).replace(tzinfo=None) if since else None
+            end = until.astimezone(timezone.utc).replace(tzinfo=None) if until else None
+            parts.append(wq.DateRange("published", start, end))
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+
+    def stats(self) -> dict[str, Any]:
+        """Documents, terms, size on disk, sources, date range, language, format version."""
+        searcher = self.searcher()
+        reader = searcher.reader()
+        gen_dir = self.path / self._manifest["generation"]
+        size = sum(p.stat().st_size for p in gen_dir.iterdir() if p.is_file())
+        sources: dict[str, int] = {}
+        dates: list[datetime] = []
+        for _, fields in reader.iter_docs():
+            src = fields.get("source") or ""
+            sources[src] = sources.get(src, 0) + 1
+            if fields.get("published"):
+                dates.append(fields["published"])
+        terms = {name: sum(1 for _ in reader.lexicon(name)) for name in ("title", "body")}
+        return {
+            "path": str(self.path), "documents": reader.doc_count(),
+            "deleted": reader.doc_count_all() - reader.doc_count(),
+            "terms": terms, "size_bytes": size, "segments": len(self.whoosh_index._segments()),
+            "sources": dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "date_range": [_aware(min(dates)).isoformat(), _aware(max(dates)).isoformat()]
+            if dates else None,
+            "language": self.language, "format_version": self._manifest["format_version"],
+            "generation": self._manifest["generation"], "created": self._manifest.get("created"),
+            "updated": self._manifest.get("updated"), "analyzer": self._manifest.get("analyzer"),
+        }
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def stored_to_article(fields: Mapping[str, Any]) -> Article:
+    """Rebuild an :class:`Article` from whoosh's stored fields."""
+    return Article(id=fields["id"], title=fields.get("title", ""), body=fields.get("body", ""),
+                   published=_aware(fields.get("published")), source=fields.get("source", ""),
+                   url=fields.get("url", ""), authors=list(fields.get("authors") or ()),
+                   category=list(fields.get("category") or ()),
+                   language=fields.get("language", ""), extra=dict(fields.get("extra") or {}))

@@ -1,0 +1,68 @@
+"""Every error searchcore raises on purpose, under one root.
+
+::
+
+    SearchcoreError                 catch this to catch everything below
+    ├── IndexNotFoundError          no index at the path (run `searchcore index build`)
+    ├── IndexExistsError            create_index() on a path that already holds one
+    ├── IndexFormatError            foreign, damaged, too old or too new index
+    ├── IndexLockedError            another process holds the writer lock
+    ├── QuerySyntaxError            a query string that cannot be parsed
+    ├── InvalidArticleError         a record that cannot be indexed (names file, line, field)
+    └── SourceError                 an input file that cannot be read at all
+
+Messages quote the offending value with ``{value!r}`` and, where there is one, the
+file and line, so a user can fix the input without reading our code. We never shadow a
+builtin (whoosh's ``IndexError`` does), hence the names end in ``Error`` with a noun.
+"""
+
+from __future__ import annotations
+
+
+class SearchcoreError(Exception):
+    """Root of all searchcore errors: ``except SearchcoreError`` catches every one."""
+
+
+class IndexNotFoundError(SearchcoreError):
+    """There is no searchcore index at the given path."""
+
+
+class IndexExistsError(SearchcoreError):
+    """``create_index`` was asked to create an index where one already exists."""
+
+
+class IndexFormatError(SearchcoreError):
+    """The directory holds something we cannot open: foreign, damaged, too old or too new."""
+
+
+class IndexLockedError(SearchcoreError):
+    """Another writer holds the index lock and did not release it within the timeout."""
+
+
+class QuerySyntaxError(SearchcoreError):
+    """A query string could not be parsed.
+
+    ``position`` is the 0-based character offset of the problem when known, so a UI
+    can point at it; the message always says what is wrong in words.
+    """
+
+    def __init__(self, message: str, query: str = "", position: int | None = None) -> None:
+        super().__init__(message)
+        self.query = query
+        self.position = position
+
+
+class InvalidArticleError(SearchcoreError):
+    """A record that cannot become an article. ``origin`` is ``file:line`` when known."""
+
+    def __init__(self, message: str, origin: str | None = None, field: str | None = None,
+                 reason: str | None = None) -> None:
+        super().__init__(f"{origin}: {message}" if origin else message)
+        self.origin = origin
+        self.field = field
+        # A short machine-readable reason ("broken-json", "empty", ...) for summaries.
+        self.reason = reason or "invalid"
+
+
+class SourceError(SearchcoreError):
+    """An input source (file, folder, stdin) that cannot be read at all."""

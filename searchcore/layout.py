@@ -1,0 +1,224 @@
+"""The index directory on disk: manifest, generations, locks.
+
+::
+
+    myindex/
+      searchcore.json     manifest (orjson): format, version, language, live generation
+      write.lock          held (fcntl) by whoever writes: add, delete, rebuild
+      gen-000001/         a complete whoosh index (segments + TOC)
+        readers.lock      shared-locked by every open reader of this generation
+      gen-000002.tmp/     a rebuild in progress; never read; removed if left by a crash
+
+Why generations: a full rebuild writes a fresh ``gen-N`` beside the live one and
+then switches the manifest with ``os.replace`` — an atomic rename, so a reader sees
+either the old manifest or the new one, never half of each. A crash (even ``kill
+-9``) before the rename leaves the old generation live and a ``.tmp`` folder that the
+next writer removes. Readers that opened the old generation keep their files; old
+generations are deleted only once no reader holds ``readers.lock`` on them.
+
+Why our own ``write.lock`` on top of whoosh's: whoosh's lock lives *inside* a
+generation, so an incremental ``add`` into gen-1 would not see a rebuild writing
+gen-2, and its batch would vanish at the switch. One lock over the whole directory
+serialises them: the second writer waits up to its timeout, then gets
+:class:`~searchcore.errors.IndexLockedError` naming this file.
+
+Whoosh's table of contents is a pickle, and opening an index runs it: open only
+indexes you (or your own jobs) built.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import shutil
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import orjson
+
+from searchcore.errors import (IndexExistsError, IndexFormatError, IndexLockedError,
+                               IndexNotFoundError)
+
+MANIFEST_NAME = "searchcore.json"
+WRITE_LOCK_NAME = "write.lock"
+READERS_LOCK_NAME = "readers.lock"
+FORMAT_NAME = "searchcore-index"
+#: Bump when the schema, analyzer output or layout changes incompatibly.
+FORMAT_VERSION = 1
+#: Oldest format version this code can still read.
+MIN_FORMAT_VERSION = 1
+GENERATION_PREFIX = "gen-"
+
+REBUILD_HINT = "rebuild it with `searchcore index build SOURCE... --index {path}`"
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def manifest_path(path: Path) -> Path:
+    return path / MANIFEST_NAME
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """Read and check the manifest of the index at ``path``.
+
+    Raises IndexNotFoundError (nothing there), IndexFormatError (foreign, damaged,
+    too old or too new), each saying what to do.
+    """
+    mpath = manifest_path(path)
+    try:
+        raw = mpath.read_bytes()
+    except FileNotFoundError:
+        if path.is_dir() and any(path.iterdir()):
+            raise IndexFormatError(
+                f"{str(path)!r} is not a searchcore index (no {MANIFEST_NAME}); "
+                "choose an empty or new directory") from None
+        raise IndexNotFoundError(
+            f"no index at {str(path)!r}; create one with `searchcore index build SOURCE... "
+            f"--index {path}`") from None
+    except OSError as exc:
+        raise IndexFormatError(f"cannot read {str(mpath)!r}: {exc.strerror}") from None
+    try:
+        manifest = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise IndexFormatError(f"{str(mpath)!r} is damaged (not JSON); "
+                               + REBUILD_HINT.format(path=path)) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        raise IndexFormatError(f"{str(mpath)!r} is not a searchcore manifest")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise IndexFormatError(
+            f"index at {str(path)!r} has format version {version!r}, newer than this "
+            f"searchcore reads ({FORMAT_VERSION}); upgrade searchcore")
+    if version < MIN_FORMAT_VERSION:
+        raise IndexFormatError(
+            f"index at {str(path)!r} has format version {version}, older than this "
+            f"searchcore reads ({MIN_FORMAT_VERSION}); " + REBUILD_HINT.format(path=path))
+    generation = manifest.get("generation")
+    if not isinstance(generation, str) or not (path / generation).is_dir():
+        raise IndexFormatError(f"index at {str(path)!r} names a missing generation "
+                               f"{generation!r}; " + REBUILD_HINT.format(path=path))
+    return manifest
+
+
+def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    """Replace the manifest atomically (write a temp file, fsync, rename)."""
+    manifest = dict(manifest, updated=utc_now())
+    tmp = path / f".{MANIFEST_NAME}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as fh:
+        fh.write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, manifest_path(path))
+    with contextlib.suppress(OSError):
+        dirfd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(dirfd)
+        finally:
+            os.close(dirfd)
+
+
+def new_manifest(language: str, analyzer: dict[str, Any], generation: str) -> dict[str, Any]:
+    now = utc_now()
+    return {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "language": language,
+            "analyzer": analyzer, "generation": generation, "documents": 0,
+            "created": now, "updated": now}
+
+
+def ensure_creatable(path: Path) -> None:
+    """Raise IndexExistsError if ``path`` already holds an index or other files."""
+    if manifest_path(path).exists():
+        raise IndexExistsError(f"an index already exists at {str(path)!r}; open it with "
+                               "open_index() or remove the directory first")
+    if path.exists() and not path.is_dir():
+        raise IndexExistsError(f"{str(path)!r} exists and is not a directory")
+
+
+def generation_name(number: int) -> str:
+    return f"{GENERATION_PREFIX}{number:06d}"
+
+
+def next_generation(path: Path) -> str:
+    """A name greater than every generation present, finished or not."""
+    numbers = [0]
+    for entry in path.iterdir() if path.is_dir() else ():
+        name = entry.name.removesuffix(".tmp")
+        if name.startswith(GENERATION_PREFIX) and name[len(GENERATION_PREFIX):].isdigit():
+            numbers.append(int(name[len(GENERATION_PREFIX):]))
+    return generation_name(max(numbers) + 1)
+
+
+@contextlib.contextmanager
+def write_lock(path: Path, timeout: float = 10.0) -> Iterator[None]:
+    """Hold the index-wide writer lock; wait up to ``timeout`` seconds for it."""
+    lock_file = path / WRITE_LOCK_NAME
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise IndexLockedError(
+                        f"the index is locked by another writer ({str(lock_file)!r} is held); "
+                        f"waited {timeout:g}s. Try again when it finishes") from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)          # closing the descriptor releases the lock
+
+
+class ReaderGuard:
+    """A shared lock on one generation, held while a reader uses it."""
+
+    def __init__(self, generation_dir: Path) -> None:
+        self._fd: int | None = os.open(generation_dir / READERS_LOCK_NAME,
+                                       os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self._fd, fcntl.LOCK_SH)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def remove_stale(path: Path, live: str) -> list[str]:
+    """Delete unfinished rebuilds and old generations no reader holds. Call under write_lock.
+
+    Returns the names removed.
+    """
+    removed = []
+    for entry in sorted(path.iterdir()):
+        if not entry.name.startswith(GENERATION_PREFIX) or entry.name == live:
+            continue
+        if entry.name.endswith(".tmp"):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry.name)
+            continue
+        lock = entry / READERS_LOCK_NAME
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)      # a reader still has it open: keep it for now
+            continue
+        try:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry.name)
+        finally:
+            os.close(fd)
+    return removed

@@ -1,0 +1,84 @@
+"""Ranking: BM25F parameters in one place, and the optional recency boost.
+
+Three layers, as in whoosh: the parameters (:class:`RankingConfig`), the decay
+function (:func:`recency_factor`), and the whoosh weighting model that applies them
+(:func:`weighting`). Field weights are applied as query boosts on the default fields
+(title above body); ``k1``/``b`` go to whoosh's BM25F, with a separate ``b`` for the
+title because titles are short and nearly uniform in length.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from whoosh import scoring
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """Every knob that changes scores. Defaults were chosen on ../shared/data test sets
+    (see benchmarks/quality.py); ``recency_half_life_days=None`` disables recency."""
+
+    k1: float = 1.2
+    b: float = 0.75
+    title_b: float = 0.5
+    field_weights: dict[str, float] = field(
+        default_factory=lambda: {"title": 2.0, "body": 1.0})
+    recency_half_life_days: float | None = None
+    #: Weight of the recency factor: score * (1 - w + w * 0.5 ** (age / half_life)).
+    recency_weight: float = 0.5
+
+    def __hash__(self) -> int:       # dict field: hash what identifies the config
+        return hash((self.k1, self.b, self.title_b, tuple(sorted(self.field_weights.items())),
+                     self.recency_half_life_days, self.recency_weight))
+
+
+DEFAULT_RANKING = RankingConfig()
+
+
+def recency_factor(age_days: float, half_life_days: float, weight: float) -> float:
+    """Multiplier in ``[1 - weight, 1]``: 1 for today, ``1 - weight/2`` one half-life ago.
+
+    Undated articles get the floor ``1 - weight``: they cannot claim to be recent.
+    """
+    decay = 0.5 ** (max(age_days, 0.0) / half_life_days)
+    return 1.0 - weight + weight * decay
+
+
+class RecencyBM25F(scoring.BM25F):
+    """BM25F whose final score is scaled by :func:`recency_factor` of ``published``."""
+
+    use_final = True
+
+    def __init__(self, half_life_days: float, weight: float, now: datetime, **kwargs: float) -> None:
+        super().__init__(**kwargs)
+        self.half_life_days = half_life_days
+        self.weight = weight
+        self.now = now.astimezone(timezone.utc).replace(tzinfo=None)
+        self._columns: dict[int, object] = {}
+
+    def final(self, searcher, docnum: int, score: float) -> float:  # type: ignore[no-untyped-def]
+        key = id(searcher)
+        column = self._columns.get(key)
+        if column is None:
+            reader = searcher.reader()
+            column = reader.column_reader("published") if reader.has_column("published") else None
+            self._columns[key] = column
+        published = column[docnum] if column is not None else None
+        if not published or published.year < 1800:      # whoosh fills gaps with a minimum
+            return score * (1.0 - self.weight)
+        age = (self.now - published).total_seconds() / 86400.0
+        return score * recency_factor(age, self.half_life_days, self.weight)
+
+
+def weighting(config: RankingConfig = DEFAULT_RANKING, now: datetime | None = None) -> scoring.WeightingModel:
+    """The whoosh weighting model for ``config``."""
+    params = {"B": config.b, "K1": config.k1, "title_B": config.title_b}
+    if config.recency_half_life_days:
+        if not math.isfinite(config.recency_half_life_days) or config.recency_half_life_days <= 0:
+            raise ValueError("recency_half_life_days must be a positive number")
+        return RecencyBM25F(config.recency_half_life_days, config.recency_weight,
+                            now or datetime.now(timezone.utc), **params)
+    return scoring.BM25F(**params)

@@ -1,0 +1,86 @@
+"""Typed search results, and their plain-data form (the CLI's ``--json`` schema).
+
+``Results.to_dict()`` is the stable machine-readable shape::
+
+    {"query": str, "total": int, "total_is_exact": bool, "page": int, "pages": int,
+     "limit": int, "elapsed_ms": float,
+     "hits": [{"rank", "id", "score", "title", "published", "source", "url",
+               "authors", "category", "snippets": [{"field", "text", "spans"}]}]}
+
+``published`` is ISO 8601 (UTC) or null; ``spans`` are ``[start, end)`` character
+offsets into the snippet ``text``; ``score`` is null when sorting by date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A fragment of one field with the matched stretches as ``(start, end)`` spans."""
+
+    field: str
+    text: str
+    spans: tuple[tuple[int, int], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "text": self.text, "spans": [list(s) for s in self.spans]}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One matching article: rank (1-based, across pages), score and stored fields."""
+
+    rank: int
+    id: str
+    score: float | None
+    title: str
+    published: datetime | None
+    source: str
+    url: str
+    authors: tuple[str, ...] = ()
+    category: tuple[str, ...] = ()
+    snippets: tuple[Snippet, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rank": self.rank, "id": self.id, "score": self.score, "title": self.title,
+                "published": self.published.isoformat() if self.published else None,
+                "source": self.source, "url": self.url, "authors": list(self.authors),
+                "category": list(self.category),
+                "snippets": [s.to_dict() for s in self.snippets]}
+
+
+@dataclass(frozen=True)
+class Results:
+    """A page of hits plus the totals needed to paginate."""
+
+    query: str
+    total: int
+    page: int
+    limit: int
+    elapsed_ms: float
+    hits: tuple[Hit, ...] = ()
+    total_is_exact: bool = True
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.limit)) if self.limit else 1
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.hits)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"query": self.query, "total": self.total, "total_is_exact": self.total_is_exact,
+               "page": self.page, "pages": self.pages, "limit": self.limit,
+               "elapsed_ms": round(self.elapsed_ms, 3),
+               "hits": [h.to_dict() for h in self.hits]}
+        if self.facets:
+            out["facets"] = self.facets
+        return out
