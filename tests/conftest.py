@@ -1,0 +1,59 @@
+"""Shared fixtures: the small on-disk corpus every core test searches.
+
+The seed article plus 300 BBC News articles (tests/data, with citation), indexed once
+per session into a real index directory. Tests that need the big corpora in
+../shared/data use ``shared_data`` and skip with a reason when it is absent (a
+user's clone has no ../shared).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+import searchcore
+
+DATA = Path(__file__).parent / "data"
+SEED_FILE = DATA / "seed" / "000_08f5dd3932140497.txt"
+BBC_FILE = DATA / "bbc-sample.jsonl"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SEED_PUBLISHED = "2024-04-14T00:00:00+00:00"
+
+
+def seed_article() -> dict:
+    """The seed as an article dict: headline, paragraphs, boilerplate line removed."""
+    lines = [ln.strip() for ln in SEED_FILE.read_text(encoding="utf-8").splitlines()]
+    lines = [ln for ln in lines if ln]
+    assert lines[-1] == "Leave a Comment"
+    return {"id": "seed", "title": lines[0], "body": "\n\n".join(lines[1:-1]),
+            "published": SEED_PUBLISHED, "source": "Seed Wire", "category": ["world"]}
+
+
+def bbc_articles() -> list[dict]:
+    return [orjson.loads(line) for line in BBC_FILE.read_bytes().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def news_index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Path of an index holding the seed and the 300 BBC articles (built once)."""
+    path = tmp_path_factory.mktemp("news") / "index"
+    with searchcore.create_index(path) as ix:
+        ix.add(bbc_articles() + [seed_article()])
+    return path
+
+
+@pytest.fixture()
+def news_index(news_index_path: Path):
+    """The shared news index, opened read-only for one test."""
+    with searchcore.open_index(news_index_path) as ix:
+        yield ix
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data, or skip: it exists beside developer and CI clones only."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present (only developer and CI clones have it)")
+    return SHARED_DATA
