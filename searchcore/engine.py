@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
+from whoosh import sorting
 from whoosh.searching import Searcher
 
 from searchcore import layout
@@ -24,7 +25,7 @@ from searchcore.article import Article, normalize_article, to_document
 from searchcore.dates import DateError, parse_datetime
 from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
 from searchcore.query import parse_query
-from searchcore.ranking import DEFAULT_RANKING, RankingConfig, weighting
+from searchcore.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
 from searchcore.results import Hit, Results
 from searchcore.schema import build_schema
 from searchcore.snippets import make_snippets
@@ -65,7 +66,8 @@ def _date_bound(value: datetime | str | None, name: str) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     try:
-        return parse_datetime(value)
+        # A filter bound may lie in the future; only articles' own dates are bounded.
+        return parse_datetime(value, now=datetime(9000, 1, 1, tzinfo=timezone.utc))
     except DateError as exc:
         raise QuerySyntaxError(f"{name}: {exc}", str(value)) from None
 
@@ -260,7 +262,7 @@ class Index:
                                 _date_bound(until, "until"))
         kwargs: dict[str, Any] = {"filter": filter_q}
         if sort != "relevance":
-            kwargs["sortedby"] = "published"
+            kwargs["sortedby"] = _date_sort(sort)
             kwargs["reverse"] = sort == "newest"
         if ranking is not DEFAULT_RANKING:
             # Same reader, other weighting; the reader belongs to our long-lived searcher.
@@ -338,6 +340,18 @@ class Index:
             "generation": self._manifest["generation"], "created": self._manifest.get("created"),
             "updated": self._manifest.get("updated"), "analyzer": self._manifest.get("analyzer"),
         }
+
+
+def _date_sort(sort: str) -> sorting.FacetType:
+    """Sort by ``published`` with undated articles last in both directions.
+
+    Whoosh stores "no date" as the column's maximum value, which would put undated
+    articles first when sorting newest-first.
+    """
+    if sort == "oldest":
+        return sorting.FieldFacet("published")
+    return sorting.TranslateFacet(lambda v: -1 if v == UNDATED else v,
+                                  sorting.FieldFacet("published"))
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from whoosh import scoring
+from whoosh.util.times import datetime_to_long
+
+#: The raw ``published`` column value whoosh stores for an article without a date.
+UNDATED = 2**64 - 1
+_MICROSECONDS_PER_DAY = 86_400_000_000
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ class RecencyBM25F(scoring.BM25F):
         super().__init__(**kwargs)
         self.half_life_days = half_life_days
         self.weight = weight
-        self.now = now.astimezone(timezone.utc).replace(tzinfo=None)
+        self.now = datetime_to_long(now.astimezone(timezone.utc).replace(tzinfo=None))
         self._columns: dict[int, object] = {}
 
     def final(self, searcher, docnum: int, score: float) -> float:  # type: ignore[no-untyped-def]
@@ -64,12 +69,13 @@ class RecencyBM25F(scoring.BM25F):
         column = self._columns.get(key)
         if column is None:
             reader = searcher.reader()
-            column = reader.column_reader("published") if reader.has_column("published") else None
+            column = (reader.column_reader("published", translate=False)
+                      if reader.has_column("published") else None)
             self._columns[key] = column
-        published = column[docnum] if column is not None else None
-        if not published or published.year < 1800:      # whoosh fills gaps with a minimum
+        published = column[docnum] if column is not None else UNDATED
+        if published == UNDATED:
             return score * (1.0 - self.weight)
-        age = (self.now - published).total_seconds() / 86400.0
+        age = (self.now - published) / _MICROSECONDS_PER_DAY
         return score * recency_factor(age, self.half_life_days, self.weight)
 
 
