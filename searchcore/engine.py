@@ -183,7 +183,8 @@ class Index:
             return 0
         with layout.write_lock(self.path, timeout):
             self._follow_switch()
-            writer = self.whoosh_index.writer()
+            # A larger in-memory posting pool avoids spilling sorted runs to disk.
+            writer = self.whoosh_index.writer(limitmb=256)
             try:
                 for article in batch.values():
                     writer.update_document(**to_document(article))
