@@ -1,41 +1,532 @@
-"""Highlighted snippets. (Minimal first version; see issue 2 for the full behaviour.)"""
+"""Highlighted snippets: the best fragments of a hit's body, matched words marked.
+
+``make_snippets(query, fields, analyzer)`` is called by the engine for every hit. It
+returns :class:`~searchcore.results.Snippet` objects: plain ``text`` plus ``spans``,
+``(start, end)`` offsets into that text of what the query matched. Turning spans into
+markers, ANSI colour or ``<mark>`` is ``searchcore.render``'s job.
+
+What is marked
+--------------
+The query tree is walked once (:func:`query_matchers`) and split by field (title,
+body; other fields have no snippets):
+
+* ``Term``: every token whose index term equals it ("missiles" for ``missil``).
+* ``Phrase`` (and a ``Sequence`` of terms): an exact phrase (slop 1) is **one span**
+  from its first to its last word, stop words between included ("Bank of America",
+  "ballistic missiles"). A proximity phrase (``"a b"~N``) marks its words, each on
+  its own, but only where they occur within the distance the query allows. A word of
+  a phrase that appears outside the phrase is *not* marked, unless the query also
+  has it as a term of its own.
+* ``Prefix``, ``Wildcard``, ``Regex``, ``FuzzyTerm`` (edit distance and shared prefix
+  as in the query, Damerau-Levenshtein like whoosh) and ``TermRange``: tokens whose
+  term the pattern accepts. ``iter_all_terms`` does not expand these, so each is
+  handled explicitly.
+* Anything under ``Not`` or on the negative side of ``AndNot`` is never marked.
+
+Fragments
+---------
+Candidate fragments are runs of matches that fit in ``fragment_chars``; each scores
+``(distinct matched query parts, total matches)`` compared in that order, so a
+fragment with two different query words beats one that repeats a single word (whoosh's
+``BasicFragmentScorer`` multiplies the two instead). Ties go to the earlier fragment,
+so the output is deterministic (whoosh's stock highlighter breaks ties by ``id()``).
+Up to ``max_fragments`` non-overlapping fragments are kept, in document order.
+
+A fragment is widened to about ``fragment_chars``: it starts at the start of the
+sentence holding its first match when that is close enough, else at a word boundary
+a little before it; it ends at a sentence end when that keeps most of the room, else
+at a word boundary.
+
+Decisions a caller can see
+--------------------------
+* **Ellipses are part of ``text``**: a fragment that starts inside a sentence begins
+  with ``"…"`` and one that stops inside a sentence ends with it. Spans count the
+  ellipsis (so ``text[s:e]`` is always the matched text). A fragment that starts or
+  ends at a sentence boundary carries no ellipsis on that side.
+* **Whitespace is collapsed**: runs of spaces and newlines (paragraph breaks) become
+  one space, so a fragment is one line. Spans are computed after collapsing.
+* **Title**: when the title matched, a ``Snippet("title", <whole title>, spans)``
+  comes *after* the body fragments (it does not count against ``max_fragments``).
+  Body fragments come first, so ``snippets[0]`` is body text whenever the body is
+  not empty.
+* **No body match** (the hit matched only in the title, or in a field without
+  snippets): one body snippet, the lead of the body up to ``fragment_chars`` (cut at
+  a sentence or word boundary), with no spans.
+* **Scan limit**: only the first ``SCAN_CHARS`` (100,000) characters of a body are
+  searched for matches. A hit whose only body matches lie beyond gets the lead.
+
+Speed
+-----
+The analyzer is not run with ``Token`` objects. The text is split with the analyzer's
+own token pattern (``searchcore.analysis.TOKEN_PATTERN``, as C-level ``findall`` and
+``finditer``) and each word is looked up in the analyzer's shared ``word -> term``
+cache (``searchcore.analysis.term_cache``), so terms are exactly the indexed ones.
+Spans are built only for matches. A word not in the cache yet is stemmed only if
+its first letter could start a query term: Snowball stemmers (all but Arabic) only
+rewrite word endings, so the first letter of a term is the (accent folded) first
+letter of its word. That keeps a cold process (one CLI search) from stemming every
+word of ten articles (about 6 µs per word).
+"""
 
 from __future__ import annotations
 
-from typing import Mapping
+import bisect
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
 
-from whoosh.query import Query
+from whoosh import query as wq
+from whoosh.support.levenshtein import distance as edit_distance
 
-from searchcore.analysis import NewsAnalyzer
+from searchcore.analysis import (MAX_TOKEN_CHARS, TOKEN_PATTERN, NewsAnalyzer, fold_accents,
+                                 term_cache)
 from searchcore.results import Snippet
 from searchcore.schema import TEXT_FIELDS
 
+#: Only this many leading characters of a field are searched for matches.
+SCAN_CHARS = 100_000
+#: Marks text cut inside a sentence, at either end of a fragment.
+ELLIPSIS = "…"
 
-def query_terms(query: Query) -> set[tuple[str, str]]:
-    """The ``(field, term)`` pairs a query can match, for marking."""
-    terms = set()
-    for fieldname, text in query.iter_all_terms(phrases=True):
-        if fieldname in TEXT_FIELDS:
-            terms.add((fieldname, text.decode("utf-8") if isinstance(text, bytes) else text))
-    return terms
+_WORD = re.compile(TOKEN_PATTERN)
+_SPAN = re.Match.span
+_SPACES = re.compile(r"\s+")
+# A sentence starts after ., ! or ? (plus closing quotes/brackets) and spaces, before
+# something that is not a lower-case letter ("U.S. officials" is one sentence), or
+# after a line break (paragraphs, headings).
+_SENTENCE_START = re.compile(r"(?:[.!?…][\"'”’)\]]*\s+(?![a-z])|\n\s*)(?=\S)")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)")
+_ACRONYM = re.compile(r"^(?:\w\.)+\w$")
+# Stemmers that can change the start of a word (see "Speed" above).
+_PREFIX_STEMMERS = frozenset({"arabic"})
+# A term that is not a stop word but cannot match: never equal to a real term.
+_NO_MATCH = ""
 
 
-def make_snippets(query: Query, fields: Mapping[str, str], analyzer: NewsAnalyzer,
-                  max_fragments: int = 3, fragment_chars: int = 200) -> list[Snippet]:
-    """Up to ``max_fragments`` highlighted fragments from the stored title/body."""
-    wanted = {t for _, t in query_terms(query)}
-    out: list[Snippet] = []
-    for name in ("body", "title"):
-        text = fields.get(name) or ""
-        spans = [(t.startchar, t.endchar) for t in analyzer(text, chars=True)
-                 if t.text in wanted]
-        if spans:
-            start = max(0, spans[0][0] - 40)
-            end = min(len(text), start + fragment_chars)
-            frag = text[start:end]
-            out.append(Snippet(name, frag, tuple((s - start, e - start) for s, e in spans
-                                                  if s >= start and e <= end)))
+@dataclass
+class FieldMatchers:
+    """What the query can match in one field, ready to test index terms against."""
+
+    terms: set[str] = field(default_factory=set)
+    prefixes: list[str] = field(default_factory=list)
+    fuzzy: list[tuple[str, int, int]] = field(default_factory=list)
+    patterns: list[re.Pattern[str]] = field(default_factory=list)
+    ranges: list[tuple[str | None, str | None, bool, bool]] = field(default_factory=list)
+    phrases: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
+    #: First letters a matching term can start with; None when anything can match.
+    initials: set[str] | None = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.prefixes or self.fuzzy or self.patterns
+                    or self.ranges or self.phrases)
+
+    def _initial(self, literal: str) -> None:
+        if self.initials is not None:
+            if literal:
+                self.initials.add(literal[0])
+            else:
+                self.initials = None
+
+    def add_term(self, text: str) -> None:
+        self.terms.add(text)
+        self._initial(text)
+
+    def accepts(self, term: str) -> bool:
+        """Whether ``term`` is matched by a term-level part (not a phrase) of the query."""
+        if term in self.terms:
+            return True
+        for prefix in self.prefixes:
+            if term.startswith(prefix):
+                return True
+        for text, maxdist, prefixlength in self.fuzzy:
+            if (abs(len(term) - len(text)) <= maxdist
+                    and term[:prefixlength] == text[:prefixlength]
+                    and edit_distance(term, text, limit=maxdist) <= maxdist):
+                return True
+        for pattern in self.patterns:
+            if pattern.match(term):
+                return True
+        for start, end, startexcl, endexcl in self.ranges:
+            if start is not None and (term < start or (startexcl and term == start)):
+                continue
+            if end is not None and (term > end or (endexcl and term == end)):
+                continue
+            return True
+        return False
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def query_matchers(query: wq.Query) -> dict[str, FieldMatchers]:
+    """Split the positive (not negated) parts of ``query`` by text field."""
+    out = {name: FieldMatchers() for name in TEXT_FIELDS}
+    _walk(query, out)
+    return {name: m for name, m in out.items() if m}
+
+
+def _walk(q: wq.Query, out: dict[str, FieldMatchers]) -> None:
+    if isinstance(q, wq.Not):
+        return
+    if isinstance(q, wq.AndNot):
+        _walk(q.a, out)
+        return
+    fieldname = getattr(q, "fieldname", None)
+    target = out.get(fieldname) if isinstance(fieldname, str) else None
+    if isinstance(q, wq.Phrase):
+        if target is not None:
+            words = tuple(_text(w) for w in q.words if w is not None)
+            if len(words) == 1:
+                target.add_term(words[0])
+            elif words:
+                target.phrases.append((words, max(1, int(q.slop))))
+                target._initial(words[0])
+        return
+    if isinstance(q, wq.Sequence) and not isinstance(q, wq.Ordered):
+        subs = list(q.subqueries)
+        if subs and all(type(s) is wq.Term for s in subs) and len({s.fieldname for s in subs}) == 1:
+            seq_target = out.get(subs[0].fieldname)
+            if seq_target is not None:
+                words = tuple(_text(s.text) for s in subs)
+                seq_target.phrases.append((words, max(1, int(q.slop))))
+                seq_target._initial(words[0])
+            return
+    if target is not None and isinstance(q, (wq.Term, wq.Variations)) and not isinstance(
+            q, wq.FuzzyTerm):
+        target.add_term(_text(q.text))
+        return
+    if isinstance(q, wq.FuzzyTerm):
+        if target is not None:
+            text = _text(q.text)
+            prefixlength = max(0, int(q.prefixlength))
+            target.fuzzy.append((text, int(q.maxdist), prefixlength))
+            target._initial(text[:prefixlength])
+        return
+    if isinstance(q, wq.Prefix):
+        if target is not None:
+            text = _text(q.text)
+            target.prefixes.append(text)
+            target._initial(text)
+        return
+    if isinstance(q, (wq.Wildcard, wq.Regex)):
+        if target is not None:
+            text = _text(q.text)
+            pattern = fnmatch.translate(text) if isinstance(q, wq.Wildcard) else text
+            try:
+                target.patterns.append(re.compile(pattern))
+            except re.error:
+                return
+            target._initial(q._find_prefix(text))
+        return
+    if isinstance(q, wq.TermRange):
+        if target is not None:
+            start = _text(q.start) if q.start is not None else None
+            end = _text(q.end) if q.end is not None else None
+            target.ranges.append((start, end, bool(q.startexcl), bool(q.endexcl)))
+            target.initials = None
+        return
+    if q.is_leaf():
+        for name, text in q.iter_all_terms():
+            if name in out:
+                out[name].add_term(_text(text))
+        return
+    for child in q.children():
+        _walk(child, out)
+
+
+# -- finding matches ------------------------------------------------------------------
+
+Match = tuple[int, int, object]     # (startchar, endchar, which query part)
+
+
+def _scan_end(text: str) -> int:
+    """Where scanning stops: ``SCAN_CHARS``, moved back to a space so no word is cut."""
+    if len(text) <= SCAN_CHARS:
+        return len(text)
+    cut = max(text.rfind(" ", 0, SCAN_CHARS), text.rfind("\n", 0, SCAN_CHARS))
+    return cut if cut > 0 else SCAN_CHARS
+
+
+def _tokens(text: str, analyzer: NewsAnalyzer,
+            initials: set[str] | None) -> tuple[list[tuple[int, int]], list[str | None]]:
+    """Character spans and index terms of ``text``'s tokens, as the analyzer makes them.
+
+    A term is ``None`` for a stop word (it takes no position) and ``_NO_MATCH`` for a
+    word that was not stemmed because it cannot match (see "Speed").
+    """
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        spans = list(map(_SPAN, _WORD.finditer(lowered)))
+        words = _WORD.findall(lowered)
+    else:   # lower() changed lengths ("İ"): offsets must index the original text
+        spans = list(map(_SPAN, _WORD.finditer(text)))
+        words = [w.lower() for w in _WORD.findall(text)]
+    cache = term_cache(analyzer.language, analyzer.stem, analyzer.stop)
+    if initials is None or analyzer.language in _PREFIX_STEMMERS:
+        return spans, list(map(cache.__getitem__, words))
+    get = cache.get
+    local: dict[str, str | None] = {}
+    stopwords = cache.stopwords
+    for word in set(words):
+        if word in cache:
+            continue
+        if fold_accents(word[0]) in initials:
+            cache[word]         # stems and remembers it
+            continue
+        bare = word.replace(".", "") if "." in word and _ACRONYM.match(word) else word
+        local[word] = None if bare in stopwords or len(bare) > MAX_TOKEN_CHARS else _NO_MATCH
+    if not local:
+        return spans, list(map(cache.__getitem__, words))
+    lget = local.get
+    return spans, [get(w) if w not in local else lget(w) for w in words]
+
+
+def find_matches(text: str, matchers: FieldMatchers, analyzer: NewsAnalyzer) -> list[Match]:
+    """Every match of ``matchers`` in ``text`` (up to ``SCAN_CHARS``), sorted by start."""
+    text = text[:_scan_end(text)]
+    spans, terms = _tokens(text, analyzer, matchers.initials)
+    present = set(terms)
+    present.discard(None)
+    present.discard(_NO_MATCH)
+    accepted = {t for t in present if matchers.accepts(t)}  # type: ignore[arg-type]
+    matches: list[Match] = []
+    if accepted:
+        matches = [(*spans[i], t) for i, t in enumerate(terms) if t in accepted]
+    phrases = [(w, slop) for w, slop in matchers.phrases if present.issuperset(w)]
+    if phrases:
+        matches.extend(_phrase_matches(spans, terms, phrases))
+        matches.sort(key=lambda m: (m[0], m[1]))
+    return matches
+
+
+def _phrase_matches(spans: list[tuple[int, int]], terms: list[str | None],
+                    phrases: list[tuple[tuple[str, ...], int]]) -> Iterable[Match]:
+    kept = [i for i, t in enumerate(terms) if t is not None]   # position -> token index
+    wanted = {w for words, _ in phrases for w in words}
+    positions: dict[str, list[int]] = {w: [] for w in wanted}
+    for pos, i in enumerate(kept):
+        plist = positions.get(terms[i])  # type: ignore[arg-type]
+        if plist is not None:
+            plist.append(pos)
+    for words, slop in phrases:
+        key = ("phrase", words)
+        for chain in _chains(words, slop, positions):
+            if slop == 1:
+                yield (spans[kept[chain[0]]][0], spans[kept[chain[-1]]][1], key)
+            else:
+                for word, pos in zip(words, chain):
+                    yield (*spans[kept[pos]], word)
+
+
+def _chains(words: Sequence[str], slop: int, positions: dict[str, list[int]]) -> Iterable[list[int]]:
+    """Position chains where each word follows the previous one by 1..slop positions.
+
+    Taking the earliest possible next position is enough: it leaves the most room
+    for the words after it (whoosh's ``SpanNear2`` with ``ordered=True, mindist=1``).
+    """
+    last_end = -1
+    for first in positions[words[0]]:
+        if first <= last_end:
+            continue                    # no overlapping occurrences of one phrase
+        chain = [first]
+        for word in words[1:]:
+            plist = positions[word]
+            j = bisect.bisect_right(plist, chain[-1])
+            if j == len(plist) or plist[j] > chain[-1] + slop:
+                break
+            chain.append(plist[j])
+        else:
+            last_end = chain[-1]
+            yield chain
+
+
+# -- choosing and cutting fragments ---------------------------------------------------
+
+def _ranked_runs(matches: list[Match], fragment_chars: int) -> list[tuple[int, int]]:
+    """Every (first, last) run of matches that fits in ``fragment_chars``, best first.
+
+    One run per first match, extended as far as it fits; ranked by distinct query
+    parts, then number of matches, then position (earlier wins: deterministic).
+    """
+    scored = []
+    j = 0
+    n = len(matches)
+    for i in range(n):
+        start = matches[i][0]
+        j = max(j, i)
+        while j + 1 < n and matches[j + 1][1] - start <= fragment_chars:
+            j += 1
+        run = matches[i:j + 1]
+        scored.append((-len({m[2] for m in run}), -len(run), start, i, j))
+    scored.sort(key=lambda s: s[:3])
+    return [(i, j) for *_, i, j in scored]
+
+
+def _sentence_start(text: str, lo: int, pos: int) -> int | None:
+    """The start of the sentence holding ``pos``, if it lies in ``[lo, pos]``."""
+    found = None
+    for m in _SENTENCE_START.finditer(text, max(0, lo - 4), pos + 1):
+        if lo <= m.end() <= pos:
+            found = m.end()
+    if found is None and lo <= 0:
+        return 0
+    return found
+
+
+def _word_start_after(text: str, pos: int) -> int:
+    """The first word start at or after ``pos``, not counting the rest of a split word."""
+    if pos <= 0:
+        return 0
+    m = _WORD.search(text, pos)
+    if m is None:
+        return pos
+    prev = text[pos - 1]
+    if m.start() == pos and (prev.isalnum() or prev in "_'’"):
+        m = _WORD.search(text, m.end())
+        if m is None:
+            return pos
+    return m.start()
+
+
+def _cut_end(text: str, core_end: int, limit: int, room: int) -> tuple[int, bool]:
+    """Where a fragment whose matches end at ``core_end`` stops, and if mid-sentence.
+
+    ``limit`` is the furthest allowed end. A sentence end is taken when it keeps at
+    least half of the ``room`` after the matches; else the last word end.
+    """
+    if limit >= len(text):
+        return len(text), False
+    best = None
+    for m in _SENTENCE_END.finditer(text, core_end, limit + 1):
+        if m.end() <= limit:
+            best = m.end()
+    if best is not None and best - core_end >= room // 2:
+        return best, False
+    end = core_end
+    split = text[limit].isalnum() or text[limit] in "_'’"     # a word runs past the limit
+    for m in _WORD.finditer(text, core_end, limit):
+        if m.end() < limit or not split:
+            end = m.end()
+    closing = _SENTENCE_END.match(text, end)
+    if closing:
+        return closing.end(), False
+    return end, True
+
+
+def _widen(text: str, core_start: int, core_end: int, fragment_chars: int,
+           lo: int, hi: int) -> tuple[int, int, bool, bool]:
+    """(start, end, cut_before, cut_after) of a fragment around its matches.
+
+    The fragment stays within ``[lo, hi)`` (the neighbours already chosen).
+    """
+    slack = max(0, fragment_chars - (core_end - core_start))
+    start = _sentence_start(text, max(lo, core_start - slack * 2 // 3), core_start)
+    cut_before = False
+    if start is None:
+        start = _word_start_after(text, max(lo, core_start - min(slack // 3, 60)))
+        start = min(start, core_start)
+        cut_before = start > 0
+    room = max(0, fragment_chars - (core_end - start))
+    limit = min(hi, core_end + room)
+    if limit >= len(text):
+        return start, len(text), cut_before, False
+    end, cut_after = _cut_end(text, core_end, limit, room)
+    return start, end, cut_before, cut_after
+
+
+def fragments(text: str, matches: list[Match], max_fragments: int = 3,
+              fragment_chars: int = 200, fieldname: str = "body") -> list[Snippet]:
+    """The best ``max_fragments`` non-overlapping fragments of ``text``, in text order."""
+    chosen: list[tuple[int, int, bool, bool]] = []
+    for i, j in _ranked_runs(matches, fragment_chars):
+        if len(chosen) == max_fragments:
             break
-    if not out and fields.get("body"):
-        out.append(Snippet("body", fields["body"][:fragment_chars]))
-    return out[:max_fragments]
+        core_start, core_end = matches[i][0], max(m[1] for m in matches[i:j + 1])
+        if any(core_start < e and core_end > s for s, e, _, _ in chosen):
+            continue
+        lo = max((e for s, e, _, _ in chosen if e <= core_start), default=0)
+        hi = min((s for s, e, _, _ in chosen if s >= core_end), default=len(text))
+        chosen.append(_widen(text, core_start, core_end, fragment_chars, lo, hi))
+    chosen.sort()
+    merged = _merge(matches)
+    return [_compose(fieldname, text, s, e, merged, b, a) for s, e, b, a in chosen]
+
+
+def lead(text: str, fieldname: str = "body", fragment_chars: int = 200) -> Snippet:
+    """The opening of ``text`` up to about ``fragment_chars``, at a sentence or word end."""
+    start = len(text) - len(text.lstrip())
+    limit = start + fragment_chars
+    if limit >= len(text):
+        return _compose(fieldname, text, start, len(text), (), False, False)
+    end, cut_after = _cut_end(text, start, limit, fragment_chars)
+    return _compose(fieldname, text, start, end, (), False, cut_after)
+
+
+def _compose(fieldname: str, text: str, start: int, end: int, spans: Sequence[tuple[int, int]],
+             cut_before: bool, cut_after: bool) -> Snippet:
+    """The snippet of ``text[start:end]``: whitespace collapsed, ellipses, moved spans."""
+    pieces = [ELLIPSIS] if cut_before else []
+    pos = len(pieces[0]) if pieces else 0
+    out_spans = []
+    cursor = start
+    for s, e in spans:
+        if s < cursor or e > end:
+            continue
+        gap = _SPACES.sub(" ", text[cursor:s])
+        if not pieces or pieces == [ELLIPSIS]:
+            gap = gap.lstrip()
+        pieces.append(gap)
+        pos += len(gap)
+        marked = _SPACES.sub(" ", text[s:e])
+        pieces.append(marked)
+        out_spans.append((pos, pos + len(marked)))
+        pos += len(marked)
+        cursor = e
+    tail = _SPACES.sub(" ", text[cursor:end])
+    if not out_spans:
+        tail = tail.lstrip()
+    pieces.append(tail.rstrip())
+    if cut_after:
+        pieces.append(ELLIPSIS)
+    return Snippet(fieldname, "".join(pieces), tuple(out_spans))
+
+
+def _merge(matches: Iterable[Match]) -> list[tuple[int, int]]:
+    """Overlapping or touching-free union of match spans, in order."""
+    merged: list[list[int]] = []
+    for s, e, _ in matches:
+        if merged and s < merged[-1][1]:
+            if e > merged[-1][1]:
+                merged[-1][1] = e
+        else:
+            merged.append([s, e])
+    return [(s, e) for s, e in merged]
+
+
+def make_snippets(query: wq.Query, fields: Mapping[str, str], analyzer: NewsAnalyzer,
+                  max_fragments: int = 3, fragment_chars: int = 200) -> list[Snippet]:
+    """Up to ``max_fragments`` body fragments, plus the title when it matched.
+
+    ``query`` is the parsed whoosh query, ``fields`` the hit's stored fields and
+    ``analyzer`` the body field's analyzer (used for the title too: both fields
+    share it). See the module docstring for what is marked and how fragments are cut.
+    """
+    matchers = query_matchers(query)
+    out: list[Snippet] = []
+    body = fields.get("body") or ""
+    if body.strip():
+        body_m = matchers.get("body")
+        matches = find_matches(body, body_m, analyzer) if body_m else []
+        if matches and max_fragments > 0:
+            out.extend(fragments(body, matches, max_fragments, fragment_chars))
+        else:
+            out.append(lead(body, "body", fragment_chars))
+    title = fields.get("title") or ""
+    title_m = matchers.get("title")
+    if title.strip() and title_m:
+        matches = find_matches(title, title_m, analyzer)
+        if matches:
+            out.append(_compose("title", title, 0, len(title), _merge(matches), False, False))
+    return out
