@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+import warnings
 from datetime import date, datetime, timedelta, timezone
 
 from dateutil import parser as dateutil_parser
@@ -28,6 +29,19 @@ MIN_YEAR = 1800
 MAX_FUTURE = timedelta(days=366)
 
 _DIGITS = re.compile(r"^-?\d+(?:\.\d+)?$")
+
+# Zone abbreviations news feeds write, as UTC offsets in seconds. dateutil knows
+# none of them by itself (it warns and returns a naive time); RFC 2822 parsing
+# already covers the US ones. Abbreviations are ambiguous worldwide (IST, CST), so
+# only the common, unambiguous-in-news readings are listed; an unknown name is read
+# as UTC rather than refused: the date is still right to within hours.
+_TZINFOS = {"UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 3600, "WEST": 3600,
+            "CET": 3600, "CEST": 7200, "MET": 3600, "MEST": 7200, "EET": 7200,
+            "EEST": 10800, "MSK": 10800, "EST": -18000, "EDT": -14400, "CST": -21600,
+            "CDT": -18000, "MST": -25200, "MDT": -21600, "PST": -28800, "PDT": -25200,
+            "AKST": -32400, "AKDT": -28800, "HST": -36000, "JST": 32400, "KST": 32400,
+            "HKT": 28800, "SGT": 28800, "AEST": 36000, "AEDT": 39600, "NZST": 43200,
+            "NZDT": 46800}
 
 
 class DateError(ValueError):
@@ -67,8 +81,12 @@ def _parse_string(text: str) -> datetime:
     except (TypeError, ValueError, IndexError):
         pass
     try:
-        # A fixed default fills missing parts (day, month) deterministically.
-        return dateutil_parser.parse(text, default=datetime(2000, 1, 1))
+        # A fixed default fills missing parts (day, month) deterministically; an
+        # unknown zone name makes dateutil warn, and we read it as UTC instead.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
+            return dateutil_parser.parse(text, default=datetime(2000, 1, 1),
+                                         tzinfos=_TZINFOS)
     except (ValueError, OverflowError, dateutil_parser.ParserError) as exc:
         raise DateError(f"unrecognised date {text!r}") from exc
 

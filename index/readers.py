@@ -1,0 +1,498 @@
+"""Readers: files, folders and standard input -> raw records with their origin.
+
+Formats (from the file extension, or forced with ``format=``):
+
+========  ==========================================  ==================================
+format    extensions                                  one record is
+========  ==========================================  ==================================
+jsonl     ``.jsonl`` ``.ndjson`` ``.jsonlines``       one JSON object per line
+csv       ``.csv``                                    one row; the first row is the header
+txt       ``.txt`` ``.text``                          one file: headline line, paragraphs
+md        ``.md`` ``.markdown``                       as txt; ``#`` marks and front matter
+========  ==========================================  ==================================
+
+Any of them may be gzip-compressed (``.jsonl.gz``); it is decompressed as it streams.
+Standard input is ``"-"`` and is read as JSON Lines unless ``format`` says otherwise.
+
+Why it is built this way:
+
+* Files are read as bytes, line by line, and never whole (except one text article),
+  so a 10 GB export streams in constant memory, and one line with invalid UTF-8 costs
+  that line only, not the rest of the file.
+* Every record carries its origin (``"news.jsonl:12"``, ``"folder/a.txt"``) so that a
+  message about it can be acted on without our code.
+* Folders are walked recursively in sorted order (hidden entries and symlinked
+  folders skipped), so a build is deterministic. Files with other extensions inside a
+  folder (images, ``.json`` dumps, notes) are ignored; naming such a file directly is
+  an error, since the user clearly meant it.
+* A UTF-8 byte-order mark at the start of a file and CRLF line endings are accepted
+  silently: they are what spreadsheet programs and Windows editors write.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import os
+import sys
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from searchcore.errors import SourceError
+from searchcore.index.boilerplate import strip_trailing_boilerplate
+from searchcore.index.records import RawRecord, Skipped
+
+#: The formats a source can have.
+FORMATS = ("jsonl", "csv", "txt", "md")
+#: Other names accepted for ``format=``.
+FORMAT_ALIASES = {"ndjson": "jsonl", "jsonlines": "jsonl", "json-lines": "jsonl",
+                  "text": "txt", "markdown": "md"}
+#: File extensions (lower case) and their format.
+EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".jsonlines": "jsonl", ".csv": "csv",
+              ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
+#: The name ``"-"`` stands for standard input.
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+_BOM = codecs.BOM_UTF8
+_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input to read: a file (``path``) or standard input (``path is None``).
+
+    ``name`` is how messages name it (the path as the user gave it, joined with the
+    path inside a folder); ``relative`` is the path inside the folder it was found in
+    (the file name for files given directly), kept in text articles' ``extra["path"]``.
+    """
+
+    path: Path | None
+    name: str
+    format: str
+    compressed: bool = False
+    relative: str = ""
+
+
+def normalize_format(format: str | None) -> str | None:
+    """``format`` as one of :data:`FORMATS` (aliases accepted), or ``None``."""
+    if format is None:
+        return None
+    name = format.strip().lower().lstrip(".")
+    name = FORMAT_ALIASES.get(name, name)
+    if name not in FORMATS:
+        raise SourceError(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
+    return name
+
+
+def detect_format(path: str | os.PathLike[str]) -> tuple[str, bool] | None:
+    """``(format, gzip-compressed)`` from the file name, or ``None`` if unknown."""
+    name = os.fspath(path).lower()
+    compressed = name.endswith(".gz")
+    if compressed:
+        name = name[:-3]
+    fmt = EXTENSIONS.get(os.path.splitext(name)[1])
+    return (fmt, compressed) if fmt else None
+
+
+def expand_sources(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+                   format: str | None = None) -> list[Source]:
+    """Every file to read, in order: the sources as given, folders walked and sorted.
+
+    Raises :class:`SourceError` for a missing or unreadable source, a file whose
+    format cannot be told, or a folder with nothing to read. This runs before any
+    record is read, so such mistakes stop a build before it starts.
+    """
+    fmt = normalize_format(format)
+    if isinstance(sources, (str, os.PathLike)):
+        sources = [sources]
+    out: list[Source] = []
+    for given in sources:
+        text = os.fspath(given)
+        if text == STDIN:
+            out.append(Source(None, STDIN_NAME, fmt or "jsonl", False, STDIN_NAME))
+            continue
+        path = Path(text)
+        if path.is_dir():
+            out.extend(_walk(path, text, fmt))
+        elif path.exists():
+            out.append(_file_source(path, text, fmt, path.name, explicit=True))
+        else:
+            raise SourceError(f"no such file or folder: {text!r}")
+    return out
+
+
+def _file_source(path: Path, name: str, fmt: str | None, relative: str,
+                 explicit: bool) -> Source:
+    detected = detect_format(path)
+    if fmt is not None:
+        compressed = path.name.lower().endswith(".gz")
+    elif detected is None:
+        known = ", ".join(sorted(EXTENSIONS))
+        raise SourceError(
+            f"cannot tell the format of {name!r} from its extension (known: {known}, "
+            f"optionally .gz); give the format explicitly, e.g. format='jsonl'")
+    else:
+        fmt, compressed = detected
+    if explicit and not os.access(path, os.R_OK):
+        raise SourceError(f"cannot read {name!r}: permission denied")
+    return Source(path, name, fmt, compressed, relative)
+
+
+def _walk(root: Path, root_name: str, fmt: str | None) -> list[Source]:
+    found: list[tuple[tuple[str, ...], Source]] = []
+
+    def fail(exc: OSError) -> None:
+        raise SourceError(f"cannot read folder {exc.filename!r}: {exc.strerror}") from None
+
+    for folder, dirs, files in os.walk(root, onerror=fail):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        rel_folder = os.path.relpath(folder, root)
+        for file in files:
+            if file.startswith("."):
+                continue
+            if fmt is None and detect_format(file) is None:
+                continue
+            rel = file if rel_folder == "." else os.path.join(rel_folder, file)
+            path = Path(folder, file)
+            source = _file_source(path, os.path.join(root_name, rel), fmt,
+                                  Path(rel).as_posix(), explicit=False)
+            found.append((Path(rel).parts, source))
+    if not found:
+        kinds = "files" if fmt else f"{', '.join(sorted(EXTENSIONS))} files"
+        raise SourceError(f"folder {root_name!r} contains no {kinds} to read")
+    found.sort(key=lambda item: item[0])
+    return [source for _, source in found]
+
+
+# -- opening -------------------------------------------------------------------------
+def open_source(source: Source, stdin: IO[bytes] | None = None) -> IO[bytes]:
+    """A binary stream over ``source`` (decompressed). Raises ``OSError``."""
+    if source.path is None:
+        stream = stdin if stdin is not None else _stdin_bytes()
+        raw: IO[bytes] = stream
+    else:
+        raw = open(source.path, "rb")
+    if source.compressed:
+        return gzip.GzipFile(fileobj=raw, mode="rb") if source.path is None \
+            else _GzipOwner(raw)
+    return raw
+
+
+def _stdin_bytes() -> IO[bytes]:
+    stream = sys.stdin
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:
+        return buffer
+    # A text-only stdin (some embedding environments): re-encode what it gives.
+    import io
+    return io.BytesIO(stream.read().encode("utf-8"))
+
+
+class _GzipOwner(gzip.GzipFile):
+    """A GzipFile that also closes the file it reads from."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
+# -- reading -------------------------------------------------------------------------
+def read_source(source: Source, *, csv_columns: Mapping[str, str | None] | None = None,
+                boilerplate: frozenset[str] | Iterable[str] | None = None,
+                encoding_errors: str = "strict", max_bytes: int | None = None,
+                stdin: IO[bytes] | None = None) -> Iterator[RawRecord | Skipped]:
+    """Raw records of one source; a file that breaks mid-way ends with ``unreadable``.
+
+    ``max_bytes`` refuses a line (JSONL) or file (text) longer than that many bytes
+    without parsing it: such a record cannot be under the article size limit.
+    """
+    name = source.name
+    line = 0
+    try:
+        stream = open_source(source, stdin)
+    except OSError as exc:
+        yield Skipped.make(name, "unreadable", f"cannot open: {exc.strerror or exc}")
+        return
+    try:
+        if source.format == "jsonl":
+            reader: Iterator[RawRecord | Skipped] = read_jsonl(
+                stream, name, encoding_errors=encoding_errors, max_bytes=max_bytes)
+        elif source.format == "csv":
+            reader = read_csv(stream, name, csv_columns, encoding_errors=encoding_errors)
+        else:
+            reader = iter([read_text(stream, name, source.relative,
+                                     markdown=source.format == "md",
+                                     boilerplate=boilerplate,
+                                     encoding_errors=encoding_errors,
+                                     max_bytes=max_bytes)])
+        for item in reader:
+            line += 1
+            yield item
+    except (OSError, EOFError, zlib.error) as exc:
+        where = f"after record {line:,}" if line else "at the start"
+        yield Skipped.make(name, "unreadable", f"file is damaged {where}: {exc}")
+    finally:
+        if source.path is not None:
+            stream.close()
+
+
+def read_jsonl(stream: IO[bytes], name: str, *, encoding_errors: str = "strict",
+               max_bytes: int | None = None) -> Iterator[RawRecord | Skipped]:
+    """One raw record per non-blank line; line numbers are 1-based.
+
+    The fast path is one ``orjson.loads`` per line; only a line that fails is looked
+    at again to tell blank lines (ignored), invalid UTF-8 and broken JSON apart.
+    """
+    loads = orjson.loads
+    decode_error = orjson.JSONDecodeError
+    for number, line in enumerate(stream, 1):
+        if number == 1 and line.startswith(_BOM):
+            line = line[3:]
+        if max_bytes is not None and len(line) > max_bytes:
+            yield Skipped.make(f"{name}:{number}", "too-large",
+                               f"line is {len(line):,} bytes, too large for an article "
+                               f"under the size limit; not parsed")
+            continue
+        try:
+            yield RawRecord(f"{name}:{number}", loads(line))
+            continue
+        except decode_error as exc:
+            error = exc
+        if not line.strip():
+            continue
+        origin = f"{name}:{number}"
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if encoding_errors == "strict":
+                yield _utf8_skip(origin, line, exc)
+                continue
+            try:
+                yield RawRecord(origin, loads(line.decode("utf-8", errors=encoding_errors)))
+                continue
+            except decode_error as again:
+                error = again
+        yield Skipped.make(origin, "broken-json",
+                           f"broken JSON at column {error.colno}: {error.msg}")
+
+
+def _utf8_skip(origin: str, data: bytes, exc: UnicodeDecodeError,
+               line: int | None = None) -> Skipped:
+    where = f"line {line}, " if line is not None else ""
+    start = data.rfind(b"\n", 0, exc.start) + 1
+    column = len(data[start:exc.start].decode("utf-8", errors="replace")) + 1
+    return Skipped.make(origin, "invalid-utf8",
+                        f"invalid UTF-8 byte 0x{data[exc.start]:02x} at {where}column "
+                        f"{column}")
+
+
+def read_csv(stream: IO[bytes], name: str,
+             columns: Mapping[str, str | None] | None = None, *,
+             encoding_errors: str = "strict") -> Iterator[RawRecord | Skipped]:
+    """One raw record per row, keyed by the header row renamed through ``columns``.
+
+    ``columns`` maps header names to article fields (``{"headline": "title"}``); a
+    value of ``None`` drops the column. Unmapped columns keep their name, which
+    ``normalize_article`` then matches against its aliases (``headline``, ``text``,
+    ``date``...), so most exports need no mapping. Empty cells count as absent.
+    Quoted fields may span lines; the origin is the line where the row starts.
+    """
+    csv.field_size_limit(_FIELD_LIMIT)
+    bad_lines: dict[int, tuple[bytes, UnicodeDecodeError]] = {}
+
+    def lines() -> Iterator[str]:
+        for number, raw in enumerate(stream, 1):
+            if number == 1 and raw.startswith(_BOM):
+                raw = raw[3:]
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if encoding_errors == "strict":
+                    bad_lines[number] = (raw, exc)
+                    yield raw.decode("utf-8", errors="replace")
+                else:
+                    yield raw.decode("utf-8", errors=encoding_errors)
+
+    reader = csv.reader(lines())
+    header: list[str | None] | None = None
+    previous = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            start, previous = previous + 1, reader.line_num
+            yield Skipped.make(f"{name}:{start}", "broken-csv", f"broken CSV: {exc}")
+            continue
+        start, previous = previous + 1, reader.line_num
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        origin = f"{name}:{start}"
+        bad = [n for n in range(start, reader.line_num + 1) if n in bad_lines]
+        if header is None:
+            if bad:
+                raw, exc = bad_lines[bad[0]]
+                raise SourceError(f"{name}:{bad[0]}: the header row is not valid UTF-8 "
+                                  f"(byte 0x{raw[exc.start]:02x})")
+            header = _csv_header(row, name, columns or {})
+            continue
+        if bad:
+            raw, exc = bad_lines[bad[0]]
+            yield _utf8_skip(origin, raw, exc, line=bad[0])
+            continue
+        if len(row) > len(header):
+            yield Skipped.make(origin, "broken-csv",
+                               f"row has {len(row)} fields but the header has "
+                               f"{len(header)}")
+            continue
+        data: dict[str, Any] = {}
+        for key, value in zip(header, row):
+            if key is not None and value != "":
+                data[key] = value
+        yield RawRecord(origin, data)
+
+
+def _csv_header(row: list[str], name: str,
+                columns: Mapping[str, str | None]) -> list[str | None]:
+    header = [cell.strip() for cell in row]
+    missing = [col for col in columns if col not in header]
+    if missing:
+        raise SourceError(f"{name}: column(s) {', '.join(map(repr, missing))} of the "
+                          f"column mapping are not in the header {header!r}")
+    return [columns[cell] if cell in columns else cell for cell in header]
+
+
+# -- text articles -------------------------------------------------------------------
+def read_text(stream: IO[bytes], name: str, relative: str, *, markdown: bool = False,
+              boilerplate: frozenset[str] | Iterable[str] | None = None,
+              encoding_errors: str = "strict",
+              max_bytes: int | None = None) -> RawRecord | Skipped:
+    """One text file as one raw record (see :func:`parse_text_article`)."""
+    data = stream.read(max_bytes + 1) if max_bytes is not None else stream.read()
+    if max_bytes is not None and len(data) > max_bytes:
+        return Skipped.make(name, "too-large",
+                            f"file is over {max_bytes:,} bytes, too large for an article "
+                            f"under the size limit; not read", "body")
+    if data.startswith(_BOM):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if encoding_errors == "strict":
+            return _utf8_skip(name, data, exc, line=data.count(b"\n", 0, exc.start) + 1)
+        text = data.decode("utf-8", errors=encoding_errors)
+    record = parse_text_article(text, markdown=markdown, boilerplate=boilerplate)
+    record["extra"] = {"path": relative}
+    return RawRecord(name, record)
+
+
+def parse_text_article(text: str, *, markdown: bool = False,
+                       boilerplate: frozenset[str] | Iterable[str] | None = None,
+                       ) -> dict[str, Any]:
+    """Title and body of a plain-text or Markdown article.
+
+    The first non-empty line is the headline (for Markdown without its ``#`` marks or
+    ``===`` underline); the rest are paragraphs separated by blank lines, joined by
+    one blank line, with trailing boilerplate removed (:mod:`.boilerplate`). Markdown
+    front matter (``---`` lines around ``key: value`` pairs) supplies fields such as
+    ``title``, ``date``, ``source``, ``url``, ``author`` and ``tags``.
+
+    >>> parse_text_article("# Big news\\n\\nFirst.\\n\\nLeave a Comment", markdown=True)
+    {'title': 'Big news', 'body': 'First.'}
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    record: dict[str, Any] = {}
+    if markdown:
+        fields, lines = _front_matter(lines)
+        record.update(fields)
+    lines = strip_trailing_boilerplate(lines, boilerplate)
+    first = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    headline = lines[first].strip() if first < len(lines) else ""
+    rest = lines[first + 1:]
+    if markdown and headline:
+        if rest and rest[0].strip() and set(rest[0].strip()) <= {"=", "-"}:
+            rest = rest[1:]                       # setext underline
+        headline = _markdown_heading(headline)
+    if "title" in record:
+        if headline and headline != str(record["title"]).strip():
+            rest = lines[first:]                  # the first line is body text
+    else:
+        record["title"] = headline
+    record["body"] = _paragraphs(rest)
+    return record
+
+
+def _markdown_heading(line: str) -> str:
+    line = line.lstrip("#").strip()
+    if line.endswith("#"):
+        line = line.rstrip("#").rstrip()
+    for mark in ("**", "__", "*", "_"):
+        if len(line) > 2 * len(mark) and line.startswith(mark) and line.endswith(mark):
+            line = line[len(mark):-len(mark)].strip()
+            break
+    return line
+
+
+def _paragraphs(lines: list[str]) -> str:
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        line = line.strip()
+        if line:
+            current.append(line)
+        elif current:
+            paragraphs.append("\n".join(current))
+            current = []
+    if current:
+        paragraphs.append("\n".join(current))
+    return "\n\n".join(paragraphs)
+
+
+def _front_matter(lines: list[str]) -> tuple[dict[str, str], list[str]]:
+    """``key: value`` pairs between a first ``---`` line and the next ``---``/``...``."""
+    if not lines or lines[0].strip() != "---":
+        return {}, lines
+    for end in range(1, min(len(lines), 200)):
+        if lines[end].strip() in ("---", "..."):
+            break
+    else:
+        return {}, lines
+    fields: dict[str, str] = {}
+    for line in lines[1:end]:
+        key, sep, value = line.partition(":")
+        if not sep or not key.strip() or line[:1].isspace():
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif value.startswith("[") and value.endswith("]"):
+            value = ",".join(v.strip().strip("'\"") for v in value[1:-1].split(","))
+        if value:
+            fields[key.strip().lower()] = value
+    return fields, lines[end + 1:]
+
+
+# -- counting --------------------------------------------------------------------------
+def count_lines(path: Path, chunk: int = 1 << 20) -> int:
+    """Lines in a plain file (a last line without newline counts), without parsing."""
+    count = 0
+    last = b"\n"
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")
