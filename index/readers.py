@@ -285,18 +285,38 @@ def read_jsonl(stream: IO[bytes], name: str, *, encoding_errors: str = "strict",
                 continue
             except decode_error as again:
                 error = again
-        yield Skipped.make(origin, "broken-json",
-                           f"broken JSON at column {error.colno}: {error.msg}")
+        if "end of data" in error.msg:
+            detail = "broken JSON: the line ends before the object does"
+        else:
+            detail = f"broken JSON at column {error.colno}: {error.msg}"
+        yield Skipped.make(origin, "broken-json", detail)
 
 
 def _utf8_skip(origin: str, data: bytes, exc: UnicodeDecodeError,
-               line: int | None = None) -> Skipped:
+               line: int | None = None, field: str | None = None) -> Skipped:
+    """The message for invalid UTF-8: the byte, where it is, and the field if known."""
     where = f"line {line}, " if line is not None else ""
     start = data.rfind(b"\n", 0, exc.start) + 1
     column = len(data[start:exc.start].decode("utf-8", errors="replace")) + 1
+    if field is None and line is None:
+        field = _json_field_with_replacement(data)
+    in_field = f"in field {field!r} " if field else ""
     return Skipped.make(origin, "invalid-utf8",
-                        f"invalid UTF-8 byte 0x{data[exc.start]:02x} at {where}column "
-                        f"{column}")
+                        f"invalid UTF-8 byte 0x{data[exc.start]:02x} {in_field}at "
+                        f"{where}column {column}", field)
+
+
+def _json_field_with_replacement(line: bytes) -> str | None:
+    """The top-level field of a JSON line whose text holds the undecodable bytes."""
+    try:
+        data = orjson.loads(line.decode("utf-8", errors="replace"))
+    except orjson.JSONDecodeError:
+        return None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if "\ufffd" in orjson.dumps(value).decode("utf-8"):
+                return str(key)
+    return None
 
 
 def read_csv(stream: IO[bytes], name: str,
@@ -352,7 +372,9 @@ def read_csv(stream: IO[bytes], name: str,
             continue
         if bad:
             raw, exc = bad_lines[bad[0]]
-            yield _utf8_skip(origin, raw, exc, line=bad[0])
+            field = next((cell_name for cell_name, cell in zip(header, row)
+                          if "\ufffd" in cell), None)
+            yield _utf8_skip(origin, raw, exc, line=bad[0], field=field)
             continue
         if len(row) > len(header):
             yield Skipped.make(origin, "broken-csv",
@@ -440,10 +462,9 @@ def _markdown_heading(line: str) -> str:
     line = line.lstrip("#").strip()
     if line.endswith("#"):
         line = line.rstrip("#").rstrip()
-    for mark in ("**", "__", "*", "_"):
-        if len(line) > 2 * len(mark) and line.startswith(mark) and line.endswith(mark):
-            line = line[len(mark):-len(mark)].strip()
-            break
+    line = line.replace("**", "").replace("__", "").replace("`", "")
+    if len(line) > 2 and line[0] == line[-1] and line[0] in "*_":
+        line = line[1:-1].strip()
     return line
 
 

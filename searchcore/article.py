@@ -146,8 +146,7 @@ def normalize_article(record: Mapping[str, Any] | Article, origin: str | None = 
     raw_id = record.get("id")
     has_id = raw_id is not None and not (isinstance(raw_id, str) and not raw_id.strip())
     if not title and not body and not has_id:
-        raise InvalidArticleError("no title and no body (and no id)", origin, "title",
-                                  "empty")
+        raise InvalidArticleError("no title, no body and no id", origin, "title", "empty")
     if len(title) + len(body) > max_chars:
         raise InvalidArticleError(
             f"article is {len(title) + len(body):,} characters, over the limit of "
