@@ -1,0 +1,185 @@
+"""``searchcore index check``: read every byte of the index that a search could need.
+
+Opening an index reads only its manifest and table of contents; a truncated postings
+file or a damaged stored-fields file shows up later, as a failed search. The check
+walks each segment of the live generation: every stored document, every term of
+every indexed field and every posting of each term, comparing document frequencies
+and document numbers with the segment's own counts and the manifest's total. It
+reports each problem in words (segment, field, term) and exits with 1 if there were
+any, so it fits a cron job or a CI step after a rebuild.
+
+This is the library-level work a check needs, kept next to its command until the
+library grows an ``Index.check()``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+import searchcore
+from searchcore.cli import output
+from searchcore.cli.errors import SearchcoreCommand
+from searchcore.cli.options import common_options, is_tty, json_option, resolve_index_path
+
+#: Problems listed in full before "... and N more" (all are counted).
+MAX_PROBLEMS = 50
+
+
+@dataclass
+class CheckReport:
+    """What the check read and what was wrong."""
+
+    path: str
+    segments: int = 0
+    documents: int = 0
+    terms: int = 0
+    postings: int = 0
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+    problem_count: int = 0
+
+    def problem(self, message: str) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(message)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "ok": self.ok, "segments": self.segments,
+                "documents": self.documents, "terms": self.terms, "postings": self.postings,
+                "seconds": round(self.seconds, 3), "problem_count": self.problem_count,
+                "problems": list(self.problems)}
+
+    def format(self) -> str:
+        lines = [f"Checked {self.path!r}: {self.segments:,} segment"
+                 f"{'s' if self.segments != 1 else ''}, {self.documents:,} documents, "
+                 f"{self.terms:,} terms, {self.postings:,} postings in {self.seconds:.1f} s."]
+        if self.ok:
+            lines.append("No problems found.")
+        else:
+            lines.append(f"{self.problem_count:,} problem{'s' if self.problem_count != 1 else ''}:")
+            lines.extend(f"  {p}" for p in self.problems)
+            if self.problem_count > len(self.problems):
+                lines.append(f"  ... and {self.problem_count - len(self.problems):,} more")
+        return "\n".join(lines) + "\n"
+
+
+def _check_segment(reader: Any, name: str, report: CheckReport, seen_ids: dict[str, str]) -> None:
+    """Read all stored fields and postings of one segment's ``reader``."""
+    total = reader.doc_count_all()
+    live = 0
+    for docnum in range(total):
+        try:
+            if reader.is_deleted(docnum):
+                continue
+            fields = reader.stored_fields(docnum)
+        except Exception as exc:  # noqa: BLE001 - any failure here is damage to report
+            report.problem(f"segment {name}: cannot read stored fields of document "
+                           f"{docnum}: {exc!r}")
+            continue
+        live += 1
+        article_id = fields.get("id")
+        if not article_id:
+            report.problem(f"segment {name}: document {docnum} has no id")
+        elif article_id in seen_ids:
+            report.problem(f"segment {name}: id {article_id!r} is also live in "
+                           f"segment {seen_ids[article_id]}")
+        else:
+            seen_ids[article_id] = name
+    if live != reader.doc_count():
+        report.problem(f"segment {name}: {live} live documents read, the segment "
+                       f"says {reader.doc_count()}")
+    report.documents += live
+    # Terms are read through the segment's terms reader with raw bytes: the public
+    # reader methods convert text to bytes with the field type, which fails for the
+    # numeric and date fields' own encoded terms.
+    terms_reader = reader._terms
+    schema = reader.schema
+    try:
+        for fieldname, btext in terms_reader.terms():
+            if fieldname not in schema:
+                continue
+            report.terms += 1
+            label = f"{fieldname}:{_term_repr(btext)}"
+            try:
+                info = terms_reader.term_info(fieldname, btext)
+                matcher = terms_reader.matcher(fieldname, btext, schema[fieldname].format)
+                ids = list(matcher.all_ids())
+            except Exception as exc:  # noqa: BLE001
+                report.problem(f"segment {name}: cannot read postings of {label}: {exc!r}")
+                continue
+            report.postings += len(ids)
+            if len(ids) != info.doc_frequency():
+                report.problem(f"segment {name}: {label} has {len(ids)} postings, its "
+                               f"entry says {info.doc_frequency()}")
+            if ids and (ids[0] < 0 or ids[-1] >= total or ids != sorted(set(ids))):
+                report.problem(f"segment {name}: {label} has postings for documents "
+                               f"outside 0..{total - 1} or out of order")
+    except Exception as exc:  # noqa: BLE001
+        report.problem(f"segment {name}: cannot read the term list: {exc!r}")
+
+
+def _term_repr(btext: bytes) -> str:
+    try:
+        return repr(btext.decode("utf-8"))
+    except UnicodeDecodeError:
+        return repr(btext)
+
+
+def check_index(ix: searchcore.Index) -> CheckReport:
+    """Read every segment of ``ix``'s live generation; the problems found, in words."""
+    started = time.perf_counter()
+    report = CheckReport(path=str(ix.path))
+    seen_ids: dict[str, str] = {}
+    with ix.whoosh_index.reader() as reader:
+        for number, (leaf, _offset) in enumerate(reader.leaf_readers(), 1):
+            segment = getattr(leaf, "segment", lambda: None)()
+            name = segment.segment_id() if segment is not None else f"#{number}"
+            report.segments += 1
+            _check_segment(leaf, name, report, seen_ids)
+    expected = ix.manifest.get("documents")
+    if isinstance(expected, int) and expected != report.documents:
+        report.problem(f"the manifest says {expected:,} documents, the segments hold "
+                       f"{report.documents:,}")
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+CHECK_HELP = """Read the whole index and report damage; exit code 1 if there is any.
+
+Reads every stored document and every posting list of every segment, and checks them
+against the segments' own counts and the manifest. Fix a damaged index by rebuilding
+it with `searchcore index build`.
+
+\b
+--json prints {"path", "ok", "segments", "documents", "terms", "postings",
+"seconds", "problem_count", "problems": [message, ...]}.
+
+\b
+Examples:
+  searchcore index check
+  searchcore index check --index ./news-index || echo "rebuild needed"
+"""
+
+
+@click.command("check", cls=SearchcoreCommand, help=CHECK_HELP,
+               short_help="Verify every segment of the index.")
+@json_option
+@common_options
+def check_command(as_json: bool, index_path: str | None) -> None:
+    with searchcore.open_index(resolve_index_path(index_path)) as ix:
+        report = check_index(ix)
+    if as_json:
+        output.emit_bytes(output.format_json(report.to_dict(), pretty=is_tty(sys.stdout)))
+    else:
+        click.echo(report.format(), nl=False)
+    if not report.ok:
+        raise click.exceptions.Exit(1)

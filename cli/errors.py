@@ -1,0 +1,94 @@
+"""How failures reach the user: ``Error: <message>`` and an exit code, never a traceback.
+
+Exit codes (the same as click's):
+
+* 0 — success (a search with no hits is a success);
+* 1 — the user's input or environment is wrong: any
+  :class:`~searchcore.errors.SearchcoreError` (bad query, missing index, unreadable
+  file, index locked by another writer...) or an unreadable path, shown as
+  ``Error: <message>``;
+* 2 — the command line itself is wrong (unknown option, missing argument), shown by
+  click with a ``Try 'searchcore CMD -h' for help.`` hint.
+
+Every command class here funnels its callback through :func:`translate_errors`, so a
+new command gets the same behaviour by being declared on the ``searchcore`` group.
+A closed pipe (``searchcore search oil | head -1``) ends quietly, like ``cat``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import Any, Iterator
+
+import click
+
+from searchcore.errors import QuerySyntaxError, SearchcoreError
+
+
+class UserError(click.ClickException):
+    """A mistake the user can fix: printed as ``Error: message``, exit code 1."""
+
+    exit_code = 1
+
+
+def describe(exc: BaseException) -> str:
+    """The message for ``exc``; a query error points at the offending character."""
+    message = str(exc)
+    if isinstance(exc, QuerySyntaxError) and exc.position is not None and exc.query:
+        line = exc.query.replace("\n", " ")
+        if len(line) <= 120 and 0 <= exc.position <= len(line):
+            message += f"\n  {line}\n  {' ' * exc.position}^"
+    return message
+
+
+def _os_message(exc: OSError) -> str:
+    what = exc.strerror or exc.__class__.__name__
+    if exc.filename is not None:
+        return f"cannot read {os.fsdecode(exc.filename)!r}: {what}"
+    return what
+
+
+@contextlib.contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn library errors into :class:`UserError`, a closed pipe into a quiet exit."""
+    try:
+        yield
+    except SearchcoreError as exc:
+        raise UserError(describe(exc)) from None
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as exc:
+        raise UserError(_os_message(exc)) from None
+
+
+def _quiet_broken_pipe() -> None:
+    # Python would print "Exception ignored ... BrokenPipeError" when it flushes
+    # stdout at exit; point stdout at /dev/null so that flush succeeds.
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    raise click.exceptions.Exit(1)
+
+
+class SearchcoreCommand(click.Command):
+    """A command whose library errors become ``Error: ...`` with exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with translate_errors():
+            return super().invoke(ctx)
+
+
+class SearchcoreGroup(click.Group):
+    """A group whose commands (and sub-groups) are :class:`SearchcoreCommand`\\ s."""
+
+    command_class = SearchcoreCommand
+    group_class = type  # sub-groups are SearchcoreGroups too
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # the order they were added, not alphabetical
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with translate_errors():
+            return super().invoke(ctx)

@@ -1,0 +1,266 @@
+"""``searchcore index ...``: build, add, delete, stats (``check`` is in check_cmd).
+
+Writers (build, add, delete) take the index-wide write lock; when another writer holds
+it they wait ``--lock-timeout`` seconds, then fail with ``Error: the index is locked
+...`` and exit code 1, leaving the index as it was.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, TypeVar
+
+import click
+
+import searchcore
+from searchcore.cli import output
+from searchcore.cli.check_cmd import check_command
+from searchcore.cli.errors import SearchcoreGroup
+from searchcore.cli.options import (CONTEXT_SETTINGS, common_options, is_tty, json_option,
+                                    lock_timeout_option, quiet_option, resolve_index_path,
+                                    version_option)
+from searchcore.cli.progress import ProgressReporter
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SOURCE_FORMATS = ("jsonl", "csv", "txt", "md")
+
+
+@click.group("index", cls=SearchcoreGroup, context_settings=CONTEXT_SETTINGS,
+             short_help="Build, update and inspect the index.")
+@version_option
+def index_group() -> None:
+    """Build, update and inspect the index.
+
+    \b
+    Examples:
+      searchcore index build news/*.jsonl.gz archive/ --index ./news-index
+      searchcore index add today.jsonl
+      searchcore index stats
+    """
+
+
+def _csv_columns(ctx: click.Context, param: click.Parameter,
+                 values: tuple[str, ...]) -> dict[str, str | None] | None:
+    columns: dict[str, str | None] = {}
+    for value in values:
+        name, sep, target = value.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected COLUMN=FIELD (e.g. headline=title), got {value!r}")
+        columns[name.strip()] = target.strip() or None
+    return columns or None
+
+
+def ingest_options(f: F) -> F:
+    """Options shared by ``build`` and ``add``: how to read the sources."""
+    decorators = [
+        click.argument("sources", nargs=-1, required=True, metavar="SOURCE..."),
+        click.option("--format", "fmt", type=click.Choice(SOURCE_FORMATS),
+                     help="Read every source as this format [default: from the extension; "
+                          "jsonl for -]."),
+        click.option("--csv-column", "csv_columns", multiple=True, metavar="COLUMN=FIELD",
+                     callback=_csv_columns,
+                     help="Map a CSV column to an article field (headline=title); "
+                          "COLUMN= drops it. Repeatable."),
+        click.option("--boilerplate", multiple=True, metavar="LINE",
+                     help="A trailing line to remove from text articles (repeatable; "
+                          "replaces the default list)."),
+        click.option("--keep-boilerplate", is_flag=True,
+                     help="Remove no trailing lines from text articles."),
+        click.option("--strict", is_flag=True,
+                     help="Stop at the first bad record and change nothing "
+                          "(default: skip it and report it)."),
+        click.option("-w", "--workers", type=click.IntRange(min=1), metavar="N",
+                     help="Worker processes [default: one per CPU]."),
+        json_option,
+        quiet_option,
+        lock_timeout_option,
+        common_options,
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
+def _ingest_kwargs(fmt: str | None, csv_columns: dict[str, str | None] | None,
+                   boilerplate: tuple[str, ...], keep_boilerplate: bool, strict: bool,
+                   workers: int | None, lock_timeout: float) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"format": fmt, "csv_columns": csv_columns, "strict": strict,
+                              "workers": workers, "lock_timeout": lock_timeout}
+    if keep_boilerplate:
+        kwargs["boilerplate"] = ()
+    elif boilerplate:
+        kwargs["boilerplate"] = list(boilerplate)
+    return kwargs
+
+
+def _report(summary: Any, as_json: bool, quiet: bool, path: Any, verb: str) -> None:
+    """The ingestion summary: JSON on stdout with --json, else lines on stderr."""
+    if as_json:
+        output.emit_bytes(output.format_json(summary.to_dict(), pretty=is_tty(sys.stdout)))
+    elif not quiet:
+        click.echo(summary.format(), err=True)
+        click.echo(f"{verb} {str(path)!r}.", err=True)
+
+
+BUILD_HELP = """Build the index from SOURCE... (files, folders, or - for standard input).
+
+Replaces the whole index: the new one is built beside the old, which keeps answering
+searches until the switch. Formats: JSON Lines (.jsonl, .jsonl.gz), CSV (.csv), plain
+text and Markdown articles (.txt, .md: headline on the first line). Folders are read
+recursively. Bad records are skipped with a message naming file and line; --strict
+stops at the first one instead.
+
+\b
+Examples:
+  searchcore index build news.jsonl.gz
+  searchcore index build articles/ --format txt --index ./news-index
+  zcat dump.jsonl.gz | searchcore index build - --language german
+"""
+
+
+@index_group.command("build", help=BUILD_HELP, short_help="Build the index from sources.")
+@ingest_options
+@click.option("--language", default="english", show_default=True,
+              help="Language of the articles: stemming and stop words.")
+def build_command(sources: tuple[str, ...], fmt: str | None,
+                  csv_columns: dict[str, str | None] | None, boilerplate: tuple[str, ...],
+                  keep_boilerplate: bool, strict: bool, workers: int | None, as_json: bool,
+                  quiet: bool, lock_timeout: float, index_path: str | None,
+                  language: str) -> None:
+    from searchcore.index.build import build_index
+
+    path = resolve_index_path(index_path)
+    kwargs = _ingest_kwargs(fmt, csv_columns, boilerplate, keep_boilerplate, strict, workers,
+                            lock_timeout)
+    with ProgressReporter("Indexing", enabled=not quiet) as progress:
+        summary = build_index(list(sources), path, language=language, progress=progress,
+                              **kwargs)
+    _report(summary, as_json, quiet, path, "Built")
+
+
+ADD_HELP = """Add articles from SOURCE... to the index, replacing those with the same id.
+
+Sources and options are as for `searchcore index build`; the index must exist.
+
+\b
+Examples:
+  searchcore index add today.jsonl
+  searchcore index add new-articles/ --format md
+"""
+
+
+@index_group.command("add", help=ADD_HELP, short_help="Add or replace articles.")
+@ingest_options
+def add_command(sources: tuple[str, ...], fmt: str | None,
+                csv_columns: dict[str, str | None] | None, boilerplate: tuple[str, ...],
+                keep_boilerplate: bool, strict: bool, workers: int | None, as_json: bool,
+                quiet: bool, lock_timeout: float, index_path: str | None) -> None:
+    from searchcore.index.build import add_sources
+
+    path = resolve_index_path(index_path)
+    kwargs = _ingest_kwargs(fmt, csv_columns, boilerplate, keep_boilerplate, strict, workers,
+                            lock_timeout)
+    with ProgressReporter("Adding", enabled=not quiet) as progress:
+        summary = add_sources(list(sources), path, progress=progress, **kwargs)
+    _report(summary, as_json, quiet, path, "Updated")
+
+
+DELETE_HELP = """Delete articles by ID, or every article matching --query.
+
+\b
+Examples:
+  searchcore index delete 42 43
+  searchcore index delete --query 'source:"Example Wire" published:[TO 2001-01-01]'
+"""
+
+
+@index_group.command("delete", help=DELETE_HELP, short_help="Delete articles.")
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.option("--query", "query", metavar="QUERY",
+              help="Delete every article matching QUERY (search syntax, all words).")
+@quiet_option
+@lock_timeout_option
+@common_options
+def delete_command(ids: tuple[str, ...], query: str | None, quiet: bool, lock_timeout: float,
+                   index_path: str | None) -> None:
+    if bool(ids) == bool(query):
+        raise click.UsageError("give either IDs or --query (not both)")
+    with searchcore.open_index(resolve_index_path(index_path)) as ix:
+        if query:
+            deleted = ix.delete_by_query(query, timeout=lock_timeout)
+        else:
+            deleted = ix.delete(list(ids), timeout=lock_timeout)
+    if not quiet:
+        noun = "article" if deleted == 1 else "articles"
+        missing = len(set(ids)) - deleted if ids else 0
+        extra = f" ({missing} of the ids not found)" if missing > 0 else ""
+        click.echo(f"Deleted {deleted:,} {noun}{extra}.", err=True)
+
+
+STATS_HELP = """Show what the index holds: documents, terms, size, sources, dates.
+
+\b
+--json prints {"path", "documents", "deleted", "terms": {"title", "body"},
+"size_bytes", "segments", "sources": {name: count}, "date_range": [first, last]
+or null, "language", "format_version", "generation", "created", "updated",
+"analyzer"}.
+
+\b
+Examples:
+  searchcore index stats
+  searchcore index stats --json | jq .documents
+"""
+
+
+@index_group.command("stats", help=STATS_HELP, short_help="Show index statistics.")
+@json_option
+@common_options
+def stats_command(as_json: bool, index_path: str | None) -> None:
+    with searchcore.open_index(resolve_index_path(index_path)) as ix:
+        stats = ix.stats()
+    if as_json:
+        output.emit_bytes(output.format_json(stats, pretty=is_tty(sys.stdout)))
+    else:
+        click.echo(format_stats(stats), nl=False)
+
+
+#: How many sources ``index stats`` lists before "... and N more".
+MAX_SOURCES_SHOWN = 10
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:,} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    raise AssertionError("unreachable")
+
+
+def format_stats(stats: dict[str, Any]) -> str:
+    """``index stats`` for people: one ``Label  value`` line per fact."""
+    sources = stats.get("sources") or {}
+    shown = [f"{name or '(none)'} {count:,}"
+             for name, count in list(sources.items())[:MAX_SOURCES_SHOWN]]
+    if len(sources) > MAX_SOURCES_SHOWN:
+        shown.append(f"... and {len(sources) - MAX_SOURCES_SHOWN:,} more")
+    terms = stats.get("terms") or {}
+    date_range = stats.get("date_range")
+    rows = [
+        ("Index", stats["path"]),
+        ("Documents", f"{stats['documents']:,}"
+         + (f" ({stats['deleted']:,} deleted, not yet merged)" if stats.get("deleted") else "")),
+        ("Terms", ", ".join(f"{name} {count:,}" for name, count in terms.items()) or "0"),
+        ("Size", f"{_size(stats['size_bytes'])} in {stats['segments']:,} "
+                 f"segment{'s' if stats['segments'] != 1 else ''}"),
+        ("Sources", ", ".join(shown) or "(none)"),
+        ("Dates", f"{date_range[0][:10]} to {date_range[1][:10]}" if date_range
+         else "(no dates)"),
+        ("Language", stats["language"]),
+        ("Format", f"version {stats['format_version']}, {stats['generation']}"),
+        ("Updated", stats.get("updated") or "?"),
+    ]
+    return "".join(f"{label:<10} {value}\n" for label, value in rows)
+
+
+index_group.add_command(check_command)

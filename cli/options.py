@@ -1,0 +1,124 @@
+"""Options shared by several commands, and the decisions behind them.
+
+Kept in one place so every command spells ``--index``, ``--json`` or ``--no-color``
+the same way and resolves them by the same rules:
+
+* the index location: ``--index PATH`` on the command, else ``--index`` on the
+  ``searchcore`` group, else ``$SEARCHCORE_INDEX``, else the per-user data directory
+  (:data:`DEFAULT_INDEX_DIR` inside ``click.get_app_dir("searchcore")``);
+* colour: ``--color``/``--no-color`` when given, else off when ``$NO_COLOR`` is set
+  (https://no-color.org), else on when ``$CLICOLOR_FORCE`` is set, else on when
+  standard output is a terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+INDEX_ENV = "SEARCHCORE_INDEX"
+APP_NAME = "searchcore"
+DEFAULT_INDEX_DIR = "index"
+#: Click settings for every command: ``-h`` as well as ``--help``, wider help text.
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"],
+                                    "max_content_width": 100}
+
+
+def package_version() -> str:
+    """The installed version, read from package metadata (no heavy imports)."""
+    try:
+        return version("searchcore")
+    except PackageNotFoundError:  # running from a source tree without an install
+        from searchcore import __version__
+
+        return __version__
+
+
+def default_index_path() -> Path:
+    """Where the index lives when neither ``--index`` nor ``$SEARCHCORE_INDEX`` says."""
+    return Path(click.get_app_dir(APP_NAME)) / DEFAULT_INDEX_DIR
+
+
+def resolve_index_path(value: str | os.PathLike[str] | None) -> Path:
+    """Apply the lookup order: command option, group option, environment, default."""
+    if value:
+        return Path(value)
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        group_value = ctx.params.get("index_path")
+        if group_value:
+            return Path(group_value)
+        ctx = ctx.parent
+    return implicit_index_path()
+
+
+def implicit_index_path() -> Path:
+    """The index used when no ``--index`` is given: ``$SEARCHCORE_INDEX`` or the default."""
+    env = os.environ.get(INDEX_ENV)
+    return Path(env) if env else default_index_path()
+
+
+def use_color(flag: bool | None, stream: Any = None) -> bool:
+    """Whether to write ANSI colour to ``stream`` (standard output by default)."""
+    if flag is not None:
+        return flag
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("CLICOLOR_FORCE", "0") not in ("", "0"):
+        return True
+    return is_tty(stream if stream is not None else sys.stdout)
+
+
+def is_tty(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal (False for pipes, files, test runners)."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def version_option(f: F) -> F:
+    return click.version_option(package_version(), "--version", prog_name=APP_NAME,
+                                message="%(prog)s %(version)s",
+                                help="Show the version and exit.")(f)
+
+
+def index_option(f: F) -> F:
+    """``--index PATH``: which index this command reads or writes."""
+    return click.option(
+        "--index", "index_path", metavar="PATH", type=click.Path(file_okay=False),
+        help=f"Index directory [default: ${INDEX_ENV}, else {default_index_path()}].")(f)
+
+
+def common_options(f: F) -> F:
+    """What every command has: ``--index`` and ``--version`` (``-h`` comes from click)."""
+    return version_option(index_option(f))
+
+
+def color_option(f: F) -> F:
+    return click.option(
+        "--color/--no-color", "color", default=None,
+        help="Force colour on or off [default: on for a terminal, off if $NO_COLOR is set].")(f)
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print one JSON document (for programs).")(f)
+
+
+def quiet_option(f: F) -> F:
+    return click.option("-q", "--quiet", is_flag=True,
+                        help="No progress bar and no summary; errors only.")(f)
+
+
+def lock_timeout_option(f: F) -> F:
+    return click.option(
+        "--lock-timeout", type=click.FloatRange(min=0), default=10.0, show_default=True,
+        metavar="SECONDS", help="How long to wait for another writer to finish.")(f)

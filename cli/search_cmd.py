@@ -1,0 +1,137 @@
+"""``searchcore search`` and ``searchcore show``: read-only commands over an index."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+import searchcore
+from searchcore.cli import output
+from searchcore.cli.errors import SearchcoreCommand, UserError
+from searchcore.cli.options import (color_option, common_options, is_tty, json_option,
+                                    resolve_index_path, use_color)
+
+FORMATS = ("text", "json", "jsonl", "html")
+SORTS = ("relevance", "newest", "oldest")
+
+SEARCH_HELP = """Search the index for QUERY and print the best hits.
+
+\b
+Query language (words are ANDed, like a web search engine):
+  oil prices              both words (stemmed: "price" matches too)
+  oil OR gas              either word;  --any makes every query an OR
+  oil -opec               without a word (also: oil NOT opec)
+  "central bank"          a phrase;  "bank rates"~3  words within 3 positions
+  title:oil  source:reuters  category:crude
+  published:[2024-01-01 TO 2024-04-30]
+  inflat*  colour~        prefix, fuzzy
+Put `--` before a query that starts with `-`.
+
+\b
+Output formats (--format):
+  text   for people: rank, title, source, date, snippets; a summary at the end
+  json   one JSON document, the same as --json:
+         {"query", "total", "total_is_exact", "page", "pages", "limit",
+          "elapsed_ms", "hits": [{"rank", "id", "score", "title", "published",
+          "source", "url", "authors", "category",
+          "snippets": [{"field", "text", "spans": [[start, end], ...]}]}]}
+         published is ISO 8601 or null; spans index into the snippet text;
+         score is null when sorting by date. New keys may be added.
+  jsonl  one hit object (as above) per line
+  html   a standalone page, matched words in <mark>
+
+\b
+Examples:
+  searchcore search "ballistic missiles"
+  searchcore search 'oil -opec' --since 1987-03-01 --sort newest
+  searchcore search 'title:cocoa' --json | jq '.hits[].title'
+"""
+
+
+@click.command("search", cls=SearchcoreCommand, help=SEARCH_HELP,
+               short_help="Search the index.")
+@click.argument("query", nargs=-1, required=True)
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Hits per page.")
+@click.option("-p", "--page", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Which page of hits.")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
+              help="Best match first, or by publication date.")
+@click.option("--source", multiple=True, metavar="NAME",
+              help="Only articles from this source (repeat for several).")
+@click.option("--category", multiple=True, metavar="NAME",
+              help="Only articles in this category (repeat for several).")
+@click.option("--since", metavar="DATE", help="Only articles published on or after DATE.")
+@click.option("--until", metavar="DATE", help="Only articles published on or before DATE.")
+@click.option("--any", "match_any", is_flag=True, help="Match any of the words, not all.")
+@click.option("--lenient", is_flag=True,
+              help="Never fail on query syntax: read what cannot be parsed as plain words.")
+@click.option("--snippets", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Snippets per hit (0 for none).")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text",
+              show_default=True, help="Output format (see above).")
+@json_option
+@color_option
+@common_options
+def search_command(query: tuple[str, ...], limit: int, page: int, sort: str,
+                   source: tuple[str, ...], category: tuple[str, ...], since: str | None,
+                   until: str | None, match_any: bool, lenient: bool, snippets: int, fmt: str,
+                   as_json: bool, color: bool | None, index_path: str | None) -> None:
+    text = " ".join(query)
+    if not text.strip():
+        raise click.UsageError("the query is empty")
+    fmt = "json" if as_json else fmt
+    with searchcore.open_index(resolve_index_path(index_path)) as ix:
+        results = ix.search(text, limit=limit, page=page, sort=sort,
+                            match="any" if match_any else "all", lenient=lenient,
+                            source=list(source) or None, category=list(category) or None,
+                            since=since, until=until, snippets=snippets)
+    write_results(results, fmt, color)
+
+
+def write_results(results: searchcore.Results, fmt: str, color: bool | None) -> None:
+    """Print ``results`` in ``fmt`` (shared with ``searchcore demo``)."""
+    if fmt == "json":
+        output.emit_bytes(output.format_json(results.to_dict(),
+                                             pretty=is_tty(sys.stdout)))
+    elif fmt == "jsonl":
+        output.emit_bytes(output.format_jsonl(results))
+    elif fmt == "html":
+        output.emit(output.format_html(results), color=False)
+    else:
+        on = use_color(color)
+        output.emit(output.format_text(results, color=on, width=output.text_width()), color=on)
+
+
+SHOW_HELP = """Print the whole article with id ID.
+
+\b
+--json prints {"id", "title", "body", "published", "source", "url",
+"authors", "category", "language", "extra"}; extra holds the source's other fields.
+
+\b
+Examples:
+  searchcore show 42
+  searchcore show 42 --json | jq -r .body
+"""
+
+
+@click.command("show", cls=SearchcoreCommand, help=SHOW_HELP,
+               short_help="Print one article in full.")
+@click.argument("article_id", metavar="ID")
+@json_option
+@color_option
+@common_options
+def show_command(article_id: str, as_json: bool, color: bool | None,
+                 index_path: str | None) -> None:
+    path = resolve_index_path(index_path)
+    with searchcore.open_index(path) as ix:
+        article = ix.get(article_id)
+    if article is None:
+        raise UserError(f"no article with id {article_id!r} in {str(path)!r}")
+    if as_json:
+        output.emit_bytes(output.format_json(article.to_dict(), pretty=is_tty(sys.stdout)))
+    else:
+        on = use_color(color)
+        output.emit(output.format_article(article, color=on), color=on)
