@@ -74,6 +74,7 @@ import bisect
 import fnmatch
 import re
 from dataclasses import dataclass, field
+from itertools import filterfalse
 from typing import Iterable, Mapping, Sequence
 
 from whoosh import query as wq
@@ -98,6 +99,7 @@ _SPACES = re.compile(r"\s+")
 _SENTENCE_START = re.compile(r"(?:[.!?…][\"'”’)\]]*\s+(?![a-z])|\n\s*)(?=\S)")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)")
 _ACRONYM = re.compile(r"^(?:\w\.)+\w$")
+_JOINERS = "'’."
 # Stemmers that can change the start of a word (see "Speed" above).
 _PREFIX_STEMMERS = frozenset({"arabic"})
 # A term that is not a stop word but cannot match: never equal to a real term.
@@ -249,52 +251,128 @@ def _scan_end(text: str) -> int:
     return cut if cut > 0 else SCAN_CHARS
 
 
-def _tokens(text: str, analyzer: NewsAnalyzer,
-            initials: set[str] | None) -> tuple[list[tuple[int, int]], list[str | None]]:
-    """Character spans and index terms of ``text``'s tokens, as the analyzer makes them.
+def _words(text: str) -> list[str]:
+    """``_WORD.findall(text)``, about 40% faster on news text.
 
-    A term is ``None`` for a stop word (it takes no position) and ``_NO_MATCH`` for a
-    word that was not stemmed because it cannot match (see "Speed").
+    No token contains white space, so tokenising each white-space separated chunk
+    gives the same tokens; most chunks are a bare word, or a word and one
+    punctuation mark, and need no regex at all.
+    """
+    out: list[str] = []
+    append = out.append
+    findall = _WORD.findall
+    for chunk in text.split():
+        if chunk.isalnum():
+            append(chunk)
+        elif chunk[:-1].isalnum() and chunk[-1] != "_":
+            append(chunk[:-1])
+        else:
+            out += findall(chunk)
+    return out
+
+
+def _tokens(text: str, analyzer: NewsAnalyzer, initials: set[str] | None,
+            positions: bool) -> tuple[str | None, list[str], list[str | None]]:
+    """``(source, words, terms)`` of ``text``'s tokens, terms as the analyzer makes them.
+
+    ``source`` is the lower-cased text the words were cut from, or None when
+    lower-casing changed its length ("İ"); then the words come from ``text`` itself.
+    A term is ``None`` for a stop word. Words that cannot match (see "Speed") are not
+    stemmed: their term is ``None`` too, or, when ``positions`` are wanted (phrases),
+    ``_NO_MATCH`` so that they still take a position.
     """
     lowered = text.lower()
     if len(lowered) == len(text):
-        spans = list(map(_SPAN, _WORD.finditer(lowered)))
-        words = _WORD.findall(lowered)
-    else:   # lower() changed lengths ("İ"): offsets must index the original text
-        spans = list(map(_SPAN, _WORD.finditer(text)))
-        words = [w.lower() for w in _WORD.findall(text)]
+        source: str | None = lowered
+        words = _words(lowered)
+    else:
+        source = None
+        words = [w.lower() for w in _words(text)]
     cache = term_cache(analyzer.language, analyzer.stem, analyzer.stop)
     if initials is None or analyzer.language in _PREFIX_STEMMERS:
-        return spans, list(map(cache.__getitem__, words))
-    get = cache.get
-    local: dict[str, str | None] = {}
-    stopwords = cache.stopwords
-    for word in set(words):
-        if word in cache:
-            continue
-        if fold_accents(word[0]) in initials:
+        return source, words, list(map(cache.__getitem__, words))
+    skipped = False
+    for word in filterfalse(cache.__contains__, set(words)):
+        first = word[0]
+        if first in initials or (first > "\x7f" and fold_accents(first) in initials):
             cache[word]         # stems and remembers it
-            continue
-        bare = word.replace(".", "") if "." in word and _ACRONYM.match(word) else word
-        local[word] = None if bare in stopwords or len(bare) > MAX_TOKEN_CHARS else _NO_MATCH
-    if not local:
-        return spans, list(map(cache.__getitem__, words))
-    lget = local.get
-    return spans, [get(w) if w not in local else lget(w) for w in words]
+        else:
+            skipped = True
+    terms = list(map(cache.get, words))
+    if skipped and positions:
+        stopwords = cache.stopwords
+        for i, (word, term) in enumerate(zip(words, terms)):
+            if term is None and word not in cache:
+                bare = word.replace(".", "") if "." in word and _ACRONYM.match(word) else word
+                if bare not in stopwords and len(bare) <= MAX_TOKEN_CHARS:
+                    terms[i] = _NO_MATCH
+    return source, words, terms
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"      # what the regex's \w accepts
+
+
+def _is_token_at(source: str, start: int, end: int) -> bool:
+    """Whether ``source[start:end]`` is a whole token of ``TOKEN_PATTERN``.
+
+    Tokens are words joined by single inner apostrophes or dots ("don't", "u.s"), so
+    a token cannot touch a word character, nor a joiner followed by one.
+    """
+    if start > 0:
+        before = source[start - 1]
+        if _is_word_char(before) or (before in _JOINERS and start > 1
+                                     and _is_word_char(source[start - 2])):
+            return False
+    if end < len(source):
+        after = source[end]
+        if _is_word_char(after) or (after in _JOINERS and end + 1 < len(source)
+                                    and _is_word_char(source[end + 1])):
+            return False
+    return True
+
+
+def _locate(source: str, words: list[str], indices: list[int]) -> list[tuple[int, int]] | None:
+    """Character spans of the tokens ``indices`` (ascending) without tokenising again.
+
+    Sound because no other token between two located ones has the same word (it would
+    have the same term and be located too) and the text between tokens holds no word
+    characters: the first whole-token occurrence after the previous one is the one.
+    None if that reasoning fails to find one (then the caller tokenises).
+    """
+    out = []
+    cursor = 0
+    find = source.find
+    for i in indices:
+        word = words[i]
+        size = len(word)
+        pos = find(word, cursor)
+        while pos >= 0 and not _is_token_at(source, pos, pos + size):
+            pos = find(word, pos + 1)
+        if pos < 0:
+            return None
+        cursor = pos + size
+        out.append((pos, cursor))
+    return out
 
 
 def find_matches(text: str, matchers: FieldMatchers, analyzer: NewsAnalyzer) -> list[Match]:
     """Every match of ``matchers`` in ``text`` (up to ``SCAN_CHARS``), sorted by start."""
     text = text[:_scan_end(text)]
-    spans, terms = _tokens(text, analyzer, matchers.initials)
+    source, words, terms = _tokens(text, analyzer, matchers.initials, bool(matchers.phrases))
     present = set(terms)
     present.discard(None)
     present.discard(_NO_MATCH)
     accepted = {t for t in present if matchers.accepts(t)}  # type: ignore[arg-type]
-    matches: list[Match] = []
-    if accepted:
-        matches = [(*spans[i], t) for i, t in enumerate(terms) if t in accepted]
     phrases = [(w, slop) for w, slop in matchers.phrases if present.issuperset(w)]
+    hits = [i for i, t in enumerate(terms) if t in accepted] if accepted else []
+    if not hits and not phrases:
+        return []
+    located = _locate(source, words, hits) if source is not None and not phrases else None
+    if located is not None:
+        return [(s, e, terms[i]) for (s, e), i in zip(located, hits)]
+    spans = list(map(_SPAN, _WORD.finditer(text if source is None else source)))
+    matches: list[Match] = [(*spans[i], terms[i]) for i in hits]
     if phrases:
         matches.extend(_phrase_matches(spans, terms, phrases))
         matches.sort(key=lambda m: (m[0], m[1]))
