@@ -1,0 +1,395 @@
+"""Speed: indexing rate, peak memory, index size and query latency, searchcore vs peers.
+
+Each (corpus, engine) pair runs in its own fresh Python process (this script with
+``--worker``), so peak memory is that engine's alone and no engine warms caches for
+another. The worker streams the corpus file into the engine (bm25s must hold it),
+then opens one searcher and times every query on it, top 10:
+
+* ``term``     one word                       (rotating rare / mid / common bands)
+* ``or``       three words, any may match     (one per band)
+* ``and``      two words, all must match      (one common, one mid)
+* ``phrase``   two adjacent words from a real article (so at least one hit)
+* ``snippets`` the ``or`` queries, each hit with highlighted fragments
+
+Query words are drawn deterministically (``random.Random(seed)``) from the corpus
+itself: document frequencies are counted on an evenly strided sample of at most
+20,000 articles, words of 3+ letters that are not English stop words; bands are
+rare (df 0.05-0.2% of documents), mid (0.2-2%), common (2-20%). The query file goes
+into ``benchmarks/out/`` next to the results. Five warm-up queries precede timing.
+
+Corpora (``--sizes``): ``reuters`` (Reuters-21578), ``news`` (Reuters, 20 Newsgroups,
+AG News test, BBC News together, about 50k, ids prefixed by corpus), ``100k`` and
+``1m`` (``benchmarks/expand.py``, seed 20240414, written once to
+``benchmarks/out/corpora/``). Engines whose indexing rate makes a size take too long
+(``--slow-limit``, default 150k documents, for the stock-whoosh writers: plain whoosh,
+and searchcore while ``build_index`` does not exist) are skipped and the reason is
+printed. ``--repeats`` runs the engines interleaved (A B C A B C); the tables give
+the median and the min in brackets.
+
+Examples::
+
+    python benchmarks/speed.py --quick                      # 2,000 Reuters docs, ~1 min
+    python benchmarks/speed.py                              # reuters, news, 100k
+    python benchmarks/speed.py --sizes 1m --engines searchcore tantivy sqlite_fts5 bm25s
+    python benchmarks/speed.py --sizes reuters --repeats 3
+
+Prints markdown tables (absolute figures, then searchcore / peer ratios) and writes
+JSON to ``benchmarks/out/speed*.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import orjson
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from peers import ENGINES, cpu_info, dir_size, load_engine, read_docs, words  # noqa: E402
+
+SHARED_DATA = HERE.parent.parent / "shared" / "data"
+NEWS_CORPORA = ("reuters21578", "20newsgroups-bydate", "ag-news-test", "bbc-news")
+KINDS = ("term", "or", "and", "phrase", "snippets")
+BANDS = {"rare": (0.0005, 0.002), "mid": (0.002, 0.02), "common": (0.02, 0.2)}
+SAMPLE_DOCS = 20_000
+SEED = 20240414
+SLOW_ENGINES_MSG = "stock whoosh writer (~300-900 docs/s here): {n:,} docs would take {m:.0f}+ min"
+
+
+# -- corpora ----------------------------------------------------------------------------
+def corpus_file(size: str, out: Path) -> Path:
+    """The JSONL file for corpus ``size``, materialised under ``out/corpora`` if needed."""
+    corpora = out / "corpora"
+    corpora.mkdir(parents=True, exist_ok=True)
+    if size == "reuters":
+        return SHARED_DATA / "reuters21578" / "docs.jsonl"
+    if size == "quick":
+        path = corpora / "reuters-2000.jsonl"
+        if not path.exists():
+            _write(path, read_docs(SHARED_DATA / "reuters21578" / "docs.jsonl", 2000))
+        return path
+    if size == "news":
+        path = corpora / "news.jsonl"
+        if not path.exists():
+            def merged():  # type: ignore[no-untyped-def]
+                for name in NEWS_CORPORA:
+                    for doc in read_docs(SHARED_DATA / name / "docs.jsonl"):
+                        doc["id"] = f"{name}:{doc['id']}"
+                        yield doc
+            _write(path, merged())
+        return path
+    counts = {"100k": 100_000, "1m": 1_000_000, "300k": 300_000}
+    if size not in counts:
+        raise SystemExit(f"unknown size {size!r}; choose reuters, news, 100k, 300k, 1m")
+    path = corpora / f"x{size}.jsonl"
+    if not path.exists():
+        from expand import expand, write_jsonl
+        write_jsonl(expand([SHARED_DATA / n / "docs.jsonl" for n in NEWS_CORPORA],
+                           counts[size], SEED), path)
+    return path
+
+
+def _write(path: Path, docs) -> None:  # type: ignore[no-untyped-def]
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        for doc in docs:
+            handle.write(orjson.dumps(doc) + b"\n")
+    tmp.replace(path)
+
+
+def count_lines(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+# -- query sets -------------------------------------------------------------------------
+def make_queries(path: Path, per_kind: int, seed: int = SEED) -> dict[str, list[list[str]]]:
+    """Deterministic query words per kind, drawn from ``path``'s own vocabulary."""
+    from whoosh.lang.stopwords import stoplists
+
+    stop = set(stoplists["en"])
+    total = count_lines(path)
+    stride = max(1, total // SAMPLE_DOCS)
+    df: Counter[str] = Counter()
+    sample_docs: list[list[str]] = []
+    for number, doc in enumerate(read_docs(path)):
+        if number % stride:
+            continue
+        tokens = words(f"{doc.get('title') or ''} {doc.get('body') or ''}")
+        df.update({t for t in tokens if len(t) >= 3 and t.isalpha() and t not in stop})
+        sample_docs.append(tokens)
+    n = len(sample_docs)
+    rng = random.Random(seed)
+    bands = {}
+    for band, (lo, hi) in BANDS.items():
+        vocab = sorted(w for w, c in df.items() if lo * n <= c < hi * n)
+        if not vocab:
+            raise SystemExit(f"no words in df band {band!r} for {path}")
+        bands[band] = vocab
+    pick = lambda band: rng.choice(bands[band])  # noqa: E731
+    order = ("rare", "mid", "common")
+    queries: dict[str, list[list[str]]] = {
+        "term": [[pick(order[i % 3])] for i in range(per_kind)],
+        "or": [[pick("rare"), pick("mid"), pick("common")] for _ in range(per_kind)],
+        "and": [[pick("common"), pick("mid")] for _ in range(per_kind)],
+    }
+    phrases = []
+    ok = lambda w: len(w) >= 3 and w.isalpha() and w not in stop  # noqa: E731
+    while len(phrases) < per_kind:
+        tokens = sample_docs[rng.randrange(n)]
+        if len(tokens) < 2:
+            continue
+        i = rng.randrange(len(tokens) - 1)
+        if ok(tokens[i]) and ok(tokens[i + 1]):
+            phrases.append([tokens[i], tokens[i + 1]])
+    queries["phrase"] = phrases
+    queries["snippets"] = queries["or"]
+    return queries
+
+
+# -- the worker (one engine, one corpus, its own process) -------------------------------
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process and of any children it forked (builders)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1024.0
+
+
+def worker(engine_name: str, docs: Path, queries_path: Path, workdir: Path,
+           options: Mapping[str, object]) -> dict[str, object]:
+    engine = load_engine(engine_name, workdir, **options)
+    rss_before = peak_rss_mb()
+    started = time.perf_counter()
+    count = engine.build_from_file(docs)
+    build_s = time.perf_counter() - started
+    peak = peak_rss_mb()
+    size = engine.size_bytes()
+    engine.open()
+    queries = orjson.loads(queries_path.read_bytes())
+    latency: dict[str, object] = {}
+    for kind in KINDS:
+        mode = {"or": "any", "snippets": "any", "term": "any", "and": "all",
+                "phrase": "phrase"}[kind]
+        reason = engine.unsupported.get("snippets" if kind == "snippets" else mode)
+        if reason:
+            latency[kind] = {"skipped": reason}
+            continue
+        snippets = kind == "snippets"
+        for terms in queries[kind][:5]:
+            engine.search(terms, mode, 10, snippets)
+        times, hits = [], 0
+        for terms in queries[kind]:
+            t0 = time.perf_counter()
+            hits += len(engine.search(terms, mode, 10, snippets))
+            times.append((time.perf_counter() - t0) * 1000.0)
+        times.sort()
+        latency[kind] = {"p50_ms": statistics.median(times),
+                         "p95_ms": times[min(len(times) - 1, int(0.95 * len(times)))],
+                         "queries": len(times), "mean_hits": hits / len(times)}
+    result = {"engine": engine.describe(), "docs": count, "build_s": build_s,
+              "docs_per_s": count / build_s if build_s else None, "peak_rss_mb": peak,
+              "rss_before_build_mb": rss_before, "index_mb": size / 1e6, "latency": latency}
+    engine.close()
+    return result
+
+
+def run_worker(engine: str, docs: Path, queries_path: Path, workdir: Path,
+               options: Mapping[str, object], timeout: float) -> dict[str, object]:
+    """Run :func:`worker` in a fresh interpreter; its JSON result, or the error."""
+    import shutil
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    target = workdir / engine
+    shutil.rmtree(target, ignore_errors=True)
+    result_path = workdir / f"{engine}.result.json"
+    result_path.unlink(missing_ok=True)
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", engine, "--docs", str(docs),
+           "--queries-file", str(queries_path), "--workdir", str(target), "--result",
+           str(result_path), "--options", orjson.dumps(dict(options)).decode()]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+    if proc.returncode != 0 or not result_path.exists():
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        return {"error": f"exit {proc.returncode}: {' | '.join(tail)}"}
+    return orjson.loads(result_path.read_bytes())
+
+
+# -- reporting --------------------------------------------------------------------------
+def summarise(runs: Sequence[Mapping[str, object]]) -> dict[str, object]:
+    """Median and min over repeats of each figure (runs without error only)."""
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return {"error": runs[0].get("error", "no runs")}
+    out: dict[str, object] = {"engine": ok[0]["engine"], "docs": ok[0]["docs"], "runs": len(ok)}
+    for key in ("docs_per_s", "build_s", "peak_rss_mb", "index_mb"):
+        values = [float(r[key]) for r in ok]
+        out[key] = statistics.median(values)
+        out[key + "_best"] = max(values) if key == "docs_per_s" else min(values)
+    latency: dict[str, object] = {}
+    for kind in KINDS:
+        entries = [r["latency"][kind] for r in ok]  # type: ignore[index]
+        if "skipped" in entries[0]:
+            latency[kind] = entries[0]
+            continue
+        latency[kind] = {stat: statistics.median(e[stat] for e in entries)
+                         for stat in ("p50_ms", "p95_ms", "mean_hits")}
+        latency[kind]["p50_min_ms"] = min(e["p50_ms"] for e in entries)
+    out["latency"] = latency
+    return out
+
+
+def tables(corpus: str, summary: Mapping[str, Mapping[str, object]]) -> str:
+    lines = [f"### {corpus}", "",
+             "| engine | docs | docs/s | build s | peak RSS MB | index MB | "
+             + " | ".join(f"{k} p50/p95 ms" for k in KINDS) + " |",
+             "|" + "---|" * (6 + len(KINDS))]
+    for name, s in summary.items():
+        if "error" in s or "skipped" in s:
+            lines.append(f"| {name} | {s.get('skipped') or s.get('error')} |" + " |" * (5 + len(KINDS)))
+            continue
+        cells = []
+        for kind in KINDS:
+            lat = s["latency"][kind]  # type: ignore[index]
+            cells.append("–" if "skipped" in lat else f"{lat['p50_ms']:.2f} / {lat['p95_ms']:.2f}")
+        runs = int(s["runs"])  # type: ignore[arg-type]
+        rate = f"{s['docs_per_s']:,.0f}" + (f" ({s['docs_per_s_best']:,.0f})" if runs > 1 else "")
+        lines.append(f"| {s['engine']} | {s['docs']:,} | {rate} | {s['build_s']:.1f} | "
+                     f"{s['peak_rss_mb']:.0f} | {s['index_mb']:.1f} | " + " | ".join(cells) + " |")
+    ours = summary.get("searchcore")
+    if ours and "latency" in ours:
+        lines += ["", "searchcore / peer (indexing: rate ratio, >1 = searchcore faster; "
+                  "queries: p50 ratio, <1 = searchcore faster)", "",
+                  "| peer | indexing | " + " | ".join(KINDS) + " | index size | peak RSS |",
+                  "|" + "---|" * (4 + len(KINDS))]
+        for name, s in summary.items():
+            if name == "searchcore" or "latency" not in s:
+                continue
+            cells = []
+            for kind in KINDS:
+                a, b = ours["latency"][kind], s["latency"][kind]  # type: ignore[index]
+                cells.append("–" if "skipped" in a or "skipped" in b
+                             else f"{a['p50_ms'] / b['p50_ms']:.2f}x")
+            lines.append(f"| {name} | {ours['docs_per_s'] / s['docs_per_s']:.2f}x | "
+                         + " | ".join(cells) + f" | {ours['index_mb'] / s['index_mb']:.2f}x | "
+                         f"{ours['peak_rss_mb'] / s['peak_rss_mb']:.2f}x |")
+    skipped = [f"- {n}: {s['skipped']}" for n, s in summary.items() if "skipped" in s]
+    errors = [f"- {n}: {s['error']}" for n, s in summary.items() if "error" in s]
+    if skipped or errors:
+        lines += ["", *skipped, *errors]
+    return "\n".join(lines)
+
+
+# -- main -------------------------------------------------------------------------------
+def slow_reason(engine: str, docs: int, limit: int) -> str | None:
+    """Why ``engine`` is skipped at this size, or None to run it."""
+    if docs <= limit:
+        return None
+    if engine == "whoosh_plain":
+        return SLOW_ENGINES_MSG.format(n=docs, m=docs / 900 / 60)
+    if engine == "searchcore":
+        sys.path.insert(0, str(HERE))
+        from peers.searchcore import fast_builder
+        if fast_builder() is None:
+            return SLOW_ENGINES_MSG.format(n=docs, m=docs / 900 / 60) + \
+                " (searchcore.index.build not available yet)"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Indexing rate, peak memory, index size and query latency of searchcore "
+                    "and peer engines, each in its own process.",
+        epilog=__doc__.split("Examples::")[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", nargs="+", default=None, metavar="SIZE",
+                        help="corpora: reuters news 100k 300k 1m (default: reuters news 100k)")
+    parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES,
+                        metavar="ENGINE", help=f"default: {' '.join(ENGINES)}")
+    parser.add_argument("--queries", type=int, default=None,
+                        help="queries per kind (default 100; 20 with --quick)")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="interleaved runs per engine; tables show the median (default 1)")
+    parser.add_argument("--quick", action="store_true",
+                        help="first 2,000 Reuters articles, 20 queries per kind (~1 min)")
+    parser.add_argument("--slow-limit", type=int, default=150_000,
+                        help="skip stock-whoosh-writer engines above this many docs "
+                             "(default %(default)s)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="workers for searchcore.build_index (default: its own)")
+    parser.add_argument("--timeout", type=float, default=3600.0,
+                        help="seconds before one engine run is abandoned (default %(default)s)")
+    parser.add_argument("--out", type=Path, default=HERE / "out",
+                        help="folder for JSON, query sets and corpora (default: %(default)s)")
+    # internal: one engine in this process
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--docs", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--queries-file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        result = worker(args.worker, args.docs, args.queries_file, args.workdir,
+                        orjson.loads(args.options))
+        args.result.write_bytes(orjson.dumps(result))
+        return 0
+
+    sizes = args.sizes or (["quick"] if args.quick else ["reuters", "news", "100k"])
+    per_kind = args.queries or (20 if args.quick else 100)
+    meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), **cpu_info(),
+            "argv": sys.argv[1:] if argv is None else argv, "queries_per_kind": per_kind,
+            "repeats": args.repeats, "python": sys.version.split()[0]}
+    report: dict[str, object] = {**meta, "corpora": {}}
+    out_md = []
+    for size in sizes:
+        docs = corpus_file(size, args.out)
+        total = count_lines(docs)
+        queries = make_queries(docs, per_kind)
+        qpath = args.out / f"queries-{size}.json"
+        qpath.write_bytes(orjson.dumps(queries, option=orjson.OPT_INDENT_2))
+        runs: dict[str, list[dict[str, object]]] = {e: [] for e in args.engines}
+        skipped = {e: r for e in args.engines if (r := slow_reason(e, total, args.slow_limit))}
+        for repeat in range(args.repeats):
+            for engine in args.engines:
+                if engine in skipped:
+                    continue
+                options = {"workers": args.workers} if engine == "searchcore" and args.workers else {}
+                result = run_worker(engine, docs, qpath, args.out / "work" / size, options,
+                                    args.timeout)
+                runs[engine].append(result)
+                print(f"  {size} #{repeat + 1} {engine}: "
+                      + (result.get("error") or f"{result['docs_per_s']:,.0f} docs/s, "
+                         f"{result['peak_rss_mb']:.0f} MB"), file=sys.stderr, flush=True)
+        summary = {e: ({"skipped": skipped[e]} if e in skipped else summarise(runs[e]))
+                   for e in args.engines}
+        report["corpora"][size] = {"file": str(docs), "docs": total,  # type: ignore[index]
+                                   "summary": summary, "runs": runs}
+        out_md.append(tables(f"{size} ({total:,} docs)", summary))
+        print(out_md[-1] + "\n", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = "speed-quick" if args.quick else "speed-" + "-".join(sizes)
+    path = args.out / f"{stem}.json"
+    path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    print(f"machine: {meta['cpu']}, nproc {meta['nproc']}; {meta['date']}\nJSON: {path}",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
