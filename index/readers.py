@@ -384,7 +384,8 @@ def read_csv(stream: IO[bytes], name: str,
         data: dict[str, Any] = {}
         for key, value in zip(header, row):
             if key is not None and value != "":
-                data[key] = value
+                # Quoted cells keep the file's line endings; text elsewhere uses "\n".
+                data[key] = value.replace("\r\n", "\n") if "\r" in value else value
         yield RawRecord(origin, data)
 
 
