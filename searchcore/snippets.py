@@ -184,7 +184,8 @@ def _walk(q: wq.Query, out: dict[str, FieldMatchers]) -> None:
                 target.add_term(words[0])
             elif words:
                 target.phrases.append((words, max(1, int(q.slop))))
-                target._initial(words[0])
+                for word in words:
+                    target._initial(word)
         return
     if isinstance(q, wq.Sequence) and not isinstance(q, wq.Ordered):
         subs = list(q.subqueries)
@@ -193,7 +194,8 @@ def _walk(q: wq.Query, out: dict[str, FieldMatchers]) -> None:
             if seq_target is not None:
                 words = tuple(_text(s.text) for s in subs)
                 seq_target.phrases.append((words, max(1, int(q.slop))))
-                seq_target._initial(words[0])
+                for word in words:
+                    seq_target._initial(word)
             return
     if target is not None and isinstance(q, (wq.Term, wq.Variations)) and not isinstance(
             q, wq.FuzzyTerm):
