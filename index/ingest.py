@@ -171,6 +171,15 @@ class IngestSummary:
             if len(self.messages) < MAX_MESSAGES:
                 self.messages.append(item.message)
 
+    def merge(self, other: "IngestSummary") -> None:
+        """Add ``other``'s counts (e.g. from a worker process) to this summary."""
+        self.read += other.read
+        self.indexed += other.indexed
+        self.duplicates += other.duplicates
+        for reason, n in other.skipped.items():
+            self.skipped[reason] = self.skipped.get(reason, 0) + n
+        self.messages.extend(other.messages[:MAX_MESSAGES - len(self.messages)])
+
     def track(self, items: Iterable[Article | Skipped]) -> Iterator[Article]:
         """Count every item of ``items`` and pass the articles on."""
         for item in items:

@@ -330,6 +330,8 @@ def read_csv(stream: IO[bytes], name: str,
     ``date``...), so most exports need no mapping. Empty cells count as absent.
     Quoted fields may span lines; the origin is the line where the row starts.
     """
+    # The default limit (128 KiB a field) is below a long article; the setting is
+    # process-wide in the csv module, and raising it harms no other reader.
     csv.field_size_limit(_FIELD_LIMIT)
     bad_lines: dict[int, tuple[bytes, UnicodeDecodeError]] = {}
 

@@ -208,3 +208,17 @@ def test_summary_keeps_the_first_messages_and_counts_the_rest():
 
 def test_count_records_counts_lines_of_plain_jsonl():
     assert count_records([BAD]) == 19
+
+
+def test_summaries_from_workers_merge():
+    first, second = IngestSummary(), IngestSummary()
+    for item in read_bad():
+        first.count(item)
+    for item in iter_articles([BAD_CSV]):
+        second.count(item)
+    second.indexed, second.duplicates = 2, 1
+    first.merge(second)
+    assert first.read == 17 + 6
+    assert first.skipped["empty"] == 2 + 1 and first.skipped["broken-csv"] == 1
+    assert (first.indexed, first.duplicates) == (2, 1)
+    assert first.messages[-1] == second.messages[-1]
