@@ -278,7 +278,9 @@ class Index:
         total = len(results) if exact_total else results.results.estimated_min_length()
         hits = []
         analyzer = searcher.schema["body"].analyzer
-        for offset, hit in enumerate(results):
+        # whoosh clamps a page past the end to the last page; past the end is empty.
+        page_hits = results if results.pagenum == page else []
+        for offset, hit in enumerate(page_hits):
             fields = hit.fields()
             hits.append(Hit(
                 rank=results.offset + offset + 1, id=fields["id"],
