@@ -34,8 +34,8 @@ Up to ``max_fragments`` non-overlapping fragments are kept, in document order.
 
 A fragment is widened to about ``fragment_chars``: it starts at the start of the
 sentence holding its first match when that is close enough, else at a word boundary
-a little before it; it ends at a sentence end when that keeps most of the room, else
-at a word boundary.
+a little before it; it ends at the last sentence end that fits, if the fragment is
+then at least half of ``fragment_chars`` long, else at the last word boundary.
 
 Decisions a caller can see
 --------------------------
@@ -470,11 +470,12 @@ def _word_start_after(text: str, pos: int) -> int:
     return m.start()
 
 
-def _cut_end(text: str, core_end: int, limit: int, room: int) -> tuple[int, bool]:
+def _cut_end(text: str, core_end: int, limit: int, min_end: int) -> tuple[int, bool]:
     """Where a fragment whose matches end at ``core_end`` stops, and if mid-sentence.
 
-    ``limit`` is the furthest allowed end. A sentence end is taken when it keeps at
-    least half of the ``room`` after the matches; else the last word end.
+    ``limit`` is the furthest allowed end. The last sentence end before it is taken
+    if it is at least at ``min_end`` (the fragment keeps half its length); else the
+    last word end.
     """
     if limit >= len(text):
         return len(text), False
@@ -482,7 +483,7 @@ def _cut_end(text: str, core_end: int, limit: int, room: int) -> tuple[int, bool
     for m in _SENTENCE_END.finditer(text, core_end, limit + 1):
         if m.end() <= limit:
             best = m.end()
-    if best is not None and best - core_end >= room // 2:
+    if best is not None and best >= min_end:
         return best, False
     end = core_end
     split = text[limit].isalnum() or text[limit] in "_'’"     # a word runs past the limit
@@ -512,7 +513,7 @@ def _widen(text: str, core_start: int, core_end: int, fragment_chars: int,
     limit = min(hi, core_end + room)
     if limit >= len(text):
         return start, len(text), cut_before, False
-    end, cut_after = _cut_end(text, core_end, limit, room)
+    end, cut_after = _cut_end(text, core_end, limit, start + fragment_chars // 2)
     return start, end, cut_before, cut_after
 
 
@@ -540,7 +541,7 @@ def lead(text: str, fieldname: str = "body", fragment_chars: int = 200) -> Snipp
     limit = start + fragment_chars
     if limit >= len(text):
         return _compose(fieldname, text, start, len(text), (), False, False)
-    end, cut_after = _cut_end(text, start, limit, fragment_chars)
+    end, cut_after = _cut_end(text, start, limit, start + fragment_chars // 2)
     return _compose(fieldname, text, start, end, (), False, cut_after)
 
 
