@@ -54,6 +54,9 @@ MEASURES = ("nDCG@10", "AP@100", "R@100")
 PUBLISHED = {"scifact-test": {"engine": "Anserini BM25 (published)", "nDCG@10": 0.6789,
                               "R@100": 0.9253}}
 DEPTH = 100
+#: The tuning grid (--tune): stage 1 k1 x b, stage 2 title weight x title_b.
+K1_GRID, B_GRID = (0.9, 1.2, 1.6), (0.5, 0.75, 0.9)
+TITLE_WEIGHT_GRID, TITLE_B_GRID = (1.0, 1.25, 1.5, 2.0), (0.3, 0.5, 0.75)
 
 
 # -- collections ------------------------------------------------------------------------
@@ -239,10 +242,10 @@ def tune(collections: Iterable[str], data: Path, holdout: Path, workdir: Path,
 
     title_w0 = default.field_weights.get("title", 1.0)
     stage1 = [point(k1, b, default.title_b, title_w0)
-              for k1 in (0.6, 0.9, 1.2, 1.5, 2.0) for b in (0.3, 0.5, 0.75, 0.9)]
+              for k1 in K1_GRID for b in B_GRID]
     best1 = max(stage1, key=lambda e: e["mean"])
     stage2 = [point(best1["k1"], best1["b"], tb, tw)
-              for tw in (1.0, 1.5, 2.0, 3.0) for tb in (0.3, 0.5, 0.75, 1.0)]
+              for tw in TITLE_WEIGHT_GRID for tb in TITLE_B_GRID]
     best = max(stage1 + stage2, key=lambda e: e["mean"])
     current = next((p for p in points if p["k1"] == default.k1 and p["b"] == default.b
                     and p["title_b"] == default.title_b and p["title_weight"] == title_w0), None)
