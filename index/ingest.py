@@ -50,7 +50,8 @@ def iter_articles(sources: Iterable[SourceLike] | SourceLike, *, format: str | N
                   csv_columns: Mapping[str, str | None] | None = None,
                   boilerplate: Iterable[str] | None = None,
                   max_chars: int = MAX_ARTICLE_CHARS, encoding_errors: str = "strict",
-                  strict: bool = False, stdin: IO[bytes] | None = None,
+                  strict: bool = False, require_text: bool = False,
+                  stdin: IO[bytes] | None = None,
                   now: datetime | None = None) -> Iterator[Article | Skipped]:
     """Normalised articles, and a :class:`Skipped` for each bad record, in order.
 
@@ -66,6 +67,11 @@ def iter_articles(sources: Iterable[SourceLike] | SourceLike, *, format: str | N
     ``"replace"`` keeps it with U+FFFD in place of the bad bytes.
     ``strict``: raise :class:`~searchcore.errors.InvalidArticleError` at the first bad
     record instead of yielding it.
+    ``require_text``: skip records with no title and no body even when they have
+    their own id. By default those are kept: they are entries of a collection whose
+    text was lost (Reuters-21578 has 2,535), found by id, date or category, and
+    relevance judgements may name them. Without an id such a record is always
+    skipped as ``empty``.
 
     Raises :class:`~searchcore.errors.SourceError` before yielding anything when a
     source is missing, unreadable or of unknown format.
@@ -81,7 +87,7 @@ def iter_articles(sources: Iterable[SourceLike] | SourceLike, *, format: str | N
                                 encoding_errors=encoding_errors, max_bytes=max_bytes,
                                 stdin=stdin):
             if type(item) is RawRecord:
-                result = _normalize(item, max_chars, now)
+                result = _normalize(item, max_chars, now, require_text)
             else:
                 result = item
             if strict and type(result) is Skipped:
@@ -90,7 +96,8 @@ def iter_articles(sources: Iterable[SourceLike] | SourceLike, *, format: str | N
             yield result
 
 
-def _normalize(record: RawRecord, max_chars: int, now: datetime | None) -> Article | Skipped:
+def _normalize(record: RawRecord, max_chars: int, now: datetime | None,
+               require_text: bool) -> Article | Skipped:
     data = record.data
     if type(data) is not dict:
         kind = _JSON_TYPES.get(type(data), type(data).__name__)
@@ -98,7 +105,8 @@ def _normalize(record: RawRecord, max_chars: int, now: datetime | None) -> Artic
                             f"expected a JSON object with article fields, got {kind} "
                             f"{_short(data)}")
     try:
-        return normalize_article(data, origin=record.origin, max_chars=max_chars, now=now)
+        return normalize_article(data, origin=record.origin, max_chars=max_chars, now=now,
+                                 require_text=require_text)
     except InvalidArticleError as exc:
         # str(exc) already starts with the origin.
         return Skipped(record.origin, exc.reason, f"{exc} ({exc.reason})", exc.field)

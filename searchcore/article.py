@@ -7,10 +7,11 @@ same article (and the same id) whichever way it came.
 Rules:
 
 * ``title`` and ``body`` are strings, Unicode NFC, surrounding whitespace trimmed.
-  A record with neither is refused as ``empty`` unless it has its own ``id``: then it
-  is an entry of a collection whose text was lost (2,535 Reuters-21578 stories, two
-  Cranfield abstracts), still found by id, date or category, and dropping it would
-  break evaluation against relevance judgements that name it.
+  A record with neither is refused as ``empty``, except with ``require_text=False``
+  when it has its own ``id``: then it is an entry of a collection whose text was lost
+  (2,535 Reuters-21578 stories, two Cranfield abstracts), still found by id, date or
+  category; batch imports keep those, since dropping them would break evaluation
+  against relevance judgements that name them.
 * ``id`` is kept if given (strings and integers), else derived from a hash of the
   normalised title and body, so importing the same file twice replaces rather than
   duplicates.
@@ -128,14 +129,17 @@ def _canonical(record: Mapping[str, Any]) -> dict[str, Any]:
 
 def normalize_article(record: Mapping[str, Any] | Article, origin: str | None = None,
                       max_chars: int = MAX_ARTICLE_CHARS,
-                      now: datetime | None = None) -> Article:
+                      now: datetime | None = None, require_text: bool = True) -> Article:
     """Validate and normalise ``record`` into an :class:`Article`.
 
     Raises :class:`~searchcore.errors.InvalidArticleError` naming ``origin`` (e.g.
     ``"news.jsonl:12"``), the field and a short ``reason`` used in summaries.
     """
     if isinstance(record, Article):
+        # Already an article (e.g. from a batch import that kept an id-only entry):
+        # checked again, but its having no text was accepted when it was made.
         record = record.to_dict() | record.extra
+        require_text = False
     if not isinstance(record, Mapping):
         raise InvalidArticleError(
             f"expected an object with article fields, got {type(record).__name__}",
@@ -145,8 +149,8 @@ def normalize_article(record: Mapping[str, Any] | Article, origin: str | None = 
     body = _text(record, "body", origin)
     raw_id = record.get("id")
     has_id = raw_id is not None and not (isinstance(raw_id, str) and not raw_id.strip())
-    if not title and not body and not has_id:
-        raise InvalidArticleError("no title, no body and no id", origin, "title", "empty")
+    if not title and not body and (require_text or not has_id):
+        raise InvalidArticleError("no title and no body", origin, "title", "empty")
     if len(title) + len(body) > max_chars:
         raise InvalidArticleError(
             f"article is {len(title) + len(body):,} characters, over the limit of "

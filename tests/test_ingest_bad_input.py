@@ -32,8 +32,8 @@ MAX_CHARS = 1000          # line 15 holds a 2,003-character article
 EXPECTED_MESSAGES = {
     2: "broken JSON: the line ends before the object does (broken-json)",
     4: "invalid UTF-8 byte 0xff in field 'title' at column 32 (invalid-utf8)",
-    6: "no title, no body and no id (empty)",
-    7: "no title, no body and no id (empty)",
+    6: "no title and no body (empty)",
+    7: "no title and no body (empty)",
     8: "field 'title' must be a string, got int 42 (wrong-type)",
     9: "field 'authors' must be a string or a list of strings, got {'name': 'x'} "
        "(wrong-type)",
@@ -169,7 +169,7 @@ def test_csv_bad_rows_are_skipped_with_their_starting_line():
         f"{BAD_CSV}:5: row has 7 fields but the header has 6 (broken-csv)",
         f"{BAD_CSV}:6: invalid UTF-8 byte 0xe9 in field 'headline' at line 6, column 11 "
         f"(invalid-utf8)",
-        f"{BAD_CSV}:9: no title, no body and no id (empty)",
+        f"{BAD_CSV}:9: no title and no body (empty)",
         f"{BAD_CSV}:10: field 'published': date 1066-10-14T00:00:00+00:00 is before 1800 "
         f"(bad-date)",
     ]
