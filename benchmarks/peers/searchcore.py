@@ -37,9 +37,12 @@ class Engine(BaseEngine):
         self.method = "create_index+add"
 
     def build(self, docs: Iterable[dict]) -> int:
+        # Index.add refuses a whole batch for one article with neither title nor body
+        # (Cranfield has two); such an article can match no query, so drop it here.
         self.method = "create_index+add"
         with searchcore.create_index(self.index_path) as ix:
-            return ix.add(docs)
+            return ix.add(d for d in docs if (d.get("title") or "").strip()
+                          or (d.get("body") or "").strip())
 
     def build_from_file(self, docs_path: str | Path, limit: int | None = None) -> int:
         builder = None if self.options.get("library_add") or limit is not None else fast_builder()
