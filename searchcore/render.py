@@ -128,9 +128,9 @@ def render_text(results: Results, *, color: bool = False, marks: tuple[str, str]
 
     ::
 
-         1. US Informs **Israel**: No Participation in Retaliatory Strikes Against Iran
-            Seed Wire · 2024-04-14 · seed
-            …about 100 ballistic **missiles** were simultaneously heading towards Israel.
+        1. US Informs **Israel**: No Participation in Retaliatory Strikes Against Iran
+           Seed Wire · 2024-04-14 · seed
+           …about 100 ballistic **missiles** were simultaneously heading towards Israel.
 
         1 hit in 3.2 ms
 
@@ -142,7 +142,7 @@ def render_text(results: Results, *, color: bool = False, marks: tuple[str, str]
     if not results.hits:
         return style(ANSI_FOOTER, footer(results)) + "\n"
     width = len(str(results.hits[-1].rank))
-    indent = " " * (width + 3)
+    indent = " " * (width + 2)
     blocks = []
     for hit in results.hits:
         title = _title_snippet(hit)
