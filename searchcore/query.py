@@ -82,6 +82,7 @@ from typing import Callable, Mapping, NamedTuple, Optional
 
 from whoosh import query as wq
 from whoosh.fields import DATETIME, ID, KEYWORD, Schema
+from whoosh.matching import AndNotMatcher
 from whoosh.query import Query
 
 from searchcore.analysis import NewsAnalyzer, fold_accents
@@ -347,7 +348,7 @@ class _Parser:
         if q is None:
             return wq.NullQuery
         if mod == "-":
-            return wq.AndNot(wq.Every(), q)
+            return AndNot(wq.Every(), q)
         return q
 
     def parse_seq(self, ctx: list[tuple[_Field, float]]) -> list[_Item]:
@@ -501,7 +502,7 @@ class _Parser:
             q = None
         if q is None:
             return ("-", _or(neg)) if neg else _EMPTY
-        return ("", wq.AndNot(q, _or(neg)) if neg else q)
+        return ("", AndNot(q, _or(neg)) if neg else q)
 
     # -- leaves -----------------------------------------------------------------------
     def suffix_boost(self, tok: _Tok) -> float | None:
@@ -636,6 +637,25 @@ class _Parser:
 
 
 # -- query builders -------------------------------------------------------------------
+class _AndNotMatcher(AndNotMatcher):
+    """whoosh 2.7.4's ``AndNotMatcher`` checks the excluded side only when both sides
+    *start* on the same document: if the excluded matcher starts earlier, the first
+    positive document is returned even when it is excluded (``missiles -israel``
+    found the one article about Israel's missiles). Always align them."""
+
+    def _find_first(self) -> None:
+        if self.a.is_active() and self.b.is_active():
+            self._find_next()
+
+
+class AndNot(wq.AndNot):
+    """``a ANDNOT b`` with the fixed matcher above; otherwise whoosh's ``AndNot``."""
+
+    def matcher(self, searcher, context=None):  # type: ignore[no-untyped-def]
+        return _AndNotMatcher(self.a.matcher(searcher, context),
+                              self.b.matcher(searcher, searcher.boolean_context()))
+
+
 def _and(qs: list[Query]) -> Query:
     return qs[0] if len(qs) == 1 else wq.And(qs)
 
@@ -650,7 +670,7 @@ def _combine_all(items: list[_Item]) -> _Item:
     if not pos:
         return ("-", _or(neg)) if neg else _EMPTY
     q = _and(pos)
-    return ("", wq.AndNot(q, _or(neg)) if neg else q)
+    return ("", AndNot(q, _or(neg)) if neg else q)
 
 
 def _boosted(q: Query, boost: float) -> Query:
