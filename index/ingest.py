@@ -50,7 +50,7 @@ def iter_articles(sources: Iterable[SourceLike] | SourceLike, *, format: str | N
                   csv_columns: Mapping[str, str | None] | None = None,
                   boilerplate: Iterable[str] | None = None,
                   max_chars: int = MAX_ARTICLE_CHARS, encoding_errors: str = "strict",
-                  strict: bool = False, require_text: bool = False,
+                  strict: bool = False, require_text: bool = True,
                   stdin: IO[bytes] | None = None,
                   now: datetime | None = None) -> Iterator[Article | Skipped]:
     """Normalised articles, and a :class:`Skipped` for each bad record, in order.
@@ -67,11 +67,10 @@ def iter_articles(sources: Iterable[SourceLike] | SourceLike, *, format: str | N
     ``"replace"`` keeps it with U+FFFD in place of the bad bytes.
     ``strict``: raise :class:`~searchcore.errors.InvalidArticleError` at the first bad
     record instead of yielding it.
-    ``require_text``: skip records with no title and no body even when they have
-    their own id. By default those are kept: they are entries of a collection whose
-    text was lost (Reuters-21578 has 2,535), found by id, date or category, and
-    relevance judgements may name them. Without an id such a record is always
-    skipped as ``empty``.
+    ``require_text``: skip records with no title and no body (the default, as the
+    bad-input rules say). ``False`` keeps such a record when it has its own id: an
+    entry of a collection whose text was lost (Reuters-21578 has 2,535), findable by
+    id, date or category. Without an id such a record is always skipped as ``empty``.
 
     Raises :class:`~searchcore.errors.SourceError` before yielding anything when a
     source is missing, unreadable or of unknown format.

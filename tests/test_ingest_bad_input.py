@@ -42,10 +42,12 @@ EXPECTED_MESSAGES = {
         "future (bad-date)",
     12: "expected a JSON object with article fields, got an array [1, 2, 3] (wrong-type)",
     15: "article is 2,003 characters, over the limit of 1,000 (too-large)",
+    17: "no title and no body (empty)",
     18: "field 'published': unrecognised date 'sometime soon' (bad-date)",
 }
 EXPECTED_FIELDS = {2: None, 4: "title", 6: "title", 7: "title", 8: "title", 9: "authors",
-                   10: "published", 11: "published", 12: None, 15: "body", 18: "published"}
+                   10: "published", 11: "published", 12: None, 15: "body", 17: "title",
+                   18: "published"}
 
 
 def read_bad(**options) -> list[Article | Skipped]:
@@ -67,16 +69,16 @@ def test_counts_by_reason_and_blank_lines_are_not_records():
     articles = list(summary.track(read_bad()))
     # 19 lines: line 3 is empty and line 16 whitespace only, neither is a record.
     assert summary.read == 17
-    assert summary.skipped == {"broken-json": 1, "invalid-utf8": 1, "empty": 2,
+    assert summary.skipped == {"broken-json": 1, "invalid-utf8": 1, "empty": 3,
                                "wrong-type": 3, "bad-date": 3, "too-large": 1}
-    assert summary.skipped_total == 11
-    assert len(articles) == 6
+    assert summary.skipped_total == 12
+    assert len(articles) == 5
     assert summary.messages == [f"{BAD}:{n}: {m}" for n, m in EXPECTED_MESSAGES.items()]
 
 
 def test_good_records_come_through_normalised():
     articles = {a.id: a for a in read_bad() if isinstance(a, Article)}
-    assert set(articles) == {"good-1", "good-2", "dup-1", "meta-1", "bb427a7466656f07"}
+    assert set(articles) == {"good-1", "good-2", "dup-1", "bb427a7466656f07"}
     # The BOM before line 1 is not part of the first key; CRLF leaves no "\r".
     first = articles["good-1"]
     assert (first.title, first.body, first.source) == ("Markets rally",
@@ -90,23 +92,22 @@ def test_good_records_come_through_normalised():
     assert (last.title, last.body) == ("Spaces", "body")
     assert last.published == datetime(2024, 4, 14, 9, 30, tzinfo=timezone.utc)
     assert last.extra == {"wire_code": "X1"}
-    # An id with no text is a collection entry whose text was lost: kept.
-    assert articles["meta-1"].category == ["money-fx"]
+    # An id alone is not an article: no title and no body is skipped as "empty".
+    assert "meta-1" not in articles
 
 
 def test_duplicate_ids_last_wins_and_are_counted():
     articles = [a for a in read_bad() if isinstance(a, Article)]
     unique, duplicates = dedupe_last_wins(articles)
     assert duplicates == 1
-    assert [a.id for a in unique] == ["good-1", "good-2", "dup-1", "meta-1",
-                                      "bb427a7466656f07"]
+    assert [a.id for a in unique] == ["good-1", "good-2", "dup-1", "bb427a7466656f07"]
     assert next(a for a in unique if a.id == "dup-1").title == "Second version"
 
 
 def test_good_records_are_indexed_and_searchable(tmp_path: Path):
     unique, _ = dedupe_last_wins(a for a in read_bad() if isinstance(a, Article))
     with searchcore.create_index(tmp_path / "index") as ix:
-        assert ix.add(unique) == 5
+        assert ix.add(unique) == 4
         assert [h.id for h in ix.search("rally").hits] == ["good-1"]
         assert [h.id for h in ix.search("café").hits] == ["good-2"]
         assert ix.get("dup-1").title == "Second version"
@@ -181,20 +182,20 @@ def test_summary_text_and_data():
     summary = IngestSummary()
     for item in read_bad():
         summary.count(item)
-    summary.indexed, summary.duplicates, summary.seconds = 5, 1, 2.0
+    summary.indexed, summary.duplicates, summary.seconds = 4, 1, 2.0
     text = summary.format()
     assert text.splitlines()[:2] == [
-        "Read 17 records in 2.0 s: 5 indexed (2 docs/s), 11 skipped, 1 duplicate ids "
+        "Read 17 records in 2.0 s: 4 indexed (2 docs/s), 12 skipped, 1 duplicate ids "
         "(the last one kept).",
-        "Skipped by reason: bad-date 3, broken-json 1, empty 2, invalid-utf8 1, "
+        "Skipped by reason: bad-date 3, broken-json 1, empty 3, invalid-utf8 1, "
         "too-large 1, wrong-type 3",
     ]
     assert f"  {BAD}:2: broken JSON" in text
     data = summary.to_dict()
-    assert data["skipped_total"] == 11
-    assert data["read"] == 17 and data["indexed"] == 5 and data["duplicates"] == 1
-    assert data["docs_per_sec"] == 2.5
-    assert len(data["messages"]) == 11
+    assert data["skipped_total"] == 12
+    assert data["read"] == 17 and data["indexed"] == 4 and data["duplicates"] == 1
+    assert data["docs_per_sec"] == 2.0
+    assert len(data["messages"]) == 12
 
 
 def test_summary_keeps_the_first_messages_and_counts_the_rest():
@@ -219,6 +220,6 @@ def test_summaries_from_workers_merge():
     second.indexed, second.duplicates = 2, 1
     first.merge(second)
     assert first.read == 17 + 6
-    assert first.skipped["empty"] == 2 + 1 and first.skipped["broken-csv"] == 1
+    assert first.skipped["empty"] == 3 + 1 and first.skipped["broken-csv"] == 1
     assert (first.indexed, first.duplicates) == (2, 1)
     assert first.messages[-1] == second.messages[-1]
