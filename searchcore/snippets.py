@@ -21,7 +21,8 @@ body; other fields have no snippets):
   as in the query, Damerau-Levenshtein like whoosh) and ``TermRange``: tokens whose
   term the pattern accepts. ``iter_all_terms`` does not expand these, so each is
   handled explicitly.
-* Anything under ``Not`` or on the negative side of ``AndNot`` is never marked.
+* Anything under ``Not`` or on the negative side of ``AndNot``/``SpanNot`` is never
+  marked.
 
 Fragments
 ---------
@@ -78,6 +79,7 @@ from itertools import filterfalse
 from typing import Iterable, Mapping, Sequence
 
 from whoosh import query as wq
+from whoosh.query import spans as wspans
 from whoosh.support.levenshtein import distance as edit_distance
 
 from searchcore.analysis import (MAX_TOKEN_CHARS, TOKEN_PATTERN, NewsAnalyzer, fold_accents,
@@ -172,8 +174,11 @@ def query_matchers(query: wq.Query) -> dict[str, FieldMatchers]:
 def _walk(q: wq.Query, out: dict[str, FieldMatchers]) -> None:
     if isinstance(q, wq.Not):
         return
-    if isinstance(q, wq.AndNot):
+    if isinstance(q, (wq.AndNot, wspans.SpanNot)):
         _walk(q.a, out)
+        return
+    if isinstance(q, wspans.WrappingSpan):     # SpanFirst: whoosh lists no children
+        _walk(q.q, out)
         return
     fieldname = getattr(q, "fieldname", None)
     target = out.get(fieldname) if isinstance(fieldname, str) else None
@@ -575,7 +580,7 @@ def _compose(fieldname: str, text: str, start: int, end: int, spans: Sequence[tu
 
 
 def _merge(matches: Iterable[Match]) -> list[tuple[int, int]]:
-    """Overlapping or touching-free union of match spans, in order."""
+    """The union of match spans (a term inside a phrase joins the phrase), in order."""
     merged: list[list[int]] = []
     for s, e, _ in matches:
         if merged and s < merged[-1][1]:

@@ -13,7 +13,8 @@ from whoosh import query as wq
 
 import searchcore
 from searchcore.analysis import _CACHES, make_analyzer
-from searchcore.snippets import ELLIPSIS, SCAN_CHARS, find_matches, make_snippets, query_matchers
+from searchcore.snippets import (_WORD, ELLIPSIS, SCAN_CHARS, _words, find_matches, make_snippets,
+                                 query_matchers)
 from tests.conftest import seed_article
 
 AN = make_analyzer("english")
@@ -223,6 +224,21 @@ def test_term_spans_equal_the_analyzers_tokens(words, seps):
         check_well_formed([snip])
         for a, b in snip.spans:
             assert AN.terms(snip.text[a:b])[0] in {"missil", "cafe", "iran"}
+
+
+PIECES = ["missiles", "missile", "ballistic", "a", "of", ".", "'", "’", "_", " ", "\n", "İ", "é",
+          "-", "3", "ß", "\x1c"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=60))
+def test_spans_equal_the_analyzers_on_adversarial_joins(pieces):
+    text = "".join(pieces)
+    assert _words(text) == _WORD.findall(text)
+    _CACHES.clear()
+    q = wq.Or([wq.Term("body", "missil"), wq.Term("body", "ballist")])
+    got = [(s, e) for s, e, _ in find_matches(text, query_matchers(q)["body"], AN)]
+    assert got == reference_spans(text, {"missil", "ballist"})
 
 
 @settings(max_examples=100, deadline=None)
