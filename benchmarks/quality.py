@@ -23,6 +23,7 @@ Examples::
     python benchmarks/quality.py --quick         # 3 small sets, 40 queries each (~1 min)
     python benchmarks/quality.py --tune          # grid search for searchcore defaults
     python benchmarks/quality.py --holdout       # acceptance sets, report once
+    python benchmarks/quality.py --diagnose      # searchcore variants: title weight, idf
 
 Prints markdown tables and writes JSON to ``benchmarks/out/``.
 """
@@ -267,6 +268,82 @@ def tune_table(result: Mapping[str, object]) -> str:
     return "\n".join(lines)
 
 
+# -- diagnosis --------------------------------------------------------------------------
+def lucene_idf_weighting():  # type: ignore[no-untyped-def]
+    """searchcore's weighting with Lucene's idf, ``log(1 + (N - df + 0.5) / (df + 0.5))``,
+    in place of whoosh's ``log(N / (df + 1)) + 1`` (whose +1 floor keeps common words
+    weighty). A diagnostic only: it patches ``searchcore.engine.weighting``."""
+    import math
+
+    from whoosh import scoring
+
+    import searchcore.engine as engine_module
+    from searchcore import ranking
+
+    class LuceneIdfBM25F(scoring.BM25F):
+        def idf(self, searcher, fieldname, text):  # type: ignore[no-untyped-def]
+            parent = searcher.get_parent()
+            df = parent.doc_frequency(fieldname, text)
+            n = parent.doc_count_all()
+            return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    original = ranking.weighting
+
+    def patched(config=ranking.DEFAULT_RANKING, now=None):  # type: ignore[no-untyped-def]
+        model = original(config, now)
+        if type(model) is scoring.BM25F:
+            return LuceneIdfBM25F(B=config.b, K1=config.k1, title_B=config.title_b)
+        return model
+
+    engine_module.weighting = patched
+    return original
+
+
+def diagnose(collections: Iterable[str], data: Path, holdout: Path, workdir: Path,
+             max_queries: int | None) -> list[dict[str, object]]:
+    """nDCG@10 of searchcore variants that isolate suspected causes of a gap: the title
+    weight (whoosh sums per-field BM25, so a title match counts twice) and the idf."""
+    from searchcore.ranking import RankingConfig
+
+    from peers.searchcore import Engine
+    import searchcore.engine as engine_module
+
+    variants = [("defaults", RankingConfig(), False),
+                ("title weight 1.0", RankingConfig(field_weights={"title": 1.0, "body": 1.0}), False),
+                ("body only (title weight 0)", RankingConfig(field_weights={"title": 0.0, "body": 1.0}), False),
+                ("Lucene idf", RankingConfig(), True),
+                ("Lucene idf + title weight 1.0",
+                 RankingConfig(field_weights={"title": 1.0, "body": 1.0}), True)]
+    rows = []
+    for collection in collections:
+        paths = collection_paths(collection, data, holdout)
+        queries, qrels = judged_queries(paths, max_queries)
+        engine = Engine(workdir / "diagnose" / collection)
+        engine.build_from_file(paths["docs"])
+        engine.open()
+        for label, config, lucene in variants:
+            original = lucene_idf_weighting() if lucene else None
+            try:
+                engine.options["ranking"] = config
+                run = {q: dict(engine.search(words(t), "any", DEPTH)) for q, t in queries.items()}
+            finally:
+                if original is not None:
+                    engine_module.weighting = original
+            score = evaluate(run, qrels)
+            rows.append({"collection": collection, "variant": label, "queries": len(queries),
+                         **{m: round(v, 4) for m, v in score.items()}})
+            print(f"  diagnose {rows[-1]}", file=sys.stderr, flush=True)
+        engine.close()
+    return rows
+
+
+def diagnose_table(rows: list[dict[str, object]]) -> str:
+    lines = ["| collection | searchcore variant | nDCG@10 | MAP@100 | R@100 |", "|---|---|---|---|---|"]
+    lines += [f"| {r['collection']} | {r['variant']} | {r['nDCG@10']:.4f} | {r['AP@100']:.4f} | "
+              f"{r['R@100']:.4f} |" for r in rows]
+    return "\n".join(lines)
+
+
 # -- main -------------------------------------------------------------------------------
 def write_json(out_dir: Path, stem: str, payload: Mapping[str, object]) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -293,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="report the acceptance sets (never tune on them)")
     parser.add_argument("--tune", action="store_true",
                         help="grid-search searchcore's RankingConfig on the dev sets")
+    parser.add_argument("--diagnose", action="store_true",
+                        help="searchcore variants that isolate causes of gaps (title weight, idf)")
     parser.add_argument("--quick", action="store_true",
                         help="time, cranfield, cisi with 40 queries each (about a minute)")
     parser.add_argument("--max-queries", type=int, default=None,
@@ -315,7 +394,11 @@ def main(argv: list[str] | None = None) -> int:
             "argv": sys.argv[1:] if argv is None else argv, "collections": collections,
             "max_queries": max_queries}
     try:
-        if args.tune:
+        if args.diagnose:
+            rows = diagnose(collections, args.data, args.holdout_dir, workdir, max_queries)
+            print(diagnose_table(rows))
+            path = write_json(args.out, "quality-diagnose", {**meta, "rows": rows})
+        elif args.tune:
             result = tune(collections, args.data, args.holdout_dir, workdir, max_queries)
             print(tune_table(result))
             print(f"\nbest: {result['best']}\ncurrent defaults: {result['current_defaults']}")
