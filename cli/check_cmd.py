@@ -14,8 +14,10 @@ library grows an ``Index.check()``.
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,14 +141,26 @@ def check_index(ix: searchcore.Index) -> CheckReport:
     started = time.perf_counter()
     report = CheckReport(path=str(ix.path))
     seen_ids: dict[str, str] = {}
-    with ix.whoosh_index.reader() as reader:
-        for number, (leaf, _offset) in enumerate(reader.leaf_readers(), 1):
-            segment = getattr(leaf, "segment", lambda: None)()
-            name = segment.segment_id() if segment is not None else f"#{number}"
-            report.segments += 1
-            _check_segment(leaf, name, report, seen_ids)
+    # whoosh leaks the file of a segment it fails to open; its ResourceWarning would
+    # only repeat the problem reported here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            reader = ix.whoosh_index.reader()
+        except Exception as exc:  # noqa: BLE001 - a segment that will not open is damage
+            report.problem(f"cannot open the segments of {ix.manifest['generation']}: {exc!r}")
+            reader = None
+        if reader is None:
+            gc.collect()  # free the half-built reader (it sits in a cycle) while warnings are off
+        else:
+            with reader:
+                for number, (leaf, _offset) in enumerate(reader.leaf_readers(), 1):
+                    segment = getattr(leaf, "segment", lambda: None)()
+                    name = segment.segment_id() if segment is not None else f"#{number}"
+                    report.segments += 1
+                    _check_segment(leaf, name, report, seen_ids)
     expected = ix.manifest.get("documents")
-    if isinstance(expected, int) and expected != report.documents:
+    if reader is not None and isinstance(expected, int) and expected != report.documents:
         report.problem(f"the manifest says {expected:,} documents, the segments hold "
                        f"{report.documents:,}")
     report.seconds = time.perf_counter() - started

@@ -142,7 +142,7 @@ def format_hit(hit: Hit, *, color: bool, width: int | None) -> str:
 
 
 def summary_line(results: Results) -> str:
-    """``1-10 of 42 hits, page 1 of 5, in 3.1 ms`` (and the no-hit forms)."""
+    """``3 hits in 1.2 ms`` or ``11-20 of 42 hits, page 2 of 5, in 3.1 ms`` (or no hits)."""
     elapsed = f"{results.elapsed_ms:.1f} ms"
     total = f"{results.total:,}" if results.total_is_exact else f"at least {results.total:,}"
     if results.total == 0:
@@ -151,10 +151,11 @@ def summary_line(results: Results) -> str:
         return (f"No hits on page {results.page}: {total} hits on {results.pages} "
                 f"page{'s' if results.pages != 1 else ''} ({elapsed}).")
     first, last = results.hits[0].rank, results.hits[-1].rank
-    shown = f"{first}" if first == last else f"{first}-{last}"
     noun = "hit" if results.total == 1 and results.total_is_exact else "hits"
-    page = f", page {results.page} of {results.pages}" if results.pages > 1 else ""
-    return f"{shown} of {total} {noun}{page}, in {elapsed}."
+    if results.pages == 1 and first == 1 and results.total_is_exact:
+        return f"{total} {noun} in {elapsed}."
+    shown = f"{first}" if first == last else f"{first}-{last}"
+    return f"{shown} of {total} {noun}, page {results.page} of {results.pages}, in {elapsed}."
 
 
 def format_text(results: Results, *, color: bool, width: int | None = None) -> str:
