@@ -185,12 +185,14 @@ def _escaped(raw: str, index: int) -> bool:
 
 
 class _Lexer:
-    def __init__(self, text: str, lenient: bool) -> None:
+    def __init__(self, text: str, lenient: bool, display: str | None = None) -> None:
         self.text = text
         self.lenient = lenient
+        self.display = text if display is None else display
 
     def error(self, message: str, pos: int) -> QuerySyntaxError:
-        return QuerySyntaxError(f"position {pos} in query {self.text!r}: {message}", self.text, pos)
+        return QuerySyntaxError(f"position {pos} in query {self.display!r}: {message}",
+                                self.display, pos)
 
     def tokens(self) -> list[_Tok]:
         text, n = self.text, len(self.text)
@@ -303,8 +305,9 @@ _STOP_AT = ("EOF", "RPAREN", "AND", "OR")
 class _Parser:
     def __init__(self, text: str, tokens: list[_Tok], fields: dict[str, _Field],
                  default: list[tuple[_Field, float]], match: str, lenient: bool,
-                 now: datetime) -> None:
+                 now: datetime, display: str | None = None) -> None:
         self.text = text
+        self.display = text if display is None else display
         self.toks = tokens
         self.i = 0
         self.fields = fields
@@ -316,7 +319,8 @@ class _Parser:
 
     # -- helpers ----------------------------------------------------------------------
     def error(self, message: str, pos: int) -> QuerySyntaxError:
-        return QuerySyntaxError(f"position {pos} in query {self.text!r}: {message}", self.text, pos)
+        return QuerySyntaxError(f"position {pos} in query {self.display!r}: {message}",
+                                self.display, pos)
 
     def fail(self, message: str, pos: int) -> None:
         """Raise in strict mode; in lenient mode return so the caller can recover."""
@@ -804,21 +808,25 @@ def parse_query(text: str, schema: Schema, *, match: str = "all", lenient: bool 
         now = datetime.now(timezone.utc)
     elif now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
-    norm = text.translate(_QUOTES)
     try:
-        fields = _field_infos(schema)
-        tokens = _Lexer(norm, lenient).tokens()
-        parser = _Parser(norm, tokens, fields, _default_fields(fields, field_weights),
-                         match, lenient, now)
-        result = parser.parse()
-    except QuerySyntaxError as exc:
+        return _parse(text, schema, match, lenient, field_weights, now)
+    except QuerySyntaxError:
         if lenient:
             return _plain_words(text, schema, match, field_weights)
-        exc.query = text
         raise
     except Exception as exc:  # noqa: BLE001 - never let a whoosh/internal traceback out
         if lenient:
             return _plain_words(text, schema, match, field_weights)
         raise QuerySyntaxError(f"internal error while parsing {text!r}: {type(exc).__name__}: {exc}",
                                text, None) from exc
-    return result
+
+
+def _parse(text: str, schema: Schema, match: str, lenient: bool,
+           field_weights: Mapping[str, float] | None, now: datetime) -> Query:
+    """The parse itself, without :func:`parse_query`'s safety net (the fuzz tests call
+    this to see internal errors that lenient mode would otherwise hide)."""
+    fields = _field_infos(schema)
+    tokens = _Lexer(text.translate(_QUOTES), lenient, text).tokens()
+    parser = _Parser(text.translate(_QUOTES), tokens, fields, _default_fields(fields, field_weights),
+                     match, lenient, now, display=text)
+    return parser.parse()
