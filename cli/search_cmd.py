@@ -26,7 +26,8 @@ Query language (words are ANDed, like a web search engine):
   title:oil  source:reuters  category:crude
   published:[2024-01-01 TO 2024-04-30]
   inflat*  colour~        prefix, fuzzy
-Put `--` before a query that starts with `-`.
+A query that starts with `-` goes after `--`, options before it:
+  searchcore search -n 5 -- -opec oil
 
 \b
 Output formats (--format):

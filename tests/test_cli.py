@@ -533,3 +533,31 @@ def test_progress_bar_on_a_terminal_only() -> None:
     with ProgressReporter("Indexing", stream=quiet, enabled=False) as progress:
         progress(50, 100)
     assert quiet.getvalue() == ""
+
+
+# -- text layout on a terminal ---------------------------------------------------------------
+def test_snippets_wrap_to_the_terminal_width_keeping_highlights() -> None:
+    from datetime import datetime, timezone
+
+    from searchcore.cli.output import format_hit
+    from searchcore.results import Hit, Snippet
+
+    text = "Crude  oil\nprices rose as oil producers met in Vienna on Monday."
+    second = text.index(" oil ") + 1
+    spans = ((7, 10), (second, second + 3))
+    hit = Hit(rank=3, id="x", score=1.0, title="Oil producers meet",
+              published=datetime(2024, 3, 1, tzinfo=timezone.utc), source="Wire", url="",
+              snippets=(Snippet("body", text, spans), Snippet("title", "Oil producers meet",
+                                                              ((0, 3),))))
+    assert format_hit(hit, color=False, width=24) == (
+        "3. Oil producers meet\n"
+        "   Wire · 2024-03-01 · id x\n"
+        "   Crude oil prices rose as\n"
+        "   oil producers met in\n"
+        "   Vienna on Monday.")
+    assert format_hit(hit, color=False, width=None).splitlines()[2] == (
+        "   Crude oil prices rose as oil producers met in Vienna on Monday.")
+    colored = format_hit(hit, color=True, width=24)
+    assert colored.count(MATCH) == 2  # both body matches, across the line break
+    assert click.style("Oil", bold=True, fg="red") in colored  # the title's match
+    assert click.unstyle(colored) == format_hit(hit, color=False, width=24)
