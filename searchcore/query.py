@@ -8,38 +8,41 @@ analysed with each field's own analyzer, so query terms equal index terms.
 Syntax
 ------
 
-=====================================  ==================================================
-query                                  matches
-=====================================  ==================================================
-``iran missiles``                      both words (``match="any"``: either), in title or
-                                       body; title weighted above body (``field_weights``)
-``iran OR israel``                     either word
-``iran AND israel``                    both (the same as juxtaposition in "all" mode)
-``iran -israel``, ``iran NOT israel``  iran without israel; ``-"a phrase"``, ``-(a b)``
-``+iran israel``                       ``+`` requires a word (useful with ``match="any"``)
-``(iran OR israel) missiles``          grouping
-``"ballistic missiles"``               the words next to each other, in order
-``"iran missiles"~3``                  in order with at most 3 other words between
-``title:israel``                       a field: ``title body source authors category``
-                                       ``id url language published`` (``date:`` =
-                                       ``published``); ``title:"a phrase"``,
-                                       ``title:(iran OR israel)``
-``missil*``                            words starting with ``missil`` (not stemmed; the
-                                       word itself is also matched as written)
-``missle~``, ``missle~2``              words within 1 or 2 edits (``~`` alone: 0 edits up
-                                       to 2 letters, 1 up to 5, else 2); the first letter
-                                       must match
-``israel^3``                           boost a word, phrase or group
-``published:2024-04``                  a whole period: year, month, day, hour, minute
-``published:[2024-01-01 TO 2024-04-30]``  inclusive range; ``{`` ``}`` exclude an end;
-                                       ``*`` for an open end
-``published:>=2024-04``                also ``>``, ``<``, ``<=``
-``published:[now-7d TO now]``          relative: ``now-7d``, ``now-1y-2mo``, ``now/d``
-                                       (units ``min h d w M|mo y``), against ``now=``
-``published:*``                        every article that has a date
-``*``                                  every article (with ``-x``: all but x)
-``\\:``, ``\\(``, ``\\*``               a backslash makes the next character plain
-=====================================  ==================================================
+====================================================  ============================================================
+query                                                 matches
+====================================================  ============================================================
+``iran missiles``                                     both words (``match="any"``: either), in title or body;
+                                                      title weighted above body (``field_weights``)
+``iran OR israel``, ``iran || israel``                either word
+``iran AND israel``, ``iran && israel``               both (the same as juxtaposition in "all" mode)
+``iran -israel``, ``iran NOT israel``                 iran without israel; also ``-"a phrase"``, ``-(a b)``,
+                                                      ``-title:x``
+``+iran israel``                                      ``+`` requires a word (useful with ``match="any"``)
+``(iran OR israel) missiles``                         grouping
+``"ballistic missiles"``                              the words next to each other, in this order
+``"iran missiles"~3``                                 in this order with at most 3 other words between
+``title:israel``                                      one field: ``title body source authors category id url
+                                                      language published`` (``date:`` = ``published``)
+``title:"a phrase"``, ``title:(iran OR israel)``      a phrase or a group in one field
+``missil*``                                           words starting with ``missil`` (not stemmed; in title/body
+                                                      the word's own stem also counts, so ``missile*`` finds
+                                                      "missiles")
+``missle~``, ``missle~1``, ``missle~2``               words within 0-2 edits of the analysed word (``~`` alone: 0
+                                                      edits up to 2 letters, 1 up to 5, else 2); the first letter
+                                                      must match
+``israel^3``, ``"a b"^2``, ``(a b)^2``                boost a word, phrase or group
+``published:2024-04``                                 a whole period: year, month, day, hour, minute (UTC unless
+                                                      an offset is given)
+``published:[2024-01-01 TO 2024-04-30]``              inclusive range, whole end day included; ``{`` ``}`` exclude
+                                                      an end; ``*`` leaves it open
+``published:>=2024-04``                               also ``>``, ``<``, ``<=``; ``>2024-04`` means from May on
+``published:[now-7d TO now]``, ``published:>now-7d``  relative to ``now=``: ``now-7d``, ``now-1y-2mo``, ``now/d``
+                                                      (rounded); units ``min h d w M|mo y``
+``published:*``                                       every article that has a date
+``*``                                                 every article (``* -sport``, or just ``-sport``: all but
+                                                      sport)
+``\\:``, ``\\(``, ``\\*``, ``\\"``                        a backslash makes the next character plain text
+====================================================  ============================================================
 
 Precedence, loosest first: juxtaposition (the default operator), ``OR``, ``AND``,
 ``NOT``/``-``/``+``. So ``iran israel OR lebanon`` means ``iran AND (israel OR
