@@ -101,7 +101,6 @@ _SPACES = re.compile(r"\s+")
 _SENTENCE_START = re.compile(r"(?:[.!?…][\"'”’)\]]*\s+(?![a-z])|\n\s*)(?=\S)")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)")
 _ACRONYM = re.compile(r"^(?:\w\.)+\w$")
-_JOINERS = "'’."
 # Stemmers that can change the start of a word (see "Speed" above).
 _PREFIX_STEMMERS = frozenset({"arabic"})
 # A term that is not a stop word but cannot match: never equal to a real term.
@@ -316,56 +315,76 @@ def _tokens(text: str, analyzer: NewsAnalyzer, initials: set[str] | None,
     return source, words, terms
 
 
-def _is_word_char(c: str) -> bool:
-    return c.isalnum() or c == "_"      # what the regex's \w accepts
+def _term_matches(text: str, matchers: FieldMatchers,
+                  analyzer: NewsAnalyzer) -> list[Match] | None:
+    """Matches of the term-level parts of ``matchers`` (no phrases), or None.
 
-
-def _is_token_at(source: str, start: int, end: int) -> bool:
-    """Whether ``source[start:end]`` is a whole token of ``TOKEN_PATTERN``.
-
-    Tokens are words joined by single inner apostrophes or dots ("don't", "u.s"), so
-    a token cannot touch a word character, nor a joiner followed by one.
+    The fast path: only *distinct* white-space separated chunks are tokenised (a news
+    article repeats most of its chunks), and only the chunks holding a match are
+    then found in the text, by ``str.find`` with a white-space boundary check (no
+    token contains white space, so a token's offset is its chunk's plus its offset
+    in the chunk). None when lower-casing changes the text's length (the caller
+    takes the general path).
     """
-    if start > 0:
-        before = source[start - 1]
-        if _is_word_char(before) or (before in _JOINERS and start > 1
-                                     and _is_word_char(source[start - 2])):
-            return False
-    if end < len(source):
-        after = source[end]
-        if _is_word_char(after) or (after in _JOINERS and end + 1 < len(source)
-                                    and _is_word_char(source[end + 1])):
-            return False
-    return True
-
-
-def _locate(source: str, words: list[str], indices: list[int]) -> list[tuple[int, int]] | None:
-    """Character spans of the tokens ``indices`` (ascending) without tokenising again.
-
-    Sound because no other token between two located ones has the same word (it would
-    have the same term and be located too) and the text between tokens holds no word
-    characters: the first whole-token occurrence after the previous one is the one.
-    None if that reasoning fails to find one (then the caller tokenises).
-    """
-    out = []
-    cursor = 0
-    find = source.find
-    for i in indices:
-        word = words[i]
-        size = len(word)
-        pos = find(word, cursor)
-        while pos >= 0 and not _is_token_at(source, pos, pos + size):
-            pos = find(word, pos + 1)
-        if pos < 0:
-            return None
-        cursor = pos + size
-        out.append((pos, cursor))
-    return out
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        return None
+    cache = term_cache(analyzer.language, analyzer.stem, analyzer.stop)
+    initials = matchers.initials
+    if analyzer.language in _PREFIX_STEMMERS:
+        initials = None
+    # term -> accepted?, filled as terms are met; plain terms are known up front
+    accepted: dict[str | None, bool] = dict.fromkeys(matchers.terms, True)
+    accepted[None] = False
+    only_terms = not (matchers.prefixes or matchers.fuzzy or matchers.patterns
+                      or matchers.ranges)
+    get = cache.get
+    found: dict[str, list[tuple[int, int, str]]] = {}
+    for chunk in set(lowered.split()):
+        if chunk.isalnum():
+            tokens: Iterable[tuple[int, int, str]] = ((0, len(chunk), chunk),)
+        elif chunk[:-1].isalnum() and chunk[-1] != "_":
+            tokens = ((0, len(chunk) - 1, chunk[:-1]),)
+        else:
+            tokens = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(chunk)]
+        for start, end, word in tokens:
+            term = get(word, _NO_MATCH)
+            if term == _NO_MATCH:       # not analysed yet
+                first = word[0]
+                if initials is not None and first not in initials and not (
+                        first > "\x7f" and fold_accents(first) in initials):
+                    continue            # cannot match: do not stem it (see "Speed")
+                term = cache[word]
+            ok = accepted.get(term)
+            if ok is None:
+                ok = accepted[term] = False if only_terms else matchers.accepts(term)  # type: ignore[arg-type]
+            if ok:
+                found.setdefault(chunk, []).append((start, end, term))  # type: ignore[arg-type]
+    matches: list[Match] = []
+    size_text = len(lowered)
+    find = lowered.find
+    for chunk, tokens in found.items():
+        size = len(chunk)
+        pos = find(chunk)
+        while pos >= 0:
+            end = pos + size
+            if (pos == 0 or lowered[pos - 1].isspace()) and (
+                    end == size_text or lowered[end].isspace()):
+                matches.extend((pos + s, pos + e, term) for s, e, term in tokens)
+                pos = find(chunk, end)
+            else:
+                pos = find(chunk, pos + 1)
+    matches.sort(key=lambda m: m[0])
+    return matches
 
 
 def find_matches(text: str, matchers: FieldMatchers, analyzer: NewsAnalyzer) -> list[Match]:
     """Every match of ``matchers`` in ``text`` (up to ``SCAN_CHARS``), sorted by start."""
     text = text[:_scan_end(text)]
+    if not matchers.phrases:
+        fast = _term_matches(text, matchers, analyzer)
+        if fast is not None:
+            return fast
     source, words, terms = _tokens(text, analyzer, matchers.initials, bool(matchers.phrases))
     present = set(terms)
     present.discard(None)
@@ -375,9 +394,6 @@ def find_matches(text: str, matchers: FieldMatchers, analyzer: NewsAnalyzer) -> 
     hits = [i for i, t in enumerate(terms) if t in accepted] if accepted else []
     if not hits and not phrases:
         return []
-    located = _locate(source, words, hits) if source is not None and not phrases else None
-    if located is not None:
-        return [(s, e, terms[i]) for (s, e), i in zip(located, hits)]
     spans = list(map(_SPAN, _WORD.finditer(text if source is None else source)))
     matches: list[Match] = [(*spans[i], terms[i]) for i in hits]
     if phrases:
@@ -597,15 +613,18 @@ def make_snippets(query: wq.Query, fields: Mapping[str, str], analyzer: NewsAnal
 
     ``query`` is the parsed whoosh query, ``fields`` the hit's stored fields and
     ``analyzer`` the body field's analyzer (used for the title too: both fields
-    share it). See the module docstring for what is marked and how fragments are cut.
+    share it). ``max_fragments=0`` means no snippets at all. See the module
+    docstring for what is marked and how fragments are cut.
     """
+    if max_fragments <= 0:
+        return []
     matchers = query_matchers(query)
     out: list[Snippet] = []
     body = fields.get("body") or ""
     if body.strip():
         body_m = matchers.get("body")
         matches = find_matches(body, body_m, analyzer) if body_m else []
-        if matches and max_fragments > 0:
+        if matches:
             out.extend(fragments(body, matches, max_fragments, fragment_chars))
         else:
             out.append(lead(body, "body", fragment_chars))
