@@ -160,15 +160,34 @@ def make_queries(path: Path, per_kind: int, seed: int = SEED) -> dict[str, list[
 
 
 # -- the worker (one engine, one corpus, its own process) -------------------------------
+def reset_peak_rss() -> None:
+    """Forget the inherited peak: a child starts with its parent's high-water mark (kept
+    across fork and exec), so without this every engine would report at least the
+    parent's memory. Linux >= 4.0: writing 5 to clear_refs resets VmHWM."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        pass
+
+
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process and of any children it forked (builders)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, kids) / 1024.0
+    """Peak resident memory of this process (VmHWM), or of the largest child it forked
+    (parallel builders), whichever is larger."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                own = int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    return max(own, kids)
 
 
 def worker(engine_name: str, docs: Path, queries_path: Path, workdir: Path,
            options: Mapping[str, object]) -> dict[str, object]:
+    reset_peak_rss()
     engine = load_engine(engine_name, workdir, **options)
     rss_before = peak_rss_mb()
     started = time.perf_counter()
