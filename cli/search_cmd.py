@@ -31,7 +31,8 @@ A query that starts with `-` goes after `--`, options before it:
 
 \b
 Output formats (--format):
-  text   for people: rank, title, source, date, snippets; a summary at the end
+  text   for people: rank, title, source, date, id, snippets, then the total and
+         time; matches in bold red on a terminal, between ** without colour
   json   one JSON document, the same as --json:
          {"query", "total", "total_is_exact", "page", "pages", "limit",
           "elapsed_ms", "hits": [{"rank", "id", "score", "title", "published",
@@ -102,7 +103,7 @@ def write_results(results: searchcore.Results, fmt: str, color: bool | None) -> 
         output.emit(output.format_html(results), color=False)
     else:
         on = use_color(color)
-        output.emit(output.format_text(results, color=on, width=output.text_width()), color=on)
+        output.emit(output.format_text(results, color=on), color=on)
 
 
 SHOW_HELP = """Print the whole article with id ID.

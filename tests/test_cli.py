@@ -22,6 +22,7 @@ from searchcore import layout
 from searchcore.cli.main import cli
 from searchcore.cli.options import default_index_path
 from searchcore.cli.progress import ProgressReporter
+from searchcore.render import ANSI_MATCH, ANSI_TITLE, strip_ansi
 
 DATA = Path(__file__).parent / "data"
 BBC_FILE = DATA / "bbc-sample.jsonl"
@@ -39,15 +40,15 @@ ARTICLES = [
 ]
 
 OIL_TEXT = """\
-1. Oil prices rise
-   Example Wire · 2024-03-01 · id a1
-   Crude oil prices rose sharply on Monday.
+1. **Oil** prices rise
+   Example Wire · 2024-03-01 · a1
+   Crude **oil** prices rose sharply on Monday.
 
 2. Central bank holds rates
-   Example Wire · 2024-01-15 · id a3
-   The central bank kept interest rates unchanged; oil was not discussed.
+   Example Wire · 2024-01-15 · a3
+   The central bank kept interest rates unchanged; **oil** was not discussed.
 
-2 hits in N ms.
+2 hits in N ms
 """
 
 HIT_KEYS = {"rank", "id", "score", "title", "published", "source", "url", "authors",
@@ -152,9 +153,11 @@ def test_search_html_marks_matches(tiny: Path) -> None:
     result = run("search", "oil", "--index", str(tiny), "--format", "html")
     page = result.stdout
     assert page.startswith("<!doctype html>")
+    assert page.rstrip().endswith("</html>")
+    assert "<title>searchcore: oil</title>" in page
     assert "Crude <mark>oil</mark> prices" in page
     assert "<mark>oil</mark> was not discussed" in page
-    assert '<a href="https://example.com/a1">' in page
+    assert '<a href="https://example.com/a1"><mark>Oil</mark> prices rise</a>' in page
     assert page.count("<li ") == 2
     assert "\x1b[" not in page
 
@@ -179,30 +182,31 @@ def test_sort_filters_and_pages(tiny: Path) -> None:
     assert [h["score"] for h in doc["hits"]] == [None, None]
 
 
-def test_page_summary_and_no_hits(tiny: Path) -> None:
+def test_page_footer_and_no_hits(tiny: Path) -> None:
     paged = run("search", "oil", "-n", "1", "-p", "2", "--index", str(tiny), "--no-color")
-    assert no_time(paged.stdout).splitlines()[-1] == "2 of 2 hits, page 2 of 2, in N ms."
+    assert no_time(paged.stdout).splitlines()[-1] == "2 hits in N ms, page 2 of 2"
+    assert paged.stdout.startswith("2. Central bank holds rates\n")
     beyond = run("search", "oil", "-p", "3", "-n", "1", "--index", str(tiny))
-    assert no_time(beyond.stdout) == "No hits on page 3: 2 hits on 2 pages (N ms).\n"
+    assert no_time(beyond.stdout) == "2 hits in N ms, page 3 of 2\n"
     none = run("search", "zeppelin", "--index", str(tiny))
     assert none.exit_code == 0
-    assert no_time(none.stdout) == "No hits for 'zeppelin' (N ms).\n"
+    assert no_time(none.stdout) == "0 hits in N ms\n"
 
 
 def test_snippets_zero_shows_no_snippet_lines(tiny: Path) -> None:
     result = run("search", "cocoa", "--snippets", "0", "--index", str(tiny))
     assert no_time(result.stdout) == ("1. Cocoa harvest improves\n"
-                                      "   Farm News · 2024-02-01 · id a2\n\n1 hit in N ms.\n")
+                                      "   Farm News · 2024-02-01 · a2\n\n1 hit in N ms\n")
 
 
 # -- colour ------------------------------------------------------------------------------
-MATCH = click.style("oil", fg="red", bold=True)
+MATCH = ANSI_MATCH[0] + "oil" + ANSI_MATCH[1]
 
 
 def test_color_flag_highlights_matches(tiny: Path) -> None:
     colored = run("search", "oil", "--index", str(tiny), "--color").stdout
     assert f"Crude {MATCH} prices" in colored
-    assert no_time(click.unstyle(colored)) == OIL_TEXT
+    assert no_time(strip_ansi(colored)) == OIL_TEXT.replace("**", "")
 
 
 def test_no_color_env_and_flag_are_respected(tiny: Path) -> None:
@@ -213,6 +217,10 @@ def test_no_color_env_and_flag_are_respected(tiny: Path) -> None:
     assert "\x1b[" not in run("search", "oil", "--index", str(tiny), "--no-color",
                               env={"CLICOLOR_FORCE": "1"}).stdout
     assert "\x1b[" not in run("search", "oil", "--index", str(tiny)).stdout  # not a terminal
+    shown = run("show", "a1", "--index", str(tiny), env={"CLICOLOR_FORCE": "1"}).stdout
+    assert shown.startswith(ANSI_TITLE[0] + "Oil prices rise")
+    assert "\x1b[" not in run("show", "a1", "--index", str(tiny),
+                              env={"CLICOLOR_FORCE": "1", "NO_COLOR": "x"}).stdout
 
 
 # -- show --------------------------------------------------------------------------------
@@ -500,6 +508,7 @@ def test_demo_builds_the_sample_once_then_searches(tmp_path: Path) -> None:
     assert f"into {str(index)!r}" in first.stderr
     assert "Indexed 301 articles" in first.stderr
     assert first.stdout.startswith("1. US Informs Israel: No Participation in Retaliatory")
+    assert "**ballistic missiles**" in first.stdout or "**ballistic** **missiles**" in first.stdout
     assert "ballistic missiles" in first.stdout
     again = run("demo", env=env, )
     assert again.exit_code == 0 and again.stderr == ""
@@ -535,29 +544,14 @@ def test_progress_bar_on_a_terminal_only() -> None:
     assert quiet.getvalue() == ""
 
 
-# -- text layout on a terminal ---------------------------------------------------------------
-def test_snippets_wrap_to_the_terminal_width_keeping_highlights() -> None:
-    from datetime import datetime, timezone
-
-    from searchcore.cli.output import format_hit
-    from searchcore.results import Hit, Snippet
-
-    text = "Crude  oil\nprices rose as oil producers met in Vienna on Monday."
-    second = text.index(" oil ") + 1
-    spans = ((7, 10), (second, second + 3))
-    hit = Hit(rank=3, id="x", score=1.0, title="Oil producers meet",
-              published=datetime(2024, 3, 1, tzinfo=timezone.utc), source="Wire", url="",
-              snippets=(Snippet("body", text, spans), Snippet("title", "Oil producers meet",
-                                                              ((0, 3),))))
-    assert format_hit(hit, color=False, width=24) == (
-        "3. Oil producers meet\n"
-        "   Wire · 2024-03-01 · id x\n"
-        "   Crude oil prices rose as\n"
-        "   oil producers met in\n"
-        "   Vienna on Monday.")
-    assert format_hit(hit, color=False, width=None).splitlines()[2] == (
-        "   Crude oil prices rose as oil producers met in Vienna on Monday.")
-    colored = format_hit(hit, color=True, width=24)
-    assert colored.count(MATCH) == 2  # both body matches, across the line break
-    assert click.style("Oil", bold=True, fg="red") in colored  # the title's match
-    assert click.unstyle(colored) == format_hit(hit, color=False, width=24)
+# -- what reaches a terminal ----------------------------------------------------------------
+def test_control_characters_in_articles_are_defused(tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    with searchcore.create_index(index) as ix:
+        ix.add([{"id": "evil", "title": "Escape \x1b[2J artist",
+                 "body": "Line one about escape.\nLine two \x1b]0;pwned\x07 here."}])
+    found = run("search", "escape", "--index", str(index), "--color")
+    shown = run("show", "evil", "--index", str(index), "--color")
+    for out in (found.stdout, shown.stdout):
+        assert "\x1b[2J" not in out and "\x1b]0;" not in out and "\x07" not in out
+    assert "Line one about escape.\nLine two" in shown.stdout  # line breaks kept
