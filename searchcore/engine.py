@@ -10,7 +10,7 @@ object holds a shared lock on it (see ``searchcore.layout``).
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -22,7 +22,8 @@ from whoosh.searching import Searcher
 from searchcore import layout
 from searchcore.analysis import check_language
 from searchcore.article import Article, normalize_article, to_document
-from searchcore.dates import DateError, parse_datetime
+from searchcore.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
+from searchcore.dates import to_utc
 from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
 from searchcore.query import parse_query
 from searchcore.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
@@ -62,14 +63,27 @@ def open_index(path: str | Path) -> "Index":
     return Index(Path(path))
 
 
-def _date_bound(value: datetime | str | None, name: str) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    try:
-        # A filter bound may lie in the future; only articles' own dates are bounded.
-        return parse_datetime(value, now=datetime(9000, 1, 1, tzinfo=timezone.utc))
-    except DateError as exc:
-        raise QuerySyntaxError(f"{name}: {exc}", str(value)) from None
+def _date_bounds(since: datetime | str | None, until: datetime | str | None,
+                 now: datetime) -> tuple[datetime | None, datetime | None]:
+    """``[start, end)`` in naive UTC for the ``since``/``until`` filters.
+
+    Strings use the query language's date values (``2024-04``, ``now-7d``, ...) read as
+    whole periods: ``since`` starts where its period starts, ``until`` runs to the end
+    of its period, so ``until="2024-03-31"`` includes that whole day.
+    """
+    def bound(value: datetime | str | None, name: str, side: int) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            instant = to_utc(value).replace(tzinfo=None)
+            return instant if side == 0 else instant + timedelta(microseconds=1)
+        try:
+            return parse_period(str(value), now)[side]
+        except DateValueError as exc:
+            raise QuerySyntaxError(f"{name} {value!r}: {exc}; accepted: {ACCEPTED_FORMATS}",
+                                   str(value)) from None
+
+    return bound(since, "since", 0), bound(until, "until", 1)
 
 
 class Index:
@@ -259,8 +273,7 @@ class Index:
         searcher = self.searcher()
         q = parse_query(query, searcher.schema, match=match, lenient=lenient,
                         field_weights=ranking.field_weights, now=now)
-        filter_q = self._filter(source, category, _date_bound(since, "since"),
-                                _date_bound(until, "until"))
+        filter_q = self._filter(source, category, *_date_bounds(since, until, now))
         kwargs: dict[str, Any] = {"filter": filter_q}
         if sort != "relevance":
             kwargs["sortedby"] = _date_sort(sort)
@@ -311,9 +324,7 @@ class Index:
             cats = [category] if isinstance(category, str) else list(category)
             parts.append(wq.Or([wq.Term("category", c.strip().lower()) for c in cats]))
         if since or until:
-            start = since.astimezone(timezone.utc).replace(tzinfo=None) if since else None
-            end = until.astimezone(timezone.utc).replace(tzinfo=None) if until else None
-            parts.append(wq.DateRange("published", start, end))
+            parts.append(wq.DateRange("published", since, until, endexcl=True))
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else wq.And(parts)

@@ -210,3 +210,13 @@ def test_results_to_dict_is_orjson_ready(news_index):
     assert set(hit) >= {"id", "score", "title", "published", "source", "url", "snippets"}
     assert hit["published"] == "2024-04-14T00:00:00+00:00"
     assert set(hit["snippets"][0]) == {"field", "text", "spans"}
+
+
+def test_since_until_take_query_date_values(tmp_path):
+    now = datetime(2024, 3, 5, tzinfo=timezone.utc)
+    with make(tmp_path, ARTICLES) as ix:
+        assert {h.id for h in ix.search("oil", since="now-7d", now=now).hits} == {"b"}
+        assert {h.id for h in ix.search("oil", since="2024-03", until="2024-03").hits} == {"b"}
+        assert {h.id for h in ix.search("oil", until="2024-01-10").hits} == {"a", "c"}
+        with pytest.raises(searchcore.QuerySyntaxError, match="until 'now-3m'.*'mo'"):
+            ix.search("oil", until="now-3m")
