@@ -288,3 +288,16 @@ def test_title_only_hit_in_a_real_index(tmp_path):
 def test_fragment_chars_is_respected(chars):
     for snip in make_snippets(wq.Term("body", "israel"), SEED, AN, fragment_chars=chars):
         assert len(snip.text) <= chars + 2 * len(ELLIPSIS)
+
+
+def test_sequence_of_terms_is_marked_like_a_phrase_and_zero_fragments_is_none():
+    q = wq.Sequence([wq.Term("body", "ballist"), wq.Term("body", "missil")])
+    assert "ballistic missiles" in marked(make_snippets(q, SEED, AN))
+    assert make_snippets(q, SEED, AN, max_fragments=0) == []
+
+
+def test_the_same_query_object_reused_across_hits_gives_each_hit_its_own_marks():
+    q = wq.Term("body", "missil")
+    other = {"title": "", "body": "No match in this one at all."}
+    assert marked(make_snippets(q, SEED, AN)) and not marked(make_snippets(q, other, AN))
+    assert marked(make_snippets(wq.Term("body", "israel"), SEED, AN))[0] == "Israel"
