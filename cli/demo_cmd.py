@@ -39,25 +39,11 @@ def sample_sources() -> Iterator[list[Path]]:
 
 def build_sample_index(path: Path) -> int:
     """Index the bundled sample at ``path``; returns the number of articles indexed."""
-    try:
-        from searchcore.index.build import build_index
-    except ImportError:  # TEMPORARY until index/build.py lands
-        return _build_locally(path)
+    from searchcore.index.build import build_index
+
     with sample_sources() as sources:
         summary = build_index([str(s) for s in sources], path, language="english")
     return int(summary.indexed)
-
-
-def _build_locally(path: Path) -> int:  # TEMPORARY until index/build.py lands
-    import orjson
-
-    articles = []
-    with sample_sources() as (seed, reuters):
-        lines = [ln.strip() for ln in seed.read_text(encoding="utf-8").splitlines() if ln.strip()]
-        articles.append({"title": lines[0], "body": "\n\n".join(lines[1:-1])})
-        articles += [orjson.loads(ln) for ln in reuters.read_bytes().splitlines() if ln.strip()]
-    with searchcore.create_index(path) as ix:
-        return ix.add(articles)
 
 
 DEMO_HELP = f"""Search a bundled sample of news articles: try searchcore in one command.

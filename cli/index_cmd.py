@@ -70,8 +70,8 @@ def ingest_options(f: F) -> F:
         click.option("--strict", is_flag=True,
                      help="Stop at the first bad record and change nothing "
                           "(default: skip it and report it)."),
-        click.option("-w", "--workers", type=click.IntRange(min=1), metavar="N",
-                     help="Worker processes [default: one per CPU]."),
+        click.option("--language", help="Language of the articles (stemming, stop words) "
+                                        "[default: the index's, else english]."),
         json_option,
         quiet_option,
         lock_timeout_option,
@@ -84,9 +84,9 @@ def ingest_options(f: F) -> F:
 
 def _ingest_kwargs(fmt: str | None, csv_columns: dict[str, str | None] | None,
                    boilerplate: tuple[str, ...], keep_boilerplate: bool, strict: bool,
-                   workers: int | None, lock_timeout: float) -> dict[str, Any]:
+                   lock_timeout: float) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"format": fmt, "csv_columns": csv_columns, "strict": strict,
-                              "workers": workers, "lock_timeout": lock_timeout}
+                              "lock_timeout": lock_timeout}
     if keep_boilerplate:
         kwargs["boilerplate"] = ()
     elif boilerplate:
@@ -121,27 +121,29 @@ Examples:
 
 @index_group.command("build", help=BUILD_HELP, short_help="Build the index from sources.")
 @ingest_options
-@click.option("--language", default="english", show_default=True,
-              help="Language of the articles: stemming and stop words.")
+@click.option("-w", "--workers", type=click.IntRange(min=1), metavar="N",
+              help="Worker processes [default: one per CPU].")
 def build_command(sources: tuple[str, ...], fmt: str | None,
                   csv_columns: dict[str, str | None] | None, boilerplate: tuple[str, ...],
-                  keep_boilerplate: bool, strict: bool, workers: int | None, as_json: bool,
+                  keep_boilerplate: bool, strict: bool, language: str | None, as_json: bool,
                   quiet: bool, lock_timeout: float, index_path: str | None,
-                  language: str) -> None:
+                  workers: int | None) -> None:
     from searchcore.index.build import build_index
 
     path = resolve_index_path(index_path)
-    kwargs = _ingest_kwargs(fmt, csv_columns, boilerplate, keep_boilerplate, strict, workers,
+    kwargs = _ingest_kwargs(fmt, csv_columns, boilerplate, keep_boilerplate, strict,
                             lock_timeout)
     with ProgressReporter("Indexing", enabled=not quiet) as progress:
-        summary = build_index(list(sources), path, language=language, progress=progress,
-                              **kwargs)
+        summary = build_index(list(sources), path, language=language, workers=workers,
+                              progress=progress, **kwargs)
     _report(summary, as_json, quiet, path, "Built")
 
 
 ADD_HELP = """Add articles from SOURCE... to the index, replacing those with the same id.
 
-Sources and options are as for `searchcore index build`; the index must exist.
+Sources and options are as for `searchcore index build`. The whole batch is read and
+checked first, then written in one commit: searches see all of it or none of it.
+Creates the index if there is none.
 
 \b
 Examples:
@@ -154,15 +156,16 @@ Examples:
 @ingest_options
 def add_command(sources: tuple[str, ...], fmt: str | None,
                 csv_columns: dict[str, str | None] | None, boilerplate: tuple[str, ...],
-                keep_boilerplate: bool, strict: bool, workers: int | None, as_json: bool,
+                keep_boilerplate: bool, strict: bool, language: str | None, as_json: bool,
                 quiet: bool, lock_timeout: float, index_path: str | None) -> None:
     from searchcore.index.build import add_sources
 
     path = resolve_index_path(index_path)
-    kwargs = _ingest_kwargs(fmt, csv_columns, boilerplate, keep_boilerplate, strict, workers,
+    kwargs = _ingest_kwargs(fmt, csv_columns, boilerplate, keep_boilerplate, strict,
                             lock_timeout)
     with ProgressReporter("Adding", enabled=not quiet) as progress:
-        summary = add_sources(list(sources), path, progress=progress, **kwargs)
+        summary = add_sources(list(sources), path, language=language, progress=progress,
+                              **kwargs)
     _report(summary, as_json, quiet, path, "Updated")
 
 
