@@ -1,0 +1,388 @@
+"""Full rebuilds and incremental imports of a searchcore index.
+
+:func:`build_index` — a full rebuild, safe to run under live readers::
+
+    lock write.lock  ->  write gen-N.tmp/ (fast writer, forked workers)
+        ->  fsync  ->  rename gen-N.tmp -> gen-N  ->  switch searchcore.json (os.replace)
+        ->  unlock after removing old generations no reader holds
+
+Every step before the manifest switch touches only ``gen-N.tmp``/``gen-N``, which no
+reader looks at, so a crash or ``kill -9`` at any moment leaves the previous
+generation live and searchable; the next build (or writer) removes the debris.
+Readers that opened the old generation keep it (they hold ``readers.lock`` on it) until
+they move on; see :mod:`searchcore.layout`.
+
+Language: an existing index keeps its language unless ``language=`` is given (then the
+rebuild switches it); a new index defaults to English.
+
+Speed: documents are written by :class:`~searchcore.index.fastwriter.FastWriter` with
+the garbage collector paused (the build allocates millions of small objects that
+never form cycles; gc passes over them cost as much as the indexing), split over
+``workers`` forked processes per batch (:mod:`searchcore.index.parallel`). Batches of
+at most :data:`CHUNK_DOCS` documents / :data:`CHUNK_CHARS` characters bound memory;
+each batch adds one segment per worker, in input order, so documents, statistics and
+scores are exactly those of a one-process whoosh build.
+
+Duplicate ids: the last record wins and keeps the first one's place (the rule of
+``Index.add`` and :func:`~searchcore.index.ingest.dedupe_last_wins`). When the two
+records fall in different batches (more than :data:`CHUNK_DOCS` apart), the earlier
+copy is marked deleted instead, as whoosh's ``update_document`` would do; its terms
+then still count in document frequencies, like after any incremental update.
+
+:func:`add_sources` — incremental add/replace by id into the live generation, under
+the same lock, committed by whoosh in one step (all of the batch or none of it).
+Deleting by id or query is :meth:`searchcore.Index.delete` /
+:meth:`~searchcore.Index.delete_by_query`.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import shutil
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+from whoosh import index as whoosh_index
+from whoosh.writing import SegmentWriter
+
+from searchcore import layout
+from searchcore.analysis import check_language
+from searchcore.article import MAX_ARTICLE_CHARS, Article, to_document
+from searchcore.engine import DEFAULT_LOCK_TIMEOUT, Index, analyzer_settings, create_index
+from searchcore.errors import IndexFormatError, IndexNotFoundError, SearchcoreError
+from searchcore.index.ingest import (IngestSummary, Skipped, count_records, dedupe_last_wins,
+                                     iter_articles)
+from searchcore.index.parallel import write_segments
+from searchcore.index.progress import ProgressCallback, Throttle
+from searchcore.schema import build_schema
+
+__all__ = ["CHUNK_CHARS", "CHUNK_DOCS", "add_sources", "build_index"]
+
+#: Most documents written per batch (one segment per worker per batch).
+CHUNK_DOCS = 50_000
+#: Most characters of title + body per batch: bounds memory for long articles.
+CHUNK_CHARS = 60_000_000
+#: Tests only: ``SEARCHCORE_TEST_PAUSE_AT=<point>`` makes a build print
+#: ``searchcore-pause <point>`` to stderr and sleep there, so a test can kill it at
+#: a known moment. Points: ``writing`` (first batch read), ``before-rename``,
+#: ``before-switch``, ``after-switch``.
+PAUSE_ENV = "SEARCHCORE_TEST_PAUSE_AT"
+PAUSE_POINTS = ("writing", "before-rename", "before-switch", "after-switch")
+
+
+def build_index(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+                path: str | os.PathLike[str], *, language: str | None = None,
+                workers: int | None = None, strict: bool = False,
+                progress: ProgressCallback | None = None, format: str | None = None,
+                csv_columns: Mapping[str, str | None] | None = None,
+                boilerplate: Iterable[str] | None = None,
+                max_chars: int = MAX_ARTICLE_CHARS,
+                lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> IngestSummary:
+    """Rebuild the index at ``path`` from ``sources``; switch to it atomically.
+
+    Creates the index (and the directory) if there is none. Bad records are skipped
+    and counted in the returned summary; with ``strict=True`` the first one raises
+    :class:`~searchcore.errors.InvalidArticleError` and the index is left exactly as
+    it was. ``workers`` defaults to the number of CPUs. ``progress(done, total)`` is
+    called at most ten times a second. Raises
+    :class:`~searchcore.errors.IndexLockedError` if another writer holds the index
+    for longer than ``lock_timeout`` seconds.
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    workers = max(1, int(workers or os.cpu_count() or 1))
+    source_list = _source_list(sources)
+    if language is not None:
+        language = check_language(language)
+    _check_target(path)
+    path.mkdir(parents=True, exist_ok=True)
+    summary = IngestSummary()
+    throttle = Throttle(progress, count_records(source_list, format) if progress else None)
+
+    with layout.write_lock(path, lock_timeout):
+        existing = _existing_manifest(path)
+        live = existing["generation"] if existing else None
+        layout.remove_stale(path, live or "")
+        lang = language or (existing["language"] if existing else "english")
+        generation = layout.next_generation(path)
+        tmp = path / f"{generation}.tmp"
+        try:
+            tmp.mkdir()
+            ix = whoosh_index.create_in(str(tmp), build_schema(lang))
+            items = iter_articles(source_list, format=format, csv_columns=csv_columns,
+                                  boilerplate=boilerplate, max_chars=max_chars,
+                                  strict=strict)
+            with _gc_paused():
+                count = _write_generation(ix, items, workers, summary, throttle)
+            ix.close()
+            _fsync_tree(tmp)
+            _pause("before-rename")
+            os.rename(tmp, path / generation)
+            _fsync_dir(path)
+            manifest = _new_manifest(existing, lang, generation, count, source_list,
+                                     summary, workers, time.perf_counter() - started)
+            _pause("before-switch")
+            layout.write_manifest(path, manifest)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _pause("after-switch")
+        layout.remove_stale(path, generation)
+    summary.indexed = count
+    summary.seconds = time.perf_counter() - started
+    throttle.finish(count)
+    return summary
+
+
+def add_sources(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+                path: str | os.PathLike[str], *, strict: bool = False,
+                progress: ProgressCallback | None = None, format: str | None = None,
+                csv_columns: Mapping[str, str | None] | None = None,
+                boilerplate: Iterable[str] | None = None,
+                max_chars: int = MAX_ARTICLE_CHARS,
+                lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+                language: str | None = None) -> IngestSummary:
+    """Add or replace (by id) the articles of ``sources`` in the live index at ``path``.
+
+    The whole batch is read and validated first (bad records skipped and counted,
+    or with ``strict=True`` the first one raises and nothing is written), then
+    written with whoosh's ``update_document`` under the index lock and committed in
+    one step: a reader sees all of the batch or none of it. Creates the index (in
+    ``language``, default English) if there is none.
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    source_list = _source_list(sources)
+    summary = IngestSummary()
+    items = iter_articles(source_list, format=format, csv_columns=csv_columns,
+                          boilerplate=boilerplate, max_chars=max_chars, strict=strict)
+    articles, summary.duplicates = dedupe_last_wins(summary.track(items))
+    throttle = Throttle(progress, len(articles))
+    if not layout.manifest_path(path).exists():
+        _check_target(path)
+        try:
+            create_index(path, language or "english").close()
+        except SearchcoreError:
+            if not layout.manifest_path(path).exists():   # not a concurrent creation
+                raise
+    with Index(path) as ix, layout.write_lock(path, lock_timeout):
+        ix._follow_switch()
+        with _gc_paused():
+            writer = ix.whoosh_index.writer(limitmb=256)
+            try:
+                for done, article in enumerate(articles, 1):
+                    writer.update_document(**to_document(article))
+                    throttle(done)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+        ix._record_count()
+    summary.indexed = len(articles)
+    summary.seconds = time.perf_counter() - started
+    throttle.finish(len(articles))
+    return summary
+
+
+# -- the build itself ---------------------------------------------------------------
+
+def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
+                      summary: IngestSummary, throttle: Throttle) -> int:
+    """Write every article into ``ix`` (a fresh whoosh index); return the live count."""
+    segments: list[Any] = []
+    seen: dict[str, int] = {}          # id -> global docnum, for earlier batches
+    stale: list[int] = []              # global docnums replaced by a later batch
+    batch: dict[str, Article] = {}
+    chars = 0
+    written = 0
+    paused = False
+
+    def flush() -> None:
+        nonlocal batch, chars, written, paused
+        articles = list(batch.values())
+        batch = {}
+        chars = 0
+        if not paused:
+            paused = True
+            _pause("writing")
+        base = written
+        segments.extend(write_segments(ix, articles, workers,
+                                       lambda done: throttle(base + done)))
+        for offset, article in enumerate(articles):
+            seen[article.id] = base + offset
+        written += len(articles)
+        del articles
+
+    for item in items:
+        summary.count(item)
+        if type(item) is Skipped:
+            continue
+        article: Article = item                    # type: ignore[assignment]
+        if article.id in batch:
+            summary.duplicates += 1
+        elif article.id in seen:
+            summary.duplicates += 1
+            stale.append(seen.pop(article.id))
+        batch[article.id] = article
+        chars += len(article.title) + len(article.body)
+        if len(batch) >= CHUNK_DOCS or chars >= CHUNK_CHARS:
+            flush()
+    if batch:
+        flush()
+    _delete_global(segments, stale)
+    _commit(ix, segments)
+    return written - len(stale)
+
+
+def _delete_global(segments: list[Any], docnums: list[int]) -> None:
+    """Mark global document numbers deleted in the segments that hold them."""
+    if not docnums:
+        return
+    starts = []
+    base = 0
+    for segment in segments:
+        starts.append(base)
+        base += segment.doc_count_all()
+    import bisect
+
+    for docnum in docnums:
+        k = bisect.bisect_right(starts, docnum) - 1
+        segments[k].delete_document(docnum - starts[k])
+
+
+def _commit(ix: Any, segments: list[Any]) -> None:
+    """Write the table of contents listing ``segments`` (in order) and tidy up."""
+    writer = SegmentWriter(ix, _lk=False)
+    writer._close_segment()
+    writer._commit_toc(segments)
+    writer._finish()
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (the build creates no cycles worth it)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# -- layout helpers -----------------------------------------------------------------
+
+def _source_list(sources: Any) -> list[Any]:
+    if isinstance(sources, (str, os.PathLike)):
+        return [sources]
+    return list(sources)
+
+
+def _check_target(path: Path) -> None:
+    """Refuse a path that is a file or a folder of someone else's files."""
+    if path.exists() and not path.is_dir():
+        raise IndexFormatError(f"{str(path)!r} exists and is not a directory")
+    if layout.manifest_path(path).exists() or not path.is_dir():
+        return
+    foreign = [p.name for p in path.iterdir() if not _ours(p.name)]
+    if foreign:
+        raise IndexFormatError(
+            f"{str(path)!r} is not a searchcore index and not empty (it holds "
+            f"{foreign[0]!r}); choose an empty or new directory")
+
+
+def _ours(name: str) -> bool:
+    return (name == layout.WRITE_LOCK_NAME or name.startswith(layout.GENERATION_PREFIX)
+            or name.startswith(f".{layout.MANIFEST_NAME}."))
+
+
+def _existing_manifest(path: Path) -> dict[str, Any] | None:
+    """The live manifest, or None for a new index or one a rebuild must replace.
+
+    A damaged, too old or too new manifest (or one naming a missing generation) is
+    exactly what the error messages tell people to fix with a rebuild, so a rebuild
+    proceeds and writes a fresh one.
+    """
+    try:
+        return layout.read_manifest(path)
+    except (IndexNotFoundError, IndexFormatError):
+        return None
+
+
+def _new_manifest(existing: dict[str, Any] | None, language: str, generation: str,
+                  count: int, sources: list[Any], summary: IngestSummary, workers: int,
+                  seconds: float) -> dict[str, Any]:
+    manifest = dict(existing) if existing else layout.new_manifest(
+        language, analyzer_settings(language), generation)
+    manifest.update(
+        format=layout.FORMAT_NAME, format_version=layout.FORMAT_VERSION,
+        language=language, analyzer=analyzer_settings(language), generation=generation,
+        documents=count, built=layout.utc_now(),
+        build={"read": summary.read, "indexed": count, "skipped": dict(summary.skipped),
+               "duplicates": summary.duplicates, "workers": workers,
+               "seconds": round(seconds, 3)},
+        sources=[_source_digest(s) for s in sources])
+    return manifest
+
+
+def _source_digest(source: Any) -> dict[str, Any]:
+    """Where a build's input came from, and a SHA-256 of it, for the manifest."""
+    if not isinstance(source, (str, os.PathLike)) or str(source) == "-":
+        return {"path": str(source)}
+    p = Path(source)
+    if p.is_file():
+        return {"path": str(p.resolve()), "bytes": p.stat().st_size,
+                "sha256": _file_sha256(p)}
+    if p.is_dir():
+        digest = hashlib.sha256()
+        files = sorted(f for f in p.rglob("*") if f.is_file())
+        for f in files:
+            digest.update(f"{f.relative_to(p).as_posix()}\0{_file_sha256(f)}\n".encode())
+        return {"path": str(p.resolve()), "files": len(files), "sha256": digest.hexdigest()}
+    return {"path": str(p)}
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file of the new generation to disk before it can become live."""
+    for entry in folder.iterdir():
+        if entry.is_file():
+            fd = os.open(entry, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _pause(point: str) -> None:
+    """Test hook: stop at ``point`` when ``SEARCHCORE_TEST_PAUSE_AT`` names it."""
+    if os.environ.get(PAUSE_ENV) == point:
+        sys.stderr.write(f"searchcore-pause {point}\n")
+        sys.stderr.flush()
+        time.sleep(float(os.environ.get("SEARCHCORE_TEST_PAUSE_SECONDS", "60")))
