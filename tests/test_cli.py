@@ -469,6 +469,27 @@ def test_build_skips_bad_records_and_strict_stops(tmp_path: Path) -> None:
     assert_user_error(strict, "mixed.jsonl:2")
 
 
+def test_build_from_standard_input(tmp_path: Path) -> None:
+    data = "".join(orjson.dumps(a).decode() + "\n" for a in ARTICLES)
+    result = run("index", "build", "-", "--index", str(tmp_path / "ix"), input=data)
+    assert result.exit_code == 0, result.output
+    assert "3 indexed" in result.stderr
+
+
+def test_build_csv_with_a_column_mapping(tmp_path: Path) -> None:
+    source = tmp_path / "wire.csv"
+    source.write_text("hed,txt,junk\nOil up,Crude rose again.,x\n", encoding="utf-8")
+    result = run("index", "build", str(source), "--csv-column", "hed=title",
+                 "--csv-column", "txt=body", "--csv-column", "junk=",
+                 "--index", str(tmp_path / "ix"))
+    assert result.exit_code == 0, result.output
+    doc = orjson.loads(run("search", "crude", "--json", "--index", str(tmp_path / "ix")).stdout)
+    assert [h["title"] for h in doc["hits"]] == ["Oil up"]
+    bad = run("index", "build", str(source), "--csv-column", "hed", "--index",
+              str(tmp_path / "other"))
+    assert bad.exit_code == 2 and "COLUMN=FIELD" in bad.stderr
+
+
 def test_add_replaces_by_id(tiny_copy: Path, tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "new.jsonl", [
         {"id": "a2", "title": "Cocoa harvest fails", "body": "Drought hit the cocoa crop."},
