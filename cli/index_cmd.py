@@ -70,7 +70,7 @@ def ingest_options(f: F) -> F:
         click.option("--strict", is_flag=True,
                      help="Stop at the first bad record and change nothing "
                           "(default: skip it and report it)."),
-        click.option("--language", help="Language of the articles (stemming, stop words) "
+        click.option("--language", metavar="NAME", help="Language of the articles (stemming, stop words) "
                                         "[default: the index's, else english]."),
         json_option,
         quiet_option,
@@ -109,7 +109,13 @@ Replaces the whole index: the new one is built beside the old, which keeps answe
 searches until the switch. Formats: JSON Lines (.jsonl, .jsonl.gz), CSV (.csv), plain
 text and Markdown articles (.txt, .md: headline on the first line). Folders are read
 recursively. Bad records are skipped with a message naming file and line; --strict
-stops at the first one instead.
+stops at the first one instead. A progress bar (on a terminal) and a summary go to
+stderr; -q prints neither.
+
+\b
+--json prints the summary on stdout instead: {"read", "indexed", "skipped":
+{reason: count}, "skipped_total", "duplicates", "seconds", "docs_per_sec",
+"messages": [the first skip messages]}.
 
 \b
 Examples:
