@@ -289,6 +289,14 @@ def test_bad_query_is_a_user_error(tiny: Path) -> None:
     assert query_line[caret_line.index("^")] == "y"
 
 
+def test_lenient_accepts_any_query(tiny: Path) -> None:
+    query = "oil published:[yesterday-ish TO"
+    assert run("search", query, "--index", str(tiny)).exit_code == 1
+    result = run("search", query, "--lenient", "--json", "--index", str(tiny))
+    assert result.exit_code == 0, result.output
+    assert orjson.loads(result.stdout)["query"] == query
+
+
 def test_bad_date_option_is_a_user_error(tiny: Path) -> None:
     assert_user_error(run("search", "oil", "--since", "not a date", "--index", str(tiny)),
                       "since")
@@ -512,12 +520,16 @@ def test_unreadable_source_is_a_user_error(tmp_path: Path) -> None:
     assert_user_error(result, "bad.jsonl.gz")
 
 
-def test_add_to_a_locked_index_is_a_user_error(tiny_copy: Path, tmp_path: Path) -> None:
-    source = write_jsonl(tmp_path / "one.jsonl", ARTICLES[:1])
+@pytest.mark.parametrize("command", ["add", "build"])
+def test_ingest_into_a_locked_index_is_a_user_error(command: str, tiny_copy: Path,
+                                                     tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "one.jsonl", [{"id": "new", "title": "Zeppelin news"}])
     with layout.write_lock(tiny_copy, timeout=0):
-        result = run("index", "add", str(source), "--lock-timeout", "0", "--index",
+        result = run("index", command, str(source), "--lock-timeout", "0", "--index",
                      str(tiny_copy))
-    assert_user_error(result, "locked")
+    assert_user_error(result, "locked by another writer")
+    with searchcore.open_index(tiny_copy) as ix:  # nothing lost, nothing added
+        assert len(ix) == 3 and ix.get("new") is None
 
 
 # -- demo --------------------------------------------------------------------------------
