@@ -133,6 +133,11 @@ class FastWriter(SegmentWriter):
         super().__init__(ix, **kwargs)
         #: Compress a posting block only from this many pickled bytes (0: never).
         self.compress_min = compress_min
+        # Stored fields: the same zlib level, with the small-state compressor below
+        # (the column reader inflates any zlib stream).
+        stored = getattr(self.perdocwriter._colwriters.get("_stored"), "_child", None)
+        if stored is not None and hasattr(stored, "_compress"):
+            stored._compress = _compress_level
         schema = self.schema
         self._fast = {name for name in schema.names()
                       if schema[name].indexed and _fast_field(schema[name])}
@@ -406,6 +411,12 @@ def _compress(data: bytes) -> bytes:
     ~5 us a block measured in a full build).
     """
     obj = zlib.compressobj(3, zlib.DEFLATED, 14, 4)
+    return obj.compress(data) + obj.flush()
+
+
+def _compress_level(data: bytes, level: int) -> bytes:
+    """``zlib.compress(data, level)`` with :func:`_compress`'s small state."""
+    obj = zlib.compressobj(level, zlib.DEFLATED, 14, 4)
     return obj.compress(data) + obj.flush()
 
 
