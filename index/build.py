@@ -151,7 +151,7 @@ def add_sources(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
 
     The whole batch is read and validated first (bad records skipped and counted,
     or with ``strict=True`` the first one raises and nothing is written), then
-    written with whoosh's ``update_document`` under the index lock and committed in
+    written by :meth:`searchcore.Index.add` under the index lock and committed in
     one step: a reader sees all of the batch or none of it. Creates the index (in
     ``language``, default English) if there is none.
     """
@@ -170,19 +170,8 @@ def add_sources(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
         except SearchcoreError:
             if not layout.manifest_path(path).exists():   # not a concurrent creation
                 raise
-    with Index(path) as ix, layout.write_lock(path, lock_timeout):
-        ix._follow_switch()
-        with _gc_paused():
-            writer = ix.whoosh_index.writer(limitmb=256)
-            try:
-                for done, article in enumerate(articles, 1):
-                    writer.update_document(**to_document(article))
-                    throttle(done)
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit()
-        ix._record_count()
+    with Index(path) as ix, _gc_paused():
+        ix.add(articles, timeout=lock_timeout, progress=throttle)
     summary.indexed = len(articles)
     summary.seconds = time.perf_counter() - started
     throttle.finish(len(articles))

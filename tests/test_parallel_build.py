@@ -1,7 +1,7 @@
 """The fast, parallel build gives exactly the index whoosh's own writer gives.
 
 For the same articles in the same order, ``build_index`` (FastWriter, 1 or 2 forked
-workers) and a build through the stock whoosh writer (``Index.add``) must agree on
+workers) and a build through the stock whoosh writer must agree on
 every term's postings and statistics, every stored field and field length, and on
 the ids, order and scores of ~30 queries.
 """
@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 import searchcore
-from searchcore.article import normalize_article
+from searchcore.article import normalize_article, to_document
 from searchcore.index import build as build_mod
 from searchcore.index.build import build_index
 from searchcore.index.ingest import iter_articles
@@ -52,8 +52,12 @@ def _write_jsonl(path: Path, articles: list) -> Path:
 
 
 def _stock_build(path: Path, articles: list) -> Path:
+    """The reference: whoosh's own writer, one document at a time."""
     with searchcore.create_index(path) as ix:
-        ix.add(articles)
+        writer = ix.whoosh_index.writer()
+        for article in articles:
+            writer.update_document(**to_document(normalize_article(article)))
+        writer.commit()
     return path
 
 
@@ -146,3 +150,21 @@ def test_reuters_fast_equals_stock(tmp_path: Path, shared_data: Path) -> None:
     for workers in (1, 2):
         build_index(source, tmp_path / f"fast{workers}", workers=workers)
         assert_same_index(stock, tmp_path / f"fast{workers}", queries)
+
+
+def test_library_bulk_add_equals_stock_writer(tmp_path: Path, bbc_plus_seed, stock_bbc: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Index.add`` of a big batch (bulk writer, replacing by id) equals the stock writer."""
+    from searchcore import engine
+
+    monkeypatch.setattr(engine, "FAST_WRITE_MIN", 1)
+    articles = bbc_plus_seed[1]
+    with searchcore.create_index(tmp_path / "lib") as ix:
+        # First a stale copy of half the articles, then the whole batch replacing them.
+        ix.add([dict(normalize_article(a).to_dict(), body="stale text") for a in articles[::2]])
+        ix.add(articles)
+        assert len(ix) == len({normalize_article(a).id for a in articles})
+        assert ix.search("stale").total == 0
+    with searchcore.create_index(tmp_path / "once") as ix:
+        ix.add(articles)
+    assert_same_index(stock_bbc, tmp_path / "once")
