@@ -216,8 +216,9 @@ class IngestSummary:
         """A few lines for people: totals, skips by reason, the first messages."""
         lines = [f"Read {self.read:,} records in {self.seconds:.1f} s: "
                  f"{self.indexed:,} indexed ({self.docs_per_sec:,.0f} docs/s), "
-                 f"{self.skipped_total:,} skipped, {self.duplicates:,} duplicate ids "
-                 f"(the last one kept)."]
+                 f"{self.skipped_total:,} skipped"
+                 + (f", {self.duplicates:,} duplicate ids (the last one kept)."
+                    if self.duplicates else ".")]
         if self.skipped:
             reasons = ", ".join(f"{reason} {n:,}" for reason, n in sorted(self.skipped.items()))
             lines.append(f"Skipped by reason: {reasons}")
