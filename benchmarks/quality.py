@@ -201,11 +201,14 @@ def table(rows: list[dict[str, object]]) -> str:
 
 # -- tuning -----------------------------------------------------------------------------
 def tune(collections: Iterable[str], data: Path, holdout: Path, workdir: Path,
-         max_queries: int | None) -> dict[str, object]:
+         max_queries: int | None, grid: Mapping[str, list[float]] | None = None
+         ) -> dict[str, object]:
     """Coordinate grid over RankingConfig on the dev sets; objective: mean nDCG@10.
 
     Stage 1: k1 x b (title settings at their defaults). Stage 2: title weight x
-    title_b at the best k1, b. One index per collection; only the ranking changes.
+    title_b at the best k1, b. With ``grid`` (``--grid``), one stage: the full product
+    of the given values (defaults for keys not given). One index per collection;
+    only the ranking changes.
     """
     from searchcore.ranking import RankingConfig
 
@@ -242,6 +245,14 @@ def tune(collections: Iterable[str], data: Path, holdout: Path, workdir: Path,
         return entry
 
     title_w0 = default.field_weights.get("title", 1.0)
+    if grid:
+        values = {"k1": [default.k1], "b": [default.b], "title_b": [default.title_b],
+                  "title_weight": [title_w0], **grid}
+        done = [point(k1, b, tb, tw) for k1 in values["k1"] for b in values["b"]
+                for tb in values["title_b"] for tw in values["title_weight"]]
+        for _, engine, _, _ in setups:
+            engine.close()
+        return {"grid": done, "best": max(done, key=lambda e: e["mean"]), "current_defaults": None}
     stage1 = [point(k1, b, default.title_b, title_w0)
               for k1 in K1_GRID for b in B_GRID]
     best1 = max(stage1, key=lambda e: e["mean"])
@@ -372,6 +383,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="grid-search searchcore's RankingConfig on the dev sets")
     parser.add_argument("--diagnose", action="store_true",
                         help="searchcore variants that isolate causes of gaps (title weight, idf)")
+    parser.add_argument("--grid", nargs="+", metavar="KEY=V1,V2",
+                        help="with --tune: one full grid instead of the two stages, e.g. "
+                             "k1=1.2,1.6,2.0 b=0.75,0.9 title_b=0.3 title_weight=1.0")
     parser.add_argument("--quick", action="store_true",
                         help="time, cranfield, cisi with 40 queries each (about a minute)")
     parser.add_argument("--max-queries", type=int, default=None,
@@ -399,10 +413,19 @@ def main(argv: list[str] | None = None) -> int:
             print(diagnose_table(rows))
             path = write_json(args.out, "quality-diagnose", {**meta, "rows": rows})
         elif args.tune:
-            result = tune(collections, args.data, args.holdout_dir, workdir, max_queries)
+            grid = None
+            if args.grid:
+                grid = {}
+                for item in args.grid:
+                    key, _, vals = item.partition("=")
+                    if key not in ("k1", "b", "title_b", "title_weight") or not vals:
+                        parser.error(f"--grid item {item!r}: use k1/b/title_b/title_weight=V1,V2")
+                    grid[key] = [float(v) for v in vals.split(",")]
+            result = tune(collections, args.data, args.holdout_dir, workdir, max_queries, grid)
             print(tune_table(result))
             print(f"\nbest: {result['best']}\ncurrent defaults: {result['current_defaults']}")
-            path = write_json(args.out, "quality-tune", {**meta, **result})
+            path = write_json(args.out, "quality-tune-grid" if args.grid else "quality-tune",
+                              {**meta, **result})
         else:
             rows = compare(collections, args.engines, args.data, args.holdout_dir, workdir,
                            max_queries)
