@@ -345,6 +345,32 @@ def diagnose(collections: Iterable[str], data: Path, holdout: Path, workdir: Pat
                          **{m: round(v, 4) for m, v in score.items()}})
             print(f"  diagnose {rows[-1]}", file=sys.stderr, flush=True)
         engine.close()
+        # One field: title and body concatenated into body, as bm25s indexes them. Isolates
+        # whoosh's per-field sum (each field saturated on its own, then added) from
+        # BM25F proper (frequencies combined before saturation, as FTS5 does).
+        single = workdir / "diagnose" / f"{collection}.one-field.jsonl"
+        with open(single, "wb") as handle:
+            for doc in read_docs(paths["docs"]):
+                text = f"{doc.get('title') or ''}\n{doc.get('body') or ''}".strip()
+                if text:
+                    handle.write(orjson.dumps({"id": doc["id"], "title": "", "body": text}) + b"\n")
+        engine = Engine(workdir / "diagnose" / f"{collection}-one-field")
+        engine.build_from_file(single)
+        engine.open()
+        for label, lucene in (("one field (title+body as body)", False),
+                              ("one field + Lucene idf", True)):
+            original = lucene_idf_weighting() if lucene else None
+            try:
+                engine.options["ranking"] = RankingConfig()
+                run = {q: dict(engine.search(words(t), "any", DEPTH)) for q, t in queries.items()}
+            finally:
+                if original is not None:
+                    engine_module.weighting = original
+            score = evaluate(run, qrels)
+            rows.append({"collection": collection, "variant": label, "queries": len(queries),
+                         **{m: round(v, 4) for m, v in score.items()}})
+            print(f"  diagnose {rows[-1]}", file=sys.stderr, flush=True)
+        engine.close()
     return rows
 
 
