@@ -285,16 +285,23 @@ class Index:
             # a filter that matches nothing would report the unfiltered total.
             return Results(query=query, total=0, page=page, limit=limit,
                            elapsed_ms=(time.perf_counter() - started) * 1000.0)
-        results = searcher.search_page(q, page, pagelen=limit, **kwargs)
-        total = len(results) if exact_total else results.results.estimated_min_length()
+        # One flat union runs far faster in whoosh than nested ones ((a|b)|(c|d)).
+        # optimize=False: whoosh's block-quality skipping saves little here and makes
+        # it count the matches in a second pass; without it one pass scores and counts.
+        offset = (page - 1) * limit
+        results = searcher.search(q.normalize(), limit=offset + limit,
+                                  optimize=not exact_total, **kwargs)
+        if exact_total:
+            total = len(results)
+        else:
+            # What was collected before skipping: a lower bound, flagged as such.
+            total = max(results.scored_length(), getattr(results.collector, "total", 0))
         hits = []
         analyzer = searcher.schema["body"].analyzer
-        # whoosh clamps a page past the end to the last page; past the end is empty.
-        page_hits = results if results.pagenum == page else []
-        for offset, hit in enumerate(page_hits):
+        for rank, hit in enumerate(results[offset:offset + limit], offset + 1):
             fields = hit.fields()
             hits.append(Hit(
-                rank=results.offset + offset + 1, id=fields["id"],
+                rank=rank, id=fields["id"],
                 score=float(hit.score) if sort == "relevance" and hit.score is not None else None,
                 title=fields.get("title", ""), published=_aware(fields.get("published")),
                 source=fields.get("source", ""), url=fields.get("url", ""),

@@ -220,3 +220,16 @@ def test_since_until_take_query_date_values(tmp_path):
         assert {h.id for h in ix.search("oil", until="2024-01-10").hits} == {"a", "c"}
         with pytest.raises(searchcore.QuerySyntaxError, match="until 'now-3m'.*'mo'"):
             ix.search("oil", until="now-3m")
+
+
+def test_total_can_be_a_flagged_lower_bound(news_index):
+    exact = news_index.search("said", match="any")
+    fast = news_index.search("said", match="any", exact_total=False)
+    assert exact.total_is_exact and not fast.total_is_exact
+    assert len(fast.hits) <= fast.total <= exact.total
+    assert [h.id for h in fast.hits] == [h.id for h in exact.hits]
+
+
+def test_a_page_past_the_end_is_empty(news_index):
+    res = news_index.search("missile", page=5)
+    assert res.total == 1 and res.hits == ()
