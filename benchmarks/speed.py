@@ -2,7 +2,10 @@
 
 Each (corpus, engine) pair runs in its own fresh Python process (this script with
 ``--worker``), so peak memory is that engine's alone and no engine warms caches for
-another. The worker streams the corpus file into the engine (bm25s must hold it),
+another. Peak memory ("peak MB") is the process's VmHWM during the build (reset at
+start: a child inherits its parent's high-water mark), or, for an engine that forks
+workers (searchcore's build_index), the peak sum of the process tree's PSS sampled
+every 100 ms. The worker streams the corpus file into the engine (bm25s must hold it),
 then opens one searcher and times every query on it, top 10:
 
 * ``term``     one word                       (rotating rare / mid / common bands)
@@ -160,6 +163,11 @@ def make_queries(path: Path, per_kind: int, seed: int = SEED) -> dict[str, list[
 
 
 # -- the worker (one engine, one corpus, its own process) -------------------------------
+def _has_children_usage() -> bool:
+    """True if this process has forked workers that finished (their maxrss is counted)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss > 0
+
+
 def reset_peak_rss() -> None:
     """Forget the inherited peak: a child starts with its parent's high-water mark (kept
     across fork and exec), so without this every engine would report at least the
@@ -172,8 +180,8 @@ def reset_peak_rss() -> None:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process (VmHWM), or of the largest child it forked
-    (parallel builders), whichever is larger."""
+    """Peak resident memory of this process (VmHWM), or of the largest child it forked,
+    whichever is larger (see :class:`TreeSampler` for parallel builders)."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -185,15 +193,57 @@ def peak_rss_mb() -> float:
     return max(own, kids)
 
 
+class TreeSampler:
+    """Peak of (this process + all its children) proportional set size (PSS: shared
+    pages split between the processes sharing them), sampled every 100 ms while the
+    engine builds: the figure for parallel builders, whose workers' RSS would count
+    the pages they share with the parent copy-on-write once per process. Needs
+    psutil (else 0)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            import psutil
+        except ImportError:
+            return
+        me = psutil.Process()
+        while not self._stop.is_set():
+            try:
+                procs = [me, *me.children(recursive=True)]
+                self.peak = max(self.peak, sum(p.memory_full_info().pss for p in procs))
+            except (psutil.Error, AttributeError):
+                pass
+            self._stop.wait(0.1)
+
+    def __enter__(self) -> "TreeSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def worker(engine_name: str, docs: Path, queries_path: Path, workdir: Path,
            options: Mapping[str, object]) -> dict[str, object]:
     reset_peak_rss()
     engine = load_engine(engine_name, workdir, **options)
     rss_before = peak_rss_mb()
     started = time.perf_counter()
-    count = engine.build_from_file(docs)
+    with TreeSampler() as tree:
+        count = engine.build_from_file(docs)
     build_s = time.perf_counter() - started
-    peak = peak_rss_mb()
+    own_peak = peak_rss_mb()
+    tree_mb = tree.peak / 1048576
+    # Forked builders: the sampled PSS of the process tree (a child's maxrss counts
+    # inherited pages, and only the largest child); single-process engines: VmHWM.
+    peak = tree_mb if tree_mb and _has_children_usage() else own_peak
     size = engine.size_bytes()
     engine.open()
     queries = orjson.loads(queries_path.read_bytes())
@@ -219,6 +269,7 @@ def worker(engine_name: str, docs: Path, queries_path: Path, workdir: Path,
                          "queries": len(times), "mean_hits": hits / len(times)}
     result = {"engine": engine.describe(), "docs": count, "build_s": build_s,
               "docs_per_s": count / build_s if build_s else None, "peak_rss_mb": peak,
+              "maxrss_mb": own_peak, "tree_sampled_mb": tree_mb,
               "rss_before_build_mb": rss_before, "index_mb": size / 1e6, "latency": latency}
     engine.close()
     return result
@@ -275,7 +326,7 @@ def summarise(runs: Sequence[Mapping[str, object]]) -> dict[str, object]:
 
 def tables(corpus: str, summary: Mapping[str, Mapping[str, object]]) -> str:
     lines = [f"### {corpus}", "",
-             "| engine | docs | docs/s | build s | peak RSS MB | index MB | "
+             "| engine | docs | docs/s | build s | peak MB | index MB | "
              + " | ".join(f"{k} p50/p95 ms" for k in KINDS) + " |",
              "|" + "---|" * (6 + len(KINDS))]
     for name, s in summary.items():
