@@ -233,3 +233,19 @@ def test_total_can_be_a_flagged_lower_bound(news_index):
 def test_a_page_past_the_end_is_empty(news_index):
     res = news_index.search("missile", page=5)
     assert res.total == 1 and res.hits == ()
+
+
+def test_lucene_idf_is_the_default_and_never_negative(tmp_path):
+    from searchcore.ranking import LuceneIdfBM25F, lucene_idf, weighting
+
+    assert isinstance(weighting(RankingConfig()), LuceneIdfBM25F)
+    assert lucene_idf(1000, 1000) > 0 and lucene_idf(1000, 1) > lucene_idf(1000, 10)
+    articles = [{"id": str(i), "title": f"story {i}", "body": "news report"} for i in range(20)]
+    articles.append({"id": "x", "title": "rare", "body": "news report zeppelin"})
+    with make(tmp_path, articles) as ix:
+        # "news" is in every article: it barely counts next to the rare word.
+        hit = ix.search("news zeppelin").hits[0]
+        only_rare = ix.search("zeppelin").hits[0]
+        assert hit.id == "x" and hit.score < only_rare.score * 1.1
+        with pytest.raises(ValueError, match="idf must be"):
+            weighting(RankingConfig(idf="tfidf"))
