@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import sorting, writing
+from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 
 from searchcore import layout
@@ -34,7 +35,9 @@ from searchcore.snippets import make_snippets
 SORTS = ("relevance", "newest", "oldest")
 DEFAULT_LOCK_TIMEOUT = 10.0
 #: From this many articles, ``Index.add`` writes with the bulk writer (one segment).
-FAST_WRITE_MIN = 500
+FAST_WRITE_MIN = 100
+#: After a bulk add, more segments than this are merged (whoosh's MERGE_SMALL policy).
+MAX_SEGMENTS = 10
 
 
 def analyzer_settings(language: str) -> dict[str, Any]:
@@ -369,8 +372,9 @@ def _write_batch(ix: whoosh_index.Index, articles: Sequence[Article],
     (several times faster than whoosh's writer, identical postings and scores) as
     one new segment: the ids they replace are looked up with one searcher and
     deleted first, instead of whoosh's searcher-per-document ``update_document``.
-    Small batches use whoosh's writer, whose commit also merges small segments, so
-    many small adds do not pile up segments.
+    Small batches use whoosh's writer, whose commit also merges small segments; after
+    a bulk add, :func:`_merge_smallest` runs once there are more than ``MAX_SEGMENTS``, so
+    many adds do not pile up segments (each costs a little on every query).
     """
     big = len(articles) >= FAST_WRITE_MIN
     if big:
@@ -396,7 +400,27 @@ def _write_batch(ix: whoosh_index.Index, articles: Sequence[Article],
     except BaseException:
         writer.cancel()
         raise
-    writer.commit(mergetype=writing.NO_MERGE) if big else writer.commit()
+    if not big:
+        writer.commit()
+        return
+    writer.commit(mergetype=writing.NO_MERGE)
+    if len(ix._segments()) > MAX_SEGMENTS:
+        ix.writer(limitmb=256).commit(mergetype=_merge_smallest)
+
+
+def _merge_smallest(writer: writing.SegmentWriter, segments: list[Any]) -> list[Any]:
+    """Merge policy: fold the smallest segments into one, leaving ``MAX_SEGMENTS // 2``.
+
+    whoosh's MERGE_SMALL only merges segments below Fibonacci sizes, so equal-sized
+    bulk segments (many adds of a few hundred articles) would never merge.
+    """
+    keep = MAX_SEGMENTS // 2
+    smallest = sorted(segments, key=lambda seg: seg.doc_count_all())[:len(segments) - keep]
+    for segment in smallest:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [seg for seg in segments if seg not in smallest]
 
 
 def _date_sort(sort: str) -> sorting.FacetType:

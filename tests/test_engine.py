@@ -249,3 +249,16 @@ def test_lucene_idf_is_the_default_and_never_negative(tmp_path):
         assert hit.id == "x" and hit.score < only_rare.score * 1.1
         with pytest.raises(ValueError, match="idf must be"):
             weighting(RankingConfig(idf="tfidf"))
+
+
+def test_many_bulk_adds_do_not_pile_up_segments(tmp_path):
+    from searchcore import engine
+
+    with searchcore.create_index(tmp_path / "ix") as ix:
+        for batch in range(14):
+            ix.add([{"id": f"{batch}-{i}", "title": f"story {i}", "body": f"batch{batch} text"}
+                    for i in range(engine.FAST_WRITE_MIN)])
+            assert len(ix.whoosh_index._segments()) <= engine.MAX_SEGMENTS
+        assert len(ix) == 14 * engine.FAST_WRITE_MIN
+        assert ix.search("batch13").total == engine.FAST_WRITE_MIN
+        assert ix.manifest["documents"] == len(ix)
