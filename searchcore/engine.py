@@ -292,7 +292,7 @@ class Index:
         # optimize=False: whoosh's block-quality skipping saves little here and makes
         # it count the matches in a second pass; without it one pass scores and counts.
         offset = (page - 1) * limit
-        results = searcher.search(q.normalize(), limit=offset + limit,
+        results = searcher.search(flatten(q), limit=offset + limit,
                                   optimize=not exact_total, **kwargs)
         if exact_total:
             total = len(results)
@@ -406,6 +406,30 @@ def _write_batch(ix: whoosh_index.Index, articles: Sequence[Article],
     writer.commit(mergetype=writing.NO_MERGE)
     if len(ix._segments()) > MAX_SEGMENTS:
         ix.writer(limitmb=256).commit(mergetype=_merge_smallest)
+
+
+def flatten(q: wq.Query) -> wq.Query:
+    """Splice nested ``Or``/``And`` of the same kind into one (``(a|b)|(c|d)`` -> ``a|b|c|d``).
+
+    whoosh runs one flat union much faster than a tree of them. Unlike whoosh's
+    ``normalize()``, repeated words stay repeated: a query that says "information"
+    twice weighs it twice, as Lucene's BooleanQuery does (``normalize()`` dropped
+    CISI's nDCG@10 from 0.38 to 0.32).
+    """
+    if isinstance(q, (wq.Or, wq.And)) and type(q) in (wq.Or, wq.And):
+        children: list[wq.Query] = []
+        for child in q.subqueries:
+            child = flatten(child)
+            if type(child) is type(q) and child.boost == 1.0:
+                children.extend(child.subqueries)
+            else:
+                children.append(child)
+        return type(q)(children, boost=q.boost)
+    if isinstance(q, wq.BinaryQuery):
+        return q.__class__(flatten(q.a), flatten(q.b))
+    if isinstance(q, wq.Not):
+        return wq.Not(flatten(q.query), boost=q.boost)
+    return q
 
 
 def _merge_smallest(writer: writing.SegmentWriter, segments: list[Any]) -> list[Any]:

@@ -262,3 +262,18 @@ def test_many_bulk_adds_do_not_pile_up_segments(tmp_path):
         assert len(ix) == 14 * engine.FAST_WRITE_MIN
         assert ix.search("batch13").total == engine.FAST_WRITE_MIN
         assert ix.manifest["documents"] == len(ix)
+
+
+def test_flatten_splices_nested_unions_and_keeps_repeated_words():
+    from whoosh import query as wq
+
+    from searchcore.engine import flatten
+
+    t = lambda w: wq.Term("body", w)  # noqa: E731
+    q = wq.Or([wq.Or([t("a"), t("b")]), wq.Or([t("a"), t("c")]), wq.And([t("d"), t("e")])])
+    flat = flatten(q)
+    assert type(flat) is wq.Or
+    assert flat.subqueries[:4] == [t("a"), t("b"), t("a"), t("c")]
+    assert flat.subqueries[4] == wq.And([t("d"), t("e")])
+    boosted = flatten(wq.Or([wq.Or([t("a")], boost=2.0), t("b")]))
+    assert boosted.subqueries[0] == wq.Or([t("a")], boost=2.0)   # a boost is kept
