@@ -2,9 +2,14 @@
 
 Three layers, as in whoosh: the parameters (:class:`RankingConfig`), the decay
 function (:func:`recency_factor`), and the whoosh weighting model that applies them
-(:func:`weighting`). Field weights are applied as query boosts on the default fields
-(title above body); ``k1``/``b`` go to whoosh's BM25F, with a separate ``b`` for the
-title because titles are short and nearly uniform in length.
+(:func:`weighting`). Field weights are applied as query boosts on the default fields;
+``k1``/``b`` go to whoosh's BM25F, with a separate ``b`` for the title because titles
+are short and nearly uniform in length.
+
+whoosh's BM25F scores each field on its own and adds the results, so a word found in
+the title and the body scores twice: the title already weighs above the body with
+equal boosts. Every default here was chosen on the development collections (see the
+RankingConfig docstring and benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
