@@ -65,7 +65,9 @@ def split_ranges(articles: Sequence[Article], parts: int) -> list[tuple[int, int
 def write_range(ix: Any, articles: Sequence[Article], start: int, end: int,
                 report: Callable[[int], None] | None = None) -> Any:
     """Write ``articles[start:end]`` as one new segment of ``ix``; return the segment."""
-    writer = FastWriter(ix, _lk=False)
+    # Separate files, not a compound file: whoosh copies a compound segment into
+    # memory when it opens it (see searchcore.engine._write_batch).
+    writer = FastWriter(ix, _lk=False, compound=False)
     try:
         add = writer.add_document
         for i in range(start, end):

@@ -167,10 +167,14 @@ class Index:
     def searcher(self) -> Searcher:
         """A current searcher, reused across calls and refreshed after commits."""
         ix = self.whoosh_index
+        if self._searcher is not None and not self._searcher.up_to_date():
+            # Not whoosh's refresh(): its reader reuse keys segments by generation but
+            # looks them up by segment id, so it reuses nothing and leaves all but one
+            # of the old segment readers (and their open files) unclosed.
+            self._searcher.close()
+            self._searcher = None
         if self._searcher is None:
             self._searcher = ix.searcher(weighting=weighting(DEFAULT_RANKING))
-        else:
-            self._searcher = self._searcher.refresh()
         return self._searcher
 
     def close(self) -> None:
@@ -375,15 +379,20 @@ def _write_batch(ix: whoosh_index.Index, articles: Sequence[Article],
     Small batches use whoosh's writer, whose commit also merges small segments; after
     a bulk add, :func:`_merge_smallest` runs once there are more than ``MAX_SEGMENTS``, so
     many adds do not pile up segments (each costs a little on every query).
+
+    Segments are written as separate files, not whoosh's compound file: opening a
+    compound segment copies every part of it into memory (``BufferFile`` wraps the
+    mmap in a ``BytesIO``), 4.4 GB for a 1M-article index; separate files are read
+    from the page cache on demand.
     """
     big = len(articles) >= FAST_WRITE_MIN
     if big:
         from searchcore.index.fastwriter import FastWriter
 
-        writer = FastWriter(ix)
+        writer = FastWriter(ix, compound=False)
     else:
         # A larger in-memory posting pool avoids spilling sorted runs to disk.
-        writer = ix.writer(limitmb=256)
+        writer = ix.writer(limitmb=256, compound=False)
     try:
         if big:
             with writer.searcher() as searcher:
@@ -405,7 +414,7 @@ def _write_batch(ix: whoosh_index.Index, articles: Sequence[Article],
         return
     writer.commit(mergetype=writing.NO_MERGE)
     if len(ix._segments()) > MAX_SEGMENTS:
-        ix.writer(limitmb=256).commit(mergetype=_merge_smallest)
+        ix.writer(limitmb=256, compound=False).commit(mergetype=_merge_smallest)
 
 
 def flatten(q: wq.Query) -> wq.Query:

@@ -123,7 +123,8 @@ def test_bad_records_skipped_and_duplicates_last_wins(tmp_path: Path) -> None:
         assert ix.get("1").title == "Second copy"
         assert set(_ids(ix, "copy OR fourth")) == {"1", "4"}
         assert ix.search("old", snippets=0).total == 0
-        assert ix.whoosh_index.reader().doc_count_all() == 2     # first position kept
+        with ix.whoosh_index.reader() as reader:
+            assert reader.doc_count_all() == 2                   # first position kept
 
 
 def test_duplicates_across_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -416,7 +416,9 @@ def test_check_reports_a_count_mismatch(tiny_copy: Path) -> None:
 
 def test_check_reports_a_damaged_segment(tiny_copy: Path) -> None:
     generation = layout.read_manifest(tiny_copy)["generation"]
-    segment_file = next((tiny_copy / generation).glob("*.seg"))
+    folder = tiny_copy / generation
+    # A compound segment (.seg) or, for bulk-written ones, the postings file (.pst).
+    segment_file = next(iter(sorted(folder.glob("*.seg")) + sorted(folder.glob("*.pst"))))
     data = bytearray(segment_file.read_bytes())
     data[: len(data) // 2] = b"\xff" * (len(data) // 2)  # postings and terms, not the footer
     segment_file.write_bytes(bytes(data))
