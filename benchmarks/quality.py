@@ -280,70 +280,41 @@ def tune_table(result: Mapping[str, object]) -> str:
 
 
 # -- diagnosis --------------------------------------------------------------------------
-def lucene_idf_weighting():  # type: ignore[no-untyped-def]
-    """searchcore's weighting with Lucene's idf, ``log(1 + (N - df + 0.5) / (df + 0.5))``,
-    in place of whoosh's ``log(N / (df + 1)) + 1`` (whose +1 floor keeps common words
-    weighty). A diagnostic only: it patches ``searchcore.engine.weighting``."""
-    import math
-
-    from whoosh import scoring
-
-    import searchcore.engine as engine_module
-    from searchcore import ranking
-
-    class LuceneIdfBM25F(scoring.BM25F):
-        def idf(self, searcher, fieldname, text):  # type: ignore[no-untyped-def]
-            parent = searcher.get_parent()
-            df = parent.doc_frequency(fieldname, text)
-            n = parent.doc_count_all()
-            return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-    original = ranking.weighting
-
-    def patched(config=ranking.DEFAULT_RANKING, now=None):  # type: ignore[no-untyped-def]
-        model = original(config, now)
-        if type(model) is scoring.BM25F:
-            return LuceneIdfBM25F(B=config.b, K1=config.k1, title_B=config.title_b)
-        return model
-
-    engine_module.weighting = patched
-    return original
+def _score_variants(engine, variants, collection: str, queries: Mapping[str, str],  # type: ignore[no-untyped-def]
+                    qrels: object, rows: list[dict[str, object]]) -> None:
+    """Append one row per ``(label, RankingConfig)`` variant, searched on ``engine``."""
+    for label, config in variants:
+        engine.options["ranking"] = config
+        run = {q: dict(engine.search(words(t), "any", DEPTH)) for q, t in queries.items()}
+        score = evaluate(run, qrels)
+        rows.append({"collection": collection, "variant": label, "queries": len(queries),
+                     **{m: round(v, 4) for m, v in score.items()}})
+        print(f"  diagnose {rows[-1]}", file=sys.stderr, flush=True)
 
 
 def diagnose(collections: Iterable[str], data: Path, holdout: Path, workdir: Path,
              max_queries: int | None) -> list[dict[str, object]]:
     """nDCG@10 of searchcore variants that isolate suspected causes of a gap: the title
-    weight (whoosh sums per-field BM25, so a title match counts twice) and the idf."""
+    weight (whoosh sums per-field BM25, so a title match counts twice), the idf
+    (whoosh's ``log(N/(df+1)) + 1`` against Lucene's, now the default) and scoring
+    title and body as one field."""
     from searchcore.ranking import RankingConfig
 
     from peers.searchcore import Engine
-    import searchcore.engine as engine_module
 
-    variants = [("defaults", RankingConfig(), False),
-                ("title weight 1.0", RankingConfig(field_weights={"title": 1.0, "body": 1.0}), False),
-                ("body only (title weight 0)", RankingConfig(field_weights={"title": 0.0, "body": 1.0}), False),
-                ("Lucene idf", RankingConfig(), True),
-                ("Lucene idf + title weight 1.0",
-                 RankingConfig(field_weights={"title": 1.0, "body": 1.0}), True)]
-    rows = []
+    whoosh_idf = RankingConfig(idf="whoosh")
+    variants = [("defaults (Lucene idf)", RankingConfig()),
+                ("title weight 2.0", RankingConfig(field_weights={"title": 2.0, "body": 1.0})),
+                ("body only (title weight 0)", RankingConfig(field_weights={"title": 0.0, "body": 1.0})),
+                ("whoosh idf", whoosh_idf)]
+    rows: list[dict[str, object]] = []
     for collection in collections:
         paths = collection_paths(collection, data, holdout)
         queries, qrels = judged_queries(paths, max_queries)
         engine = Engine(workdir / "diagnose" / collection)
         engine.build_from_file(paths["docs"])
         engine.open()
-        for label, config, lucene in variants:
-            original = lucene_idf_weighting() if lucene else None
-            try:
-                engine.options["ranking"] = config
-                run = {q: dict(engine.search(words(t), "any", DEPTH)) for q, t in queries.items()}
-            finally:
-                if original is not None:
-                    engine_module.weighting = original
-            score = evaluate(run, qrels)
-            rows.append({"collection": collection, "variant": label, "queries": len(queries),
-                         **{m: round(v, 4) for m, v in score.items()}})
-            print(f"  diagnose {rows[-1]}", file=sys.stderr, flush=True)
+        _score_variants(engine, variants, collection, queries, qrels, rows)
         engine.close()
         # One field: title and body concatenated into body, as bm25s indexes them. Isolates
         # whoosh's per-field sum (each field saturated on its own, then added) from
@@ -357,19 +328,9 @@ def diagnose(collections: Iterable[str], data: Path, holdout: Path, workdir: Pat
         engine = Engine(workdir / "diagnose" / f"{collection}-one-field")
         engine.build_from_file(single)
         engine.open()
-        for label, lucene in (("one field (title+body as body)", False),
-                              ("one field + Lucene idf", True)):
-            original = lucene_idf_weighting() if lucene else None
-            try:
-                engine.options["ranking"] = RankingConfig()
-                run = {q: dict(engine.search(words(t), "any", DEPTH)) for q, t in queries.items()}
-            finally:
-                if original is not None:
-                    engine_module.weighting = original
-            score = evaluate(run, qrels)
-            rows.append({"collection": collection, "variant": label, "queries": len(queries),
-                         **{m: round(v, 4) for m, v in score.items()}})
-            print(f"  diagnose {rows[-1]}", file=sys.stderr, flush=True)
+        _score_variants(engine, [("one field (title+body as body)", RankingConfig()),
+                                 ("one field + whoosh idf", whoosh_idf)],
+                        collection, queries, qrels, rows)
         engine.close()
     return rows
 
