@@ -86,8 +86,6 @@ def _text(record: Mapping[str, Any], name: str, origin: str | None) -> str:
     value = record.get(name)
     if value is None:
         return ""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and name in ("id",):
-        return str(value)
     if not isinstance(value, str):
         raise InvalidArticleError(
             f"field {name!r} must be a string, got {type(value).__name__} {_short(value)}",
