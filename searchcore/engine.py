@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh import sorting, writing
+from whoosh import collectors, sorting, writing
 from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 
@@ -28,6 +28,7 @@ from searchcore.dates import to_utc
 from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
 from searchcore.query import parse_query
 from searchcore.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
+from whoosh.util.times import datetime_to_long
 from searchcore.results import Hit, Results
 from searchcore.schema import build_schema
 from searchcore.snippets import make_snippets
@@ -278,27 +279,24 @@ class Index:
         searcher = self.searcher()
         q = parse_query(query, searcher.schema, match=match, lenient=lenient,
                         field_weights=ranking.field_weights, now=now)
-        filter_q = self._filter(source, category, *_date_bounds(since, until, now))
-        kwargs: dict[str, Any] = {"filter": filter_q}
-        if sort != "relevance":
-            kwargs["sortedby"] = _date_sort(sort)
-            kwargs["reverse"] = sort == "newest"
-        if ranking is not DEFAULT_RANKING:
-            # Same reader, other weighting; the reader belongs to our long-lived searcher.
-            searcher = Searcher(searcher.reader(), weighting=weighting(ranking, now),
-                                closereader=False)
-        if filter_q is not None and not searcher._filter_to_comb(filter_q):
+        allowed = self._filter(searcher, source, category, *_date_bounds(since, until, now))
+        if allowed is not None and not allowed:
             # whoosh 2.7.4 treats an empty filter set as "no filter" when counting, so
             # a filter that matches nothing would report the unfiltered total.
             return Results(query=query, total=0, page=page, limit=limit,
                            elapsed_ms=(time.perf_counter() - started) * 1000.0)
-        # One flat union runs far faster in whoosh than nested ones ((a|b)|(c|d)).
-        # optimize=False: whoosh's block-quality skipping saves little here and makes
-        # it count the matches in a second pass; without it one pass scores and counts.
+        if ranking is not DEFAULT_RANKING:
+            # Same reader, other weighting; the reader belongs to our long-lived searcher.
+            searcher = Searcher(searcher.reader(), weighting=weighting(ranking, now),
+                                closereader=False)
         offset = (page - 1) * limit
-        results = searcher.search(flatten(q), limit=offset + limit,
-                                  optimize=not exact_total, **kwargs)
-        if exact_total:
+        collector = _collector(offset + limit, sort, exact_total)
+        if allowed is not None:
+            collector = collectors.FilterCollector(collector, allow=allowed)
+        # One flat union runs far faster in whoosh than nested ones ((a|b)|(c|d)).
+        searcher.search_with_collector(flatten(q), collector)
+        results = collector.results()
+        if exact_total or sort != "relevance":
             total = len(results)
         else:
             # What was collected before skipping: a lower bound, flagged as such.
@@ -318,12 +316,25 @@ class Index:
                 if snippets else ()))
         return Results(query=query, total=total, page=page, limit=limit,
                        elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits),
-                       total_is_exact=exact_total)
+                       total_is_exact=exact_total or sort != "relevance")
 
-    def _filter(self, source: str | Sequence[str] | None, category: str | Sequence[str] | None,
-                since: datetime | None, until: datetime | None) -> wq.Query | None:
-        parts: list[wq.Query] = []
-        schema = self.whoosh_index.schema
+    def _filter(self, searcher: Searcher, source: str | Sequence[str] | None,
+                category: str | Sequence[str] | None, since: datetime | None,
+                until: datetime | None) -> set[int] | None:
+        """The document numbers the filters allow, or None when there are none.
+
+        Computed once per search as a plain set, because whoosh would evaluate a filter
+        query twice (the empty check and the search), and a date range over its
+        numeric trie terms costs ~165 ms on Reuters; scanning the ``published`` column
+        costs a few milliseconds.
+        """
+        allowed: set[int] | None = None
+
+        def narrow(docs: Iterable[int]) -> None:
+            nonlocal allowed
+            allowed = set(docs) if allowed is None else allowed.intersection(docs)
+
+        schema = searcher.schema
         if source:
             names = [source] if isinstance(source, str) else list(source)
             options = []
@@ -331,15 +342,19 @@ class Index:
                 words = [t.text for t in schema["source"].analyzer(name)]
                 options.append(wq.Phrase("source", words) if len(words) > 1
                                else wq.Term("source", words[0]) if words else wq.NullQuery)
-            parts.append(wq.Or(options))
+            narrow(searcher.docs_for_query(wq.Or(options)))
         if category:
             cats = [category] if isinstance(category, str) else list(category)
-            parts.append(wq.Or([wq.Term("category", c.strip().lower()) for c in cats]))
+            narrow(searcher.docs_for_query(wq.Or([wq.Term("category", c.strip().lower())
+                                                  for c in cats])))
         if since or until:
-            parts.append(wq.DateRange("published", since, until, endexcl=True))
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else wq.And(parts)
+            low = datetime_to_long(since) if since else -1
+            high = datetime_to_long(until) if until else UNDATED   # exclusive; undated out
+            reader = searcher.reader()
+            column = (reader.column_reader("published", translate=False)
+                      if reader.has_column("published") else ())
+            narrow(n for n, value in enumerate(column) if low <= value < high)
+        return allowed
 
     def stats(self) -> dict[str, Any]:
         """Documents, terms, size on disk, sources, date range, language, format version."""
@@ -454,6 +469,24 @@ def _merge_smallest(writer: writing.SegmentWriter, segments: list[Any]) -> list[
         writer.add_reader(reader)
         reader.close()
     return [seg for seg in segments if seg not in smallest]
+
+
+def _collector(limit: int, sort: str, exact_total: bool) -> collectors.Collector:
+    """The whoosh collector for one search.
+
+    Relevance with an exact total: no block-quality skipping and no matcher
+    replacement. whoosh's TopCollector otherwise prunes sub-matchers that cannot
+    beat the current top N (``replace``) and then counts only what it still saw, so
+    its "exact" total undercounts OR queries (109k instead of 266k matches over
+    150 Reuters queries); without pruning one pass scores and counts every match,
+    faster than pruning plus whoosh's separate counting pass (7.7 vs 11.1 ms p50).
+    """
+    if sort != "relevance":
+        return collectors.SortingCollector(_date_sort(sort), limit=limit,
+                                           reverse=sort == "newest")
+    if exact_total:
+        return collectors.TopCollector(limit, usequality=False, replace=0)
+    return collectors.TopCollector(limit)
 
 
 def _date_sort(sort: str) -> sorting.FacetType:

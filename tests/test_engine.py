@@ -277,3 +277,20 @@ def test_flatten_splices_nested_unions_and_keeps_repeated_words():
     assert flat.subqueries[4] == wq.And([t("d"), t("e")])
     boosted = flatten(wq.Or([wq.Or([t("a")], boost=2.0), t("b")]))
     assert boosted.subqueries[0] == wq.Or([t("a")], boost=2.0)   # a boost is kept
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest", "oldest"])
+@pytest.mark.parametrize("query", ["said OR year", "government minister", "people -sport", "missile"])
+def test_total_is_every_match_in_every_mode(news_index, sort, query):
+    """whoosh's top-N collector prunes and then undercounts; our totals are exact."""
+    from searchcore.engine import flatten
+    from searchcore.query import parse_query
+
+    searcher = news_index.searcher()
+    q = flatten(parse_query(query, searcher.schema, match="all"))
+    expected = sum(1 for _ in searcher.docs_for_query(q))
+    assert news_index.search(query, sort=sort, limit=3, snippets=0).total == expected
+    politics = set(searcher.docs_for_query(parse_query("category:politics", searcher.schema)))
+    narrowed = sum(1 for d in searcher.docs_for_query(q) if d in politics)
+    assert news_index.search(query, sort=sort, limit=3, snippets=0,
+                             category="politics").total == narrowed
