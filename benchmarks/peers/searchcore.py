@@ -66,8 +66,10 @@ class Engine(BaseEngine):
             text, match = '"' + " ".join(terms) + '"', "all"
         else:
             text, match = " ".join(terms), mode
+        # Top N only, like every peer here (none counts all matches): exact_total=False.
+        # core_vs_whoosh.py compares the counting path with whoosh counting too.
         results = self.ix.search(text, limit=limit, match=match, lenient=True,
-                                 snippets=3 if snippets else 0,
+                                 snippets=3 if snippets else 0, exact_total=False,
                                  ranking=self.options.get("ranking"))  # type: ignore[arg-type]
         return [(hit.id, hit.score or 0.0) for hit in results.hits]
 
