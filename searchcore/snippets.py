@@ -102,8 +102,9 @@ _SPAN = re.Match.span
 _SPACES = re.compile(r"\s+")
 # A sentence starts after ., ! or ? (plus closing quotes/brackets) and spaces, before
 # something that is not a lower-case letter ("U.S. officials" is one sentence), or
-# after a line break (paragraphs, headings).
-_SENTENCE_START = re.compile(r"(?:[.!?…][\"'”’)\]]*\s+(?![a-z])|\n\s*)(?=\S)")
+# after a line break (paragraphs, headings) unless a lower-case word follows: wire
+# copy such as Reuters is hard-wrapped, and "\nprices the state pays" is mid-sentence.
+_SENTENCE_START = re.compile(r"(?:[.!?…][\"'”’)\]]*\s+|\n\s*)(?![a-z])(?=\S)")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)")
 _ACRONYM = re.compile(r"^(?:\w\.)+\w$")
 # Stemmers that can change the start of a word (see "Speed" above).

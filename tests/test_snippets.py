@@ -301,3 +301,12 @@ def test_the_same_query_object_reused_across_hits_gives_each_hit_its_own_marks()
     other = {"title": "", "body": "No match in this one at all."}
     assert marked(make_snippets(q, SEED, AN)) and not marked(make_snippets(q, other, AN))
     assert marked(make_snippets(wq.Term("body", "israel"), SEED, AN))[0] == "Israel"
+
+
+def test_a_line_break_inside_a_sentence_is_not_a_sentence_start():
+    """Wire copy is hard-wrapped: a fragment must not start at a wrapped lower-case word."""
+    body = ("Shares fell on Monday.\n" + "filler words " * 30 + "and more.\nThe grain\n"
+            "prices the state pays are too low, officials said.")
+    [snippet] = make_snippets(wq.Term("body", "price"), {"title": "", "body": body}, AN,
+                              max_fragments=1, fragment_chars=120)
+    assert snippet.text.startswith("The grain prices"), snippet.text
