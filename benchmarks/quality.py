@@ -116,6 +116,16 @@ def evaluate(run: Mapping[str, Mapping[str, float]], qrels: Mapping[str, Mapping
 
 
 # -- running engines --------------------------------------------------------------------
+def open_searchcore(folder: Path, docs_path: Path):  # type: ignore[no-untyped-def]
+    """A searchcore engine with ``docs_path`` indexed into ``folder``, open for queries."""
+    from peers.searchcore import Engine
+
+    engine = Engine(folder)
+    engine.build_from_file(docs_path)
+    engine.open()
+    return engine
+
+
 def run_engine(name: str, docs_path: Path, queries: Mapping[str, str], workdir: Path,
                **options: object) -> tuple[dict[str, dict[str, float]], dict[str, object]]:
     """Index ``docs_path`` with engine ``name`` and run every query; (run, info)."""
@@ -212,16 +222,11 @@ def tune(collections: Iterable[str], data: Path, holdout: Path, workdir: Path,
     """
     from searchcore.ranking import RankingConfig
 
-    sys.path.insert(0, str(HERE))
-    from peers.searchcore import Engine
-
     setups = []
     for collection in collections:
         paths = collection_paths(collection, data, holdout)
         queries, qrels = judged_queries(paths, max_queries)
-        engine = Engine(workdir / "tune" / collection)
-        engine.build_from_file(paths["docs"])
-        engine.open()
+        engine = open_searchcore(workdir / "tune" / collection, paths["docs"])
         setups.append((collection, engine, {q: words(t) for q, t in queries.items()}, qrels))
 
     def score(config: RankingConfig) -> dict[str, float]:
@@ -300,8 +305,6 @@ def diagnose(collections: Iterable[str], data: Path, holdout: Path, workdir: Pat
     title and body as one field."""
     from searchcore.ranking import RankingConfig
 
-    from peers.searchcore import Engine
-
     whoosh_idf = RankingConfig(idf="whoosh")
     variants = [("defaults (Lucene idf)", RankingConfig()),
                 ("title weight 2.0", RankingConfig(field_weights={"title": 2.0, "body": 1.0})),
@@ -311,9 +314,7 @@ def diagnose(collections: Iterable[str], data: Path, holdout: Path, workdir: Pat
     for collection in collections:
         paths = collection_paths(collection, data, holdout)
         queries, qrels = judged_queries(paths, max_queries)
-        engine = Engine(workdir / "diagnose" / collection)
-        engine.build_from_file(paths["docs"])
-        engine.open()
+        engine = open_searchcore(workdir / "diagnose" / collection, paths["docs"])
         _score_variants(engine, variants, collection, queries, qrels, rows)
         engine.close()
         # One field: title and body concatenated into body, as bm25s indexes them. Isolates
@@ -325,9 +326,7 @@ def diagnose(collections: Iterable[str], data: Path, holdout: Path, workdir: Pat
                 text = f"{doc.get('title') or ''}\n{doc.get('body') or ''}".strip()
                 if text:
                     handle.write(orjson.dumps({"id": doc["id"], "title": "", "body": text}) + b"\n")
-        engine = Engine(workdir / "diagnose" / f"{collection}-one-field")
-        engine.build_from_file(single)
-        engine.open()
+        engine = open_searchcore(workdir / "diagnose" / f"{collection}-one-field", single)
         _score_variants(engine, [("one field (title+body as body)", RankingConfig()),
                                  ("one field + whoosh idf", whoosh_idf)],
                         collection, queries, qrels, rows)

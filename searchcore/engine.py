@@ -296,7 +296,9 @@ class Index:
         # One flat union runs far faster in whoosh than nested ones ((a|b)|(c|d)).
         searcher.search_with_collector(flatten(q), collector)
         results = collector.results()
-        if exact_total or sort != "relevance":
+        # A date sort collects every match, so its count is exact either way.
+        total_is_exact = exact_total or sort != "relevance"
+        if total_is_exact:
             total = len(results)
         else:
             # What was collected before skipping: a lower bound, flagged as such.
@@ -316,7 +318,7 @@ class Index:
                 if snippets else ()))
         return Results(query=query, total=total, page=page, limit=limit,
                        elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits),
-                       total_is_exact=exact_total or sort != "relevance")
+                       total_is_exact=total_is_exact)
 
     def _filter(self, searcher: Searcher, source: str | Sequence[str] | None,
                 category: str | Sequence[str] | None, since: datetime | None,
