@@ -26,17 +26,23 @@ from searchcore.index.build import PAUSE_ENV, build_index
 
 from conftest import BBC_FILE
 
+#: Copies of the BBC fixture in the "new" corpus. Large enough that a two-worker build
+#: on an idle machine still runs well past the longest kill delay below (8 copies,
+#: 2,400 documents, finished within 1.2 s once the bulk writer got faster).
+ROUNDS = 24
+NEW_DOCS = ROUNDS * sum(1 for line in BBC_FILE.read_bytes().splitlines() if line.strip())
+
 QUERIES = ["economy growth", "film OR music", '"prime minister"', "title:profit", "sport"]
 
 
 @pytest.fixture(scope="module")
 def corpora(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(old, new): the BBC fixture, and it repeated 8x with other ids (2,400 docs)."""
+    """(old, new): the BBC fixture, and it repeated ROUNDS times with other ids."""
     folder = tmp_path_factory.mktemp("crash-corpus")
     lines = [orjson.loads(line) for line in BBC_FILE.read_bytes().splitlines() if line.strip()]
     new = folder / "big.jsonl"
     with open(new, "wb") as fh:
-        for round_ in range(8):
+        for round_ in range(ROUNDS):
             for record in lines:
                 fh.write(orjson.dumps(dict(record, id=f"{record['id']}-r{round_}")) + b"\n")
     return BBC_FILE, new
@@ -76,12 +82,12 @@ def _check_survived(path: Path, expected: list, new_source: Path) -> None:
     assert _answers(path) == expected
     # The next build succeeds and leaves exactly one generation, no .tmp debris.
     summary = build_index(new_source, path, workers=2)
-    assert summary.indexed == 2400
+    assert summary.indexed == NEW_DOCS
     names = sorted(p.name for p in path.iterdir() if p.name.startswith("gen-"))
     assert len(names) == 1 and not names[0].endswith(".tmp")
     assert layout.read_manifest(path)["generation"] == names[0]
     with searchcore.open_index(path) as ix:
-        assert len(ix) == 2400
+        assert len(ix) == NEW_DOCS
 
 
 @pytest.mark.slow
@@ -90,6 +96,7 @@ def test_kill_after_delay(live_index, corpora, delay: float) -> None:
     path, expected = live_index
     proc = _start_build(corpora[1], path)
     time.sleep(delay)
+    assert proc.poll() is None, "the rebuild finished before the kill: enlarge ROUNDS"
     _kill(proc)
     _check_survived(path, expected, corpora[1])
 
@@ -117,7 +124,7 @@ def test_kill_after_switch_serves_new_generation(live_index, corpora) -> None:
     _kill(proc)
     assert layout.read_manifest(path)["generation"] == "gen-000002"
     with searchcore.open_index(path) as ix:
-        assert len(ix) == 2400
+        assert len(ix) == NEW_DOCS
     build_index(corpora[0], path, workers=1)
     assert _answers(path) == expected          # same data, same answers, new generation
     names = sorted(p.name for p in path.iterdir() if p.name.startswith("gen-"))
