@@ -89,6 +89,7 @@ from whoosh.matching import AndNotMatcher
 from whoosh.query import Query
 
 from searchcore.analysis import NewsAnalyzer, fold_accents
+from searchcore.bm25f import CombinedTerm
 from searchcore.daterange import ACCEPTED_FORMATS, DateValueError, bounds_for, parse_period
 from searchcore.errors import QuerySyntaxError
 from searchcore.schema import QUERY_FIELDS, TEXT_FIELDS
@@ -694,20 +695,30 @@ def _date_range(name: str, start: datetime | None, end: datetime | None) -> Quer
 
 
 def _terms_query(text: str, ctx: list[tuple[_Field, float]], slop: int = 1) -> Query | None:
-    """``text`` analysed per field: a Term, or a Phrase when it yields several terms."""
-    parts = []
+    """``text`` analysed per field: a Term, or a Phrase when it yields several terms.
+
+    A single word in several text fields is one :class:`CombinedTerm`, scored by
+    BM25F over the fields together rather than field by field."""
+    parts: list[Query] = []
+    combined: list[wq.Term] = []
     for info, boost in ctx:
         if info.kind == "date":
             continue
         terms = info.analyze(text)
         if not terms:
             continue
-        if len(terms) == 1:
+        if len(terms) == 1 and info.kind == "text" and boost > 0:
+            combined.append(wq.Term(info.name, terms[0], boost=boost))
+        elif len(terms) == 1:
             parts.append(wq.Term(info.name, terms[0], boost=boost))
         elif info.positions:
             parts.append(wq.Phrase(info.name, terms, slop=slop, boost=boost))
         else:
             parts.append(wq.And([wq.Term(info.name, t) for t in terms], boost=boost))
+    if len(combined) > 1:
+        parts.insert(0, CombinedTerm(combined))
+    else:
+        parts[:0] = combined
     return _or(parts) if parts else None
 
 

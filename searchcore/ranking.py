@@ -21,6 +21,8 @@ from datetime import datetime, timezone
 from whoosh import scoring
 from whoosh.util.times import datetime_to_long
 
+from searchcore.bm25f import whoosh_idf
+
 #: The raw ``published`` column value whoosh stores for an article without a date.
 UNDATED = 2**64 - 1
 _MICROSECONDS_PER_DAY = 86_400_000_000
@@ -48,13 +50,22 @@ class RankingConfig:
     #: Anserini use; ``"whoosh"``: whoosh's log(N / (df + 1)) + 1, whose floor of 1
     #: lets very common words weigh almost as much as rare ones.
     idf: str = "lucene"
+    #: ``"bm25f"``: a word's frequencies in title and body are combined, then saturated
+    #: once (see :mod:`searchcore.bm25f`); ``"sum"``: whoosh's per-field BM25 scores
+    #: added up.
+    field_scoring: str = "bm25f"
+    #: For ``"bm25f"``: ``"per_field"`` normalises each field by its own length and
+    #: ``b`` (Robertson and Zaragoza); ``"combined"`` normalises the summed length once
+    #: (Lucene's CombinedFieldQuery).
+    length_norm: str = "per_field"
     recency_half_life_days: float | None = None
     #: Weight of the recency factor: score * (1 - w + w * 0.5 ** (age / half_life)).
     recency_weight: float = 0.5
 
     def __hash__(self) -> int:       # dict field: hash what identifies the config
         return hash((self.k1, self.b, self.title_b, tuple(sorted(self.field_weights.items())),
-                     self.idf, self.recency_half_life_days, self.recency_weight))
+                     self.idf, self.field_scoring, self.length_norm,
+                     self.recency_half_life_days, self.recency_weight))
 
 
 DEFAULT_RANKING = RankingConfig()
@@ -117,6 +128,20 @@ def weighting(config: RankingConfig = DEFAULT_RANKING, now: datetime | None = No
     params = {"B": config.b, "K1": config.k1, "title_B": config.title_b}
     if config.idf not in ("lucene", "whoosh"):
         raise ValueError(f"idf must be 'lucene' or 'whoosh', not {config.idf!r}")
+    if config.field_scoring not in ("bm25f", "sum"):
+        raise ValueError(f"field_scoring must be 'bm25f' or 'sum', not {config.field_scoring!r}")
+    if config.length_norm not in ("per_field", "combined"):
+        raise ValueError(f"length_norm must be 'per_field' or 'combined', not {config.length_norm!r}")
+    model = _model(config, params, now)
+    # Read by searchcore.bm25f.CombinedTerm when it builds its matcher.
+    model.combine_fields = config.field_scoring == "bm25f"
+    model.length_norm = config.length_norm
+    model.combined_idf = lucene_idf if config.idf == "lucene" else whoosh_idf
+    return model
+
+
+def _model(config: RankingConfig, params: dict[str, float],
+           now: datetime | None) -> scoring.WeightingModel:
     if config.recency_half_life_days:
         if not math.isfinite(config.recency_half_life_days) or config.recency_half_life_days <= 0:
             raise ValueError("recency_half_life_days must be a positive number")

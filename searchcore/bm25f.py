@@ -1,0 +1,263 @@
+"""BM25F proper: one word scored over several fields as if they were one field.
+
+whoosh's BM25F scores a word in each field on its own and adds the scores: each field
+saturates separately, so a word in the headline and the body counts about twice,
+and a long body cannot make up for the title. BM25F as Robertson and Zaragoza define
+it ("The Probabilistic Relevance Framework: BM25 and Beyond", 2009, section 3.7),
+and as FTS5, bm25s and Lucene's ``CombinedFieldQuery`` (Elasticsearch's
+``combined_fields``) compute it, first combines the word's weighted frequencies
+into one pseudo-field and saturates once::
+
+    tf~   = sum_f  w_f * tf_f / (1 - b_f + b_f * len_f / avglen_f)
+    score = boost * idf * tf~ * (k1 + 1) / (tf~ + k1)
+
+The document frequency of the pseudo-field is the largest of the fields' (as
+Lucene's ``CombinedFieldQuery`` approximates it): the exact count of documents
+having the word in any field would need a pass over every posting list first.
+
+:class:`CombinedTerm` is the query: one word in several fields, each a whoosh
+``Term`` whose boost is the field weight. Snippets, ``iter_all_terms`` and Boolean
+operators see it as those ``Term``\\ s. When the search's weighting model is not one
+of ours (:class:`~searchcore.ranking.LuceneIdfBM25F` with ``combine_fields``), it
+scores as whoosh would, an ``Or`` of the terms.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence
+
+from whoosh import matching
+from whoosh import query as wq
+from whoosh.matching import Matcher, MultiMatcher, NullMatcher
+
+#: ``(postings matcher, field weight, b, average field length, field length of a docnum)``
+_Part = tuple[Matcher, float, float, float, Callable[[int], float]]
+
+
+class CombinedTerm(wq.compound.CompoundQuery):
+    """One word in several fields, scored by BM25F over their combination.
+
+    ``subqueries`` are ``whoosh.query.Term``\\ s, one per field, whose boosts are the
+    field weights; ``boost`` scales the whole word (``missiles^2``).
+    """
+
+    JOINT = " | "
+    intersect_merge = False
+
+    def __init__(self, subqueries: Sequence[wq.Term], boost: float = 1.0) -> None:
+        if not all(isinstance(q, wq.Term) for q in subqueries):
+            raise TypeError("CombinedTerm takes whoosh Term queries")
+        super().__init__(list(subqueries), boost=boost)
+
+    def normalize(self) -> wq.Query:
+        """Stays one query: whoosh's normalisation would merge it into an ``Or``."""
+        return self
+
+    def simplify(self, ixreader: Any) -> wq.Query:
+        return self
+
+    def _union(self) -> wq.Query:
+        return wq.Or(list(self.subqueries), boost=self.boost)
+
+    def matcher(self, searcher: Any, context: Any = None) -> Matcher:
+        weighting = searcher.weighting if context is None else context.weighting
+        if not getattr(weighting, "combine_fields", False):
+            return self._union().matcher(searcher, context)
+        if not searcher.is_atomic():
+            # A top-level searcher over several segments: one matcher per segment.
+            matchers, offsets = [], []
+            for subsearcher, offset in searcher.subsearchers:
+                m = self.matcher(subsearcher, context)
+                if m.is_active():
+                    matchers.append(m)
+                    offsets.append(offset)
+            return MultiMatcher(matchers, offsets) if matchers else NullMatcher()
+        return self._combined_matcher(searcher, weighting)
+
+    def _combined_matcher(self, searcher: Any, weighting: Any) -> Matcher:
+        parent = searcher.get_parent()
+        reader = searcher.reader()
+        parts: list[_Part] = []
+        fields: list[tuple[float, float, float, Callable[[int], float]]] = []
+        doc_frequency = 0
+        best_tf = 0.0                    # the largest tf~ any document here can have
+        for term in self.subqueries:
+            name = term.fieldname
+            if name not in searcher.schema or term.boost <= 0:
+                continue
+            try:
+                text = searcher.schema[name].to_bytes(term.text)
+            except ValueError:
+                continue
+            doc_frequency = max(doc_frequency, parent.doc_frequency(name, text))
+            b = weighting._field_B.get(name, weighting.B)
+            avg = parent.avg_field_length(name) or 1.0
+            fields.append((float(term.boost), b, avg, _length_of(reader, name)))
+            if (name, text) in reader:
+                parts.append((reader.postings(name, text), float(term.boost), b, avg,
+                              _length_of(reader, name)))
+                info = reader.term_info(name, text)
+                best_tf += term.boost * info.max_weight() / (1.0 - b + b * info.min_length() / avg)
+        if not parts:
+            return NullMatcher()
+        idf = weighting.combined_idf(parent.doc_count_all(), doc_frequency)
+        k1 = weighting.K1
+        if getattr(weighting, "length_norm", "per_field") == "combined":
+            return CombinedLengthMatcher(parts, idf * self.boost, k1, idf * self.boost * (k1 + 1),
+                                         weighting.B, fields)
+        bound = idf * self.boost * best_tf * (k1 + 1) / (best_tf + k1)
+        return CombinedTermMatcher(parts, idf * self.boost, k1, bound)
+
+
+def _length_of(reader: Any, fieldname: str) -> Callable[[int], float]:
+    """A docnum -> field length function (whoosh answers None for an empty field)."""
+    field_length = reader.doc_field_length
+
+    def length(docnum: int) -> float:
+        return field_length(docnum, fieldname, 0) or 0
+    return length
+
+
+class CombinedTermMatcher(Matcher):
+    """The union of one word's posting lists in several fields, scored by BM25F.
+
+    Its quality bound (for whoosh's top-N pruning, ``exact_total=False``) is one
+    number for the whole list: the score of the largest frequency at the shortest
+    length in each field. Per-block bounds would need the fields' blocks aligned.
+    """
+
+    def __init__(self, parts: list[_Part], weight: float, k1: float, bound: float) -> None:
+        self._parts = parts
+        self._weight = weight            # boost * idf
+        self._k1 = k1
+        self._bound = bound
+        self._id: int | None = None
+        self._find()
+
+    def _find(self) -> None:
+        ids = [m.id() for m, *_ in self._parts if m.is_active()]
+        self._id = min(ids) if ids else None
+
+    def is_active(self) -> bool:
+        return self._id is not None
+
+    def id(self) -> int:
+        if self._id is None:
+            raise matching.ReadTooFar
+        return self._id
+
+    def reset(self) -> None:
+        for m, *_ in self._parts:
+            m.reset()
+        self._find()
+
+    def copy(self) -> "CombinedTermMatcher":
+        return CombinedTermMatcher([(m.copy(), *rest) for m, *rest in self._parts],
+                                   self._weight, self._k1, self._bound)
+
+    def supports_block_quality(self) -> bool:
+        return True
+
+    def max_quality(self) -> float:
+        return self._bound
+
+    def block_quality(self) -> float:
+        return self._bound
+
+    def skip_to_quality(self, minquality: float) -> int:
+        """Nothing in this list can score above ``minquality``: skip all of it."""
+        if self._id is None:
+            raise matching.ReadTooFar
+        if self._bound > minquality:
+            return 0
+        self._id = None
+        return 1
+
+    def children(self) -> list[Matcher]:
+        return [m for m, *_ in self._parts]
+
+    def depth(self) -> int:
+        return 1 + max(m.depth() for m, *_ in self._parts)
+
+    def replace(self, minquality: float = 0) -> Matcher:
+        return self if self.is_active() else NullMatcher()
+
+    def supports(self, astype: str) -> bool:
+        return all(m.supports(astype) for m, *_ in self._parts)
+
+    def next(self) -> None:
+        current = self.id()
+        for m, *_ in self._parts:
+            if m.is_active() and m.id() == current:
+                m.next()
+        self._find()
+
+    def skip_to(self, target: int) -> None:
+        if self._id is None:
+            raise matching.ReadTooFar
+        if target <= self._id:
+            return
+        for m, *_ in self._parts:
+            if m.is_active() and m.id() < target:
+                m.skip_to(target)
+        self._find()
+
+    def all_ids(self):  # type: ignore[no-untyped-def]
+        while self.is_active():
+            yield self.id()
+            self.next()
+
+    def value(self) -> Any:
+        return next(m.value() for m, *_ in self._parts if m.is_active() and m.id() == self._id)
+
+    def spans(self) -> list[Any]:
+        current = self.id()
+        return sorted(span for m, *_ in self._parts if m.is_active() and m.id() == current
+                      for span in m.spans())
+
+    def weight(self) -> float:
+        """The combined, length-normalised frequency ``tf~``."""
+        current = self.id()
+        tf = 0.0
+        for m, field_weight, b, avg, length in self._parts:
+            if m.is_active() and m.id() == current:
+                tf += field_weight * m.weight() / (1.0 - b + b * length(current) / avg)
+        return tf
+
+    def score(self) -> float:
+        tf = self.weight()
+        return self._weight * tf * (self._k1 + 1.0) / (tf + self._k1)
+
+
+class CombinedLengthMatcher(CombinedTermMatcher):
+    """Lucene's ``CombinedFieldQuery`` variant: raw weighted frequencies, one length
+    (the weighted sum of the fields' lengths) normalised once with one ``b``."""
+
+    def __init__(self, parts: list[_Part], weight: float, k1: float, bound: float, b: float,
+                 fields: list[tuple[float, float, float, Callable[[int], float]]]) -> None:
+        super().__init__(parts, weight, k1, bound)
+        self._b = b
+        self._fields = fields
+        self._avg = sum(w * avg for w, _, avg, _ in fields) or 1.0
+
+    def copy(self) -> "CombinedLengthMatcher":
+        return CombinedLengthMatcher([(m.copy(), *rest) for m, *rest in self._parts],
+                                     self._weight, self._k1, self._bound, self._b, self._fields)
+
+    def weight(self) -> float:
+        current = self.id()
+        return sum(w * m.weight() for m, w, *_ in self._parts
+                   if m.is_active() and m.id() == current)
+
+    def score(self) -> float:
+        current = self.id()
+        tf = self.weight()
+        length = sum(w * length(current) for w, _, _, length in self._fields)
+        norm = 1.0 - self._b + self._b * length / self._avg
+        return self._weight * tf * (self._k1 + 1.0) / (tf + self._k1 * norm)
+
+
+def whoosh_idf(doc_count: int, doc_frequency: int) -> float:
+    """whoosh's idf, ``log(N / (df + 1)) + 1``, for the pseudo-field."""
+    return math.log(doc_count / (doc_frequency + 1)) + 1
