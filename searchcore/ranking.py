@@ -2,14 +2,15 @@
 
 Three layers, as in whoosh: the parameters (:class:`RankingConfig`), the decay
 function (:func:`recency_factor`), and the whoosh weighting model that applies them
-(:func:`weighting`). Field weights are applied as query boosts on the default fields;
-``k1``/``b`` go to whoosh's BM25F, with a separate ``b`` for the title because titles
-are short and nearly uniform in length.
+(:func:`weighting`). Field weights travel as the boosts of each word's per-field terms;
+``k1``/``b`` go to the weighting model, with a separate ``b`` for the title because
+titles are short and nearly uniform in length.
 
-whoosh's BM25F scores each field on its own and adds the results, so a word found in
-the title and the body scores twice: the title already weighs above the body with
-equal boosts. Every default here was chosen on the development collections (see the
-RankingConfig docstring and benchmarks/RESULTS.md).
+Title and body are scored together, as BM25F proper (:mod:`searchcore.bm25f`): a
+word's weighted, length-normalised frequencies in both are added and saturated once.
+whoosh's own BM25F adds per-field scores instead (``field_scoring="sum"``). Every
+default here was chosen on the development collections (see the RankingConfig
+docstring and benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -33,19 +34,21 @@ class RankingConfig:
     """Every knob that changes scores. Defaults were chosen on ../shared/data test sets
     (see benchmarks/quality.py); ``recency_half_life_days=None`` disables recency.
 
-    Tuning (``benchmarks/quality.py --tune``, mean nDCG@10 over time, scifact,
-    cranfield, cisi): title weight 1.0 beat 1.25/1.5/2.0 on every set with titles
-    (+0.027 mean over 2.0). whoosh adds the title's and the body's BM25 scores, each
-    saturated on its own, so a word in the title already counts about twice; a boost
-    on top over-rewards title matches. k1 1.2-2.0, b 0.75-0.9 and title_b 0.75-0.9
-    all scored within 0.0015 of each other, so k1/b keep the usual 1.2/0.75 and the
-    title uses the same b (see benchmarks/RESULTS.md for the grid)."""
+    Tuning (``benchmarks/quality.py --tune``, BM25F, mean nDCG@10 over time, scifact,
+    cranfield, cisi; the grids are in benchmarks/RESULTS.md): the surface is flat near
+    the top (k1 1.6-2.0, b 0.75, title weight 1.5-4.0, title_b 0.75-0.9 all within
+    0.002), and k1 1.6, b 0.75, title_b 0.9, title weight 3.0 scored best (0.5807,
+    against 0.5737 at the textbook 1.2/0.75 with equal weights). Once title and body
+    saturate together, a headline word needs a real weight to count as the good
+    evidence it is. Under whoosh's per-field sum (``field_scoring="sum"``) the best
+    title weight was 1.0, because there a title match already counts about twice.
+    """
 
-    k1: float = 1.2
+    k1: float = 1.6
     b: float = 0.75
-    title_b: float = 0.75
+    title_b: float = 0.9
     field_weights: dict[str, float] = field(
-        default_factory=lambda: {"title": 1.0, "body": 1.0})
+        default_factory=lambda: {"title": 3.0, "body": 1.0})
     #: ``"lucene"``: log(1 + (N - df + 0.5) / (df + 0.5)), as Lucene, Elasticsearch and
     #: Anserini use; ``"whoosh"``: whoosh's log(N / (df + 1)) + 1, whose floor of 1
     #: lets very common words weigh almost as much as rare ones.
@@ -54,17 +57,13 @@ class RankingConfig:
     #: once (see :mod:`searchcore.bm25f`); ``"sum"``: whoosh's per-field BM25 scores
     #: added up.
     field_scoring: str = "bm25f"
-    #: For ``"bm25f"``: ``"per_field"`` normalises each field by its own length and
-    #: ``b`` (Robertson and Zaragoza); ``"combined"`` normalises the summed length once
-    #: (Lucene's CombinedFieldQuery).
-    length_norm: str = "per_field"
     recency_half_life_days: float | None = None
     #: Weight of the recency factor: score * (1 - w + w * 0.5 ** (age / half_life)).
     recency_weight: float = 0.5
 
     def __hash__(self) -> int:       # dict field: hash what identifies the config
         return hash((self.k1, self.b, self.title_b, tuple(sorted(self.field_weights.items())),
-                     self.idf, self.field_scoring, self.length_norm,
+                     self.idf, self.field_scoring,
                      self.recency_half_life_days, self.recency_weight))
 
 
@@ -130,12 +129,9 @@ def weighting(config: RankingConfig = DEFAULT_RANKING, now: datetime | None = No
         raise ValueError(f"idf must be 'lucene' or 'whoosh', not {config.idf!r}")
     if config.field_scoring not in ("bm25f", "sum"):
         raise ValueError(f"field_scoring must be 'bm25f' or 'sum', not {config.field_scoring!r}")
-    if config.length_norm not in ("per_field", "combined"):
-        raise ValueError(f"length_norm must be 'per_field' or 'combined', not {config.length_norm!r}")
     model = _model(config, params, now)
     # Read by searchcore.bm25f.CombinedTerm when it builds its matcher.
     model.combine_fields = config.field_scoring == "bm25f"
-    model.length_norm = config.length_norm
     model.combined_idf = lucene_idf if config.idf == "lucene" else whoosh_idf
     return model
 

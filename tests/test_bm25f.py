@@ -71,9 +71,11 @@ def test_scores_follow_the_bm25f_formula(ix):
 def test_a_word_in_title_and_body_saturates_once(ix):
     """whoosh's per-field sum saturates each field on its own, so the same counts score
     more there; BM25F scores them as one pseudo-field."""
-    combined = ix.search("zeppelin", limit=50, snippets=0).hits
+    equal = {"title": 1.0, "body": 1.0}
+    combined = ix.search("zeppelin", limit=50, snippets=0,
+                         ranking=RankingConfig(field_weights=equal)).hits
     summed = ix.search("zeppelin", limit=50, snippets=0,
-                       ranking=RankingConfig(field_scoring="sum")).hits
+                       ranking=RankingConfig(field_weights=equal, field_scoring="sum")).hits
     score = {h.id: h.score for h in combined}
     score_sum = {h.id: h.score for h in summed}
     assert score["both"] < score_sum["both"]
@@ -87,13 +89,14 @@ def test_a_word_in_title_and_body_saturates_once(ix):
 
 
 def test_field_weights_and_query_boosts_apply(ix):
-    plain = {h.id: h.score for h in ix.search("zeppelin", limit=50, snippets=0).hits}
+    equal = RankingConfig(field_weights={"title": 1.0, "body": 1.0})
+    plain = {h.id: h.score for h in ix.search("zeppelin", limit=50, snippets=0, ranking=equal).hits}
     heavy_title = RankingConfig(field_weights={"title": 3.0, "body": 1.0})
     heavy = {h.id: h.score for h in ix.search("zeppelin", limit=50, snippets=0, ranking=heavy_title).hits}
     assert heavy == pytest.approx(expected_scores(ix, "zeppelin", heavy_title), rel=1e-6)
     assert heavy["title-only"] > plain["title-only"]
     assert heavy["long"] == pytest.approx(plain["long"])          # no title match: unchanged
-    boosted = {h.id: h.score for h in ix.search("zeppelin^2", limit=50, snippets=0).hits}
+    boosted = {h.id: h.score for h in ix.search("zeppelin^2", limit=50, snippets=0, ranking=equal).hits}
     assert boosted == pytest.approx({k: 2 * v for k, v in plain.items()})
 
 

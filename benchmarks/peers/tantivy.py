@@ -2,8 +2,8 @@
 
 Schema: ``id`` (raw, stored), ``title`` and ``body`` (stored, ``en_stem``: simple
 tokenizer, lower-case, Snowball English, long tokens removed; no stop words).
-BM25 with tantivy's fixed k1=1.2, b=0.75; title boost 2.0 (same as searchcore's
-default field weight). The writer uses tantivy's own thread pool (``threads``
+BM25 with tantivy's fixed k1=1.2, b=0.75; title boost 2.0 (the usual headline
+boost; tantivy adds per-field scores, as whoosh does). The writer uses tantivy's own thread pool (``threads``
 option, default 0 = tantivy decides), with a 256 MB heap, one commit at the end.
 Snippets: ``SnippetGenerator`` on the body, rendered to HTML.
 """
