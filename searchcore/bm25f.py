@@ -112,6 +112,55 @@ class CombinedTerm(wq.compound.CompoundQuery):
         return CombinedTermMatcher(parts, idf * self.boost, k1, bound)
 
 
+class CombinedPhrase(CombinedTerm):
+    """One phrase in several fields, scored by BM25F over their combination.
+
+    ``subqueries`` are ``whoosh.query.Phrase``\\ s of the same words and slop, one per
+    field, whose boosts are the field weights. A field's frequency is the number of
+    times the phrase occurs in it, and the idf is the sum of the words' idfs, as
+    Lucene scores a phrase. whoosh's own phrase score adds its words' scores, which
+    would weigh a phrase very differently from the same words unquoted.
+    """
+
+    def __init__(self, subqueries: Sequence[wq.Phrase], boost: float = 1.0) -> None:
+        if not subqueries or not all(isinstance(q, wq.Phrase) for q in subqueries):
+            raise TypeError("CombinedPhrase takes whoosh Phrase queries")
+        first = subqueries[0]
+        if any(q.words != first.words or q.slop != first.slop for q in subqueries):
+            raise ValueError("CombinedPhrase needs the same words and slop in every field")
+        wq.compound.CompoundQuery.__init__(self, list(subqueries), boost=boost)
+
+    def _combined_matcher(self, searcher: Any, weighting: Any) -> Matcher:
+        parent = searcher.get_parent()
+        reader = searcher.reader()
+        parts: list[_Part] = []
+        words = self.subqueries[0].words
+        doc_frequencies = [0] * len(words)
+        for phrase in self.subqueries:
+            name = phrase.fieldname
+            if name not in searcher.schema or phrase.boost <= 0:
+                continue
+            field = searcher.schema[name]
+            try:
+                texts = [field.to_bytes(word) for word in words]
+            except ValueError:
+                continue
+            for i, text in enumerate(texts):
+                doc_frequencies[i] = max(doc_frequencies[i], parent.doc_frequency(name, text))
+            m = wq.Phrase(name, words, slop=phrase.slop).matcher(searcher)
+            if m.is_active():
+                b = weighting._field_B.get(name, weighting.B)
+                avg = parent.avg_field_length(name) or 1.0
+                parts.append((m, float(phrase.boost), b, avg, _length_of(reader, name)))
+        if not parts:
+            return NullMatcher()
+        count = parent.doc_count_all()
+        idf = sum(weighting.combined_idf(count, df) for df in doc_frequencies)
+        k1 = weighting.K1
+        # No cheap bound on a phrase's frequency: the saturation limit.
+        return CombinedPhraseMatcher(parts, idf * self.boost, k1, idf * self.boost * (k1 + 1))
+
+
 def _length_of(reader: Any, fieldname: str) -> Callable[[int], float]:
     """A docnum -> field length function for one segment.
 
@@ -258,3 +307,19 @@ class CombinedTermMatcher(Matcher):
 def whoosh_idf(doc_count: int, doc_frequency: int) -> float:
     """whoosh's idf, ``log(N / (df + 1)) + 1``, for the pseudo-field."""
     return math.log(doc_count / (doc_frequency + 1)) + 1
+
+
+class CombinedPhraseMatcher(CombinedTermMatcher):
+    """:class:`CombinedTermMatcher` whose frequencies are phrase occurrences (spans)."""
+
+    def copy(self) -> "CombinedPhraseMatcher":
+        return CombinedPhraseMatcher([(m.copy(), *rest) for m, *rest in self._parts],
+                                     self._weight, self._k1, self._bound)
+
+    def weight(self) -> float:
+        current = self.id()
+        tf = 0.0
+        for m, field_weight, b, avg, length in self._parts:
+            if m.is_active() and m.id() == current:
+                tf += field_weight * len(m.spans()) / (1.0 - b + b * length(current) / avg)
+        return tf

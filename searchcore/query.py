@@ -89,7 +89,7 @@ from whoosh.matching import AndNotMatcher
 from whoosh.query import Query
 
 from searchcore.analysis import NewsAnalyzer, fold_accents
-from searchcore.bm25f import CombinedTerm
+from searchcore.bm25f import CombinedPhrase, CombinedTerm
 from searchcore.daterange import ACCEPTED_FORMATS, DateValueError, bounds_for, parse_period
 from searchcore.errors import QuerySyntaxError
 from searchcore.schema import QUERY_FIELDS, TEXT_FIELDS
@@ -697,28 +697,31 @@ def _date_range(name: str, start: datetime | None, end: datetime | None) -> Quer
 def _terms_query(text: str, ctx: list[tuple[_Field, float]], slop: int = 1) -> Query | None:
     """``text`` analysed per field: a Term, or a Phrase when it yields several terms.
 
-    A single word in several text fields is one :class:`CombinedTerm`, scored by
-    BM25F over the fields together rather than field by field."""
+    A word (a phrase) in several text fields is one :class:`CombinedTerm`
+    (:class:`CombinedPhrase`), scored by BM25F over the fields together rather than
+    field by field."""
     parts: list[Query] = []
-    combined: list[wq.Term] = []
+    words: list[wq.Term] = []
+    phrases: list[wq.Phrase] = []
     for info, boost in ctx:
         if info.kind == "date":
             continue
         terms = info.analyze(text)
         if not terms:
             continue
-        if len(terms) == 1 and info.kind == "text" and boost > 0:
-            combined.append(wq.Term(info.name, terms[0], boost=boost))
-        elif len(terms) == 1:
-            parts.append(wq.Term(info.name, terms[0], boost=boost))
+        combinable = info.kind == "text" and boost > 0
+        if len(terms) == 1:
+            (words if combinable else parts).append(wq.Term(info.name, terms[0], boost=boost))
         elif info.positions:
-            parts.append(wq.Phrase(info.name, terms, slop=slop, boost=boost))
+            phrase = wq.Phrase(info.name, terms, slop=slop, boost=boost)
+            (phrases if combinable else parts).append(phrase)
         else:
             parts.append(wq.And([wq.Term(info.name, t) for t in terms], boost=boost))
-    if len(combined) > 1:
-        parts.insert(0, CombinedTerm(combined))
-    else:
-        parts[:0] = combined
+    if len(words) > 1:
+        words = [CombinedTerm(words)]
+    if len(phrases) > 1 and all(p.words == phrases[0].words for p in phrases):
+        phrases = [CombinedPhrase(phrases)]
+    parts[:0] = words + phrases
     return _or(parts) if parts else None
 
 

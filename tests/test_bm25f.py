@@ -7,7 +7,7 @@ import pytest
 from whoosh import query as wq
 
 import searchcore
-from searchcore.bm25f import CombinedTerm
+from searchcore.bm25f import CombinedPhrase, CombinedTerm
 from searchcore.engine import flatten
 from searchcore.query import parse_query
 from searchcore.ranking import RankingConfig, lucene_idf, weighting
@@ -136,3 +136,61 @@ def test_ranking_is_deterministic_and_prefers_denser_matches(ix):
     # The 201-word body with one mention ranks last: length normalisation.
     assert ids[-1] == "long"
     assert math.isfinite(ix.search("zeppelin").hits[0].score)
+
+
+PHRASE_ARTICLES = [
+    {"id": "title-and-body", "title": "Zeppelin landed safely",
+     "body": "The zeppelin landed at noon, and later a second zeppelin landed too."},
+    {"id": "body-once", "title": "Airship news", "body": "A zeppelin landed near the river."},
+    {"id": "words-apart", "title": "Zeppelin news", "body": "The pilot landed the old zeppelin."},
+] + [{"id": f"filler-{i}", "title": f"Story {i}", "body": "Markets were calm today."} for i in range(7)]
+
+
+def test_phrases_are_scored_by_bm25f_over_phrase_counts(tmp_path):
+    """A field's frequency is how often the phrase occurs in it; the idf is the sum of
+    the words' idfs (as Lucene scores phrases)."""
+    with searchcore.create_index(tmp_path / "ix") as index:
+        index.add(PHRASE_ARTICLES)
+        q = parse_query('"zeppelin landed"', index.searcher().schema)
+        assert isinstance(q, CombinedPhrase) and [p.fieldname for p in q.subqueries] == ["title", "body"]
+        config = RankingConfig()
+        hits = {h.id: h.score for h in index.search('"zeppelin landed"', limit=10, snippets=0).hits}
+        assert set(hits) == {"title-and-body", "body-once"}
+
+        searcher = index.searcher()
+        reader = searcher.reader()
+        idf = sum(lucene_idf(searcher.doc_count_all(),
+                             max(searcher.doc_frequency(f, w) for f in ("title", "body")))
+                  for w in ("zeppelin", "land"))
+        docnum = {searcher.stored_fields(d)["id"]: d for d in range(reader.doc_count_all())}
+
+        def expected(doc_id, counts):
+            tf = 0.0
+            for field, count in counts.items():
+                b = config.title_b if field == "title" else config.b
+                length = reader.doc_field_length(docnum[doc_id], field, 0)
+                tf += config.field_weights[field] * count / (
+                    1 - b + b * length / searcher.avg_field_length(field))
+            return idf * tf * (config.k1 + 1) / (tf + config.k1)
+
+        assert hits["title-and-body"] == pytest.approx(expected("title-and-body", {"title": 1, "body": 2}))
+        assert hits["body-once"] == pytest.approx(expected("body-once", {"body": 1}))
+        # A phrase scores like its words would if they were one rare word, and the
+        # boost and the Boolean operators work on it as on any clause.
+        boosted = index.search('"zeppelin landed"^2', limit=10, snippets=0).hits
+        assert {h.id: h.score for h in boosted} == pytest.approx({k: 2 * v for k, v in hits.items()})
+        assert [h.id for h in index.search('"zeppelin landed" -river', snippets=0).hits] == ["title-and-body"]
+        snippet = index.search('"zeppelin landed"', snippets=1).hits[0].snippets[0]
+        assert snippet.spans and "landed" in snippet.text
+
+
+def test_a_phrase_without_positions_or_weight_stays_per_field(tmp_path):
+    """Fields named with a weight of 0 still match, scoring nothing (not combined)."""
+    with searchcore.create_index(tmp_path / "ix") as index:
+        index.add(PHRASE_ARTICLES)
+        q = parse_query('"zeppelin landed"', index.searcher().schema,
+                        field_weights={"title": 0.0, "body": 1.0})
+        assert not isinstance(q, CombinedPhrase)
+        ranking = RankingConfig(field_weights={"title": 0.0, "body": 1.0})
+        assert {h.id for h in index.search('"zeppelin landed"', ranking=ranking, snippets=0).hits} == {
+            "title-and-body", "body-once"}
