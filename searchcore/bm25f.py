@@ -21,10 +21,11 @@ Lucene's ``CombinedFieldQuery`` approximates it): the exact count of documents
 having the word in any field would need a pass over every posting list first.
 
 :class:`CombinedTerm` is the query: one word in several fields, each a whoosh
-``Term`` whose boost is the field weight. Snippets, ``iter_all_terms`` and Boolean
-operators see it as those ``Term``\\ s. When the search's weighting model is not one
-of ours (:class:`~searchcore.ranking.LuceneIdfBM25F` with ``combine_fields``), it
-scores as whoosh would, an ``Or`` of the terms.
+``Term`` whose boost is the field weight; :class:`CombinedPhrase` is the same for a
+quoted phrase. Snippets, ``iter_all_terms`` and Boolean operators see them as those
+per-field queries. When the search's weighting model does not ask for combined
+fields (``combine_fields``, set by :func:`searchcore.ranking.weighting`), they score
+as whoosh would, an ``Or`` of the per-field queries.
 """
 
 from __future__ import annotations
