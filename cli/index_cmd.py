@@ -94,6 +94,21 @@ def _ingest_kwargs(fmt: str | None, csv_columns: dict[str, str | None] | None,
     return kwargs
 
 
+def _note_mixed_formats(sources: tuple[str, ...], fmt: str | None, quiet: bool) -> None:
+    """Say before reading when a folder mixes formats (a README.txt read as an article)."""
+    if quiet:
+        return
+    from searchcore.errors import SearchcoreError
+    from searchcore.index.readers import mixed_format_notes
+
+    try:
+        notes = mixed_format_notes(sources, fmt)
+    except SearchcoreError:
+        return                       # the build itself reports a bad source
+    for note in notes:
+        click.echo(f"Note: {note}", err=True)
+
+
 def _report(summary: Any, as_json: bool, quiet: bool, path: Any, verb: str) -> None:
     """The ingestion summary: JSON on stdout with --json, else lines on stderr."""
     if as_json:
@@ -139,6 +154,7 @@ def build_command(sources: tuple[str, ...], fmt: str | None,
     path = resolve_index_path(index_path)
     kwargs = _ingest_kwargs(fmt, csv_columns, boilerplate, keep_boilerplate, strict,
                             lock_timeout)
+    _note_mixed_formats(sources, fmt, quiet)
     with ProgressReporter("Indexing", enabled=not quiet) as progress:
         summary = build_index(list(sources), path, language=language, workers=workers,
                               progress=progress, **kwargs)
@@ -169,6 +185,7 @@ def add_command(sources: tuple[str, ...], fmt: str | None,
     path = resolve_index_path(index_path)
     kwargs = _ingest_kwargs(fmt, csv_columns, boilerplate, keep_boilerplate, strict,
                             lock_timeout)
+    _note_mixed_formats(sources, fmt, quiet)
     with ProgressReporter("Adding", enabled=not quiet) as progress:
         summary = add_sources(list(sources), path, language=language, progress=progress,
                               **kwargs)

@@ -24,7 +24,9 @@ Why it is built this way:
 * Folders are walked recursively in sorted order (hidden entries and symlinked
   folders skipped), so a build is deterministic. Files with other extensions inside a
   folder (images, ``.json`` dumps, notes) are ignored; naming such a file directly is
-  an error, since the user clearly meant it.
+  an error, since the user clearly meant it. With an explicit ``format``, a folder's
+  files whose extension names another format are ignored too (``docs.jsonl`` beside
+  a ``README.txt``), and files with unknown extensions are read in that format.
 * A UTF-8 byte-order mark at the start of a file and CRLF line endings are accepted
   silently: they are what spreadsheet programs and Windows editors write.
 """
@@ -157,8 +159,11 @@ def _walk(root: Path, root_name: str, fmt: str | None) -> list[Source]:
         for file in files:
             if file.startswith("."):
                 continue
-            if fmt is None and detect_format(file) is None:
+            detected = detect_format(file)
+            if detected is None and fmt is None:
                 continue
+            if fmt is not None and detected is not None and detected[0] != fmt:
+                continue             # a README.txt beside docs.jsonl, with --format jsonl
             rel = file if rel_folder == "." else os.path.join(rel_folder, file)
             path = Path(folder, file)
             source = _file_source(path, os.path.join(root_name, rel), fmt,
@@ -169,6 +174,49 @@ def _walk(root: Path, root_name: str, fmt: str | None) -> list[Source]:
         raise SourceError(f"folder {root_name!r} contains no {kinds} to read")
     found.sort(key=lambda item: item[0])
     return [source for _, source in found]
+
+
+def mixed_format_notes(sources: Iterable[str | os.PathLike[str]], format: str | None = None
+                       ) -> list[str]:
+    """A note for each folder whose files are of more than one format.
+
+    A dataset folder often holds its records (``docs.jsonl``) beside a README or a
+    label list (``.txt``), and every ``.txt`` file in a folder is read as an article:
+    the note says which files those are and how to read only the main format.
+    Nothing to say when ``format`` is given (only files of that format are read).
+    """
+    if format is not None:
+        return []
+    notes = []
+    for given in sources:
+        text = os.fspath(given)
+        if text == STDIN or not Path(text).is_dir():
+            continue
+        by_format: dict[str, list[str]] = {}
+        size: dict[str, int] = {}
+        for source in _walk(Path(text), text, None):
+            by_format.setdefault(source.format, []).append(source.relative)
+            size[source.format] = size.get(source.format, 0) + _size(source.path)
+        if len(by_format) < 2:
+            continue
+        # The format holding most of the bytes is the collection; the rest are extras.
+        ranked = sorted(by_format.items(), key=lambda kv: (-size[kv[0]], kv[0]))
+        main = ranked[0][0]
+        others = []
+        for fmt, files in ranked:
+            shown = ", ".join(files[:3]) + (f", ... ({len(files) - 3} more)" if len(files) > 3 else "")
+            noun = "file" if len(files) == 1 else "files"
+            others.append(f"{len(files)} {fmt} {noun} ({shown})")
+        notes.append(f"folder {text!r} mixes formats: {'; '.join(others)}. Each is read "
+                     f"as its extension says; --format {main} reads only the {main} files.")
+    return notes
+
+
+def _size(path: Path | None) -> int:
+    try:
+        return path.stat().st_size if path is not None else 0
+    except OSError:
+        return 0
 
 
 # -- opening -------------------------------------------------------------------------

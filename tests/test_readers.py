@@ -255,3 +255,51 @@ def test_a_file_in_a_folder_that_cannot_be_opened_is_skipped(tmp_path: Path):
     assert [getattr(i, "id", None) for i in items] == ["a", None, "c"]
     assert items[1].message == f"{tmp_path / 'b.jsonl'}: cannot open: No such file or " \
                                f"directory (unreadable)"
+
+
+def _dataset_folder(tmp_path: Path) -> Path:
+    """A dataset as distributed: the records, a README and a label list beside them."""
+    folder = tmp_path / "dataset"
+    folder.mkdir()
+    (folder / "docs.jsonl").write_bytes(b"".join(
+        orjson.dumps({"id": f"d{i}", "title": f"Story {i}", "body": "Body text " * 20}) + b"\n"
+        for i in range(5)))
+    (folder / "README.txt").write_text("About this dataset\n\nCite it as follows.\n")
+    (folder / "classes.txt").write_text("World\nSports\n")
+    (folder / "notes").write_text("no extension\n")
+    return folder
+
+
+def test_explicit_format_reads_only_that_format_in_a_folder(tmp_path):
+    from searchcore.index.readers import mixed_format_notes
+
+    folder = _dataset_folder(tmp_path)
+    everything = [s.relative for s in expand_sources([folder])]
+    assert everything == ["README.txt", "classes.txt", "docs.jsonl"]
+    # --format jsonl: the .txt files say another format and are left out; a file with
+    # no known extension is read in the format asked for.
+    assert [s.relative for s in expand_sources([folder], "jsonl")] == ["docs.jsonl", "notes"]
+    notes = mixed_format_notes([folder])
+    assert len(notes) == 1 and "2 txt files (README.txt, classes.txt)" in notes[0]
+    assert "--format jsonl reads only the jsonl files" in notes[0]   # most bytes: the records
+    assert mixed_format_notes([folder], "jsonl") == []
+    assert mixed_format_notes([folder / "docs.jsonl"]) == []
+
+
+def test_cli_build_notes_a_mixed_folder_and_format_narrows_it(tmp_path):
+    from click.testing import CliRunner
+
+    from searchcore.cli.main import cli
+
+    folder = _dataset_folder(tmp_path)
+    (folder / "notes").unlink()
+    index = str(tmp_path / "ix")
+    result = CliRunner().invoke(cli, ["index", "build", str(folder), "--index", index, "--json"])
+    assert result.exit_code == 0, result.output
+    assert "mixes formats" in result.stderr and "--format jsonl" in result.stderr
+    assert orjson.loads(result.stdout)["indexed"] == 7          # 5 records + 2 text files
+    result = CliRunner().invoke(cli, ["index", "build", str(folder), "--format", "jsonl",
+                                      "--index", index, "--json"])
+    assert result.exit_code == 0, result.output
+    assert "mixes formats" not in result.stderr
+    assert orjson.loads(result.stdout)["indexed"] == 5
