@@ -123,7 +123,7 @@ BUILD_HELP = """Build the index from SOURCE... (files, folders, or - for standar
 Replaces the whole index: the new one is built beside the old, which keeps answering
 searches until the switch. Formats: JSON Lines (.jsonl, .jsonl.gz), CSV (.csv), plain
 text and Markdown articles (.txt, .md: headline on the first line). Folders are read
-recursively. Bad records are skipped with a message naming file and line; --strict
+recursively; with --format, only a folder's files of that format. Bad records are skipped with a message naming file and line; --strict
 stops at the first one instead. A progress bar (on a terminal) and a summary go to
 stderr; -q prints neither.
 
