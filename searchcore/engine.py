@@ -25,6 +25,7 @@ from searchcore.analysis import check_language
 from searchcore.article import Article, normalize_article, to_document
 from searchcore.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
 from searchcore.dates import to_utc
+from searchcore.bulk_scoring import top_documents
 from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
 from searchcore.query import parse_query
 from searchcore.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
@@ -290,26 +291,37 @@ class Index:
             searcher = Searcher(searcher.reader(), weighting=weighting(ranking, now),
                                 closereader=False)
         offset = (page - 1) * limit
-        collector = _collector(offset + limit, sort, exact_total)
-        if allowed is not None:
-            collector = collectors.FilterCollector(collector, allow=allowed)
         # One flat union runs far faster in whoosh than nested ones ((a|b)|(c|d)).
-        searcher.search_with_collector(flatten(q), collector)
-        results = collector.results()
-        # A date sort collects every match, so its count is exact either way.
-        total_is_exact = exact_total or sort != "relevance"
-        if total_is_exact:
-            total = len(results)
+        flat = flatten(q)
+        found = (top_documents(searcher, flat, allowed, offset + limit)
+                 if sort == "relevance" else None)
+        if found is not None:
+            # Plain words: scored a whole posting list at a time (searchcore.bulk_scoring).
+            best, total = found
+            page_hits = [(docnum, score, searcher.stored_fields(docnum))
+                         for docnum, score in best[offset:offset + limit]]
+            total_is_exact = True
         else:
-            # What was collected before skipping: a lower bound, flagged as such.
-            total = max(results.scored_length(), getattr(results.collector, "total", 0))
+            collector = _collector(offset + limit, sort, exact_total)
+            if allowed is not None:
+                collector = collectors.FilterCollector(collector, allow=allowed)
+            searcher.search_with_collector(flat, collector)
+            results = collector.results()
+            # A date sort collects every match, so its count is exact either way.
+            total_is_exact = exact_total or sort != "relevance"
+            if total_is_exact:
+                total = len(results)
+            else:
+                # What was collected before skipping: a lower bound, flagged as such.
+                total = max(results.scored_length(), getattr(results.collector, "total", 0))
+            page_hits = [(hit.docnum, hit.score, hit.fields())
+                         for hit in results[offset:offset + limit]]
         hits = []
         analyzer = searcher.schema["body"].analyzer
-        for rank, hit in enumerate(results[offset:offset + limit], offset + 1):
-            fields = hit.fields()
+        for rank, (_, score, fields) in enumerate(page_hits, offset + 1):
             hits.append(Hit(
                 rank=rank, id=fields["id"],
-                score=float(hit.score) if sort == "relevance" and hit.score is not None else None,
+                score=float(score) if sort == "relevance" and score is not None else None,
                 title=fields.get("title", ""), published=_aware(fields.get("published")),
                 source=fields.get("source", ""), url=fields.get("url", ""),
                 authors=tuple(fields.get("authors") or ()),
