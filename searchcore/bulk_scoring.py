@@ -181,10 +181,14 @@ def _lengths(reader: Any, fieldname: str) -> np.ndarray:
 
         column = reader._perdoc._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
         count = reader.doc_count_all()
-        if column is None:
-            codes = np.zeros(count, dtype=np.uint8)
-        else:
-            codes = np.fromiter((column[d] for d in range(count)), dtype=np.uint8, count=count)
+        codes = np.zeros(count, dtype=np.uint8)
+        if column is not None and getattr(column, "_typecode", None) == "B":
+            # One byte a document from _basepos; documents past _count have none (0).
+            stored = min(column._count, count)
+            codes[:stored] = np.frombuffer(column._dbfile.get(column._basepos, stored),
+                                           dtype=np.uint8)
+        elif column is not None:
+            codes[:] = np.fromiter((column[d] for d in range(count)), dtype=np.uint8, count=count)
         lengths = cache[key] = _DECODE_LENGTHS[codes]
     return lengths
 

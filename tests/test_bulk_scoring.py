@@ -89,3 +89,15 @@ def test_what_is_not_plain_words_goes_through_whoosh(news_index):
     per_field = searcher.__class__(searcher.reader(), closereader=False,
                                    weighting=weighting(RankingConfig(field_scoring="sum")))
     assert bulk_scoring.top_documents(per_field, plain, None, 10) is None
+
+
+def test_documents_without_a_title_at_the_end_of_a_segment(tmp_path):
+    """whoosh's length column stops at the last document that has the field."""
+    articles = [{"id": f"t{i}", "title": f"Harbour story {i}", "body": "harbour news " * (i + 1)}
+                for i in range(5)]
+    articles += [{"id": f"u{i}", "title": "", "body": "harbour " * (i + 2)} for i in range(5)]
+    with searchcore.create_index(tmp_path / "ix") as ix:
+        ix.add(articles)
+        searcher = ix.searcher()
+        for text in ("harbour", "harbour news", "title:harbour"):
+            assert_same(searcher, text, "any")
