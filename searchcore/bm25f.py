@@ -35,9 +35,9 @@ from typing import Any, Callable, Sequence
 
 from whoosh import matching
 from whoosh import query as wq
-from whoosh.codec import whoosh3
 from whoosh.matching import Matcher, MultiMatcher, NullMatcher
-from whoosh.util.numeric import byte_to_length
+
+from searchcore.segment_arrays import field_lengths
 
 #: ``(postings matcher, field weight, b, average field length, field length of a docnum)``
 _Part = tuple[Matcher, float, float, float, Callable[[int], float]]
@@ -163,29 +163,8 @@ class CombinedPhrase(CombinedTerm):
 
 
 def _length_of(reader: Any, fieldname: str) -> Callable[[int], float]:
-    """A docnum -> field length function for one segment.
-
-    Reads whoosh 2.7.4's W3 length column directly (whoosh is pinned; index/fastwriter.py
-    writes the same format): ``reader.doc_field_length`` looks the column up and
-    decodes the byte again on every call, about a third of the scoring time here.
-    """
-    perdoc = getattr(reader, "_perdoc", None)
-    try:
-        column = perdoc._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
-    except Exception:  # noqa: BLE001 - another codec: the public, slower path
-        column = None
-    if column is None:
-        field_length = reader.doc_field_length
-
-        def length(docnum: int) -> float:
-            return field_length(docnum, fieldname, 0) or 0
-        return length
-    decode = _LENGTHS
-    return lambda docnum: decode[column[docnum]]
-
-
-#: whoosh stores a field length as one byte; these are the lengths the bytes stand for.
-_LENGTHS = [0] + [byte_to_length(i) for i in range(1, 256)]
+    """A docnum -> field length function for one segment, from the decoded lengths."""
+    return field_lengths(reader, fieldname).item
 
 
 class CombinedTermMatcher(Matcher):

@@ -27,9 +27,8 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
-from searchcore.bm25f import _LENGTHS, CombinedTerm
-
-_DECODE_LENGTHS = np.array(_LENGTHS, dtype=np.float64)
+from searchcore.bm25f import CombinedTerm
+from searchcore.segment_arrays import deleted_docnums, field_lengths
 
 
 class _Fallback(Exception):
@@ -107,7 +106,7 @@ def _score(searcher: Any, weighting: Any, clauses: list[wq.Query], need_all: boo
                 if (name, text) not in reader:
                     continue
                 ids, freqs = _postings(reader, name, text)
-                lengths = _lengths(reader, name)[ids]
+                lengths = field_lengths(reader, name)[ids]
                 tf[ids + offset] += field_weight * freqs / (1.0 - b + b * lengths / avg)
         matched = np.flatnonzero(tf)
         if not len(matched):
@@ -119,7 +118,7 @@ def _score(searcher: Any, weighting: Any, clauses: list[wq.Query], need_all: boo
         scores[matched] += weight * t * (k1 + 1.0) / (t + k1)
         hits[matched] += 1
     ok = hits == len(clauses) if need_all else hits > 0
-    ok &= _live(searcher, leaves, doc_count)
+    ok &= _live(leaves, doc_count)
     if allowed is not None:
         keep = np.zeros(doc_count, dtype=bool)
         keep[np.fromiter(allowed, dtype=np.int64, count=len(allowed))] = True
@@ -162,48 +161,9 @@ def _postings(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, np.
     return np.concatenate(ids), np.concatenate(freqs)
 
 
-def _cache(reader: Any) -> dict[str, Any]:
-    """Per-segment arrays, kept on the reader: it lives as long as our searcher."""
-    cache = getattr(reader, "_searchcore_bulk", None)
-    if cache is None:
-        cache = {}
-        reader._searchcore_bulk = cache
-    return cache
-
-
-def _lengths(reader: Any, fieldname: str) -> np.ndarray:
-    """Every document's length in ``fieldname``, as whoosh's byte-coded column holds it."""
-    cache = _cache(reader)
-    key = "len:" + fieldname
-    lengths = cache.get(key)
-    if lengths is None:
-        from whoosh.codec import whoosh3
-
-        column = reader._perdoc._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
-        count = reader.doc_count_all()
-        codes = np.zeros(count, dtype=np.uint8)
-        if column is not None and getattr(column, "_typecode", None) == "B":
-            # One byte a document from _basepos; documents past _count have none (0).
-            stored = min(column._count, count)
-            codes[:stored] = np.frombuffer(column._dbfile.get(column._basepos, stored),
-                                           dtype=np.uint8)
-        elif column is not None:
-            codes[:] = np.fromiter((column[d] for d in range(count)), dtype=np.uint8, count=count)
-        lengths = cache[key] = _DECODE_LENGTHS[codes]
-    return lengths
-
-
-def _live(searcher: Any, leaves: Sequence[tuple[Any, int]], doc_count: int) -> np.ndarray:
+def _live(leaves: Sequence[tuple[Any, int]], doc_count: int) -> np.ndarray:
     """True for every document not deleted."""
     live = np.ones(doc_count, dtype=bool)
     for leaf, offset in leaves:
-        reader = leaf.reader()
-        if not reader.has_deletions():
-            continue
-        cache = _cache(reader)
-        deleted = cache.get("deleted")
-        if deleted is None:
-            deleted = cache["deleted"] = np.fromiter(
-                reader._perdoc.deleted_docs(), dtype=np.int64)
-        live[deleted + offset] = False
+        live[deleted_docnums(leaf.reader()) + offset] = False
     return live
