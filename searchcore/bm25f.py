@@ -30,7 +30,6 @@ as whoosh would, an ``Or`` of the per-field queries.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable, Sequence
 
 from whoosh import matching
@@ -109,7 +108,7 @@ class CombinedTerm(wq.compound.CompoundQuery):
             return NullMatcher()
         idf = weighting.combined_idf(parent.doc_count_all(), doc_frequency)
         k1 = weighting.K1
-        bound = idf * self.boost * best_tf * (k1 + 1) / (best_tf + k1)
+        bound = saturate(idf * self.boost, best_tf, k1)
         return CombinedTermMatcher(parts, idf * self.boost, k1, bound)
 
 
@@ -160,6 +159,12 @@ class CombinedPhrase(CombinedTerm):
         k1 = weighting.K1
         # No cheap bound on a phrase's frequency: the saturation limit.
         return CombinedPhraseMatcher(parts, idf * self.boost, k1, idf * self.boost * (k1 + 1))
+
+
+def saturate(weight: Any, tf: Any, k1: float) -> Any:
+    """BM25's saturation of a combined frequency ``tf~`` (a float, or a numpy array for
+    :mod:`searchcore.bulk_scoring`), scaled by ``weight`` = boost * idf."""
+    return weight * tf * (k1 + 1.0) / (tf + k1)
 
 
 def _length_of(reader: Any, fieldname: str) -> Callable[[int], float]:
@@ -280,13 +285,7 @@ class CombinedTermMatcher(Matcher):
         return tf
 
     def score(self) -> float:
-        tf = self.weight()
-        return self._weight * tf * (self._k1 + 1.0) / (tf + self._k1)
-
-
-def whoosh_idf(doc_count: int, doc_frequency: int) -> float:
-    """whoosh's idf, ``log(N / (df + 1)) + 1``, for the pseudo-field."""
-    return math.log(doc_count / (doc_frequency + 1)) + 1
+        return saturate(self._weight, self.weight(), self._k1)
 
 
 class CombinedPhraseMatcher(CombinedTermMatcher):

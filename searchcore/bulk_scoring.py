@@ -27,7 +27,7 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
-from searchcore.bm25f import CombinedTerm
+from searchcore.bm25f import CombinedTerm, saturate
 from searchcore.segment_arrays import deleted_docnums, field_lengths
 
 
@@ -114,8 +114,7 @@ def _score(searcher: Any, weighting: Any, clauses: list[wq.Query], need_all: boo
                 return [], 0
             continue
         weight = weighting.combined_idf(doc_count, doc_frequency) * boost
-        t = tf[matched]
-        scores[matched] += weight * t * (k1 + 1.0) / (t + k1)
+        scores[matched] += saturate(weight, tf[matched], k1)
         hits[matched] += 1
     ok = hits == len(clauses) if need_all else hits > 0
     ok &= _live(leaves, doc_count)

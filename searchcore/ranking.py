@@ -22,8 +22,6 @@ from datetime import datetime, timezone
 from whoosh import scoring
 from whoosh.util.times import datetime_to_long
 
-from searchcore.bm25f import whoosh_idf
-
 #: The raw ``published`` column value whoosh stores for an article without a date.
 UNDATED = 2**64 - 1
 _MICROSECONDS_PER_DAY = 86_400_000_000
@@ -82,6 +80,11 @@ def recency_factor(age_days: float, half_life_days: float, weight: float) -> flo
 def lucene_idf(doc_count: int, doc_frequency: int) -> float:
     """BM25's idf as Lucene computes it: never negative, near 0 for ubiquitous words."""
     return math.log(1.0 + (doc_count - doc_frequency + 0.5) / (doc_frequency + 0.5))
+
+
+def whoosh_idf(doc_count: int, doc_frequency: int) -> float:
+    """whoosh's idf, ``log(N / (df + 1)) + 1``, for BM25F's combined fields."""
+    return math.log(doc_count / (doc_frequency + 1)) + 1
 
 
 class LuceneIdfBM25F(scoring.BM25F):
