@@ -8,6 +8,7 @@ it they wait ``--lock-timeout`` seconds, then fail with ``Error: the index is lo
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import click
@@ -82,16 +83,21 @@ def ingest_options(f: F) -> F:
     return f
 
 
-def _ingest_kwargs(fmt: str | None, csv_columns: dict[str, str | None] | None,
-                   boilerplate: tuple[str, ...], keep_boilerplate: bool, strict: bool,
-                   lock_timeout: float) -> dict[str, Any]:
+def _ingest_setup(sources: tuple[str, ...], fmt: str | None,
+                  csv_columns: dict[str, str | None] | None, boilerplate: tuple[str, ...],
+                  keep_boilerplate: bool, strict: bool, lock_timeout: float, quiet: bool,
+                  index_path: str | None) -> tuple[Path, dict[str, Any]]:
+    """What build and add share before reading: the index path, the ingestion
+    options, and the note about folders that mix formats."""
+    path = resolve_index_path(index_path)
     kwargs: dict[str, Any] = {"format": fmt, "csv_columns": csv_columns, "strict": strict,
                               "lock_timeout": lock_timeout}
     if keep_boilerplate:
         kwargs["boilerplate"] = ()
     elif boilerplate:
         kwargs["boilerplate"] = list(boilerplate)
-    return kwargs
+    _note_mixed_formats(sources, fmt, quiet)
+    return path, kwargs
 
 
 def _note_mixed_formats(sources: tuple[str, ...], fmt: str | None, quiet: bool) -> None:
@@ -123,9 +129,9 @@ BUILD_HELP = """Build the index from SOURCE... (files, folders, or - for standar
 Replaces the whole index: the new one is built beside the old, which keeps answering
 searches until the switch. Formats: JSON Lines (.jsonl, .jsonl.gz), CSV (.csv), plain
 text and Markdown articles (.txt, .md: headline on the first line). Folders are read
-recursively; with --format, only a folder's files of that format. Bad records are skipped with a message naming file and line; --strict
-stops at the first one instead. A progress bar (on a terminal) and a summary go to
-stderr; -q prints neither.
+recursively; with --format, only a folder's files of that format. Bad records are
+skipped with a message naming file and line; --strict stops at the first one instead.
+A progress bar (on a terminal) and a summary go to stderr; -q prints neither.
 
 \b
 --json prints the summary on stdout instead: {"read", "indexed", "skipped":
@@ -151,10 +157,8 @@ def build_command(sources: tuple[str, ...], fmt: str | None,
                   workers: int | None) -> None:
     from searchcore.index.build import build_index
 
-    path = resolve_index_path(index_path)
-    kwargs = _ingest_kwargs(fmt, csv_columns, boilerplate, keep_boilerplate, strict,
-                            lock_timeout)
-    _note_mixed_formats(sources, fmt, quiet)
+    path, kwargs = _ingest_setup(sources, fmt, csv_columns, boilerplate, keep_boilerplate,
+                                 strict, lock_timeout, quiet, index_path)
     with ProgressReporter("Indexing", enabled=not quiet) as progress:
         summary = build_index(list(sources), path, language=language, workers=workers,
                               progress=progress, **kwargs)
@@ -182,10 +186,8 @@ def add_command(sources: tuple[str, ...], fmt: str | None,
                 quiet: bool, lock_timeout: float, index_path: str | None) -> None:
     from searchcore.index.build import add_sources
 
-    path = resolve_index_path(index_path)
-    kwargs = _ingest_kwargs(fmt, csv_columns, boilerplate, keep_boilerplate, strict,
-                            lock_timeout)
-    _note_mixed_formats(sources, fmt, quiet)
+    path, kwargs = _ingest_setup(sources, fmt, csv_columns, boilerplate, keep_boilerplate,
+                                 strict, lock_timeout, quiet, index_path)
     with ProgressReporter("Adding", enabled=not quiet) as progress:
         summary = add_sources(list(sources), path, language=language, progress=progress,
                               **kwargs)

@@ -207,7 +207,7 @@ class CombinedTermMatcher(Matcher):
         return self._id
 
     def reset(self) -> None:
-        for m, *_ in self._parts:
+        for m in self._matchers:
             m.reset()
         self._find()
 
@@ -234,16 +234,16 @@ class CombinedTermMatcher(Matcher):
         return 1
 
     def children(self) -> list[Matcher]:
-        return [m for m, *_ in self._parts]
+        return list(self._matchers)
 
     def depth(self) -> int:
-        return 1 + max(m.depth() for m, *_ in self._parts)
+        return 1 + max(m.depth() for m in self._matchers)
 
     def replace(self, minquality: float = 0) -> Matcher:
         return self if self.is_active() else NullMatcher()
 
     def supports(self, astype: str) -> bool:
-        return all(m.supports(astype) for m, *_ in self._parts)
+        return all(m.supports(astype) for m in self._matchers)
 
     def next(self) -> None:
         current = self.id()
@@ -268,11 +268,11 @@ class CombinedTermMatcher(Matcher):
             self.next()
 
     def value(self) -> Any:
-        return next(m.value() for m, *_ in self._parts if m.is_active() and m.id() == self._id)
+        return next(m.value() for m in self._matchers if m.is_active() and m.id() == self._id)
 
     def spans(self) -> list[Any]:
         current = self.id()
-        return sorted(span for m, *_ in self._parts if m.is_active() and m.id() == current
+        return sorted(span for m in self._matchers if m.is_active() and m.id() == current
                       for span in m.spans())
 
     def weight(self) -> float:

@@ -43,8 +43,8 @@ def top_documents(searcher: Any, q: wq.Query, allowed: set[int] | None,
     how many of the best to return. The total counts every match.
     """
     weighting = searcher.weighting
-    if (not getattr(weighting, "combine_fields", False) or weighting.use_final
-            or not hasattr(weighting, "combined_idf")):
+    # combine_fields (and combined_idf with it) is set by searchcore.ranking.weighting.
+    if not getattr(weighting, "combine_fields", False) or weighting.use_final:
         return None
     clauses, need_all = _clauses(q)
     if clauses is None:

@@ -23,9 +23,9 @@ from whoosh.searching import Searcher
 from searchcore import layout
 from searchcore.analysis import check_language
 from searchcore.article import Article, normalize_article, to_document
+from searchcore.bulk_scoring import top_documents
 from searchcore.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
 from searchcore.dates import to_utc
-from searchcore.bulk_scoring import top_documents
 from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
 from searchcore.query import parse_query
 from searchcore.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
