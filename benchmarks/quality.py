@@ -15,7 +15,7 @@ used as given (Cranfield's 1-4 as gains).
 
 ``--tune`` runs a small grid over searchcore's RankingConfig (k1, b, title_b, title
 weight) on the development sets and prints each point; the chosen defaults live in
-``searchcore/ranking.py``.
+``searchcore/scoring/ranking.py``.
 
 Examples::
 
@@ -220,7 +220,7 @@ def tune(collections: Iterable[str], data: Path, holdout: Path, workdir: Path,
     of the given values (defaults for keys not given). One index per collection;
     only the ranking changes.
     """
-    from searchcore.ranking import RankingConfig
+    from searchcore.scoring.ranking import RankingConfig
 
     setups = []
     for collection in collections:
@@ -303,7 +303,7 @@ def diagnose(collections: Iterable[str], data: Path, holdout: Path, workdir: Pat
     proper against whoosh's per-field sum (each field saturated on its own, then
     added), the title weight, the idf (whoosh's ``log(N/(df+1)) + 1`` against
     Lucene's, the default) and title and body indexed as one field."""
-    from searchcore.ranking import RankingConfig
+    from searchcore.scoring.ranking import RankingConfig
 
     whoosh_idf = RankingConfig(idf="whoosh")
     variants = [("defaults (BM25F, Lucene idf)", RankingConfig()),

@@ -1,10 +1,10 @@
 """Writing results and articles to standard output, in the form the user asked for.
 
 The forms themselves come from the library: text and HTML from
-:mod:`searchcore.render` (matches bold red on a colour terminal, between ``**`` without
+:mod:`searchcore.results.render` (matches bold red on a colour terminal, between ``**`` without
 colour; control characters in article text defused), JSON from
-:meth:`searchcore.results.Results.to_dict` (schema documented in
-``searchcore.results`` and in ``searchcore search --help``), serialised with orjson.
+:meth:`searchcore.results.types.Results.to_dict` (schema documented in
+``searchcore.results.types`` and in ``searchcore search --help``), serialised with orjson.
 This module adds what belongs to a command line: a standalone page around the HTML
 fragment, JSON pretty-printed for a terminal, and the pager for long text on a
 terminal (``$PAGER``, else ``less``) — never when piped, so scripts and ``grep`` see
@@ -23,8 +23,8 @@ import orjson
 
 from searchcore.article import Article
 from searchcore.cli.options import is_tty
-from searchcore.render import ANSI_META, ANSI_TITLE, render_html, render_text, terminal_safe
-from searchcore.results import Results
+from searchcore.results.render import ANSI_META, ANSI_TITLE, render_html, render_text, terminal_safe
+from searchcore.results.types import Results
 
 
 def format_text(results: Results, *, color: bool) -> str:
@@ -61,7 +61,7 @@ mark {{ background: #ffe066; }}
 
 
 def format_html(results: Results) -> str:
-    """A standalone page around :func:`searchcore.render.render_html`'s fragment."""
+    """A standalone page around :func:`searchcore.results.render.render_html`'s fragment."""
     return HTML_PAGE.format(title=html.escape(f"searchcore: {results.query}"),
                             body=render_html(results))
 

@@ -7,9 +7,11 @@
 
 The pieces, in data-flow order: ``analysis`` (NLTK analyzer), ``schema``,
 ``article`` (normalisation), ``layout`` (directory, manifest, generations, locks),
-``query`` (the query language), ``ranking`` (BM25F, recency), ``snippets``,
-``results``, ``engine`` (the :class:`Index` facade). Ingestion and batch rebuilds
-live in ``searchcore.index``; the command line in ``searchcore.cli``.
+``query/`` (the query language), ``scoring/`` (BM25F, recency), ``execution/``
+(arrays beside whoosh's segments), ``results/`` (result types, snippets, rendering),
+``news/`` (facets, timelines, stories), ``whoosh_boundary/`` (every private whoosh
+access), ``engine`` (the :class:`Index` facade). Ingestion and batch rebuilds live in
+``searchcore.index``; the command line in ``searchcore.cli``.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from searchcore.engine import Index, create_index, open_index
 from searchcore.errors import (IndexExistsError, IndexFormatError, IndexLockedError,
                                IndexNotFoundError, InvalidArticleError, QuerySyntaxError,
                                SearchcoreError, SourceError)
-from searchcore.ranking import RankingConfig
-from searchcore.results import Hit, Results, Snippet
+from searchcore.scoring.ranking import RankingConfig
+from searchcore.results.types import Hit, Results, Snippet
 
 __version__ = "0.1.0"
 

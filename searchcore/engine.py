@@ -23,16 +23,16 @@ from whoosh.searching import Searcher
 from searchcore import layout
 from searchcore.analysis import check_language
 from searchcore.article import Article, normalize_article, to_document
-from searchcore.bulk_scoring import top_documents
-from searchcore.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
+from searchcore.scoring.bulk import top_documents
+from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
 from searchcore.dates import to_utc
 from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
-from searchcore.query import parse_query
-from searchcore.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
+from searchcore.query.parser import parse_query
+from searchcore.scoring.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
 from whoosh.util.times import datetime_to_long
-from searchcore.results import Hit, Results
+from searchcore.results.types import Hit, Results
 from searchcore.schema import build_schema
-from searchcore.snippets import make_snippets
+from searchcore.results.snippets import make_snippets
 
 SORTS = ("relevance", "newest", "oldest")
 DEFAULT_LOCK_TIMEOUT = 10.0
@@ -296,7 +296,7 @@ class Index:
         found = (top_documents(searcher, flat, allowed, offset + limit)
                  if sort == "relevance" else None)
         if found is not None:
-            # Plain words: scored a whole posting list at a time (searchcore.bulk_scoring).
+            # Plain words: scored a whole posting list at a time (searchcore.scoring.bulk).
             best, total = found
             page_hits = [(docnum, score, searcher.stored_fields(docnum))
                          for docnum, score in best[offset:offset + limit]]

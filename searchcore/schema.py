@@ -29,7 +29,7 @@ from searchcore.analysis import make_analyzer, make_name_analyzer
 
 #: Fields searched when a query names none, and the fields snippets come from.
 TEXT_FIELDS: tuple[str, ...] = ("title", "body")
-#: Field names a query may use with ``field:value`` (plus aliases in searchcore.query).
+#: Field names a query may use with ``field:value`` (plus aliases in searchcore.query.parser).
 QUERY_FIELDS: tuple[str, ...] = ("title", "body", "source", "category", "id", "authors",
                                  "url", "language", "published")
 

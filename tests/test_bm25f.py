@@ -1,4 +1,4 @@
-"""BM25F proper (searchcore.bm25f): a word's title and body frequencies combined before
+"""BM25F proper (searchcore.scoring.bm25f): a word's title and body frequencies combined before
 saturation, checked against the formula on real on-disk indexes."""
 
 import math
@@ -7,10 +7,10 @@ import pytest
 from whoosh import query as wq
 
 import searchcore
-from searchcore.bm25f import CombinedPhrase, CombinedTerm
+from searchcore.scoring.bm25f import CombinedPhrase, CombinedTerm
 from searchcore.engine import flatten
-from searchcore.query import parse_query
-from searchcore.ranking import RankingConfig, lucene_idf, weighting
+from searchcore.query.parser import parse_query
+from searchcore.scoring.ranking import RankingConfig, lucene_idf, weighting
 
 ARTICLES = [
     {"id": "both", "title": "Zeppelin flight", "body": "The zeppelin landed in a field near the town."},

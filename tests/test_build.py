@@ -89,7 +89,7 @@ def test_rebuild_switches_generation_and_keeps_open_readers(tmp_path: Path,
 
 def _raw_ids(searcher, query: str) -> list[str]:
     """Ids of the top hits from a whoosh searcher kept across a rebuild."""
-    from searchcore.query import parse_query
+    from searchcore.query.parser import parse_query
 
     q = parse_query(query, searcher.schema, match="any")
     return [hit["id"] for hit in searcher.search(q, limit=20)]

@@ -1,4 +1,4 @@
-"""searchcore.bulk_scoring: plain word queries scored a posting list at a time must give
+"""searchcore.scoring.bulk: plain word queries scored a posting list at a time must give
 exactly what whoosh's matchers give (documents, order, totals, scores), on real indexes."""
 
 import pytest
@@ -6,10 +6,10 @@ from whoosh import collectors
 
 import searchcore
 from conftest import bbc_articles
-from searchcore import bulk_scoring
+from searchcore.scoring import bulk as bulk_scoring
 from searchcore.engine import flatten
-from searchcore.query import parse_query
-from searchcore.ranking import RankingConfig, weighting
+from searchcore.query.parser import parse_query
+from searchcore.scoring.ranking import RankingConfig, weighting
 
 QUERIES = ["said", "government minister", "said OR year", "people film music",
            "title:election labour", "blair^2 brown", "zzzunknown said", "game OR zzzunknown",

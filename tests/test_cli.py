@@ -22,7 +22,7 @@ from searchcore import layout
 from searchcore.cli.main import cli
 from searchcore.cli.options import default_index_path
 from searchcore.cli.progress import ProgressReporter
-from searchcore.render import ANSI_MATCH, ANSI_TITLE, strip_ansi
+from searchcore.results.render import ANSI_MATCH, ANSI_TITLE, strip_ansi
 
 DATA = Path(__file__).parent / "data"
 BBC_FILE = DATA / "bbc-sample.jsonl"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import searchcore
-from searchcore.render import ANSI_MATCH
+from searchcore.results.render import ANSI_MATCH
 
 ARTICLES = [
     {"id": "a1", "title": "Oil prices rise", "body": "Crude oil prices rose sharply on Monday.",

@@ -9,7 +9,7 @@ import searchcore
 from searchcore import layout
 from searchcore.errors import (IndexExistsError, IndexFormatError, IndexNotFoundError,
                                InvalidArticleError, SearchcoreError)
-from searchcore.ranking import RankingConfig, recency_factor
+from searchcore.scoring.ranking import RankingConfig, recency_factor
 
 
 def make(tmp_path, articles, name="ix"):
@@ -241,7 +241,7 @@ def test_a_page_past_the_end_is_empty(news_index):
 
 
 def test_lucene_idf_is_the_default_and_never_negative(tmp_path):
-    from searchcore.ranking import LuceneIdfBM25F, lucene_idf, weighting
+    from searchcore.scoring.ranking import LuceneIdfBM25F, lucene_idf, weighting
 
     assert isinstance(weighting(RankingConfig()), LuceneIdfBM25F)
     assert lucene_idf(1000, 1000) > 0 and lucene_idf(1000, 1) > lucene_idf(1000, 10)
@@ -289,7 +289,7 @@ def test_flatten_splices_nested_unions_and_keeps_repeated_words():
 def test_total_is_every_match_in_every_mode(news_index, sort, query):
     """whoosh's top-N collector prunes and then undercounts; our totals are exact."""
     from searchcore.engine import flatten
-    from searchcore.query import parse_query
+    from searchcore.query.parser import parse_query
 
     searcher = news_index.searcher()
     q = flatten(parse_query(query, searcher.schema, match="all"))

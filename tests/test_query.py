@@ -15,9 +15,9 @@ import pytest
 from whoosh import query as wq
 
 import searchcore
-from searchcore.daterange import DateValueError, parse_period
+from searchcore.query.daterange import DateValueError, parse_period
 from searchcore.errors import QuerySyntaxError
-from searchcore.query import parse_query
+from searchcore.query.parser import parse_query
 from searchcore.schema import build_schema
 
 #: The fixed "now" of every relative-date test.

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import searchcore
 from searchcore.errors import QuerySyntaxError
-from searchcore.query import _parse, parse_query
+from searchcore.query.parser import _parse, parse_query
 
 NOW = datetime(2024, 5, 10, 12, 0, tzinfo=timezone.utc)
 

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 import orjson
 
 import searchcore
-from searchcore.render import (ANSI_MATCH, PLAIN_MARKS, footer, mark, render_html, render_text,
+from searchcore.results.render import (ANSI_MATCH, PLAIN_MARKS, footer, mark, render_html, render_text,
                                snippet_ansi, snippet_html, snippet_plain, strip_ansi)
-from searchcore.results import Hit, Results, Snippet
+from searchcore.results.types import Hit, Results, Snippet
 
 _TEXT = "…about 100 ballistic missiles were heading…"
 SNIP = Snippet("body", _TEXT, ((_TEXT.index("ballistic"), _TEXT.index(" were")),))

@@ -13,7 +13,7 @@ from whoosh import query as wq
 
 import searchcore
 from searchcore.analysis import _CACHES, make_analyzer
-from searchcore.snippets import (_WORD, ELLIPSIS, SCAN_CHARS, _words, find_matches, make_snippets,
+from searchcore.results.snippets import (_WORD, ELLIPSIS, SCAN_CHARS, _words, find_matches, make_snippets,
                                  query_matchers)
 from tests.conftest import seed_article
 

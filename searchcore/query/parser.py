@@ -49,7 +49,7 @@ Precedence, loosest first: juxtaposition (the default operator), ``OR``, ``AND``
 lebanon)`` as in web search, and ``a AND b OR c`` means ``(a AND b) OR c`` as in
 Boolean logic. Operators must be upper case (``&&`` and ``||`` also work); a
 lower-case ``and``/``or``/``not`` is an ordinary (stop) word. Dates without a time zone
-are UTC; see ``searchcore.daterange`` for every accepted date form.
+are UTC; see ``searchcore.query.daterange`` for every accepted date form.
 
 Details a user can see:
 
@@ -89,8 +89,8 @@ from whoosh.matching import AndNotMatcher
 from whoosh.query import Query
 
 from searchcore.analysis import NewsAnalyzer, fold_accents
-from searchcore.bm25f import CombinedPhrase, CombinedTerm
-from searchcore.daterange import ACCEPTED_FORMATS, DateValueError, bounds_for, parse_period
+from searchcore.scoring.bm25f import CombinedPhrase, CombinedTerm
+from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, bounds_for, parse_period
 from searchcore.errors import QuerySyntaxError
 from searchcore.schema import QUERY_FIELDS, TEXT_FIELDS
 

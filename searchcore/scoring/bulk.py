@@ -5,7 +5,7 @@ microseconds of interpreted calls per matching posting, which is almost all of a
 query's time (benchmarks/RESULTS.md). Queries of plain words (the common case: one
 word, or words joined by AND or OR, ``match="any"`` or ``"all"``) need none of the
 matcher machinery: each word's posting lists are read block by block into arrays and
-scored with the same BM25F formula as :mod:`searchcore.bm25f`, term at a time, then
+scored with the same BM25F formula as :mod:`searchcore.scoring.bm25f`, term at a time, then
 summed and ranked with numpy.
 
 The results are whoosh's: the same documents, the same total, scores equal to the
@@ -27,8 +27,8 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
-from searchcore.bm25f import CombinedTerm, saturate
-from searchcore.segment_arrays import deleted_docnums, field_lengths
+from searchcore.scoring.bm25f import CombinedTerm, saturate
+from searchcore.execution.segment_arrays import deleted_docnums, field_lengths
 
 
 class _Fallback(Exception):
@@ -43,7 +43,7 @@ def top_documents(searcher: Any, q: wq.Query, allowed: set[int] | None,
     how many of the best to return. The total counts every match.
     """
     weighting = searcher.weighting
-    # combine_fields (and combined_idf with it) is set by searchcore.ranking.weighting.
+    # combine_fields (and combined_idf with it) is set by searchcore.scoring.ranking.weighting.
     if not getattr(weighting, "combine_fields", False) or weighting.use_final:
         return None
     clauses, need_all = _clauses(q)
@@ -81,7 +81,7 @@ def _score(searcher: Any, weighting: Any, clauses: list[wq.Query], need_all: boo
     for clause in clauses:
         terms = clause.subqueries if type(clause) is CombinedTerm else [clause]
         # For a lone Term the field weight is its boost, applied to the score; inside a
-        # CombinedTerm it weighs the frequency (as searchcore.bm25f does).
+        # CombinedTerm it weighs the frequency (as searchcore.scoring.bm25f does).
         combined = type(clause) is CombinedTerm
         boost = clause.boost if combined else terms[0].boost
         tf = np.zeros(doc_count, dtype=np.float64)

@@ -24,7 +24,7 @@ having the word in any field would need a pass over every posting list first.
 ``Term`` whose boost is the field weight; :class:`CombinedPhrase` is the same for a
 quoted phrase. Snippets, ``iter_all_terms`` and Boolean operators see them as those
 per-field queries. When the search's weighting model does not ask for combined
-fields (``combine_fields``, set by :func:`searchcore.ranking.weighting`), they score
+fields (``combine_fields``, set by :func:`searchcore.scoring.ranking.weighting`), they score
 as whoosh would, an ``Or`` of the per-field queries.
 """
 
@@ -36,7 +36,7 @@ from whoosh import matching
 from whoosh import query as wq
 from whoosh.matching import Matcher, MultiMatcher, NullMatcher
 
-from searchcore.segment_arrays import field_lengths
+from searchcore.execution.segment_arrays import field_lengths
 
 #: ``(postings matcher, field weight, b, average field length, field length of a docnum)``
 _Part = tuple[Matcher, float, float, float, Callable[[int], float]]
@@ -163,7 +163,7 @@ class CombinedPhrase(CombinedTerm):
 
 def saturate(weight: Any, tf: Any, k1: float) -> Any:
     """BM25's saturation of a combined frequency ``tf~`` (a float, or a numpy array for
-    :mod:`searchcore.bulk_scoring`), scaled by ``weight`` = boost * idf."""
+    :mod:`searchcore.scoring.bulk`), scaled by ``weight`` = boost * idf."""
     return weight * tf * (k1 + 1.0) / (tf + k1)
 
 

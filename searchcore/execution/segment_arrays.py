@@ -4,8 +4,8 @@ Scoring needs every document's field length, and the bulk scorer every deleted
 document number. whoosh answers these one document at a time (a column lookup and a
 byte decode per call); here each is decoded once per reader into a numpy array. Our
 searcher and its readers live across searches, so the cost is paid once per segment
-until the next commit. Both the BM25F matchers (:mod:`searchcore.bm25f`) and the
-bulk scorer (:mod:`searchcore.bulk_scoring`) read lengths from here, so the two
+until the next commit. Both the BM25F matchers (:mod:`searchcore.scoring.bm25f`) and the
+bulk scorer (:mod:`searchcore.scoring.bulk`) read lengths from here, so the two
 paths score with the same numbers.
 
 Reads whoosh 2.7.4's W3 length column directly (whoosh is pinned;

@@ -6,7 +6,7 @@ function (:func:`recency_factor`), and the whoosh weighting model that applies t
 ``k1``/``b`` go to the weighting model, with a separate ``b`` for the title because
 titles are short and nearly uniform in length.
 
-Title and body are scored together, as BM25F proper (:mod:`searchcore.bm25f`): a
+Title and body are scored together, as BM25F proper (:mod:`searchcore.scoring.bm25f`): a
 word's weighted, length-normalised frequencies in both are added and saturated once.
 whoosh's own BM25F adds per-field scores instead (``field_scoring="sum"``). Every
 default here was chosen on the development collections (see the RankingConfig
@@ -52,7 +52,7 @@ class RankingConfig:
     #: lets very common words weigh almost as much as rare ones.
     idf: str = "lucene"
     #: ``"bm25f"``: a word's frequencies in title and body are combined, then saturated
-    #: once (see :mod:`searchcore.bm25f`); ``"sum"``: whoosh's per-field BM25 scores
+    #: once (see :mod:`searchcore.scoring.bm25f`); ``"sum"``: whoosh's per-field BM25 scores
     #: added up.
     field_scoring: str = "bm25f"
     recency_half_life_days: float | None = None
@@ -133,7 +133,7 @@ def weighting(config: RankingConfig = DEFAULT_RANKING, now: datetime | None = No
     if config.field_scoring not in ("bm25f", "sum"):
         raise ValueError(f"field_scoring must be 'bm25f' or 'sum', not {config.field_scoring!r}")
     model = _model(config, params, now)
-    # Read by searchcore.bm25f.CombinedTerm when it builds its matcher.
+    # Read by searchcore.scoring.bm25f.CombinedTerm when it builds its matcher.
     model.combine_fields = config.field_scoring == "bm25f"
     model.combined_idf = lucene_idf if config.idf == "lucene" else whoosh_idf
     return model

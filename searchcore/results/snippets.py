@@ -1,9 +1,9 @@
 """Highlighted snippets: the best fragments of a hit's body, matched words marked.
 
 ``make_snippets(query, fields, analyzer)`` is called by the engine for every hit. It
-returns :class:`~searchcore.results.Snippet` objects: plain ``text`` plus ``spans``,
+returns :class:`~searchcore.results.types.Snippet` objects: plain ``text`` plus ``spans``,
 ``(start, end)`` offsets into that text of what the query matched. Turning spans into
-markers, ANSI colour or ``<mark>`` is ``searchcore.render``'s job.
+markers, ANSI colour or ``<mark>`` is ``searchcore.results.render``'s job.
 
 What is marked
 --------------
@@ -89,7 +89,7 @@ from whoosh.support.levenshtein import distance as edit_distance
 
 from searchcore.analysis import (MAX_TOKEN_CHARS, TOKEN_PATTERN, NewsAnalyzer, fold_accents,
                                  term_cache)
-from searchcore.results import Snippet
+from searchcore.results.types import Snippet
 from searchcore.schema import TEXT_FIELDS
 
 #: Only this many leading characters of a field are searched for matches.

@@ -1,6 +1,6 @@
 """Output forms of snippets and results: plain text, ANSI terminal text, HTML.
 
-Pure functions from :class:`~searchcore.results.Snippet` / ``Results`` to ``str``;
+Pure functions from :class:`~searchcore.results.types.Snippet` / ``Results`` to ``str``;
 the CLI chooses one and prints it. The fourth form, JSON, is ``Snippet.to_dict()``
 (and ``Results.to_dict()``): the text and its ``[start, end)`` spans, unmarked.
 
@@ -28,7 +28,7 @@ import re
 from datetime import datetime
 from typing import Callable, Sequence
 
-from searchcore.results import Hit, Results, Snippet
+from searchcore.results.types import Hit, Results, Snippet
 
 #: Plain-text markers put before and after each match.
 PLAIN_MARKS: tuple[str, str] = ("**", "**")

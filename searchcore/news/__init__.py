@@ -1,0 +1,1 @@
+"""News work on top of search: facets, timelines, significant terms, stories, similar."""
