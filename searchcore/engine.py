@@ -23,7 +23,7 @@ from searchcore import layout
 from searchcore.analysis import check_language
 from searchcore.article import Article, normalize_article, to_document
 from searchcore.execution.columns import DocColumns, columns_for, write_missing
-from searchcore.scoring.bulk import top_documents
+from searchcore.execution.search import execute_search
 from searchcore.whoosh_boundary.segments import open_segment_reader, segment_count
 from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
 from searchcore.dates import to_utc
@@ -105,6 +105,8 @@ class Index:
         self._searcher: Searcher | None = None
         self._guard: layout.ReaderGuard | None = None
         self._manifest_stamp: tuple[int, int] | None = None
+        #: Run searches on the side arrays (False: whoosh's matchers, the reference).
+        self.array_execution = True
         self._open_generation()
 
     # -- opening, generations ---------------------------------------------------------
@@ -306,10 +308,10 @@ class Index:
         offset = (page - 1) * limit
         # One flat union runs far faster in whoosh than nested ones ((a|b)|(c|d)).
         flat = flatten(q)
-        found = (top_documents(searcher, flat, allowed, offset + limit)
-                 if sort == "relevance" else None)
+        found = (execute_search(searcher, flat, allowed, sort, offset + limit)
+                 if self.array_execution else None)
         if found is not None:
-            # Plain words: scored a whole posting list at a time (searchcore.scoring.bulk).
+            # On the side arrays, a posting list at a time (searchcore.execution).
             best, total = found
             page_hits = [(docnum, score, searcher.stored_fields(docnum))
                          for docnum, score in best[offset:offset + limit]]

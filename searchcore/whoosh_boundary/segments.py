@@ -111,3 +111,8 @@ def all_stored_fields(reader: Any) -> Iterator[dict[str, Any]]:
     get = perdoc.stored_fields if perdoc is not None else reader.stored_fields
     for docnum in range(reader.doc_count_all()):
         yield get(docnum)
+
+
+def field_b(weighting: Any, fieldname: str) -> float:
+    """BM25's ``b`` for ``fieldname`` in a whoosh ``BM25F`` model (``title_B=`` etc.)."""
+    return float(weighting._field_B.get(fieldname, weighting.B))

@@ -1,0 +1,47 @@
+"""One search on the arrays: execute, filter, rank or sort by date, cut the page.
+
+The step between the engine's plan (a parsed query, the filters' allowed documents,
+the sort) and its presentation (stored fields, snippets): :func:`execute_search`
+returns the ranked document numbers of the first ``k`` hits and the exact total, or
+``None`` when the query holds a form the executor leaves to whoosh
+(:class:`~searchcore.execution.executor.Unsupported`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Collection
+
+import numpy as np
+
+from searchcore.execution.executor import Executor, Hits, Unsupported, by_date, recency, top_k
+
+
+def execute_search(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
+                   k: int) -> tuple[list[tuple[int, float | None]], int] | None:
+    """``([(docnum, score or None)] for the first k, total)``, or None to ask whoosh.
+
+    ``sort``: ``relevance`` (score, then document number, as whoosh's collector),
+    ``newest`` or ``oldest`` (``published``, undated last; scores are not given).
+    """
+    weighting = searcher.weighting
+    final = getattr(weighting, "use_final", False)
+    if final and not hasattr(weighting, "half_life_days"):
+        return None                          # a final() we do not know
+    try:
+        executor = Executor(searcher, weighting)
+        hits = executor.run(q, scored=sort == "relevance")
+    except Unsupported:
+        return None
+    if allowed is not None:
+        keep = np.zeros(executor.doc_count, dtype=bool)
+        keep[np.fromiter(allowed, dtype=np.int64, count=len(allowed))] = True
+        mask = keep[hits.docs]
+        hits = Hits(hits.docs[mask], hits.scores[mask])
+    total = len(hits)
+    if sort != "relevance":
+        docs = by_date(hits, executor.columns, sort == "newest", k)
+        return [(int(d), None) for d in docs], total
+    if final:
+        hits = recency(hits, executor.columns, weighting)
+    docs, scores = top_k(hits, k)
+    return [(int(d), float(s)) for d, s in zip(docs, scores)], total
