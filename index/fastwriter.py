@@ -33,7 +33,8 @@ import re
 import struct
 import zlib
 from array import array
-from pickle import dumps
+from itertools import accumulate
+from pickle import dumps, loads
 from typing import Any, Iterable, Mapping
 
 from whoosh import formats
@@ -44,6 +45,7 @@ from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from searchcore.analysis import TOKEN_PATTERN, NewsAnalyzer, term_cache
+from searchcore.execution import postings as side_postings
 from searchcore.execution.columns import SegmentColumnsBuilder, write_segment_columns
 from searchcore.whoosh_boundary.segments import storage_folder
 
@@ -72,6 +74,24 @@ class _SinglePositions(dict):
 
 
 _SINGLE = _SinglePositions()
+
+
+_SINGLE_POSITION: dict[bytes, list[int]] = {}
+
+
+def decode_positions(value: bytes) -> list[int]:
+    """The positions :func:`encode_positions` (or whoosh's ``Positions``) encoded.
+
+    These are bytes this writer just made (never read from a file), so unpickling
+    them is safe; one-position values are looked up instead.
+    """
+    single = _SINGLE_POSITION.get(value)
+    if single is not None:
+        return single
+    positions = list(accumulate(loads(value[4:])))
+    if len(positions) == 1:
+        _SINGLE_POSITION[value] = positions
+    return positions
 
 
 def encode_positions(positions: list[int]) -> bytes:
@@ -263,6 +283,9 @@ class FastWriter(SegmentWriter):
         fieldmap = fieldwriter._fieldmap
         schema = self.schema
         ndocs = self.docnum
+        folder = storage_folder(self.storage)
+        segid = self.newsegment.segment_id()
+        side_fields: dict[str, bool] = {}
         for fieldname in sorted(self._inv):
             inv = self._inv[fieldname]
             if not inv:
@@ -277,14 +300,26 @@ class FastWriter(SegmentWriter):
             items.sort(key=_first)
             _write_field(postfile, tindex, pack_ushort(fieldid), items, lens,
                          schema[fieldname].format.fixed_value_size(), self.compress_min)
+            if folder is not None and fieldname not in side_postings.SKIP_FIELDS:
+                positional = schema[fieldname].format.supports("positions")
+                side_postings.write_field(folder, segid, fieldname, side_postings.from_inverted(
+                    items, decode_positions if positional else None))
+                side_fields[fieldname] = positional
             del items
         self._inv.clear()
         fieldwriter.close()
-        folder = storage_folder(self.storage)
         if folder is not None:
             lengths = {name: self._lenbytes.get(name, b"") for name in schema.scorable_names()}
-            write_segment_columns(folder, self.newsegment.segment_id(),
-                                  self._columns.finish(lengths, ndocs))
+            write_segment_columns(folder, segid, self._columns.finish(lengths, ndocs))
+            # Fields with no postings in this segment get empty arrays.
+            for name in side_postings.indexed_fields(schema):
+                if name not in side_fields:
+                    positional = schema[name].format.supports("positions")
+                    side_postings.write_field(folder, segid, name,
+                                              side_postings.from_inverted([], None if not positional
+                                                                          else decode_positions))
+                    side_fields[name] = positional
+            side_postings.write_meta(folder, segid, ndocs, side_fields)
 
 
 def _first(item: tuple[bytes, Any]) -> bytes:

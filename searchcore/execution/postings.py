@@ -155,18 +155,59 @@ def _path(folder: Path, segid: str, name: str) -> Path:
     return folder / f"{segid}{_PREFIX}{name}"
 
 
+def write_field(folder: Path, segid: str, name: str, fp: FieldPostings) -> None:
+    """Write one field's arrays."""
+    for part in _PARTS:
+        array = getattr(fp, part)
+        if array is not None:
+            write_atomic(_path(folder, segid, f"{name}_{part}.npy"), npy_bytes(array))
+
+
+def write_meta(folder: Path, segid: str, doc_count: int, fields: dict[str, bool]) -> None:
+    """Mark a segment's postings complete (``fields``: name -> has positions)."""
+    meta = {"version": POSTINGS_VERSION, "docs": doc_count,
+            "fields": [{"name": n, "positions": p} for n, p in sorted(fields.items())]}
+    write_atomic(_path(folder, segid, _META), orjson.dumps(meta))
+
+
 def write_segment_postings(folder: Path, segid: str, reader: Any) -> None:
     """Convert and write every indexed field of one segment (the meta file last)."""
-    fields = []
+    fields = {}
     for name in indexed_fields(reader.schema):
         fp = build_field(reader, name)
-        for part in _PARTS:
-            array = getattr(fp, part)
-            if array is not None:
-                write_atomic(_path(folder, segid, f"{name}_{part}.npy"), npy_bytes(array))
-        fields.append({"name": name, "positions": fp.pos is not None})
-    meta = {"version": POSTINGS_VERSION, "docs": reader.doc_count_all(), "fields": fields}
-    write_atomic(_path(folder, segid, _META), orjson.dumps(meta))
+        write_field(folder, segid, name, fp)
+        fields[name] = fp.pos is not None
+    write_meta(folder, segid, reader.doc_count_all(), fields)
+
+
+def from_inverted(items: list[tuple[bytes, list[Any]]], decode: Any | None) -> FieldPostings:
+    """A field's arrays from the bulk writer's sorted ``(term, [doc, weight, value, ...])``.
+
+    ``decode(value) -> positions`` for fields with positions, else None. The same
+    arrays :func:`build_field` reads back from whoosh's files (tests compare them).
+    """
+    from itertools import chain
+
+    lengths = np.fromiter((len(k) for k, _ in items), dtype=np.int64, count=len(items))
+    termoff = np.zeros(len(items) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=termoff[1:])
+    counts = np.fromiter((len(flat) // 3 for _, flat in items), dtype=np.int64, count=len(items))
+    docoff = np.zeros(len(items) + 1, dtype=np.int64)
+    np.cumsum(counts, out=docoff[1:])
+    total = int(docoff[-1])
+    docs = np.fromiter(chain.from_iterable(flat[0::3] for _, flat in items), dtype=np.int32,
+                       count=total)
+    tf = np.fromiter(chain.from_iterable(flat[1::3] for _, flat in items), dtype=np.float32,
+                     count=total)
+    posoff = pos = None
+    if decode is not None:
+        plists = [decode(v) for _, flat in items for v in flat[2::3]]
+        pcounts = np.fromiter(map(len, plists), dtype=np.int64, count=len(plists))
+        posoff = np.zeros(len(plists) + 1, dtype=np.int64)
+        np.cumsum(pcounts, out=posoff[1:])
+        pos = np.fromiter(chain.from_iterable(plists), dtype=np.int32, count=int(posoff[-1]))
+    return FieldPostings(terms=np.frombuffer(b"".join(k for k, _ in items), dtype=np.uint8),
+                         termoff=termoff, docoff=docoff, docs=docs, tf=tf, posoff=posoff, pos=pos)
 
 
 def has_segment_postings(folder: Path, segid: str, doc_count: int) -> bool:

@@ -22,11 +22,17 @@ class NotW3(Exception):
 
 
 def raw_matcher(reader: Any, fieldname: str, btext: bytes) -> Any:
-    """A term's leaf matcher, without the deletion filter."""
-    m = reader.postings(fieldname, btext)
-    if isinstance(m, FilterMatcher):
-        m = m.child
-    return m
+    """A term's leaf matcher, without the deletion filter.
+
+    From the segment's terms reader: unwrapping ``reader.postings()``'s
+    ``FilterMatcher`` is not enough, as it has already moved its child past a
+    leading deleted document.
+    """
+    terms = getattr(reader, "_terms", None)
+    if terms is None:
+        m = reader.postings(fieldname, btext)
+        return m.child if isinstance(m, FilterMatcher) else m
+    return terms.matcher(fieldname, btext, reader.schema[fieldname].format)
 
 
 def block_postings(m: Any, with_values: bool = False) -> tuple[np.ndarray, np.ndarray, list[Any]]:
