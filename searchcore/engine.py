@@ -23,20 +23,20 @@ from searchcore import layout
 from searchcore.analysis import check_language
 from searchcore.article import Article, normalize_article, to_document
 from searchcore.execution.columns import DocColumns, columns_for, write_missing
-from searchcore.execution.search import execute_search
+from searchcore.execution.search import allowed_docnums, execute_search
 from searchcore.whoosh_boundary.segments import open_segment_reader, segment_count
 from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
 from searchcore.dates import to_utc
 from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
 from searchcore.query.parser import parse_query
+from searchcore.query.request import SORTS as REQUEST_SORTS, SearchRequest
 from searchcore.scoring.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
-from whoosh.util.times import datetime_to_long
 from searchcore.results.types import Hit, Results
 from searchcore.schema import build_schema
 from searchcore.results.snippets import make_snippets
 from searchcore.news.facets import DEFAULT_FACET_LIMIT, check_facets, facets_for
 
-SORTS = ("relevance", "newest", "oldest")
+SORTS = REQUEST_SORTS
 DEFAULT_LOCK_TIMEOUT = 10.0
 #: From this many articles, ``Index.add`` writes with the bulk writer (one segment).
 FAST_WRITE_MIN = 100
@@ -285,12 +285,12 @@ class Index:
         """
         started = time.perf_counter()
         facet_names = check_facets(facets, facet_limit)
-        if sort not in SORTS:
-            raise SearchcoreError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
-        if limit < 1 or page < 1:
-            raise SearchcoreError(f"limit and page must be at least 1 (got limit={limit}, page={page})")
-        ranking = ranking or DEFAULT_RANKING
-        now = now or datetime.now(timezone.utc)
+        # Every argument checked before anything runs (InvalidRequestError).
+        request = SearchRequest.create(query, limit=limit, page=page, sort=sort, match=match,
+                                       lenient=lenient, source=source, category=category,
+                                       since=since, until=until, ranking=ranking,
+                                       snippets=snippets, exact_total=exact_total, now=now)
+        ranking, now = request.ranking, request.now
         searcher = self.searcher()
         q = parse_query(query, searcher.schema, match=match, lenient=lenient,
                         field_weights=ranking.field_weights, now=now)
@@ -353,18 +353,11 @@ class Index:
                 until: datetime | None) -> set[int] | None:
         """The document numbers the filters allow, or None when there are none.
 
-        Computed once per search as a plain set, because whoosh would evaluate a filter
-        query twice (the empty check and the search), and a date range over its
-        numeric trie terms costs ~165 ms on Reuters; scanning the ``published`` column
-        costs a few milliseconds.
+        Computed once per search on the arrays (source and category postings, the
+        ``published`` column), as a set for whoosh's FilterCollector and the facets.
         """
-        allowed: set[int] | None = None
-
-        def narrow(docs: Iterable[int]) -> None:
-            nonlocal allowed
-            allowed = set(docs) if allowed is None else allowed.intersection(docs)
-
         schema = searcher.schema
+        queries = []
         if source:
             names = [source] if isinstance(source, str) else list(source)
             options = []
@@ -372,19 +365,12 @@ class Index:
                 words = [t.text for t in schema["source"].analyzer(name)]
                 options.append(wq.Phrase("source", words) if len(words) > 1
                                else wq.Term("source", words[0]) if words else wq.NullQuery)
-            narrow(searcher.docs_for_query(wq.Or(options)))
+            queries.append(wq.Or(options))
         if category:
             cats = [category] if isinstance(category, str) else list(category)
-            narrow(searcher.docs_for_query(wq.Or([wq.Term("category", c.strip().lower())
-                                                  for c in cats])))
-        if since or until:
-            low = datetime_to_long(since) if since else -1
-            high = datetime_to_long(until) if until else UNDATED   # exclusive; undated out
-            reader = searcher.reader()
-            column = (reader.column_reader("published", translate=False)
-                      if reader.has_column("published") else ())
-            narrow(n for n, value in enumerate(column) if low <= value < high)
-        return allowed
+            queries.append(wq.Or([wq.Term("category", c.strip().lower()) for c in cats]))
+        allowed = allowed_docnums(searcher, queries, since, until)
+        return None if allowed is None else set(allowed.tolist())
 
     def stats(self) -> dict[str, Any]:
         """Documents, terms, size on disk, sources, date range, language, format version."""

@@ -8,6 +8,7 @@
     ├── IndexFormatError            foreign, damaged, too old or too new index
     ├── IndexLockedError            another process holds the writer lock
     ├── QuerySyntaxError            a query string that cannot be parsed
+    ├── InvalidRequestError         a bad search argument (sort, limit, ranking, ...); also a ValueError
     ├── InvalidArticleError         a record that cannot be indexed (names file, line, field)
     └── SourceError                 an input file that cannot be read at all
 
@@ -50,6 +51,14 @@ class QuerySyntaxError(SearchcoreError):
         super().__init__(message)
         self.query = query
         self.position = position
+
+
+class InvalidRequestError(SearchcoreError, ValueError):
+    """A search argument out of range or of the wrong kind; the message names it.
+
+    Also a ``ValueError``, which is what such arguments raised before requests were
+    validated up front (``searchcore.query.request``).
+    """
 
 
 class InvalidArticleError(SearchcoreError):

@@ -135,7 +135,8 @@ class SegmentColumns:
 
 # -- building one segment's columns ---------------------------------------------------
 
-def _epoch_us(value: Any) -> int:
+def epoch_us(value: Any) -> int:
+    """Microseconds since 1970 of a datetime (naive = UTC); NO_DATE for anything else."""
     if not isinstance(value, datetime):
         return int(NO_DATE)
     if value.tzinfo is not None:
@@ -168,7 +169,7 @@ class SegmentColumnsBuilder:
         self._category: list[list[str]] = []
 
     def add(self, stored: Mapping[str, Any]) -> None:
-        self._published.append(_epoch_us(stored.get("published")))
+        self._published.append(epoch_us(stored.get("published")))
         self._source.append(stored.get("source") or "")
         self._language.append(stored.get("language") or "")
         self._category.append(_categories(stored.get("category")))

@@ -9,10 +9,12 @@ returns the ranked document numbers of the first ``k`` hits and the exact total,
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Collection
 
 import numpy as np
 
+from searchcore.execution.columns import NO_DATE, epoch_us
 from searchcore.execution.executor import Executor, Hits, Unsupported, by_date, recency, top_k
 
 
@@ -45,3 +47,26 @@ def execute_search(searcher: Any, q: Any, allowed: Collection[int] | None, sort:
         hits = recency(hits, executor.columns, weighting)
     docs, scores = top_k(hits, k)
     return [(int(d), float(s)) for d, s in zip(docs, scores)], total
+
+
+def allowed_docnums(searcher: Any, queries: list[Any], since: datetime | None,
+                    until: datetime | None) -> np.ndarray | None:
+    """Live documents matching every filter query and ``[since, until)`` (naive UTC),
+    sorted; None when there is no filter. Undated documents fail any date bound."""
+    if not queries and since is None and until is None:
+        return None
+    executor = Executor(searcher, searcher.weighting)
+    docs: np.ndarray | None = None
+    for q in queries:
+        found = executor.run(q, scored=False).docs
+        docs = found if docs is None else np.intersect1d(docs, found, assume_unique=True)
+    if since is not None or until is not None:
+        us = executor.columns.published_us
+        ok = (us != NO_DATE) & executor.columns.live
+        if since is not None:
+            ok &= us >= epoch_us(since)
+        if until is not None:
+            ok &= us < epoch_us(until)
+        found = np.flatnonzero(ok).astype(np.int64)
+        docs = found if docs is None else np.intersect1d(docs, found, assume_unique=True)
+    return docs

@@ -5,7 +5,7 @@ faster through the matcher's decoded blocks (``_data``: id deltas, weights, valu
 which is what this module does; it also reads past the deletion filter (a column
 over document numbers has a row for deleted documents, and deletions are applied
 from whoosh's table of contents at search time). Used to convert a segment into the
-side index (:mod:`searchcore.execution.postings`) and by the bulk scorer.
+side index (:mod:`searchcore.execution.postings`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,12 @@ from whoosh.matching.wrappers import FilterMatcher
 
 class NotW3(Exception):
     """The segment is not in the W3 layout this module reads."""
+
+
+def raw_terms_reader(reader: Any) -> Any:
+    """A segment's terms reader: raw bytes in, no field-type conversion (``index check``
+    reads the numeric and date fields' own encoded terms through it)."""
+    return reader._terms
 
 
 def raw_matcher(reader: Any, fieldname: str, btext: bytes) -> Any:
