@@ -205,6 +205,26 @@ def test_optional_features_say_not_supported_yet(client: TestClient, params: dic
     assert "not supported yet" in r.json()["error"]
 
 
+@pytest.mark.skipif(not FEATURES["facets"], reason="facets have not landed in the library")
+def test_facets_are_the_clis_and_filter_to_their_counts(client: TestClient,
+                                                        news_index_path: Path) -> None:
+    r = client.get("/api/search", params=[("q", "economy OR market"), ("facet", "source"),
+                                          ("facet", "category,month"), ("facet_limit", "3")])
+    assert r.status_code == 200
+    cli_doc = cli_json("search", "economy", "OR", "market", "--facet", "source", "--facet",
+                       "category", "--facet", "month", "--facet-limit", "3", "--json",
+                       "--index", str(news_index_path))
+    assert without_time(r.json()) == without_time(cli_doc)
+    for bucket in r.json()["facets"]["category"]:
+        narrowed = client.get("/api/search", params={"q": "economy OR market",
+                                                     "category": bucket["value"]})
+        assert narrowed.json()["total"] == bucket["count"]
+    bad = client.get("/api/search", params={"q": "oil", "facet": "colour"})
+    assert bad.status_code == 400 and "colour" in bad.json()["error"]
+    big = client.get("/api/search", params={"q": "oil", "facet": "source", "facet_limit": "5000"})
+    assert big.status_code == 400 and big.json()["limit"] == "max_facet_limit"
+
+
 def test_timeline_not_supported_yet(client: TestClient) -> None:
     if FEATURES["timeline"]:
         pytest.skip("timeline is supported by this build")

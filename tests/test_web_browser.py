@@ -33,11 +33,17 @@ XSS = {"id": "xss", "title": XSS_TITLE, "body": "The market <img src=x onerror=a
        "source": "Evil Wire", "published": "2005-03-01", "category": ["business"]}
 
 
+def dated(articles: list[dict]) -> list[dict]:
+    """The BBC sample has no dates: spread them over 2005 (made up, for the histogram)."""
+    return [dict(a, published=f"2005-{1 + n % 12:02d}-{1 + n % 28:02d}")
+            for n, a in enumerate(articles)]
+
+
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory):
     path = tmp_path_factory.mktemp("web") / "index"
     with searchcore.create_index(path) as ix:
-        ix.add(bbc_articles() + [seed_article(), XSS])
+        ix.add(dated(bbc_articles()) + [seed_article(), XSS])
     with running(create_app(path)) as url:
         yield url
 
@@ -101,7 +107,26 @@ def test_search_facet_page_article_on_desktop(browser, base_url: str, shots: Pat
                                arg=expected)
         assert "category=tech" in page.url
         assert page.locator("#filters .chip").inner_text().startswith("category: tech")
-    page.screenshot(path=str(shots / "desktop-results.png"))
+        # the date histogram: a bar per month of the matches; a click narrows to it
+        bars = page.locator("#timeline .bar")
+        assert bars.count() >= 2
+        page.screenshot(path=str(shots / "desktop-results.png"))
+        bar = page.locator("#timeline .bar:not([disabled])").nth(1)
+        month = bar.get_attribute("data-value")
+        in_month = int(re.search(r": (\d+)", bar.get_attribute("title")).group(1))
+        bar.click()
+        page.wait_for_function("n => document.querySelector('#total') && "
+                               "Number(document.querySelector('#total').dataset.total) === n",
+                               arg=in_month)
+        assert f"since={month}" in page.url and f"until={month}" in page.url
+        assert all(t.startswith(month) for t in
+                   page.locator("#hits time").evaluate_all("ts => ts.map(t => t.textContent)"))
+        page.go_back()
+        page.wait_for_function("n => document.querySelector('#total') && "
+                               "Number(document.querySelector('#total').dataset.total) === n",
+                               arg=expected)
+    else:
+        page.screenshot(path=str(shots / "desktop-results.png"))
 
     first_page_ids = page.locator("#hits h2 a").evaluate_all("as => as.map(a => a.href)")
     page.click("#pager a.next")

@@ -33,6 +33,7 @@ class Limits:
     max_depth: int = 10_000
     max_snippets: int = 10
     max_filter_values: int = 20
+    max_facet_limit: int = 1_000
     max_body_bytes: int = 10_000_000
 
 
@@ -139,6 +140,9 @@ def search_arguments(params: QueryParams, limits: Limits,
     facets = [f for value in facets for f in value.split(",") if f.strip()]
     if facets:
         args["facets"] = [f.strip() for f in facets]
+        if params.get("facet_limit"):
+            args["facet_limit"] = _int(params, "facet_limit", 10, 1, limits.max_facet_limit,
+                                       "max_facet_limit")
     if _bool(params, "collapse"):
         args["collapse"] = True
     if params.get("after"):

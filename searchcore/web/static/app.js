@@ -83,10 +83,17 @@
     return data;
   }
 
+  // The date histogram is a date facet: months, or days inside one month, years
+  // inside one... (set from the filter), re-asked by year when months are too many.
+  function dateFacet(s) {
+    if (s.since && s.since === s.until && /^\d{4}-\d{2}$/.test(s.since)) return "day";
+    return "month";
+  }
+
   function searchParams(s) {
     const p = addressOf({ ...s, article: "" });
     p.set("q", s.q);
-    if (features.facets) { p.append("facet", "source"); p.append("facet", "category"); }
+    if (features.facets) for (const f of ["source", "category", dateFacet(s)]) p.append("facet", f);
     return p;
   }
 
@@ -125,9 +132,9 @@
     $("error").hidden = true;
     $("summary").textContent = "Searching…";
     $("results").classList.add("busy");
-    const timeline = features.timeline ? loadTimeline(s) : Promise.resolve(null);
+    let data;
     try {
-      const data = await api("search", searchParams(s));
+      data = await api("search", searchParams(s));
       if (mine !== ticket) return;
       showResults(data, s);
     } catch (err) {
@@ -139,9 +146,17 @@
     } finally {
       if (mine === ticket) $("results").classList.remove("busy");
     }
+    if (!data) return;
     try {
-      const buckets = await timeline;
-      if (mine === ticket) showTimeline(buckets);
+      const by = dateFacet(s);
+      let buckets = facetValues((data.facets || {})[by]);
+      let shown = by;
+      if (by === "month" && buckets.length > 36) {   // decades of months: count years
+        const p = searchParams(s); p.delete("facet"); p.set("facet", "year"); p.set("limit", "1"); p.set("snippets", "0"); p.delete("page");
+        buckets = facetValues(((await api("search", p)).facets || {}).year);
+        shown = "year";
+      }
+      if (mine === ticket) showTimeline(buckets, shown);
     } catch (err) {
       if (mine === ticket) clear($("timeline"));
     }
@@ -270,26 +285,12 @@
       const range = s.since === s.until ? s.since : `${s.since || "…"} – ${s.until || "…"}`;
       chips.push(link({ since: "", until: "", page: 1 }, `date: ${range} ×`, "chip"));
     }
-    if (chips.length) box.append(el("span", { class: "label" }, "Filters:"), chips);
+    if (chips.length) box.append(el("span", { class: "label" }, "Filters:"), ...chips);
   }
 
   // -- the date histogram -----------------------------------------------------------
-  async function loadTimeline(s) {
-    const params = (by) => {
-      const p = addressOf({ ...s, page: 1, article: "", sort: "relevance", collapse: false });
-      p.set("q", s.q); p.set("by", by);
-      return p;
-    };
-    let data = await api("timeline", params("month"));
-    const count = (data.buckets || []).length;
-    if (count > 36) data = await api("timeline", params("year"));
-    else if (count === 1) data = await api("timeline", params("day"));
-    return data;
-  }
-
-  function showTimeline(data) {
+  function showTimeline(buckets, by) {
     const box = clear($("timeline"));
-    const buckets = (data && data.buckets) || [];
     if (buckets.length < 2) return;
     const max = Math.max(1, ...buckets.map((b) => b.count));
     const bars = el("div", { class: "bars", role: "list" });
@@ -303,8 +304,8 @@
       bar.append(fill);
       bars.append(bar);
     }
-    const by = data.by ? `per ${data.by}` : "";
-    box.append(bars, el("div", { class: "axis" }, el("span", {}, buckets[0].value), el("span", {}, `matches ${by} · click a bar to narrow`), el("span", {}, buckets[buckets.length - 1].value)));
+    box.append(bars, el("div", { class: "axis" }, el("span", {}, buckets[0].value),
+      el("span", {}, `matches per ${by} · click a bar to narrow`), el("span", {}, buckets[buckets.length - 1].value)));
   }
 
   // -- article view -----------------------------------------------------------------
