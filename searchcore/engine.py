@@ -21,6 +21,7 @@ from whoosh.searching import Searcher
 
 from searchcore import layout
 from searchcore.analysis import check_language
+from searchcore.languages import normalize_language
 from searchcore.article import Article, normalize_article, to_document
 from searchcore.execution.columns import DocColumns, columns_for, write_missing
 from searchcore.execution.search import allowed_docnums, execute_search
@@ -270,13 +271,15 @@ class Index:
                match: str = "all", lenient: bool = False, source: str | Sequence[str] | None = None,
                category: str | Sequence[str] | None = None,
                since: datetime | str | None = None, until: datetime | str | None = None,
+               language: str | Sequence[str] | None = None,
                ranking: RankingConfig | None = None, snippets: int = 3,
                exact_total: bool = True, now: datetime | None = None,
                facets: Sequence[str] | None = None,
                facet_limit: int = DEFAULT_FACET_LIMIT) -> Results:
         """Search; see the README for the query language.
 
-        ``source``/``category``/``since``/``until`` filter without changing scores.
+        ``source``/``category``/``since``/``until``/``language`` filter without
+        changing scores (``language`` takes codes or names: ``"de"``, ``"German"``).
         ``sort`` is ``relevance``, ``newest`` or ``oldest``. ``snippets`` is the
         maximum number of fragments per hit (0 for none). ``lenient=True`` never
         raises on syntax: what cannot be parsed is read as plain words. ``facets``
@@ -294,7 +297,8 @@ class Index:
         searcher = self.searcher()
         q = parse_query(query, searcher.schema, match=match, lenient=lenient,
                         field_weights=ranking.field_weights, now=now)
-        allowed = self._filter(searcher, source, category, *_date_bounds(since, until, now))
+        allowed = self._filter(searcher, source, category, *_date_bounds(since, until, now),
+                               language=language)
         if allowed is not None and not allowed:
             # whoosh 2.7.4 treats an empty filter set as "no filter" when counting, so
             # a filter that matches nothing would report the unfiltered total.
@@ -350,7 +354,8 @@ class Index:
 
     def _filter(self, searcher: Searcher, source: str | Sequence[str] | None,
                 category: str | Sequence[str] | None, since: datetime | None,
-                until: datetime | None) -> set[int] | None:
+                until: datetime | None,
+                language: str | Sequence[str] | None = None) -> set[int] | None:
         """The document numbers the filters allow, or None when there are none.
 
         Computed once per search on the arrays (source and category postings, the
@@ -369,6 +374,9 @@ class Index:
         if category:
             cats = [category] if isinstance(category, str) else list(category)
             queries.append(wq.Or([wq.Term("category", c.strip().lower()) for c in cats]))
+        if language:
+            codes = [language] if isinstance(language, str) else list(language)
+            queries.append(wq.Or([wq.Term("language", normalize_language(c)) for c in codes]))
         allowed = allowed_docnums(searcher, queries, since, until)
         return None if allowed is None else set(allowed.tolist())
 
