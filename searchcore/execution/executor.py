@@ -122,7 +122,7 @@ class Executor:
         return np.concatenate(docs), np.concatenate(tfs)
 
     def positions(self, fieldname: str, btext: bytes, docs: np.ndarray) -> np.ndarray:
-        """``doc << 32 | position`` keys of ``btext`` in ``docs`` (sorted global numbers)."""
+        """``doc << 32 | position`` keys of ``btext`` in ``docs`` (sorted global numbers), sorted."""
         keys = []
         for sp, offset in self.leaves:
             fp = sp.field(fieldname)
@@ -133,7 +133,7 @@ class Executor:
                 continue
             d, _ = fp.postings(i)
             local = docs[(docs >= offset) & (docs < offset + sp.doc_count)] - offset
-            wanted = np.flatnonzero(np.isin(d, local, assume_unique=True))
+            wanted = np.flatnonzero(_member(d, local))
             if not len(wanted):
                 continue
             pos, posoff = fp.positions(i)
@@ -256,11 +256,11 @@ class Executor:
         first = self.positions(fieldname, btexts[0], docs)
         starts, ends = first, first
         for btext in btexts[1:]:
-            nxt = np.unique(self.positions(fieldname, btext, docs))
+            nxt = self.positions(fieldname, btext, docs)      # sorted, unique
             new_starts, new_ends = [], []
             for gap in range(1, max(int(slop), 0) + 1):
                 cand = ends + gap
-                ok = np.isin(cand, nxt)
+                ok = _member(cand, nxt)
                 new_starts.append(starts[ok])
                 new_ends.append(cand[ok])
             if not new_starts:
@@ -269,8 +269,13 @@ class Executor:
             ends = np.concatenate(new_ends)
             if not len(starts):
                 return np.zeros(0, np.int64), np.zeros(0), []
-            pairs = np.unique(np.stack([starts, ends]), axis=1)
-            starts, ends = pairs[0], pairs[1]
+            if len(new_starts) > 1:
+                # Distinct (start, end) pairs, in start order (a sort, not unique(axis=1)).
+                order = np.lexsort((ends, starts))
+                starts, ends = starts[order], ends[order]
+                keep = np.ones(len(starts), dtype=bool)
+                keep[1:] = (np.diff(starts) != 0) | (np.diff(ends) != 0)
+                starts, ends = starts[keep], ends[keep]
         owners = starts >> _SHIFT
         found, counts = np.unique(owners, return_counts=True)
         return found, counts.astype(np.float64), word_hits
@@ -388,6 +393,15 @@ def _to_epoch_us(value: Any, field: Any) -> int:
 
         return int(datetime_to_long(value)) - _EPOCH_FROM_MIN_US
     return int(value) - _EPOCH_FROM_MIN_US
+
+
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """``np.isin(values, sorted_set)`` for a sorted ``sorted_set``, by binary search."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    at = np.searchsorted(sorted_set, values)
+    at[at == len(sorted_set)] = 0
+    return sorted_set[at] == values
 
 
 def _boosted(hits: Hits, boost: float) -> Hits:

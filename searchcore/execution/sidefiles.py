@@ -32,5 +32,9 @@ def npy_bytes(array: np.ndarray) -> bytes:
 
 
 def load(path: Path) -> np.ndarray:
-    """A ``.npy`` file memory-mapped read-only; never unpickles."""
-    return np.load(path, mmap_mode="r", allow_pickle=False)
+    """A ``.npy`` file memory-mapped read-only; never unpickles.
+
+    Returned as a plain ndarray view of the map: slicing a ``np.memmap`` costs a
+    Python-level ``__getitem__`` each time (term lookups slice a lot).
+    """
+    return np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
