@@ -47,6 +47,7 @@ from whoosh.writing import SegmentWriter
 from searchcore.analysis import TOKEN_PATTERN, NewsAnalyzer, term_cache
 from searchcore.execution import postings as side_postings
 from searchcore.execution.columns import SegmentColumnsBuilder, write_segment_columns
+from searchcore.execution.words import write_words
 from searchcore.whoosh_boundary.segments import storage_folder
 
 #: Postings per block; whoosh's W3Codec default (``blocklimit``).
@@ -320,6 +321,13 @@ class FastWriter(SegmentWriter):
                                                                           else decode_positions))
                     side_fields[name] = positional
             side_postings.write_meta(folder, segid, ndocs, side_fields)
+            # The words analysed so far, with their terms: queries of them need no NLTK.
+            stemming = [schema[name].analyzer for name in sorted(self._fast)
+                        if schema[name].analyzer.stem]
+            if stemming:
+                a = stemming[0]
+                write_words(folder, segid, (a.language, a.stem, a.stop),
+                            term_cache(a.language, a.stem, a.stop))
 
 
 def _first(item: tuple[bytes, Any]) -> bytes:

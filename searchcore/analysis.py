@@ -2,7 +2,7 @@
 
 Pipeline, per token, in this order::
 
-    NLTK RegexpTokenizer (character spans)  ->  lower-case (’ -> ')  ->  acronym dots
+    regex tokens (character spans, NLTK RegexpTokenizer's)  ->  lower-case (’ -> ')  ->  acronym dots
     ("U.S." -> "us")  ->  stop word?  ->  NLTK Snowball stem  ->  accent fold
 
 Why one class instead of a whoosh ``Tokenizer | Filter | Filter`` chain: each stage
@@ -26,6 +26,11 @@ Decisions a user can see:
   stemmers expect accented input; ``café`` and ``cafe`` end up as the same term.
 * Tokens longer than ``MAX_TOKEN_CHARS`` are dropped (base64 blobs, URLs gone wrong).
 
+NLTK is imported only when a word must be stemmed that this process has not seen
+and no open index knows (an index stores the words it was built from with their
+terms, see :func:`add_known_words`): importing it costs ~0.3 s, most of a cold
+``searchcore search``.
+
 The analyzer is pickled into every index by whoosh. Keep ``NewsAnalyzer`` here, with
 this name and these attribute names; a change to what it produces for the same input
 requires bumping ``searchcore.manifest.FORMAT_VERSION``.
@@ -35,10 +40,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+import regex
 from typing import Callable, Iterator
 
-from nltk.stem.snowball import SnowballStemmer
-from nltk.tokenize import RegexpTokenizer
 from whoosh.analysis import Analyzer, Token
 from whoosh.lang.stopwords import stoplists
 
@@ -46,8 +51,23 @@ from whoosh.lang.stopwords import stoplists
 TOKEN_PATTERN = r"\w+(?:['’.]\w+)*"
 MAX_TOKEN_CHARS = 64
 
-#: The languages NLTK's SnowballStemmer supports (plus "porter", its English variant).
-LANGUAGES: tuple[str, ...] = tuple(SnowballStemmer.languages)
+#: The languages NLTK's SnowballStemmer supports (plus "porter", its English variant);
+#: written out so that checking a language does not import NLTK (a test compares).
+LANGUAGES: tuple[str, ...] = (
+    "arabic", "danish", "dutch", "english", "finnish", "french", "german", "hungarian",
+    "italian", "norwegian", "porter", "portuguese", "romanian", "russian", "spanish",
+    "swedish")
+#: NLTK's RegexpTokenizer(TOKEN_PATTERN), without importing NLTK: the same ``regex``
+#: engine and flags (its ``\w`` differs from ``re``'s, e.g. on combining marks); its
+#: span_tokenize is finditer's spans (the pattern has no group; a test compares).
+TOKEN_RE = regex.compile(TOKEN_PATTERN, regex.UNICODE | regex.MULTILINE | regex.DOTALL)
+#: How many known-word tables (one per open segment) a term cache consults.
+MAX_KNOWN = 16
+
+
+def _spans(text: str) -> Iterator[tuple[int, int]]:
+    for m in TOKEN_RE.finditer(text):
+        yield m.span()
 
 # whoosh keys its stop lists by ISO 639-1 code.
 _STOPLIST_CODES = {
@@ -95,13 +115,28 @@ class _TermCache(dict):
 
     def __init__(self, language: str, stem: bool, stop: bool) -> None:
         super().__init__()
+        self.language = language
         self.stopwords = stopwords_for(language) if stop else frozenset()
-        self.stem: Callable[[str], str] = (
-            SnowballStemmer(language).stem if stem else (lambda w: w))
+        self._stem: Callable[[str], str] | None = None if stem else (lambda w: w)
+        #: ``(name, lookup)``: ``lookup(word)`` gives a known term, None for a stop
+        #: word, or ``UNKNOWN``; filled by :func:`add_known_words`.
+        self.known: list[tuple[str, Callable[[str], object]]] = []
+
+    def stem(self, word: str) -> str:
+        if self._stem is None:
+            from nltk.stem.snowball import SnowballStemmer   # ~0.3 s: only when needed
+
+            self._stem = SnowballStemmer(self.language).stem
+        return self._stem(word)
 
     def __missing__(self, word: str) -> str | None:
         if len(self) >= _CACHE_LIMIT:
             self.clear()
+        for _, lookup in self.known:
+            known = lookup(word)
+            if known is not UNKNOWN:
+                self[word] = known            # type: ignore[assignment]
+                return known                  # type: ignore[return-value]
         if _ACRONYM.match(word):
             word = word.replace(".", "")
         if word in self.stopwords or len(word) > MAX_TOKEN_CHARS:
@@ -119,7 +154,8 @@ class _TermCache(dict):
 # process, and deliberately *not* an attribute, so it is neither pickled into the
 # index nor compared by whoosh's ``Analyzer.__eq__``.
 _CACHES: dict[tuple[str, bool, bool], _TermCache] = {}
-_TOKENIZER = RegexpTokenizer(TOKEN_PATTERN)
+#: What a known-word lookup returns for a word it does not know.
+UNKNOWN = object()
 
 
 def term_cache(language: str, stem: bool = True, stop: bool = True) -> _TermCache:
@@ -129,6 +165,18 @@ def term_cache(language: str, stem: bool = True, stop: bool = True) -> _TermCach
     if cache is None:
         cache = _CACHES[key] = _TermCache(language, stem, stop)
     return cache
+
+
+def add_known_words(language: str, stem: bool, stop: bool, name: str,
+                    lookup: Callable[[str], object]) -> None:
+    """Let the term cache for these settings answer new words from ``lookup`` before
+    stemming them (``name`` identifies the table: added once; the oldest of more
+    than ``MAX_KNOWN`` are dropped). Indexes register the words they were built from."""
+    cache = term_cache(language, stem, stop)
+    if any(n == name for n, _ in cache.known):
+        return
+    cache.known.append((name, lookup))
+    del cache.known[:-MAX_KNOWN]
 
 
 class NewsAnalyzer(Analyzer):
@@ -158,7 +206,7 @@ class NewsAnalyzer(Analyzer):
         cache = term_cache(self.language, self.stem, self.stop)
         lowered = text.lower()
         out = []
-        for start, end in _TOKENIZER.span_tokenize(lowered):
+        for start, end in _spans(lowered):
             term = cache[lowered[start:end]]
             if term is not None:
                 out.append(term)
@@ -190,7 +238,7 @@ class NewsAnalyzer(Analyzer):
         same_length = len(lowered) == len(value)
         source = lowered if same_length else value
         pos = start_pos
-        for start, end in _TOKENIZER.span_tokenize(source):
+        for start, end in _spans(source):
             word = source[start:end]
             term = cache[word if same_length else word.lower()]
             if term is None:

@@ -25,6 +25,7 @@ from searchcore.languages import normalize_language
 from searchcore.article import Article, normalize_article, to_document
 from searchcore.execution.columns import DocColumns, columns_for, write_missing
 from searchcore.execution.search import allowed_docnums, execute_search
+from searchcore.execution.words import register_index_words
 from searchcore.whoosh_boundary.segments import open_segment_reader, segment_count
 from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
 from searchcore.dates import to_utc
@@ -122,6 +123,7 @@ class Index:
             raise IndexFormatError(f"cannot open generation {generation!r} of {str(self.path)!r}: "
                                    f"{exc}; " + layout.REBUILD_HINT.format(path=self.path)) from None
         self._close_generation()
+        register_index_words(ix)          # words it has seen need no stemmer (no NLTK)
         self._whoosh, self._guard = ix, guard
         self._manifest_stamp = self._stamp()
 

@@ -1,0 +1,49 @@
+"""NLTK is imported only to stem a word no open index has seen (cold CLI start)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import bbc_articles
+
+from searchcore import analysis
+
+
+def test_languages_and_tokens_match_nltk() -> None:
+    from nltk.stem.snowball import SnowballStemmer
+    from nltk.tokenize import RegexpTokenizer
+
+    assert analysis.LANGUAGES == tuple(SnowballStemmer.languages)
+    nltk_tokenizer = RegexpTokenizer(analysis.TOKEN_PATTERN)
+    for article in bbc_articles()[:80]:
+        text = article["body"] + " U.S. don’t 3.5% e-mail café İstanbul"
+        assert list(analysis._spans(text)) == list(nltk_tokenizer.span_tokenize(text))
+
+
+SCRIPT = """
+import sys, searchcore
+ix = searchcore.open_index(sys.argv[1])
+first = ix.search(sys.argv[2], snippets=3)
+print("nltk" in sys.modules, first.total, [h.id for h in first.hits][:3])
+second = ix.search(sys.argv[3], snippets=0)
+print("nltk" in sys.modules, second.total)
+"""
+
+
+def run(index: Path, seen: str, unseen: str) -> list[str]:
+    out = subprocess.run([sys.executable, "-c", SCRIPT, str(index), seen, unseen],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.splitlines()
+
+
+def test_a_seen_word_needs_no_nltk_a_new_one_does(news_index_path: Path) -> None:
+    import searchcore
+
+    with searchcore.open_index(news_index_path) as ix:
+        expected = ix.search("governments", snippets=3)
+        expected_new = ix.search("unheardofwordings", snippets=0)
+    lines = run(news_index_path, "governments", "unheardofwordings")
+    assert lines[0] == f"False {expected.total} {[h.id for h in expected.hits][:3]}"
+    assert lines[1] == f"True {expected_new.total}"
