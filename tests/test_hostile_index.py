@@ -14,9 +14,12 @@ import io
 import os
 import pickle
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Iterator
 
+import orjson
 import pytest
 import whoosh.columns
 from click.testing import CliRunner
@@ -186,3 +189,101 @@ def test_the_allowlist_reads_every_real_index(news_index) -> None:
     assert whoosh.columns.loads is safe_pickle.loads
     assert news_index.search('"prime minister" OR oil', limit=5).hits
     assert news_index.stats()["documents"] == len(news_index)
+
+
+# -- the manifest and the lock files ---------------------------------------------------
+def rewrite_manifest(index: Path, **fields: object) -> None:
+    mpath = index / "searchcore.json"
+    manifest = orjson.loads(mpath.read_bytes())
+    manifest.update(fields)
+    mpath.write_bytes(orjson.dumps(manifest))
+
+
+@pytest.mark.parametrize("generation", ["../elsewhere/gen-000001", "ABSOLUTE", "gen-1/..",
+                                        "gen-000001/../gen-000001", "", "readers.lock"])
+def test_a_generation_outside_the_index_folder_is_refused(tmp_path: Path, generation: str) -> None:
+    build(tmp_path / "elsewhere")
+    index = build(tmp_path / "ix")
+    if generation == "ABSOLUTE":
+        generation = str(tmp_path / "elsewhere" / "gen-000001")
+    rewrite_manifest(index, generation=generation)
+    with pytest.raises(searchcore.IndexFormatError, match="generation"):
+        searchcore.open_index(index)
+    check = cli_run("index", "check", "--index", str(index))
+    assert check.exit_code == 1 and "No problems" not in check.output
+    assert check.stderr.startswith("Error: ")
+
+
+def test_a_generation_symlinked_out_of_the_folder_is_refused(tmp_path: Path) -> None:
+    build(tmp_path / "elsewhere")
+    index = build(tmp_path / "ix")
+    link = index / "gen-000009"
+    link.symlink_to(tmp_path / "elsewhere" / "gen-000001", target_is_directory=True)
+    rewrite_manifest(index, generation="gen-000009")
+    with pytest.raises(searchcore.IndexFormatError, match="outside the index folder"):
+        searchcore.open_index(index)
+
+
+@pytest.mark.parametrize("field,value", [("documents", "many"), ("documents", -1),
+                                         ("documents", True), ("language", {"a": 1}),
+                                         ("analyzer", "snowball"), ("generation", 1),
+                                         ("updated", 5)])
+def test_manifest_fields_of_the_wrong_type_are_errors(tmp_path: Path, field: str,
+                                                      value: object) -> None:
+    index = build(tmp_path / "ix")
+    rewrite_manifest(index, **{field: value})
+    with pytest.raises(searchcore.IndexFormatError, match=repr(field)):
+        searchcore.open_index(index)
+
+
+@pytest.mark.parametrize("kind", ["symlink", "hardlink"])
+def test_a_linked_write_lock_never_touches_its_target(tmp_path: Path, kind: str) -> None:
+    index = build(tmp_path / "ix")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    lock = index / "write.lock"
+    lock.unlink(missing_ok=True)
+    if kind == "symlink":
+        lock.symlink_to(victim)
+    else:
+        os.link(victim, lock)
+    with searchcore.open_index(index) as ix:
+        with pytest.raises(searchcore.IndexFormatError, match="write.lock"):
+            ix.add([{"id": "new", "title": "New", "body": "Text."}])
+    assert victim.read_text() == "precious\n"
+
+
+@contextlib.contextmanager
+def immutable(*paths: Path) -> Iterator[None]:
+    """``chattr +i``: a folder even root cannot write (root ignores permissions)."""
+    done: list[Path] = []
+    try:
+        for path in paths:
+            result = subprocess.run(["chattr", "+i", str(path)], capture_output=True)
+            if result.returncode != 0:
+                pytest.skip(f"chattr +i is not available here: {result.stderr.decode()!r}")
+            done.append(path)
+        yield
+    finally:
+        for path in done:
+            subprocess.run(["chattr", "-i", str(path)], check=False)
+
+
+@pytest.mark.skipif(shutil.which("chattr") is None, reason="needs chattr for a read-only folder")
+@pytest.mark.parametrize("with_lock", [True, False])
+def test_a_read_only_index_is_searchable(tmp_path: Path, with_lock: bool) -> None:
+    index = build(tmp_path / "ix")
+    gen_dir = live_generation(index)
+    if not with_lock:
+        (gen_dir / "readers.lock").unlink()
+    before = sorted(p.name for p in gen_dir.iterdir())
+    locks = [gen_dir / "readers.lock"] if with_lock else []
+    with immutable(index, gen_dir, *locks):
+        with pytest.raises(OSError):
+            (gen_dir / "probe").touch()         # really read-only, even for root
+        with searchcore.open_index(index) as ix:
+            assert [h.id for h in ix.search("tanker").hits] == ["evil"]
+            assert ix.get("a1") is not None and ix.stats()["documents"] == 2
+        result = cli_run("search", "tanker", "--index", str(index))
+        assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in gen_dir.iterdir()) == before
