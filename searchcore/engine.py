@@ -201,6 +201,7 @@ class Index:
         return f"<searchcore.Index {str(self.path)!r} {self._manifest.get('generation')}>"
 
     # -- writing ----------------------------------------------------------------------
+    @reports_damage
     def add(self, articles: Iterable[Mapping[str, Any] | Article], *,
             timeout: float = DEFAULT_LOCK_TIMEOUT,
             progress: Callable[[int], None] | None = None) -> int:
