@@ -21,6 +21,7 @@ from whoosh.searching import Searcher
 
 from searchcore import layout
 from searchcore.analysis import check_language
+from searchcore.languages import normalize_language
 from searchcore.article import Article, normalize_article, to_document
 from searchcore.execution.columns import DocColumns, columns_for, write_missing
 from searchcore.scoring.bulk import top_documents
@@ -34,6 +35,8 @@ from whoosh.util.times import datetime_to_long
 from searchcore.results.types import Hit, Results
 from searchcore.schema import build_schema
 from searchcore.results.snippets import make_snippets
+from searchcore.whoosh_boundary.damage import (close_leaked_files, corrupt_error, is_damage,
+                                                quiet_leaks, reports_damage)
 from searchcore.news.facets import DEFAULT_FACET_LIMIT, check_facets, facets_for
 
 SORTS = ("relevance", "newest", "oldest")
@@ -116,6 +119,9 @@ class Index:
             ix = whoosh_index.open_dir(str(gen_dir))
         except Exception as exc:  # noqa: BLE001 - whoosh raises many types here
             guard.release()
+            close_leaked_files(exc)
+            if is_damage(exc):
+                raise corrupt_error(exc, self.path, generation) from None
             raise IndexFormatError(f"cannot open generation {generation!r} of {str(self.path)!r}: "
                                    f"{exc}; " + layout.REBUILD_HINT.format(path=self.path)) from None
         self._close_generation()
@@ -168,6 +174,7 @@ class Index:
     def manifest(self) -> dict[str, Any]:
         return dict(self._manifest)
 
+    @reports_damage
     def searcher(self) -> Searcher:
         """A current searcher, reused across calls and refreshed after commits."""
         ix = self.whoosh_index
@@ -178,7 +185,8 @@ class Index:
             self._searcher.close()
             self._searcher = None
         if self._searcher is None:
-            self._searcher = ix.searcher(weighting=weighting(DEFAULT_RANKING))
+            with quiet_leaks():
+                self._searcher = ix.searcher(weighting=weighting(DEFAULT_RANKING))
         return self._searcher
 
     def close(self) -> None:
@@ -194,6 +202,7 @@ class Index:
         return f"<searchcore.Index {str(self.path)!r} {self._manifest.get('generation')}>"
 
     # -- writing ----------------------------------------------------------------------
+    @reports_damage
     def add(self, articles: Iterable[Mapping[str, Any] | Article], *,
             timeout: float = DEFAULT_LOCK_TIMEOUT,
             progress: Callable[[int], None] | None = None) -> int:
@@ -252,29 +261,35 @@ class Index:
         self._manifest_stamp = self._stamp()
 
     # -- reading ----------------------------------------------------------------------
+    @reports_damage
     def get(self, article_id: str) -> Article | None:
         """The stored article with this id, or None."""
         fields = self.searcher().document(id=str(article_id))
         return None if fields is None else stored_to_article(fields)
 
+    @reports_damage
     def columns(self) -> DocColumns:
         """Per-document columns of the current searcher (searchcore.execution.columns)."""
         return columns_for(self.searcher())
 
+    @reports_damage
     def __len__(self) -> int:
         return self.searcher().doc_count()
 
+    @reports_damage
     def search(self, query: str, *, limit: int = 10, page: int = 1, sort: str = "relevance",
                match: str = "all", lenient: bool = False, source: str | Sequence[str] | None = None,
                category: str | Sequence[str] | None = None,
                since: datetime | str | None = None, until: datetime | str | None = None,
+               language: str | Sequence[str] | None = None,
                ranking: RankingConfig | None = None, snippets: int = 3,
                exact_total: bool = True, now: datetime | None = None,
                facets: Sequence[str] | None = None,
                facet_limit: int = DEFAULT_FACET_LIMIT) -> Results:
         """Search; see the README for the query language.
 
-        ``source``/``category``/``since``/``until`` filter without changing scores.
+        ``source``/``category``/``since``/``until``/``language`` filter without
+        changing scores (``language`` takes codes or names: ``"de"``, ``"German"``).
         ``sort`` is ``relevance``, ``newest`` or ``oldest``. ``snippets`` is the
         maximum number of fragments per hit (0 for none). ``lenient=True`` never
         raises on syntax: what cannot be parsed is read as plain words. ``facets``
@@ -292,7 +307,8 @@ class Index:
         searcher = self.searcher()
         q = parse_query(query, searcher.schema, match=match, lenient=lenient,
                         field_weights=ranking.field_weights, now=now)
-        allowed = self._filter(searcher, source, category, *_date_bounds(since, until, now))
+        allowed = self._filter(searcher, source, category, *_date_bounds(since, until, now),
+                               language=language)
         if allowed is not None and not allowed:
             # whoosh 2.7.4 treats an empty filter set as "no filter" when counting, so
             # a filter that matches nothing would report the unfiltered total.
@@ -348,7 +364,8 @@ class Index:
 
     def _filter(self, searcher: Searcher, source: str | Sequence[str] | None,
                 category: str | Sequence[str] | None, since: datetime | None,
-                until: datetime | None) -> set[int] | None:
+                until: datetime | None,
+                language: str | Sequence[str] | None = None) -> set[int] | None:
         """The document numbers the filters allow, or None when there are none.
 
         Computed once per search as a plain set, because whoosh would evaluate a filter
@@ -375,6 +392,10 @@ class Index:
             cats = [category] if isinstance(category, str) else list(category)
             narrow(searcher.docs_for_query(wq.Or([wq.Term("category", c.strip().lower())
                                                   for c in cats])))
+        if language:
+            codes = [language] if isinstance(language, str) else list(language)
+            narrow(searcher.docs_for_query(wq.Or([wq.Term("language", normalize_language(c))
+                                                  for c in codes])))
         if since or until:
             low = datetime_to_long(since) if since else -1
             high = datetime_to_long(until) if until else UNDATED   # exclusive; undated out
@@ -384,6 +405,7 @@ class Index:
             narrow(n for n, value in enumerate(column) if low <= value < high)
         return allowed
 
+    @reports_damage
     def stats(self) -> dict[str, Any]:
         """Documents, terms, size on disk, sources, date range, language, format version."""
         searcher = self.searcher()
