@@ -87,6 +87,24 @@ def format_article(article: Article, *, color: bool) -> str:
     return "\n".join(lines) + "\n\n" + _safe_lines(article.body.rstrip()) + "\n"
 
 
+def emit_copies(article_id: str, copies: list[Article], *, as_json: bool) -> None:
+    """``show --copies``: the story's articles, one line each (or one JSON document)."""
+    story = min((a.id for a in copies), default=article_id)
+    rows = [{"id": a.id, "source": a.source,
+             "published": a.published.isoformat() if a.published else None,
+             "title": a.title} for a in copies]
+    if as_json:
+        emit_bytes(format_json({"id": article_id, "story": story, "copies": rows},
+                               pretty=is_tty(sys.stdout)))
+        return
+    lines = [f"story {story}: {len(rows)} cop{'y' if len(rows) == 1 else 'ies'}"]
+    for row in rows:
+        date = (row["published"] or "")[:10]
+        parts = [row["id"], row["source"], date, row["title"]]
+        lines.append("  " + " · ".join(terminal_safe(p) for p in parts if p))
+    emit("\n".join(lines) + "\n", color=False)
+
+
 def emit(text: str, *, color: bool) -> None:
     """Write ``text`` to stdout, through the pager when it is taller than the terminal."""
     if is_tty(sys.stdout) and text.count("\n") > shutil.get_terminal_size().lines - 2:

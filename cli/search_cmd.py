@@ -39,7 +39,10 @@ Output formats (--format):
           "source", "url", "authors", "category",
           "snippets": [{"field", "text", "spans": [[start, end], ...]}]}]}
          published is ISO 8601 or null; spans index into the snippet text;
-         score is null when sorting by date. New keys may be added.
+         score is null when sorting by date. With --collapse, "total"
+         counts stories, "total_articles" articles, and each hit has
+         "copies": [{"id", "source", "published", "title"}].
+         New keys may be added.
   jsonl  one hit object (as above) per line
   html   a standalone page, matched words in <mark>
 
@@ -48,6 +51,7 @@ Examples:
   searchcore search "ballistic missiles"
   searchcore search 'oil -opec' --since 1987-03-01 --sort newest
   searchcore search 'title:cocoa' --json | jq '.hits[].title'
+  searchcore search 'cocoa prices' --collapse
 """
 
 
@@ -71,6 +75,8 @@ Examples:
               help="Never fail on query syntax: read what cannot be parsed as plain words.")
 @click.option("--snippets", type=click.IntRange(min=0), default=3, show_default=True,
               help="Snippets per hit (0 for none).")
+@click.option("--collapse", is_flag=True,
+              help="One hit per story: copies of one article are listed under the best one.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text",
               show_default=True, help="Output format (see above).")
 @json_option
@@ -78,8 +84,9 @@ Examples:
 @common_options
 def search_command(query: tuple[str, ...], limit: int, page: int, sort: str,
                    source: tuple[str, ...], category: tuple[str, ...], since: str | None,
-                   until: str | None, match_any: bool, lenient: bool, snippets: int, fmt: str,
-                   as_json: bool, color: bool | None, index_path: str | None) -> None:
+                   until: str | None, match_any: bool, lenient: bool, snippets: int,
+                   collapse: bool, fmt: str, as_json: bool, color: bool | None,
+                   index_path: str | None) -> None:
     text = " ".join(query)
     if not text.strip():
         raise click.UsageError("the query is empty")
@@ -88,7 +95,7 @@ def search_command(query: tuple[str, ...], limit: int, page: int, sort: str,
         results = ix.search(text, limit=limit, page=page, sort=sort,
                             match="any" if match_any else "all", lenient=lenient,
                             source=list(source) or None, category=list(category) or None,
-                            since=since, until=until, snippets=snippets)
+                            since=since, until=until, snippets=snippets, collapse=collapse)
     write_results(results, fmt, color)
 
 
@@ -111,28 +118,36 @@ SHOW_HELP = """Print the whole article with id ID.
 \b
 --json prints {"id", "title", "body", "published", "source", "url",
 "authors", "category", "language", "extra"}; extra holds the source's other fields.
+--copies lists every copy of the article's story instead (--json: {"id",
+"story", "copies": [{"id", "source", "published", "title"}]}).
 
 \b
 Examples:
   searchcore show 42
   searchcore show 42 --json | jq -r .body
+  searchcore show 42 --copies
 """
 
 
 @click.command("show", cls=SearchcoreCommand, help=SHOW_HELP,
                short_help="Print one article in full.")
 @click.argument("article_id", metavar="ID")
+@click.option("--copies", "list_copies", is_flag=True,
+              help="List every copy of the article's story (itself included).")
 @json_option
 @color_option
 @common_options
-def show_command(article_id: str, as_json: bool, color: bool | None,
+def show_command(article_id: str, list_copies: bool, as_json: bool, color: bool | None,
                  index_path: str | None) -> None:
     path = resolve_index_path(index_path)
     with searchcore.open_index(path) as ix:
         article = ix.get(article_id)
+        copies = ix.copies(article_id) if list_copies and article is not None else []
     if article is None:
         raise UserError(f"no article with id {article_id!r} in {str(path)!r}")
-    if as_json:
+    if list_copies:
+        output.emit_copies(article.id, copies, as_json=as_json)
+    elif as_json:
         output.emit_bytes(output.format_json(article.to_dict(), pretty=is_tty(sys.stdout)))
     else:
         on = use_color(color)

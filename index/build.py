@@ -59,6 +59,7 @@ from searchcore.index.ingest import (IngestSummary, Skipped, count_records, dedu
                                      iter_articles)
 from searchcore.index.parallel import write_segments
 from searchcore.index.progress import ProgressCallback, Throttle
+from searchcore.news.stories import StoryStore
 from searchcore.schema import build_schema
 
 __all__ = ["CHUNK_CHARS", "CHUNK_DOCS", "add_sources", "build_index"]
@@ -184,6 +185,7 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
                       summary: IngestSummary, throttle: Throttle) -> int:
     """Write every article into ``ix`` (a fresh whoosh index); return the live count."""
     segments: list[Any] = []
+    stories = StoryStore(Path(ix.storage.folder))   # signatures and story ids, per batch
     seen: dict[str, int] = {}          # id -> global docnum, for earlier batches
     stale: list[int] = []              # global docnums replaced by a later batch
     batch: dict[str, Article] = {}
@@ -204,6 +206,7 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
                                        lambda done: throttle(base + done)))
         for offset, article in enumerate(articles):
             seen[article.id] = base + offset
+        stories.add([(a.id, a.body) for a in articles])
         written += len(articles)
         del articles
 
@@ -225,6 +228,7 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
         flush()
     _delete_global(segments, stale)
     _commit(ix, segments)
+    stories.save()
     return written - len(stale)
 
 

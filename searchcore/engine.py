@@ -30,9 +30,11 @@ from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreErro
 from searchcore.query.parser import parse_query
 from searchcore.scoring.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
 from whoosh.util.times import datetime_to_long
-from searchcore.results.types import Hit, Results
+from searchcore.results.types import Copy, Hit, Results
 from searchcore.schema import build_schema
 from searchcore.results.snippets import make_snippets
+from searchcore.news import collapse as _collapse
+from searchcore.news import stories as _stories
 
 SORTS = ("relevance", "newest", "oldest")
 DEFAULT_LOCK_TIMEOUT = 10.0
@@ -103,6 +105,7 @@ class Index:
         self._searcher: Searcher | None = None
         self._guard: layout.ReaderGuard | None = None
         self._manifest_stamp: tuple[int, int] | None = None
+        self._story_store: _stories.StoryStore | None = None
         self._open_generation()
 
     # -- opening, generations ---------------------------------------------------------
@@ -118,6 +121,7 @@ class Index:
                                    f"{exc}; " + layout.REBUILD_HINT.format(path=self.path)) from None
         self._close_generation()
         self._whoosh, self._guard = ix, guard
+        self._story_store = None
         self._manifest_stamp = self._stamp()
 
     def _close_generation(self) -> None:
@@ -213,6 +217,7 @@ class Index:
         with layout.write_lock(self.path, timeout):
             self._follow_switch()
             _write_batch(self.whoosh_index, list(batch.values()), progress)
+            _stories.record_add(self._generation_dir(), [(a.id, a.body) for a in batch.values()])
             self._record_count()
         return len(batch)
 
@@ -231,11 +236,15 @@ class Index:
             self._follow_switch()
             writer = self.whoosh_index.writer()
             try:
+                with writer.searcher() as searcher:
+                    gone = {searcher.stored_fields(n)["id"] for q in queries
+                            for n in searcher.docs_for_query(q)}
                 deleted = sum(writer.delete_by_query(q) for q in queries)
             except BaseException:
                 writer.cancel()
                 raise
             writer.commit()
+            _stories.record_delete(self._generation_dir(), gone)
             self._record_count()
         return deleted
 
@@ -247,6 +256,28 @@ class Index:
         layout.write_manifest(self.path, manifest)
         self._manifest = manifest
         self._manifest_stamp = self._stamp()
+
+    def _generation_dir(self) -> Path:
+        return self.path / self._manifest["generation"]
+
+    # -- stories ----------------------------------------------------------------------
+    def stories(self) -> _stories.StoryStore:
+        """The live generation's stories (reloaded when a writer has changed them)."""
+        self._follow_switch()
+        folder = self._generation_dir()
+        store = self._story_store
+        if store is None or store.version != _stories.latest_version(folder):
+            store = self._story_store = _stories.StoryStore.load(folder)
+        return store
+
+    def copies(self, article_id: str) -> list[Article]:
+        """Every article of ``article_id``'s story, itself included, smallest id first.
+
+        Empty if there is no such article.
+        """
+        members = self.stories().members(str(article_id)) or [str(article_id)]
+        found = (self.get(m) for m in members)
+        return [a for a in found if a is not None]
 
     # -- reading ----------------------------------------------------------------------
     def get(self, article_id: str) -> Article | None:
@@ -262,8 +293,13 @@ class Index:
                category: str | Sequence[str] | None = None,
                since: datetime | str | None = None, until: datetime | str | None = None,
                ranking: RankingConfig | None = None, snippets: int = 3,
-               exact_total: bool = True, now: datetime | None = None) -> Results:
+               exact_total: bool = True, now: datetime | None = None,
+               collapse: bool = False) -> Results:
         """Search; see the README for the query language.
+
+        ``collapse=True``: one hit per story (the best-ranked copy), the story's other
+        matching copies in ``hit.copies``; ``total`` counts stories and
+        ``total_articles`` articles.
 
         ``source``/``category``/``since``/``until`` filter without changing scores.
         ``sort`` is ``relevance``, ``newest`` or ``oldest``. ``snippets`` is the
@@ -293,9 +329,18 @@ class Index:
         offset = (page - 1) * limit
         # One flat union runs far faster in whoosh than nested ones ((a|b)|(c|d)).
         flat = flatten(q)
-        found = (top_documents(searcher, flat, allowed, offset + limit)
-                 if sort == "relevance" else None)
-        if found is not None:
+        copies: dict[int, list[int]] = {}
+        total_articles = None
+        if collapse:
+            grouped = _collapse.collapse(_rank_all(searcher, flat, allowed, sort),
+                                         _collapse.story_codes(searcher, self.stories()),
+                                         offset, limit)
+            page_hits = [(d, score, searcher.stored_fields(d)) for d, score, _ in grouped.page]
+            copies = {d: others for d, _, others in grouped.page}
+            total, total_articles, total_is_exact = (grouped.total_stories,
+                                                     grouped.total_articles, True)
+        elif (found := top_documents(searcher, flat, allowed, offset + limit)
+              if sort == "relevance" else None) is not None:
             # Plain words: scored a whole posting list at a time (searchcore.scoring.bulk).
             best, total = found
             page_hits = [(docnum, score, searcher.stored_fields(docnum))
@@ -318,7 +363,7 @@ class Index:
                          for hit in results[offset:offset + limit]]
         hits = []
         analyzer = searcher.schema["body"].analyzer
-        for rank, (_, score, fields) in enumerate(page_hits, offset + 1):
+        for rank, (docnum, score, fields) in enumerate(page_hits, offset + 1):
             hits.append(Hit(
                 rank=rank, id=fields["id"],
                 score=float(score) if sort == "relevance" and score is not None else None,
@@ -327,10 +372,12 @@ class Index:
                 authors=tuple(fields.get("authors") or ()),
                 category=tuple(fields.get("category") or ()),
                 snippets=tuple(make_snippets(q, fields, analyzer, max_fragments=snippets))
-                if snippets else ()))
+                if snippets else (),
+                copies=tuple(_copy(searcher.stored_fields(d)) for d in copies[docnum])
+                if collapse else None))
         return Results(query=query, total=total, page=page, limit=limit,
                        elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits),
-                       total_is_exact=total_is_exact)
+                       total_is_exact=total_is_exact, total_articles=total_articles)
 
     def _filter(self, searcher: Searcher, source: str | Sequence[str] | None,
                 category: str | Sequence[str] | None, since: datetime | None,
@@ -444,6 +491,27 @@ def _write_batch(ix: whoosh_index.Index, articles: Sequence[Article],
     writer.commit(mergetype=writing.NO_MERGE)
     if len(ix._segments()) > MAX_SEGMENTS:
         ix.writer(limitmb=256, compound=False).commit(mergetype=_merge_smallest)
+
+
+def _rank_all(searcher: Searcher, q: wq.Query, allowed: set[int] | None,
+              sort: str) -> list[tuple[int, float | None]]:
+    """Every match of ``q`` as ``(docnum, score)``, best (or by ``sort``) first."""
+    found = (top_documents(searcher, q, allowed, searcher.doc_count_all())
+             if sort == "relevance" else None)
+    if found is not None:
+        return found[0]   # type: ignore[return-value]
+    collector: collectors.Collector = (
+        collectors.UnlimitedCollector() if sort == "relevance" else
+        collectors.SortingCollector(_date_sort(sort), limit=None, reverse=sort == "newest"))
+    if allowed is not None:
+        collector = collectors.FilterCollector(collector, allow=allowed)
+    searcher.search_with_collector(q, collector)
+    return [(hit.docnum, hit.score) for hit in collector.results()]
+
+
+def _copy(fields: Mapping[str, Any]) -> Copy:
+    return Copy(id=fields["id"], source=fields.get("source", ""),
+                published=_aware(fields.get("published")), title=fields.get("title", ""))
 
 
 def flatten(q: wq.Query) -> wq.Query:

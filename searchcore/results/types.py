@@ -7,7 +7,9 @@
      "hits": [{"rank", "id", "score", "title", "published", "source", "url",
                "authors", "category", "snippets": [{"field", "text", "spans"}]}]}
 
-``published`` is ISO 8601 (UTC) or null; ``spans`` are ``[start, end)`` character
+With ``collapse=True`` the document adds ``"total_articles"`` (``total`` then counts
+stories) and each hit ``"copies": [{"id", "source", "published", "title"}]``; a query
+with a correction adds ``"suggestion"``. ``published`` is ISO 8601 (UTC) or null; ``spans`` are ``[start, end)`` character
 offsets into the snippet ``text``; ``score`` is null when sorting by date.
 """
 
@@ -31,6 +33,21 @@ class Snippet:
 
 
 @dataclass(frozen=True)
+class Copy:
+    """Another matching copy of a hit's story (``search(collapse=True)``)."""
+
+    id: str
+    source: str
+    published: datetime | None
+    title: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "source": self.source,
+                "published": self.published.isoformat() if self.published else None,
+                "title": self.title}
+
+
+@dataclass(frozen=True)
 class Hit:
     """One matching article: rank (1-based, across pages), score and stored fields."""
 
@@ -44,13 +61,18 @@ class Hit:
     authors: tuple[str, ...] = ()
     category: tuple[str, ...] = ()
     snippets: tuple[Snippet, ...] = ()
+    #: With ``collapse=True``: the story's other matching copies, best first (else None).
+    copies: tuple[Copy, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rank": self.rank, "id": self.id, "score": self.score, "title": self.title,
-                "published": self.published.isoformat() if self.published else None,
-                "source": self.source, "url": self.url, "authors": list(self.authors),
-                "category": list(self.category),
-                "snippets": [s.to_dict() for s in self.snippets]}
+        out = {"rank": self.rank, "id": self.id, "score": self.score, "title": self.title,
+               "published": self.published.isoformat() if self.published else None,
+               "source": self.source, "url": self.url, "authors": list(self.authors),
+               "category": list(self.category),
+               "snippets": [s.to_dict() for s in self.snippets]}
+        if self.copies is not None:
+            out["copies"] = [c.to_dict() for c in self.copies]
+        return out
 
 
 @dataclass(frozen=True)
@@ -65,6 +87,10 @@ class Results:
     hits: tuple[Hit, ...] = ()
     total_is_exact: bool = True
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: With ``collapse=True``: ``total`` counts stories and this counts articles.
+    total_articles: int | None = None
+    #: Did you mean: the query with its rare or unknown words corrected, or None.
+    suggestion: str | None = None
 
     @property
     def pages(self) -> int:
@@ -83,4 +109,8 @@ class Results:
                "hits": [h.to_dict() for h in self.hits]}
         if self.facets:
             out["facets"] = self.facets
+        if self.total_articles is not None:
+            out["total_articles"] = self.total_articles
+        if self.suggestion is not None:
+            out["suggestion"] = self.suggestion
         return out
