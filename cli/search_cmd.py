@@ -9,6 +9,8 @@ import click
 import searchcore
 from searchcore.cli import output
 from searchcore.cli.errors import SearchcoreCommand, UserError
+from searchcore.news.facets import DEFAULT_FACET_LIMIT, FACETS
+from searchcore.news.render import facets_text
 from searchcore.cli.options import (color_option, common_options, is_tty, json_option,
                                     resolve_index_path, use_color)
 
@@ -37,12 +39,20 @@ Output formats (--format):
          {"query", "total", "total_is_exact", "page", "pages", "limit",
           "elapsed_ms", "hits": [{"rank", "id", "score", "title", "published",
           "source", "url", "authors", "category",
-          "snippets": [{"field", "text", "spans": [[start, end], ...]}]}]}
+          "snippets": [{"field", "text", "spans": [[start, end], ...]}]}],
+          "facets": {NAME: [{"value", "count"}]},
+          "facet_stats": {NAME: {"other", "missing"}}, "next_cursor"}
          published is ISO 8601 or null; spans index into the snippet text;
-         score is null when sorting by date. With --collapse, "total"
-         counts stories, "total_articles" articles, and each hit has
-         "copies": [{"id", "source", "published", "title"}].
+         score is null when sorting by date; facets only with --facet
+         ("missing": matches without a value, undated for dates). With
+         --collapse, "total" counts stories, "total_articles" articles, and
+         each hit has "copies": [{"id", "source", "published", "title"}].
          New keys may be added.
+
+\b
+Facets (--facet, repeat; counted over every match with its filters):
+  source category language authors   most frequent first, --facet-limit each
+  year month week day                every bucket in time order (UTC; ISO weeks)
   jsonl  one hit object (as above) per line
   html   a standalone page, matched words in <mark>
 
@@ -51,6 +61,7 @@ Examples:
   searchcore search "ballistic missiles"
   searchcore search 'oil -opec' --since 1987-03-01 --sort newest
   searchcore search 'title:cocoa' --json | jq '.hits[].title'
+  searchcore search opec --facet source --facet month
   searchcore search 'cocoa prices' --collapse
 """
 
@@ -75,6 +86,10 @@ Examples:
               help="Never fail on query syntax: read what cannot be parsed as plain words.")
 @click.option("--snippets", type=click.IntRange(min=0), default=3, show_default=True,
               help="Snippets per hit (0 for none).")
+@click.option("--facet", "facets", multiple=True, type=click.Choice(FACETS), metavar="NAME",
+              help="Count every match by NAME (repeat): " + ", ".join(FACETS) + ".")
+@click.option("--facet-limit", type=click.IntRange(min=1), default=DEFAULT_FACET_LIMIT,
+              show_default=True, help="Values shown per source/category/language/authors facet.")
 @click.option("--collapse", is_flag=True,
               help="One hit per story: copies of one article are listed under the best one.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text",
@@ -85,8 +100,8 @@ Examples:
 def search_command(query: tuple[str, ...], limit: int, page: int, sort: str,
                    source: tuple[str, ...], category: tuple[str, ...], since: str | None,
                    until: str | None, match_any: bool, lenient: bool, snippets: int,
-                   collapse: bool, fmt: str, as_json: bool, color: bool | None,
-                   index_path: str | None) -> None:
+                   facets: tuple[str, ...], facet_limit: int, collapse: bool, fmt: str,
+                   as_json: bool, color: bool | None, index_path: str | None) -> None:
     text = " ".join(query)
     if not text.strip():
         raise click.UsageError("the query is empty")
@@ -95,7 +110,9 @@ def search_command(query: tuple[str, ...], limit: int, page: int, sort: str,
         results = ix.search(text, limit=limit, page=page, sort=sort,
                             match="any" if match_any else "all", lenient=lenient,
                             source=list(source) or None, category=list(category) or None,
-                            since=since, until=until, snippets=snippets, collapse=collapse)
+                            since=since, until=until, snippets=snippets,
+                            facets=list(facets) or None, facet_limit=facet_limit,
+                            collapse=collapse)
     write_results(results, fmt, color)
 
 
@@ -110,7 +127,10 @@ def write_results(results: searchcore.Results, fmt: str, color: bool | None) -> 
         output.emit(output.format_html(results), color=False)
     else:
         on = use_color(color)
-        output.emit(output.format_text(results, color=on), color=on)
+        text = output.format_text(results, color=on)
+        if results.facets:
+            text += "\n" + facets_text(results.facets.values(), ascii=not output.draws_blocks())
+        output.emit(text, color=on)
 
 
 SHOW_HELP = """Print the whole article with id ID.

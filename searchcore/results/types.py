@@ -5,11 +5,16 @@
     {"query": str, "total": int, "total_is_exact": bool, "page": int, "pages": int,
      "limit": int, "elapsed_ms": float,
      "hits": [{"rank", "id", "score", "title", "published", "source", "url",
-               "authors", "category", "snippets": [{"field", "text", "spans"}]}]}
+               "authors", "category", "snippets": [{"field", "text", "spans"}]}],
+     "facets": {name: [{"value", "count"}]},            # only when facets were asked for
+     "facet_stats": {name: {"other", "missing"}},       # idem
+     "next_cursor": str | null}                         # continue with search(after=...)
 
 With ``collapse=True`` the document adds ``"total_articles"`` (``total`` then counts
 stories) and each hit ``"copies": [{"id", "source", "published", "title"}]``; a query
-with a correction adds ``"suggestion"``. ``published`` is ISO 8601 (UTC) or null; ``spans`` are ``[start, end)`` character
+with a correction adds ``"suggestion"``.
+
+``published`` is ISO 8601 (UTC) or null; ``spans`` are ``[start, end)`` character
 offsets into the snippet ``text``; ``score`` is null when sorting by date.
 """
 
@@ -17,7 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from searchcore.news.facets import Facet
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,9 @@ class Results:
     elapsed_ms: float
     hits: tuple[Hit, ...] = ()
     total_is_exact: bool = True
-    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    facets: dict[str, "Facet"] = field(default_factory=dict)
+    #: Opaque; ``search(..., after=next_cursor)`` gives the hits after this page.
+    next_cursor: str | None = None
     #: With ``collapse=True``: ``total`` counts stories and this counts articles.
     total_articles: int | None = None
     #: Did you mean: the query with its rare or unknown words corrected, or None.
@@ -108,7 +118,9 @@ class Results:
                "elapsed_ms": round(self.elapsed_ms, 3),
                "hits": [h.to_dict() for h in self.hits]}
         if self.facets:
-            out["facets"] = self.facets
+            out["facets"] = {name: f.to_dict() for name, f in self.facets.items()}
+            out["facet_stats"] = {name: f.stats() for name, f in self.facets.items()}
+        out["next_cursor"] = self.next_cursor
         if self.total_articles is not None:
             out["total_articles"] = self.total_articles
         if self.suggestion is not None:
