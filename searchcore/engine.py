@@ -34,6 +34,7 @@ from searchcore.results.types import Copy, Hit, Results
 from searchcore.schema import build_schema
 from searchcore.results.snippets import make_snippets
 from searchcore.news import collapse as _collapse
+from searchcore.news import similar as _similar
 from searchcore.news import stories as _stories
 from searchcore.news.facets import DEFAULT_FACET_LIMIT, check_facets, facets_for
 
@@ -370,22 +371,73 @@ class Index:
         hits = []
         analyzer = searcher.schema["body"].analyzer
         for rank, (docnum, score, fields) in enumerate(page_hits, offset + 1):
-            hits.append(Hit(
-                rank=rank, id=fields["id"],
-                score=float(score) if sort == "relevance" and score is not None else None,
-                title=fields.get("title", ""), published=_aware(fields.get("published")),
-                source=fields.get("source", ""), url=fields.get("url", ""),
-                authors=tuple(fields.get("authors") or ()),
-                category=tuple(fields.get("category") or ()),
-                snippets=tuple(make_snippets(q, fields, analyzer, max_fragments=snippets))
-                if snippets else (),
-                copies=tuple(_copy(searcher.stored_fields(d)) for d in copies[docnum])
-                if collapse else None))
+            hits.append(_hit(rank, score if sort == "relevance" else None, fields, q, analyzer,
+                             snippets,
+                             copies=tuple(_copy(searcher.stored_fields(d)) for d in copies[docnum])
+                             if collapse else None))
         facet_counts = facets_for(searcher, flat, allowed, facet_names, facet_limit)
         return Results(query=query, total=total, page=page, limit=limit,
                        elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits),
                        total_is_exact=total_is_exact, facets=facet_counts,
                        total_articles=total_articles)
+
+    def similar(self, article_id: str | None = None, *, text: str | None = None,
+                limit: int = 10, page: int = 1, source: str | Sequence[str] | None = None,
+                category: str | Sequence[str] | None = None,
+                since: datetime | str | None = None, until: datetime | str | None = None,
+                snippets: int = 3, now: datetime | None = None) -> Results:
+        """Articles like ``article_id`` (or like ``text``): more like this.
+
+        The query is the seed's most distinctive terms (:mod:`searchcore.news.similar`);
+        the seed and every copy of its story are never returned. Filters and paging
+        as in :meth:`search`. ``Results.query`` lists the terms used.
+        """
+        started = time.perf_counter()
+        if (article_id is None) == (text is None):
+            raise SearchcoreError("similar() needs an article id or text (one of them)")
+        if limit < 1 or page < 1:
+            raise SearchcoreError(f"limit and page must be at least 1 (got limit={limit}, page={page})")
+        now = now or datetime.now(timezone.utc)
+        searcher = self.searcher()
+        excluded: set[str] = set()
+        if article_id is not None:
+            seed = self.get(str(article_id))
+            if seed is None:
+                raise SearchcoreError(f"no article with id {str(article_id)!r} in {str(self.path)!r}")
+            text = f"{seed.title}\n\n{seed.body}"
+            excluded = set(self.stories().members(seed.id)) | {seed.id}
+        terms = _similar.distinctive_terms(searcher, text or "", in_index=article_id is not None)
+        label = "more like this: " + " ".join(t for t, _ in terms)
+        q = _similar.like_query(terms, DEFAULT_RANKING.field_weights)
+        allowed = self._filter(searcher, source, category, *_date_bounds(since, until, now))
+        if not terms or (allowed is not None and not allowed):
+            return Results(query=label, total=0, page=page, limit=limit,
+                           elapsed_ms=(time.perf_counter() - started) * 1000.0)
+        offset = (page - 1) * limit
+        want = offset + limit + len(excluded)
+        found = top_documents(searcher, q, allowed, want)
+        if found is None:       # not a W3 index: whoosh's matchers
+            collector = collectors.TopCollector(want, usequality=False, replace=0)
+            if allowed is not None:
+                collector = collectors.FilterCollector(collector, allow=allowed)
+            searcher.search_with_collector(q, collector)
+            results = collector.results()
+            found = ([(h.docnum, h.score) for h in results], len(results))
+        ranked, total = found
+        kept = []
+        skipped = 0
+        for docnum, score in ranked:
+            fields = searcher.stored_fields(docnum) if excluded else None
+            if fields is not None and fields["id"] in excluded:
+                skipped += 1
+                continue
+            kept.append((docnum, score, fields))
+        analyzer = searcher.schema["body"].analyzer
+        hits = [_hit(rank, score, fields or searcher.stored_fields(docnum), q, analyzer, snippets)
+                for rank, (docnum, score, fields) in enumerate(kept[offset:offset + limit],
+                                                               offset + 1)]
+        return Results(query=label, total=total - skipped, page=page, limit=limit,
+                       elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits))
 
     def _filter(self, searcher: Searcher, source: str | Sequence[str] | None,
                 category: str | Sequence[str] | None, since: datetime | None,
@@ -499,6 +551,20 @@ def _write_batch(ix: whoosh_index.Index, articles: Sequence[Article],
     writer.commit(mergetype=writing.NO_MERGE)
     if len(ix._segments()) > MAX_SEGMENTS:
         ix.writer(limitmb=256, compound=False).commit(mergetype=_merge_smallest)
+
+
+def _hit(rank: int, score: float | None, fields: Mapping[str, Any], q: wq.Query,
+         analyzer: Any, snippets: int, copies: tuple[Copy, ...] | None = None) -> Hit:
+    """One result from a document's stored fields (snippets of ``q``'s matches)."""
+    return Hit(
+        rank=rank, id=fields["id"], score=float(score) if score is not None else None,
+        title=fields.get("title", ""), published=_aware(fields.get("published")),
+        source=fields.get("source", ""), url=fields.get("url", ""),
+        authors=tuple(fields.get("authors") or ()),
+        category=tuple(fields.get("category") or ()),
+        snippets=tuple(make_snippets(q, fields, analyzer, max_fragments=snippets))
+        if snippets else (),
+        copies=copies)
 
 
 def _rank_all(searcher: Searcher, q: wq.Query, allowed: set[int] | None,
