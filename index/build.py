@@ -57,9 +57,10 @@ from searchcore.engine import DEFAULT_LOCK_TIMEOUT, Index, analyzer_settings, cr
 from searchcore.errors import IndexFormatError, IndexNotFoundError, SearchcoreError
 from searchcore.index.ingest import (IngestSummary, Skipped, count_records, dedupe_last_wins,
                                      iter_articles)
+from searchcore.execution.columns import write_missing
 from searchcore.index.parallel import write_segments
 from searchcore.index.progress import ProgressCallback, Throttle
-from searchcore.news.stories import StoryStore
+from searchcore.news.stories import StoryStore, write_story_column
 from searchcore.schema import build_schema
 
 __all__ = ["CHUNK_CHARS", "CHUNK_DOCS", "add_sources", "build_index"]
@@ -229,6 +230,7 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
     _delete_global(segments, stale)
     _commit(ix, segments)
     stories.save()
+    write_story_column(ix, stories)
     return written - len(stale)
 
 
@@ -254,6 +256,7 @@ def _commit(ix: Any, segments: list[Any]) -> None:
     writer._close_segment()
     writer._commit_toc(segments)
     writer._finish()
+    write_missing(ix)          # the bulk writer wrote them; this only fills gaps
 
 
 @contextmanager

@@ -2,12 +2,10 @@
 
 The story of an article lives in the generation's :class:`~searchcore.news.stories.StoryStore`
 keyed by article id, because it can change after the article is written (a later
-copy with a smaller id renames the story; a delete splits it). whoosh's segments are
-immutable, so the per-document column here maps a segment's document numbers to
-*story codes* (the store row of the story's id), rebuilt when the segment or the
-store changes: one pass over the segment's ``id`` terms, whose single posting gives
-the document number (:meth:`TermInfo.min_id`), cached on the segment reader like
-:mod:`searchcore.execution.segment_arrays`.
+copy with a smaller id renames the story; a delete splits it). After every write the
+writer also stores each document's *story code* (the store row of its story's id) in
+the ``story`` column of :mod:`searchcore.execution.columns`, so a search reads
+the stories of all its matches as one array.
 """
 
 from __future__ import annotations
@@ -17,45 +15,18 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from searchcore.news.stories import StoryStore
+from searchcore.execution.columns import columns_for
 
 
-def story_codes(searcher: Any, store: StoryStore) -> np.ndarray:
-    """Per global document number, its story code (``>= 0``), or ``-1 - docnum`` if unknown.
+def story_codes(searcher: Any) -> np.ndarray:
+    """Per global document number its story code; ``-1 - docnum`` where none is known.
 
-    An article the store does not know (written before stories existed, or by a
-    writer that crashed between whoosh's commit and the store's) is its own story.
+    Read from the ``story`` column (:mod:`searchcore.execution.columns`), which every
+    writer updates under the write lock. An article without one (an index written
+    before stories, or a crash between whoosh's commit and ours) is its own story.
     """
-    parts = []
-    for leaf, offset in searcher.leaf_searchers():
-        reader = leaf.reader()
-        cache = getattr(reader, "_searchcore_stories", None)
-        if cache is None or cache[0] is not store:
-            codes = _segment_codes(reader, store)
-            reader._searchcore_stories = (store, codes)
-        else:
-            codes = cache[1]
-        parts.append(np.where(codes >= 0, codes, codes - offset))
-    if not parts:
-        return np.zeros(0, dtype=np.int64)
-    return np.concatenate(parts)
-
-
-def _segment_codes(reader: Any, store: StoryStore) -> np.ndarray:
-    count = reader.doc_count_all()
-    codes = -1 - np.arange(count, dtype=np.int64)
-    row_of, story = store.row_of, store.story
-    for text, info in reader.iter_field("id"):
-        row = row_of.get(text.decode("utf-8"))
-        if row is None:
-            continue
-        docnum = info.min_id()
-        if info.max_id() != docnum:       # a replaced copy still in this segment
-            for d in reader.postings("id", text).all_ids():
-                codes[d] = story[row]
-        else:
-            codes[docnum] = story[row]
-    return codes
+    codes = columns_for(searcher).story
+    return np.where(codes >= 0, codes, -1 - np.arange(len(codes), dtype=np.int64))
 
 
 @dataclass(frozen=True)

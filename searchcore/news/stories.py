@@ -38,7 +38,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import orjson
@@ -334,21 +334,60 @@ def _write_bytes(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def record_add(folder: Path, articles: Sequence[tuple[str, str]]) -> None:
-    """After a commit that added or replaced ``(article_id, body)``: update the stories."""
-    store = StoryStore.load(folder)
+def record_add(ix: Any, articles: Sequence[tuple[str, str]]) -> None:
+    """After ``ix`` (a whoosh index) committed ``(article_id, body)`` adds: update stories.
+
+    Call under the index write lock, after the columns of new segments are written.
+    """
+    store = StoryStore.load(Path(ix.storage.folder))
     store.add(articles)
     store.save()
+    write_story_column(ix, store)
 
 
-def record_delete(folder: Path, article_ids: Iterable[str]) -> None:
-    """After a commit that deleted ``article_ids``: recompute the stories they were in."""
-    article_ids = list(article_ids)
-    if not article_ids:
-        return
-    store = StoryStore.load(folder)
-    store.delete(article_ids)
+def record_delete(ix: Any, article_ids: Iterable[str]) -> None:
+    """After ``ix`` committed deleting ``article_ids``: recompute the stories they were in."""
+    store = StoryStore.load(Path(ix.storage.folder))
+    store.delete(list(article_ids))
     store.save()
+    write_story_column(ix, store)
+
+
+def write_story_column(ix: Any, store: StoryStore) -> None:
+    """Store every document's story code as the ``story`` column (see execution.columns).
+
+    The code is the store row of the story's id: equal codes, same story. Documents
+    the store does not know get -1 (each its own story).
+    """
+    from searchcore.execution.columns import write_extra_column
+
+    with ix.reader() as reader:
+        codes = document_story_codes(reader, store)
+    write_extra_column(ix, "story", codes)
+
+
+def document_story_codes(reader: Any, store: StoryStore) -> np.ndarray:
+    """Per global document number of ``reader``, its story code, -1 where unknown.
+
+    One pass over each segment's ``id`` terms, whose single posting gives the
+    document number (``TermInfo.min_id``).
+    """
+    parts = []
+    row_of, story = store.row_of, store.story
+    for leaf, _offset in reader.leaf_readers():
+        codes = np.full(leaf.doc_count_all(), -1, dtype=np.int64)
+        for text, info in leaf.iter_field("id"):
+            row = row_of.get(text.decode("utf-8"))
+            if row is None:
+                continue
+            docnum = info.min_id()
+            if info.max_id() != docnum:       # a replaced copy is still in this segment
+                for d in leaf.postings("id", text).all_ids():
+                    codes[d] = story[row]
+            else:
+                codes[docnum] = story[row]
+        parts.append(codes)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 def latest_version(folder: Path) -> int:
