@@ -17,6 +17,9 @@ negatives (different stories)
   ``same-event``    Reuters articles of the same day and topic whose titles share two
                     or more content words (about the same event) but that share no
                     sentence: written separately
+  ``template``      short Reuters notices written to one formula ("Qtly div 15 cts vs
+                    15 cts prior / Pay April 30 / Record April 14") about different
+                    companies: the same first three words, titles starting differently
 
 For each shingle size and permutation count, every pair's estimated Jaccard and
 containment are computed; the tables give precision and recall of "same story" at
@@ -51,7 +54,7 @@ from searchcore.news import minhash  # noqa: E402
 
 POSITIVE = ("real-copy", "new-headline", "drop-par", "add-par", "boilerplate", "truncated",
             "edited")
-NEGATIVE = ("quoted-par", "same-event")
+NEGATIVE = ("quoted-par", "same-event", "template")
 FURNITURE = [
     ("Share this article\nFacebook Twitter Email",
      "Copyright 2024 Daily Courier Media Group. All rights reserved. This material may not "
@@ -152,6 +155,24 @@ def same_event(docs: list[dict[str, Any]], rng: random.Random,
     return pairs[:limit]
 
 
+def templates(docs: list[dict[str, Any]], rng: random.Random,
+              limit: int) -> list[tuple[str, str]]:
+    """Pairs of short formula notices about different companies (see the docstring)."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for d in docs:
+        words = minhash.normalise(d.get("body", ""))
+        if 8 <= len(words) < 150:
+            groups[" ".join(words[:3])].append(d)
+    pairs = []
+    for group in groups.values():
+        for a, b in combinations(group[:30], 2):
+            if (minhash.normalise(a["title"])[:1] != minhash.normalise(b["title"])[:1]
+                    and first_words(a["body"]) != first_words(b["body"])):
+                pairs.append((a["body"], b["body"]))
+    rng.shuffle(pairs)
+    return pairs[:limit]
+
+
 def labelled_pairs(originals: int, seed: int = 20240414) -> list[tuple[str, bool, str, str]]:
     """``(kind, same_story, body_a, body_b)`` for every labelled pair."""
     rng = random.Random(seed)
@@ -169,6 +190,8 @@ def labelled_pairs(originals: int, seed: int = 20240414) -> list[tuple[str, bool
             pairs.append((kind, kind in POSITIVE, x, y))
     for a, b in same_event(reuters, rng, limit=originals):
         pairs.append(("same-event", False, a, b))
+    for a, b in templates(reuters, rng, limit=originals):
+        pairs.append(("template", False, a, b))
     return pairs
 
 

@@ -14,6 +14,7 @@ plain lines.
 from __future__ import annotations
 
 import html
+import re
 import shutil
 import sys
 from typing import Any
@@ -85,6 +86,15 @@ def format_article(article: Article, *, color: bool) -> str:
         if value:
             lines.append(style(ANSI_META, f"{name + ':':<11}") + terminal_safe(value))
     return "\n".join(lines) + "\n\n" + _safe_lines(article.body.rstrip()) + "\n"
+
+
+def did_you_mean(suggestion: str) -> str:
+    """``Did you mean: ...`` and the command that runs the corrected query."""
+    import shlex
+
+    command = "searchcore search " + (suggestion if re.fullmatch(r"[\w ]+", suggestion)
+                                      else shlex.quote(suggestion))
+    return f"Did you mean: {terminal_safe(suggestion)}\n  {terminal_safe(command)}\n"
 
 
 def emit_copies(article_id: str, copies: list[Article], *, as_json: bool) -> None:

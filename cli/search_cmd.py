@@ -128,6 +128,8 @@ def write_results(results: searchcore.Results, fmt: str, color: bool | None) -> 
     else:
         on = use_color(color)
         text = output.format_text(results, color=on)
+        if results.suggestion:
+            text = output.did_you_mean(results.suggestion) + "\n" + text
         if results.facets:
             text += "\n" + facets_text(results.facets.values(), ascii=not output.draws_blocks())
         output.emit(text, color=on)

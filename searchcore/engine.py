@@ -37,6 +37,7 @@ from searchcore.results.snippets import make_snippets
 from searchcore.news import collapse as _collapse
 from searchcore.news import similar as _similar
 from searchcore.news import stories as _stories
+from searchcore.news import suggest as _suggest
 from searchcore.news.facets import DEFAULT_FACET_LIMIT, check_facets, facets_for
 
 SORTS = ("relevance", "newest", "oldest")
@@ -303,9 +304,12 @@ class Index:
                ranking: RankingConfig | None = None, snippets: int = 3,
                exact_total: bool = True, now: datetime | None = None,
                facets: Sequence[str] | None = None,
-               facet_limit: int = DEFAULT_FACET_LIMIT, collapse: bool = False) -> Results:
+               facet_limit: int = DEFAULT_FACET_LIMIT, collapse: bool = False,
+               suggest: bool = True) -> Results:
         """Search; see the README for the query language.
 
+        ``suggest``: set ``Results.suggestion`` when a query word is absent from the
+        index or far rarer than a close neighbour (:mod:`searchcore.news.suggest`).
         ``collapse=True``: one hit per story (the best-ranked copy), the story's other
         matching copies in ``hit.copies``; ``total`` counts stories and
         ``total_articles`` articles.
@@ -385,7 +389,8 @@ class Index:
         return Results(query=query, total=total, page=page, limit=limit,
                        elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits),
                        total_is_exact=total_is_exact, facets=facet_counts,
-                       total_articles=total_articles)
+                       total_articles=total_articles,
+                       suggestion=_suggest.suggest(searcher, query) if suggest else None)
 
     def similar(self, article_id: str | None = None, *, text: str | None = None,
                 limit: int = 10, page: int = 1, source: str | Sequence[str] | None = None,

@@ -92,6 +92,7 @@ from searchcore.analysis import NewsAnalyzer, fold_accents
 from searchcore.scoring.bm25f import CombinedPhrase, CombinedTerm
 from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, bounds_for, parse_period
 from searchcore.errors import QuerySyntaxError
+from searchcore.query.fuzzy import WeightedFuzzyTerm
 from searchcore.schema import QUERY_FIELDS, TEXT_FIELDS
 
 #: Other names users may type for a field.
@@ -769,8 +770,8 @@ def _fuzzy_query(text: str, ctx: list[tuple[_Field, float]], edits: int | None) 
             if not term:
                 continue
             dist = _auto_edits(term) if edits is None else edits
-            subs.append(wq.FuzzyTerm(info.name, term, boost=boost, maxdist=dist,
-                                     prefixlength=FUZZY_PREFIX) if dist
+            subs.append(WeightedFuzzyTerm(info.name, term, boost=boost, maxdist=dist,
+                                          prefixlength=FUZZY_PREFIX) if dist
                         else wq.Term(info.name, term, boost=boost))
         if subs:
             parts.append(_and(subs))
