@@ -25,10 +25,16 @@ For each shingle size and permutation count, every pair's estimated Jaccard and
 containment are computed; the tables give precision and recall of "same story" at
 each threshold, per kind of pair, and the LSH candidate recall of the band layout.
 
+With ``--speed CORPUS.jsonl`` it measures cost instead, on a built index of CORPUS
+(built under ``--index-dir``, kept for reruns): signature cost per article (MinHash of
+the body alone, and the whole story assignment of the build), search p50 with and
+without ``collapse=True`` over the same queries, and ``similar`` p50.
+
 Example::
 
     python benchmarks/stories.py                 # the grid, tables, JSON in benchmarks/out/
     python benchmarks/stories.py --quick         # fewer originals
+    python benchmarks/stories.py --speed /work/bench-data/x100k.jsonl --index-dir /work/bench-data/stories-x100k
 """
 
 from __future__ import annotations
@@ -224,12 +230,79 @@ def candidate_recall(m: dict[str, np.ndarray], truth: np.ndarray, bands: int,
     return float(np.sum(hit & truth) / max(1, np.sum(truth)))
 
 
+def speed(corpus: Path, index_dir: Path, queries: int = 60) -> dict[str, Any]:
+    """Signature cost, collapse overhead and similar p50 on an index of ``corpus``."""
+    import statistics
+
+    import searchcore
+    from searchcore.news.stories import StoryStore
+
+    docs = [orjson.loads(line) for _, line in zip(range(20_000), corpus.open("rb"))]
+    t = time.perf_counter()
+    minhash.signatures([d.get("body", "") for d in docs])
+    per_sig = (time.perf_counter() - t) / len(docs)
+    t = time.perf_counter()
+    StoryStore(index_dir / "unused").add([(d["id"], d.get("body", "")) for d in docs])
+    per_story = (time.perf_counter() - t) / len(docs)
+    path = index_dir / "index"
+    built = None
+    if not (path / "searchcore.json").exists():
+        t = time.perf_counter()
+        searchcore.build_index([corpus], path, workers=2)
+        built = time.perf_counter() - t
+    rng = random.Random(5)
+    out: dict[str, Any] = {"corpus": str(corpus), "signature_us_per_article": per_sig * 1e6,
+                           "story_assignment_us_per_article_20k": per_story * 1e6,
+                           "build_seconds": built}
+    with searchcore.open_index(path) as ix:
+        titles = [d["title"] for d in rng.sample(docs, queries * 3) if d.get("title")]
+        words = [w for t in titles for w in minhash.normalise(t) if len(w) > 4 and w.isalpha()]
+        qs = [" ".join(rng.sample(words, k)) for k in (1, 2) for _ in range(queries // 2)]
+        qs = [q.split()[0] if i % 2 else q for i, q in enumerate(qs)]
+        for q in qs[:5]:
+            ix.search(q, collapse=True)      # warm: columns, story store
+        plain, collapsed = [], []
+        for q in qs:
+            for flag, bucket in ((False, plain), (True, collapsed)):
+                t = time.perf_counter()
+                ix.search(q, collapse=flag, suggest=False)
+                bucket.append((time.perf_counter() - t) * 1000)
+        seeds = [d["id"] for d in rng.sample(docs, queries)]
+        ix.similar(seeds[0])
+        sim = []
+        for seed in seeds:
+            t = time.perf_counter()
+            ix.similar(seed)
+            sim.append((time.perf_counter() - t) * 1000)
+        sim_nosnip = []
+        for seed in seeds:
+            t = time.perf_counter()
+            ix.similar(seed, snippets=0)
+            sim_nosnip.append((time.perf_counter() - t) * 1000)
+        out.update(documents=len(ix), queries=len(qs),
+                   search_p50_ms=statistics.median(plain),
+                   search_collapse_p50_ms=statistics.median(collapsed),
+                   collapse_overhead=statistics.median(collapsed) / statistics.median(plain) - 1,
+                   similar_p50_ms=statistics.median(sim),
+                   similar_no_snippets_p50_ms=statistics.median(sim_nosnip))
+    return out
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split(
         "Example::")[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="300 originals instead of 1500")
     ap.add_argument("--out", type=Path, default=HERE / "out" / "stories.json")
+    ap.add_argument("--speed", type=Path, metavar="CORPUS", help="measure cost on CORPUS")
+    ap.add_argument("--index-dir", type=Path, default=HERE / "out" / "stories-speed")
     args = ap.parse_args(list(argv) if argv is not None else None)
+    if args.speed:
+        result = speed(args.speed, args.index_dir)
+        print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+        out = args.out.with_name("stories-speed.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+        return 0
     if not (SHARED_DATA / "reuters21578").is_dir():
         print(f"needs {SHARED_DATA}/reuters21578 and bbc-news", file=sys.stderr)
         return 1
