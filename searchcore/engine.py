@@ -27,6 +27,8 @@ from searchcore.scoring.bulk import top_documents
 from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
 from searchcore.dates import to_utc
 from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
+from searchcore.query import budget
+from searchcore.query.budget import QueryBudget, with_deadline
 from searchcore.query.parser import parse_query
 from searchcore.scoring.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
 from whoosh.util.times import datetime_to_long
@@ -267,18 +269,22 @@ class Index:
         return self.searcher().doc_count()
 
     @reports_damage
+    @budget.enforced
     def search(self, query: str, *, limit: int = 10, page: int = 1, sort: str = "relevance",
                match: str = "all", lenient: bool = False, source: str | Sequence[str] | None = None,
                category: str | Sequence[str] | None = None,
                since: datetime | str | None = None, until: datetime | str | None = None,
                ranking: RankingConfig | None = None, snippets: int = 3,
-               exact_total: bool = True, now: datetime | None = None) -> Results:
+               exact_total: bool = True, now: datetime | None = None,
+               budget: QueryBudget | None = None) -> Results:
         """Search; see the README for the query language.
 
         ``source``/``category``/``since``/``until`` filter without changing scores.
         ``sort`` is ``relevance``, ``newest`` or ``oldest``. ``snippets`` is the
         maximum number of fragments per hit (0 for none). ``lenient=True`` never
-        raises on syntax: what cannot be parsed is read as plain words.
+        raises on syntax: what cannot be parsed is read as plain words. ``budget``
+        bounds the query's length, clauses, expansions, results and time
+        (:class:`~searchcore.query.budget.QueryBudget`; over one: ``QueryLimitError``).
         """
         started = time.perf_counter()
         if sort not in SORTS:
@@ -312,7 +318,7 @@ class Index:
                          for docnum, score in best[offset:offset + limit]]
             total_is_exact = True
         else:
-            collector = _collector(offset + limit, sort, exact_total)
+            collector = with_deadline(_collector(offset + limit, sort, exact_total))
             if allowed is not None:
                 collector = collectors.FilterCollector(collector, allow=allowed)
             searcher.search_with_collector(flat, collector)
