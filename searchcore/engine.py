@@ -17,18 +17,18 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import collectors, sorting, writing
-from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 
 from searchcore import layout
 from searchcore.analysis import check_language
 from searchcore.article import Article, normalize_article, to_document
+from searchcore.execution.columns import DocColumns, columns_for, write_missing
 from searchcore.scoring.bulk import top_documents
+from searchcore.whoosh_boundary.segments import open_segment_reader, segment_count
 from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
 from searchcore.dates import to_utc
 from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
-from searchcore.query import budget
-from searchcore.query.budget import QueryBudget, with_deadline
+from searchcore.query.budget import QueryBudget, enforced, with_deadline
 from searchcore.query.parser import parse_query
 from searchcore.scoring.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
 from whoosh.util.times import datetime_to_long
@@ -37,6 +37,7 @@ from searchcore.schema import build_schema
 from searchcore.results.snippets import make_snippets
 from searchcore.whoosh_boundary.damage import (close_leaked_files, corrupt_error, is_damage,
                                                 quiet_leaks, reports_damage)
+from searchcore.news.facets import DEFAULT_FACET_LIMIT, check_facets, facets_for
 
 SORTS = ("relevance", "newest", "oldest")
 DEFAULT_LOCK_TIMEOUT = 10.0
@@ -201,6 +202,7 @@ class Index:
         return f"<searchcore.Index {str(self.path)!r} {self._manifest.get('generation')}>"
 
     # -- writing ----------------------------------------------------------------------
+    @reports_damage
     def add(self, articles: Iterable[Mapping[str, Any] | Article], *,
             timeout: float = DEFAULT_LOCK_TIMEOUT,
             progress: Callable[[int], None] | None = None) -> int:
@@ -245,6 +247,7 @@ class Index:
                 writer.cancel()
                 raise
             writer.commit()
+            write_missing(self.whoosh_index)     # a delete's commit may merge segments
             self._record_count()
         return deleted
 
@@ -265,28 +268,38 @@ class Index:
         return None if fields is None else stored_to_article(fields)
 
     @reports_damage
+    def columns(self) -> DocColumns:
+        """Per-document columns of the current searcher (searchcore.execution.columns)."""
+        return columns_for(self.searcher())
+
+    @reports_damage
     def __len__(self) -> int:
         return self.searcher().doc_count()
 
     @reports_damage
-    @budget.enforced
+    @enforced
     def search(self, query: str, *, limit: int = 10, page: int = 1, sort: str = "relevance",
                match: str = "all", lenient: bool = False, source: str | Sequence[str] | None = None,
                category: str | Sequence[str] | None = None,
                since: datetime | str | None = None, until: datetime | str | None = None,
                ranking: RankingConfig | None = None, snippets: int = 3,
                exact_total: bool = True, now: datetime | None = None,
+               facets: Sequence[str] | None = None,
+               facet_limit: int = DEFAULT_FACET_LIMIT,
                budget: QueryBudget | None = None) -> Results:
         """Search; see the README for the query language.
 
         ``source``/``category``/``since``/``until`` filter without changing scores.
         ``sort`` is ``relevance``, ``newest`` or ``oldest``. ``snippets`` is the
         maximum number of fragments per hit (0 for none). ``lenient=True`` never
-        raises on syntax: what cannot be parsed is read as plain words. ``budget``
+        raises on syntax: what cannot be parsed is read as plain words. ``facets``
+        names counts over every match to return in ``Results.facets``
+        (:mod:`searchcore.news.facets`), at most ``facet_limit`` values each. ``budget``
         bounds the query's length, clauses, expansions, results and time
         (:class:`~searchcore.query.budget.QueryBudget`; over one: ``QueryLimitError``).
         """
         started = time.perf_counter()
+        facet_names = check_facets(facets, facet_limit)
         if sort not in SORTS:
             raise SearchcoreError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         if limit < 1 or page < 1:
@@ -301,7 +314,8 @@ class Index:
             # whoosh 2.7.4 treats an empty filter set as "no filter" when counting, so
             # a filter that matches nothing would report the unfiltered total.
             return Results(query=query, total=0, page=page, limit=limit,
-                           elapsed_ms=(time.perf_counter() - started) * 1000.0)
+                           elapsed_ms=(time.perf_counter() - started) * 1000.0,
+                           facets=facets_for(searcher, None, set(), facet_names, facet_limit))
         if ranking is not DEFAULT_RANKING:
             # Same reader, other weighting; the reader belongs to our long-lived searcher.
             searcher = Searcher(searcher.reader(), weighting=weighting(ranking, now),
@@ -344,9 +358,10 @@ class Index:
                 category=tuple(fields.get("category") or ()),
                 snippets=tuple(make_snippets(q, fields, analyzer, max_fragments=snippets))
                 if snippets else ()))
+        facet_counts = facets_for(searcher, flat, allowed, facet_names, facet_limit)
         return Results(query=query, total=total, page=page, limit=limit,
                        elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits),
-                       total_is_exact=total_is_exact)
+                       total_is_exact=total_is_exact, facets=facet_counts)
 
     def _filter(self, searcher: Searcher, source: str | Sequence[str] | None,
                 category: str | Sequence[str] | None, since: datetime | None,
@@ -404,7 +419,7 @@ class Index:
         return {
             "path": str(self.path), "documents": reader.doc_count(),
             "deleted": reader.doc_count_all() - reader.doc_count(),
-            "terms": terms, "size_bytes": size, "segments": len(self.whoosh_index._segments()),
+            "terms": terms, "size_bytes": size, "segments": segment_count(self.whoosh_index),
             "sources": dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
             "date_range": [_aware(min(dates)).isoformat(), _aware(max(dates)).isoformat()]
             if dates else None,
@@ -457,10 +472,11 @@ def _write_batch(ix: whoosh_index.Index, articles: Sequence[Article],
         raise
     if not big:
         writer.commit()
-        return
-    writer.commit(mergetype=writing.NO_MERGE)
-    if len(ix._segments()) > MAX_SEGMENTS:
-        ix.writer(limitmb=256, compound=False).commit(mergetype=_merge_smallest)
+    else:
+        writer.commit(mergetype=writing.NO_MERGE)
+        if segment_count(ix) > MAX_SEGMENTS:
+            ix.writer(limitmb=256, compound=False).commit(mergetype=_merge_smallest)
+    write_missing(ix)          # columns of segments whoosh's writer made (or merged)
 
 
 def flatten(q: wq.Query) -> wq.Query:
@@ -496,7 +512,7 @@ def _merge_smallest(writer: writing.SegmentWriter, segments: list[Any]) -> list[
     keep = MAX_SEGMENTS // 2
     smallest = sorted(segments, key=lambda seg: seg.doc_count_all())[:len(segments) - keep]
     for segment in smallest:
-        reader = SegmentReader(writer.storage, writer.schema, segment)
+        reader = open_segment_reader(writer, segment)
         writer.add_reader(reader)
         reader.close()
     return [seg for seg in segments if seg not in smallest]

@@ -178,7 +178,11 @@ def test_a_crafted_toc_segment_list_never_runs(tmp_path: Path) -> None:
 def test_crafted_stored_fields_never_run(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     with evil_stored_fields(marker):
-        index = build(tmp_path / "ix")
+        # The add commits, then reads the stored fields back for the side columns:
+        # that read already refuses the payload.
+        with contextlib.suppress(searchcore.SearchcoreError):
+            build(tmp_path / "ix")
+    index = tmp_path / "ix"
     assert not marker.exists()
     assert_every_entry_point_refuses(index, marker, open_fails=False)
 
