@@ -86,13 +86,13 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional
 from whoosh import query as wq
 from whoosh.fields import DATETIME, ID, KEYWORD, Schema
 import numpy as np
-from whoosh.matching import AndNotMatcher, ListMatcher, MultiMatcher, NullMatcher
+from whoosh.matching import AndNotMatcher, ListMatcher, NullMatcher
 from whoosh.query import Query
 
 from searchcore.analysis import NewsAnalyzer, fold_accents
 from searchcore.execution.segment_arrays import deleted_docnums, field_lengths
 from searchcore.query import budget
-from searchcore.scoring.bm25f import CombinedPhrase, CombinedTerm
+from searchcore.scoring.bm25f import CombinedPhrase, CombinedTerm, per_segment_matcher
 from searchcore.scoring.ranking import UNDATED
 from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, bounds_for, parse_period
 from searchcore.errors import QuerySyntaxError
@@ -687,17 +687,6 @@ def _charged(query: "wq.MultiTerm", kind: str, reader: Any, words: Any) -> list[
                         lambda word: reader.doc_frequency(field, word))
 
 
-def _per_segment(query: Query, searcher: Any, context: Any) -> Any:
-    """A top-level searcher over several segments: the query's matcher per segment."""
-    matchers, offsets = [], []
-    for subsearcher, offset in searcher.subsearchers:
-        m = query.matcher(subsearcher, context)
-        if m.is_active():
-            matchers.append(m)
-            offsets.append(offset)
-    return MultiMatcher(matchers, offsets) if matchers else NullMatcher()
-
-
 class Prefix(wq.Prefix):
     """``missil*``: the documents having any word with the prefix, scored as a constant.
 
@@ -712,7 +701,7 @@ class Prefix(wq.Prefix):
 
     def matcher(self, searcher, context=None):  # type: ignore[no-untyped-def]
         if not searcher.is_atomic():
-            return _per_segment(self, searcher, context)
+            return per_segment_matcher(self, searcher, context)
         reader = searcher.reader()
         name = self.fieldname
         if name not in reader.schema:
@@ -747,7 +736,7 @@ class FieldPresent(wq.Every):
 
     def matcher(self, searcher, context=None):  # type: ignore[no-untyped-def]
         if not searcher.is_atomic():
-            return _per_segment(self, searcher, context)
+            return per_segment_matcher(self, searcher, context)
         reader = searcher.reader()
         name = self.fieldname
         field = reader.schema[name] if name in reader.schema else None
