@@ -29,6 +29,7 @@ from searchcore.whoosh_boundary.segments import open_segment_reader, segment_cou
 from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
 from searchcore.dates import to_utc
 from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
+from searchcore.query.budget import QueryBudget, enforced, with_deadline
 from searchcore.query.parser import parse_query
 from searchcore.scoring.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
 from whoosh.util.times import datetime_to_long
@@ -39,6 +40,8 @@ from searchcore.news import collapse as _collapse
 from searchcore.news import similar as _similar
 from searchcore.news import stories as _stories
 from searchcore.news import suggest as _suggest
+from searchcore.whoosh_boundary.damage import (close_leaked_files, corrupt_error, is_damage,
+                                                quiet_leaks, reports_damage)
 from searchcore.news.facets import DEFAULT_FACET_LIMIT, check_facets, facets_for
 
 SORTS = ("relevance", "newest", "oldest")
@@ -122,6 +125,9 @@ class Index:
             ix = whoosh_index.open_dir(str(gen_dir))
         except Exception as exc:  # noqa: BLE001 - whoosh raises many types here
             guard.release()
+            close_leaked_files(exc)
+            if is_damage(exc):
+                raise corrupt_error(exc, self.path, generation) from None
             raise IndexFormatError(f"cannot open generation {generation!r} of {str(self.path)!r}: "
                                    f"{exc}; " + layout.REBUILD_HINT.format(path=self.path)) from None
         self._close_generation()
@@ -175,6 +181,7 @@ class Index:
     def manifest(self) -> dict[str, Any]:
         return dict(self._manifest)
 
+    @reports_damage
     def searcher(self) -> Searcher:
         """A current searcher, reused across calls and refreshed after commits."""
         ix = self.whoosh_index
@@ -185,7 +192,8 @@ class Index:
             self._searcher.close()
             self._searcher = None
         if self._searcher is None:
-            self._searcher = ix.searcher(weighting=weighting(DEFAULT_RANKING))
+            with quiet_leaks():
+                self._searcher = ix.searcher(weighting=weighting(DEFAULT_RANKING))
         return self._searcher
 
     def close(self) -> None:
@@ -201,6 +209,7 @@ class Index:
         return f"<searchcore.Index {str(self.path)!r} {self._manifest.get('generation')}>"
 
     # -- writing ----------------------------------------------------------------------
+    @reports_damage
     def add(self, articles: Iterable[Mapping[str, Any] | Article], *,
             timeout: float = DEFAULT_LOCK_TIMEOUT,
             progress: Callable[[int], None] | None = None) -> int:
@@ -286,18 +295,23 @@ class Index:
         return [a for a in found if a is not None]
 
     # -- reading ----------------------------------------------------------------------
+    @reports_damage
     def get(self, article_id: str) -> Article | None:
         """The stored article with this id, or None."""
         fields = self.searcher().document(id=str(article_id))
         return None if fields is None else stored_to_article(fields)
 
+    @reports_damage
     def columns(self) -> DocColumns:
         """Per-document columns of the current searcher (searchcore.execution.columns)."""
         return columns_for(self.searcher())
 
+    @reports_damage
     def __len__(self) -> int:
         return self.searcher().doc_count()
 
+    @reports_damage
+    @enforced
     def search(self, query: str, *, limit: int = 10, page: int = 1, sort: str = "relevance",
                match: str = "all", lenient: bool = False, source: str | Sequence[str] | None = None,
                category: str | Sequence[str] | None = None,
@@ -306,7 +320,8 @@ class Index:
                ranking: RankingConfig | None = None, snippets: int = 3,
                exact_total: bool = True, now: datetime | None = None,
                facets: Sequence[str] | None = None,
-               facet_limit: int = DEFAULT_FACET_LIMIT, collapse: bool = False,
+               facet_limit: int = DEFAULT_FACET_LIMIT,
+               budget: QueryBudget | None = None, collapse: bool = False,
                suggest: bool = True) -> Results:
         """Search; see the README for the query language.
 
@@ -322,7 +337,9 @@ class Index:
         maximum number of fragments per hit (0 for none). ``lenient=True`` never
         raises on syntax: what cannot be parsed is read as plain words. ``facets``
         names counts over every match to return in ``Results.facets``
-        (:mod:`searchcore.news.facets`), at most ``facet_limit`` values each.
+        (:mod:`searchcore.news.facets`), at most ``facet_limit`` values each. ``budget``
+        bounds the query's length, clauses, expansions, results and time
+        (:class:`~searchcore.query.budget.QueryBudget`; over one: ``QueryLimitError``).
         """
         started = time.perf_counter()
         facet_names = check_facets(facets, facet_limit)
@@ -368,7 +385,7 @@ class Index:
                          for docnum, score in best[offset:offset + limit]]
             total_is_exact = True
         else:
-            collector = _collector(offset + limit, sort, exact_total)
+            collector = with_deadline(_collector(offset + limit, sort, exact_total))
             if allowed is not None:
                 collector = collectors.FilterCollector(collector, allow=allowed)
             searcher.search_with_collector(flat, collector)
@@ -396,6 +413,7 @@ class Index:
                        total_articles=total_articles,
                        suggestion=_suggest.suggest(searcher, query) if suggest else None)
 
+    @reports_damage
     def similar(self, article_id: str | None = None, *, text: str | None = None,
                 limit: int = 10, page: int = 1, source: str | Sequence[str] | None = None,
                 category: str | Sequence[str] | None = None,
@@ -497,6 +515,7 @@ class Index:
             narrow(n for n, value in enumerate(column) if low <= value < high)
         return allowed
 
+    @reports_damage
     def stats(self) -> dict[str, Any]:
         """Documents, terms, size on disk, sources, date range, language, format version."""
         searcher = self.searcher()

@@ -6,8 +6,10 @@
     ├── IndexNotFoundError          no index at the path (run `searchcore index build`)
     ├── IndexExistsError            create_index() on a path that already holds one
     ├── IndexFormatError            foreign, damaged, too old or too new index
+    │   └── IndexCorruptError       a segment file that cannot be read (names index and file)
     ├── IndexLockedError            another process holds the writer lock
     ├── QuerySyntaxError            a query string that cannot be parsed
+    │   └── QueryLimitError         a query over its budget (names the limit)
     ├── InvalidArticleError         a record that cannot be indexed (names file, line, field)
     └── SourceError                 an input file that cannot be read at all
 
@@ -35,6 +37,20 @@ class IndexFormatError(SearchcoreError):
     """The directory holds something we cannot open: foreign, damaged, too old or too new."""
 
 
+class IndexCorruptError(IndexFormatError):
+    """A file of the index is damaged (truncated, corrupted, tampered with).
+
+    ``path`` is the index folder and ``file`` the damaged file inside it when known
+    (``gen-000003/MAIN_x.trm``); the message says to run ``searchcore index check``
+    or rebuild.
+    """
+
+    def __init__(self, message: str, path: str = "", file: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.file = file
+
+
 class IndexLockedError(SearchcoreError):
     """Another writer holds the index lock and did not release it within the timeout."""
 
@@ -50,6 +66,19 @@ class QuerySyntaxError(SearchcoreError):
         super().__init__(message)
         self.query = query
         self.position = position
+
+
+class QueryLimitError(QuerySyntaxError):
+    """A query over one of the limits of its :class:`~searchcore.query.budget.QueryBudget`.
+
+    ``limit`` names the limit (``"max_clauses"``, ``"seconds"``, ...) and ``value`` is
+    its setting, so a caller can say which one and by how much.
+    """
+
+    def __init__(self, message: str, limit: str, value: float, query: str = "") -> None:
+        super().__init__(message, query, None)
+        self.limit = limit
+        self.value = value
 
 
 class InvalidArticleError(SearchcoreError):
