@@ -60,3 +60,25 @@ def test_term_lookup_and_prefix_ranges(news_index: searchcore.Index) -> None:
     assert fp.find(b"zzzz-not-a-term") == -1
     lo, hi = fp.prefix_range(b"elect")
     assert [fp.term(i) for i in range(lo, hi)] == list(reader.expand_prefix("body", "elect"))
+
+
+def test_damaged_side_files_are_ignored_not_trusted(tmp_path: Path) -> None:
+    """A side file that does not fit (truncated, wrong type, numbers out of range) is
+    ignored: results come from whoosh's records, never an out-of-range read."""
+    articles = dated(bbc_articles())
+    with searchcore.create_index(tmp_path / "ix") as ix:
+        ix.add(articles)
+        want = [(h.id, h.score) for h in ix.search('"prime minister" tax', limit=20).hits]
+        gen = ix.path / ix.manifest["generation"]
+    docs = next(gen.glob("*.spst_body_docs.npy"))
+    np.save(docs, np.full(len(np.load(docs)), 10**6, dtype=np.int32))      # out of range
+    pos = next(gen.glob("*.spst_title_pos.npy"))
+    pos.write_bytes(b"not a numpy file")
+    codes = next(gen.glob("*.scol_source.npy"))
+    np.save(codes, np.full(len(np.load(codes)), 99, dtype=np.int32))        # no such value
+    with searchcore.open_index(tmp_path / "ix") as ix:
+        got = [(h.id, h.score) for h in ix.search('"prime minister" tax', limit=20).hits]
+        assert got == want
+        cols = ix.columns()
+        assert all(cols.source.value(d) in ("BBC News", "Wire 0", "Wire 1", "Wire 2")
+                   for d in range(cols.doc_count))

@@ -262,19 +262,45 @@ def read_segment_columns(folder: Path, segid: str, doc_count: int) -> SegmentCol
             length_bytes={name: load(_path(folder, segid, f"len_{name}.npy"))
                           for name in meta["lengths"]},
             extras=_read_extras(folder, segid, doc_count))
-    except (FileNotFoundError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    if len(cols.published_us) != doc_count or len(cols.category.offsets) != doc_count + 1:
-        return None
-    return cols
+    return cols if _consistent(cols, doc_count) else None
+
+
+def _consistent(cols: SegmentColumns, doc_count: int) -> bool:
+    """Do a segment's column files fit together? Files are input: a damaged or hostile
+    one is ignored (the columns are computed from whoosh's records instead)."""
+    def ok(a: np.ndarray, dtype: Any, length: int | None) -> bool:
+        return a.ndim == 1 and a.dtype == np.dtype(dtype) and (length is None or len(a) == length)
+
+    def codes_ok(a: np.ndarray, vocab: tuple[str, ...]) -> bool:
+        return not len(a) or (int(a.min()) >= -1 and int(a.max()) < len(vocab))
+
+    cat = cols.category
+    if not (ok(cols.published_us, np.int64, doc_count) and ok(cols.source.codes, np.int32, doc_count)
+            and ok(cols.language.codes, np.int32, doc_count)
+            and ok(cat.offsets, np.int64, doc_count + 1) and ok(cat.codes, np.int32, None)):
+        return False
+    if cat.offsets[0] != 0 or cat.offsets[-1] != len(cat.codes) or np.any(np.diff(cat.offsets) < 0):
+        return False
+    if not all(isinstance(v, str) for v in cols.source.vocab + cols.language.vocab + cat.vocab):
+        return False
+    if not (codes_ok(cols.source.codes, cols.source.vocab)
+            and codes_ok(cols.language.codes, cols.language.vocab)
+            and codes_ok(cat.codes, cat.vocab) and (not len(cat.codes) or int(cat.codes.min()) >= 0)):
+        return False
+    return all(ok(a, np.uint8, doc_count) for a in cols.length_bytes.values())
 
 
 def _read_extras(folder: Path, segid: str, doc_count: int) -> dict[str, np.ndarray]:
     extras = {}
     prefix = f"{segid}{_PREFIX}x_"
     for path in folder.glob(f"{segid}{_PREFIX}x_*.npy"):
-        array = load(path)
-        if len(array) == doc_count:
+        try:
+            array = load(path)
+        except (OSError, ValueError):
+            continue
+        if array.ndim == 1 and array.dtype == np.int64 and len(array) == doc_count:
             extras[path.name[len(prefix):-len(".npy")]] = array
     return extras
 

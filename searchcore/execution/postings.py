@@ -115,6 +115,40 @@ class FieldPostings:
         return self.pos[offsets[0]:offsets[-1]], offsets - offsets[0]
 
 
+def consistent(fp: FieldPostings, doc_count: int) -> bool:
+    """Do the arrays fit together (types, offsets, document numbers in range)?
+
+    Files are input like any other: a damaged or hostile one is ignored (the field is
+    converted from whoosh's postings instead) rather than indexing out of bounds.
+    """
+    def ints(a: np.ndarray | None, kinds: tuple[Any, ...]) -> bool:
+        return a is not None and a.ndim == 1 and a.dtype in kinds
+
+    i64, i32 = (np.dtype(np.int64),), (np.dtype(np.int32),)
+    if not (ints(fp.terms, (np.dtype(np.uint8),)) and ints(fp.termoff, i64)
+            and ints(fp.docoff, i64) and ints(fp.docs, i32)
+            and fp.tf.ndim == 1 and fp.tf.dtype == np.float32):
+        return False
+    n = len(fp.termoff) - 1
+    if n < 0 or len(fp.docoff) != n + 1 or fp.termoff[0] != 0 or fp.docoff[0] != 0:
+        return False
+    if fp.termoff[-1] != len(fp.terms) or fp.docoff[-1] != len(fp.docs) \
+            or len(fp.docs) != len(fp.tf):
+        return False
+    if np.any(np.diff(fp.termoff) < 0) or np.any(np.diff(fp.docoff) < 0):
+        return False
+    if len(fp.docs) and (int(fp.docs.min()) < 0 or int(fp.docs.max()) >= doc_count):
+        return False
+    if (fp.posoff is None) != (fp.pos is None):
+        return False
+    if fp.posoff is not None and fp.pos is not None:
+        if not (ints(fp.posoff, i64) and ints(fp.pos, i32)) or len(fp.posoff) != len(fp.docs) + 1:
+            return False
+        if fp.posoff[0] != 0 or fp.posoff[-1] != len(fp.pos) or np.any(np.diff(fp.posoff) < 0):
+            return False
+    return True
+
+
 def build_field(reader: Any, fieldname: str) -> FieldPostings:
     """One field's arrays, converted from whoosh's postings."""
     with_positions = reader.schema[fieldname].format.supports("positions")
@@ -241,19 +275,28 @@ class SegmentPostings:
             if self._on_disk:
                 fp = self._read(name)
             if fp is None:
-                fp = build_field(self._reader, name)
+                try:
+                    fp = build_field(self._reader, name)
+                except raw.NotW3 as exc:
+                    from searchcore.execution.executor import Unsupported
+
+                    raise Unsupported(f"segment not in whoosh's W3 layout ({exc})") from None
         self._fields[name] = fp
         return fp
 
     def _read(self, name: str) -> FieldPostings | None:
         assert self._folder is not None and self._segid is not None
         parts: dict[str, np.ndarray | None] = {}
-        for part in _PARTS:
-            path = _path(self._folder, self._segid, f"{name}_{part}.npy")
-            parts[part] = load(path) if path.exists() else None
+        try:
+            for part in _PARTS:
+                path = _path(self._folder, self._segid, f"{name}_{part}.npy")
+                parts[part] = load(path) if path.exists() else None
+        except (OSError, ValueError):
+            return None
         if any(parts[p] is None for p in _PARTS[:5]):
             return None
-        return FieldPostings(**parts)  # type: ignore[arg-type]
+        fp = FieldPostings(**parts)  # type: ignore[arg-type]
+        return fp if consistent(fp, self.doc_count) else None
 
 
 def segment_postings(reader: Any) -> SegmentPostings:

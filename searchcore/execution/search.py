@@ -55,10 +55,16 @@ def allowed_docnums(searcher: Any, queries: list[Any], since: datetime | None,
     sorted; None when there is no filter. Undated documents fail any date bound."""
     if not queries and since is None and until is None:
         return None
-    executor = Executor(searcher, searcher.weighting)
+    try:
+        executor = Executor(searcher, searcher.weighting)
+    except Unsupported:                       # another weighting: ask whoosh
+        return _whoosh_allowed(searcher, queries, since, until)
     docs: np.ndarray | None = None
     for q in queries:
-        found = executor.run(q, scored=False).docs
+        try:
+            found = executor.run(q, scored=False).docs
+        except Unsupported:
+            found = np.fromiter(sorted(searcher.docs_for_query(q)), dtype=np.int64)
         docs = found if docs is None else np.intersect1d(docs, found, assume_unique=True)
     if since is not None or until is not None:
         us = executor.columns.published_us
@@ -70,3 +76,22 @@ def allowed_docnums(searcher: Any, queries: list[Any], since: datetime | None,
         found = np.flatnonzero(ok).astype(np.int64)
         docs = found if docs is None else np.intersect1d(docs, found, assume_unique=True)
     return docs
+
+
+def _whoosh_allowed(searcher: Any, queries: list[Any], since: datetime | None,
+                    until: datetime | None) -> np.ndarray:
+    """:func:`allowed_docnums` through whoosh (the columns still give the dates)."""
+    from searchcore.execution.columns import columns_for
+
+    cols = columns_for(searcher)
+    ok = cols.live.copy()
+    for q in queries:
+        mask = np.zeros(len(ok), dtype=bool)
+        mask[np.fromiter(searcher.docs_for_query(q), dtype=np.int64)] = True
+        ok &= mask
+    us = cols.published_us
+    if since is not None:
+        ok &= (us != NO_DATE) & (us >= epoch_us(since))
+    if until is not None:
+        ok &= (us != NO_DATE) & (us < epoch_us(until))
+    return np.flatnonzero(ok).astype(np.int64)
