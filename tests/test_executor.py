@@ -36,7 +36,7 @@ QUERIES = [
     "election^3 tax", "(tax OR budget)^2 labour", '"prime minister"^2 OR election',
     "*", "-sport", "* -sport", "tax OR -budget", "id:seed", "missiles", "missiles -iran",
     "(tax OR budget) AND (labour OR tory)", "tax (budget OR -labour)",
-    "published:*", "published:2024-04", "published:[2015-01-01 TO 2018-12-31] tax",
+    "published:*", "title:*", "source:*", "category:*", "published:2024-04", "published:[2015-01-01 TO 2018-12-31] tax",
     "published:>=2020 election", "published:<2012-06", "published:{2014-01-01 TO 2016-01-01}",
     "language:en", "nosuchwordanywhere", "the", "elect OR nosuchword",
 ]

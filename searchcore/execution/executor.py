@@ -40,6 +40,7 @@ from whoosh import query as wq
 
 from searchcore.execution.columns import NO_DATE, DocColumns, columns_for
 from searchcore.execution.postings import segment_postings
+from searchcore.query.parser import FieldPresent
 from searchcore.scoring.bm25f import CombinedPhrase, CombinedTerm, saturate
 from searchcore.whoosh_boundary.segments import field_b, leaf_readers
 
@@ -367,6 +368,18 @@ class Executor:
         docs = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         return _const(docs, 1.0)
 
+    def field_present(self, q: Any, scored: bool) -> Hits:
+        """``FieldPresent`` (``title:*``, ``published:*``): a length or a date; ``boost``."""
+        name = q.fieldname
+        field = self.schema[name] if name in self.schema else None
+        if field is not None and getattr(field, "scorable", False):
+            present = self.columns.field_length(name) > 0
+        elif name == "published":
+            present = self.columns.dated.copy()
+        else:
+            return self.every(q, scored)
+        return _const(np.flatnonzero(present & self.columns.live).astype(np.int64), q.boost)
+
     def null(self, q: Any, scored: bool) -> Hits:
         return _empty()
 
@@ -429,6 +442,7 @@ _DISPATCH: dict[type, Callable[[Executor, Any, bool], Hits]] = {
     wq.AndMaybe: Executor.and_maybe,
     wq.Not: Executor.not_,
     wq.Every: Executor.every,
+    FieldPresent: Executor.field_present,
     type(wq.NullQuery): Executor.null,
     wq.DateRange: Executor.date_range,
     wq.NumericRange: Executor.date_range,
