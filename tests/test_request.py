@@ -26,7 +26,6 @@ def test_defaults_and_offset() -> None:
     ({"page": -1}, "limit and page must be at least 1"),
     ({"limit": "10"}, "limit must be an integer"),
     ({"limit": True}, "limit must be an integer"),
-    ({"page": 10_000, "limit": 100}, "page * limit may be at most"),
     ({"snippets": -1}, "snippets must be 0 or more"),
     ({"source": 42}, "source must be a string or a list of strings"),
     ({"since": 2024}, "since must be a date string or a datetime"),

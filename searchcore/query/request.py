@@ -27,8 +27,6 @@ FieldScoring = Literal["bm25f", "sum"]
 
 SORTS: tuple[str, ...] = get_args(Sort)
 MATCHES: tuple[str, ...] = get_args(Match)
-#: A page deeper than this many hits is refused: ranking it costs the whole list.
-MAX_WINDOW = 100_000
 
 
 def _choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
@@ -110,9 +108,6 @@ class SearchRequest:
         if limit < 1 or page < 1:
             raise InvalidRequestError(
                 f"limit and page must be at least 1 (got limit={limit}, page={page})")
-        if page * limit > MAX_WINDOW:
-            raise InvalidRequestError(f"page * limit may be at most {MAX_WINDOW:,} "
-                                      f"(got page={page}, limit={limit})")
         if snippets < 0:
             raise InvalidRequestError(f"snippets must be 0 or more, not {snippets}")
         for name, value in (("since", since), ("until", until)):
