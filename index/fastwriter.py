@@ -37,6 +37,10 @@ from itertools import accumulate
 from pickle import dumps, loads
 from typing import Any, Iterable, Mapping
 
+# The bulk writer stems every word it meets: import NLTK's stemmer with this module,
+# not lazily in the middle of a batch (an import there leaves cyclic garbage behind,
+# see tests/test_build_memory.py). Searching never imports this module.
+from nltk.stem.snowball import SnowballStemmer  # noqa: F401
 from whoosh import formats
 from whoosh.fields import NUMERIC
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
@@ -82,22 +86,13 @@ class _SinglePositions(dict):
 _SINGLE = _SinglePositions()
 
 
-_SINGLE_POSITION: dict[bytes, list[int]] = {}
-
-
 def decode_positions(value: bytes) -> list[int]:
     """The positions :func:`encode_positions` (or whoosh's ``Positions``) encoded.
 
     These are bytes this writer just made (never read from a file), so unpickling
-    them is safe; one-position values are looked up instead.
+    them is safe. Not memoised: a cache would grow with every new position.
     """
-    single = _SINGLE_POSITION.get(value)
-    if single is not None:
-        return single
-    positions = list(accumulate(loads(value[4:])))
-    if len(positions) == 1:
-        _SINGLE_POSITION[value] = positions
-    return positions
+    return list(accumulate(loads(value[4:])))
 
 
 def encode_positions(positions: list[int]) -> bytes:
