@@ -547,50 +547,74 @@ def _write_batch(ix: whoosh_index.Index, articles: Sequence[Article],
                  progress: Callable[[int], None] | None) -> None:
     """Replace-or-add ``articles`` (unique ids) in ``ix`` and commit once.
 
-    Big batches go through the bulk :class:`~searchcore.index.fastwriter.FastWriter`
-    (several times faster than whoosh's writer, identical postings and scores) as
-    one new segment: the ids they replace are looked up with one searcher and
-    deleted first, instead of whoosh's searcher-per-document ``update_document``.
-    Small batches use whoosh's writer, whose commit also merges small segments; after
-    a bulk add, :func:`_merge_smallest` runs once there are more than ``MAX_SEGMENTS``, so
-    many adds do not pile up segments (each costs a little on every query).
+    Big batches go through the bulk writer (:func:`_write_bulk`). Small batches use
+    whoosh's writer, whose commit also merges small segments; after a bulk add,
+    :func:`_merge_smallest` runs once there are more than ``MAX_SEGMENTS``, so many
+    adds do not pile up segments (each costs a little on every query).
 
     Segments are written as separate files, not whoosh's compound file: opening a
     compound segment copies every part of it into memory (``BufferFile`` wraps the
     mmap in a ``BytesIO``), 4.4 GB for a 1M-article index; separate files are read
     from the page cache on demand.
     """
-    big = len(articles) >= FAST_WRITE_MIN
-    if big:
-        from searchcore.index.fastwriter import FastWriter
-
-        writer = FastWriter(ix, compound=False)
+    if len(articles) >= FAST_WRITE_MIN:
+        _write_bulk(ix, articles, progress)
+        if segment_count(ix) > MAX_SEGMENTS:
+            ix.writer(limitmb=256, compound=False).commit(mergetype=_merge_smallest)
     else:
         # A larger in-memory posting pool avoids spilling sorted runs to disk.
         writer = ix.writer(limitmb=256, compound=False)
+        try:
+            for done, article in enumerate(articles, 1):
+                writer.update_document(**to_document(article))
+                if progress is not None:
+                    progress(done)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+    write_missing(ix)          # columns of segments whoosh's writer made (or merged)
+
+
+def _write_bulk(ix: whoosh_index.Index, articles: Sequence[Article],
+                progress: Callable[[int], None] | None) -> None:
+    """Write ``articles`` with :class:`~searchcore.index.fastwriter.FastWriter`, commit once.
+
+    Several times faster than whoosh's writer, with identical postings and scores.
+    The ids they replace are looked up with one searcher and deleted first, instead
+    of whoosh's searcher-per-document ``update_document``. A writer holds its
+    segment's postings in memory, so the batch is written as one segment per
+    :data:`~searchcore.index.build.CHUNK_DOCS` articles (the build's batches), all
+    listed by the one commit: memory follows the chunk, not the batch.
+    """
+    from searchcore.index.build import batch_bounds
+    from searchcore.index.fastwriter import FastWriter
+    from searchcore.index.parallel import write_range
+
+    writer = FastWriter(ix, compound=False)           # holds whoosh's lock until commit
     try:
-        if big:
-            with writer.searcher() as searcher:
-                stale = [n for a in articles for n in searcher.document_numbers(id=a.id)]
-            for docnum in stale:
-                writer.delete_document(docnum)
-            add = writer.add_document
-        else:
-            add = writer.update_document
-        for done, article in enumerate(articles, 1):
-            add(**to_document(article))
+        with writer.searcher() as searcher:
+            stale = [n for a in articles for n in searcher.document_numbers(id=a.id)]
+        for docnum in stale:
+            writer.delete_document(docnum)
+        bounds = batch_bounds(articles)
+        earlier = [write_range(ix, articles, start, end,
+                               None if progress is None else _offset(progress, start))
+                   for start, end in bounds[:-1]]
+        add = writer.add_document
+        for done in range(bounds[-1][0], len(articles)):
+            add(**to_document(articles[done]))
             if progress is not None:
-                progress(done)
+                progress(done + 1)
     except BaseException:
         writer.cancel()
         raise
-    if not big:
-        writer.commit()
-    else:
-        writer.commit(mergetype=writing.NO_MERGE)
-        if segment_count(ix) > MAX_SEGMENTS:
-            ix.writer(limitmb=256, compound=False).commit(mergetype=_merge_smallest)
-    write_missing(ix)          # columns of segments whoosh's writer made (or merged)
+    # whoosh appends the writer's own segment (the last chunk) after these.
+    writer.commit(mergetype=lambda _writer, segments: segments + earlier)
+
+
+def _offset(progress: Callable[[int], None], base: int) -> Callable[[int], None]:
+    return lambda done: progress(base + done)
 
 
 def _hit(rank: int, score: float | None, fields: Mapping[str, Any], q: wq.Query,
