@@ -140,6 +140,7 @@
     } catch (err) {
       if (mine !== ticket) return;
       clear($("hits")); clear($("pager")); clear($("facets")); clear($("timeline"));
+      document.body.classList.remove("with-facets");
       $("summary").textContent = "";
       showFilters(s);
       showError(err, s.q);
