@@ -73,6 +73,14 @@ def test_filters_are_the_clis(client: TestClient, news_index_path: Path) -> None
     assert {c for h in r.json()["hits"] for c in h["category"]} <= {"sport", "tech"}
 
 
+@pytest.mark.skipif(not FEATURES["language"], reason="the language filter has not landed")
+def test_language_filter(client: TestClient) -> None:
+    everything = client.get("/api/search", params={"q": "*"}).json()["total"]
+    english = client.get("/api/search", params={"q": "*", "language": "en"})
+    assert english.status_code == 200 and english.json()["total"] <= everything
+    assert client.get("/api/search", params={"q": "*", "language": "xx-nonsense"}).status_code in (200, 400)
+
+
 def test_date_filters(client: TestClient) -> None:
     r = client.get("/api/search", params={"q": "*", "since": "2024-04", "until": "2024-04"})
     assert r.status_code == 200
