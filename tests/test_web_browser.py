@@ -91,7 +91,7 @@ def search(page, query: str) -> None:
 
 def test_search_facet_page_article_on_desktop(browser, base_url: str, shots: Path) -> None:
     page, problems = open_page(browser, base_url, 1280, 900)
-    assert "articles from" in page.inner_text("#summary")
+    page.wait_for_function("() => document.querySelector('#summary').textContent.includes('articles from')")
     search(page, "economy OR market")
     assert page.locator("#hits mark").count() > 0
     assert page.locator("#hits mark").first.inner_text().lower() in ("economy", "market", "markets",
