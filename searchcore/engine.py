@@ -90,7 +90,11 @@ def _date_bounds(since: datetime | str | None, until: datetime | str | None,
             raise QuerySyntaxError(f"{name} {value!r}: {exc}; accepted: {ACCEPTED_FORMATS}",
                                    str(value)) from None
 
-    return bound(since, "since", 0), bound(until, "until", 1)
+    start, end = bound(since, "since", 0), bound(until, "until", 1)
+    if start is not None and end is not None and end <= start:
+        raise QuerySyntaxError(f"since {since!r} is after until {until!r}: no date is in "
+                               "between", str(since))
+    return start, end
 
 
 class Index:
