@@ -387,7 +387,7 @@ def test_stats_text_and_json(tiny: Path) -> None:
     assert lines["Sources"] == "Example Wire 2, Farm News 1"
     assert lines["Dates"] == "2024-01-15 to 2024-03-01"
     assert lines["Language"] == "english"
-    assert lines["Format"].startswith("version 1, gen-")
+    assert lines["Format"].startswith(f"version {layout.FORMAT_VERSION}, gen-")
     assert re.fullmatch(r"title \d+, body \d+", lines["Terms"])
     doc = orjson.loads(run("index", "stats", "--json", "--index", str(tiny)).stdout)
     assert doc["documents"] == 3
