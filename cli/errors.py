@@ -43,6 +43,12 @@ def describe(exc: BaseException) -> str:
     return message
 
 
+def _quote(word: str) -> str:
+    import shlex
+
+    return shlex.quote(word)
+
+
 def _os_message(exc: OSError) -> str:
     what = exc.strerror or exc.__class__.__name__
     if exc.filename is not None:
@@ -74,6 +80,29 @@ def _quiet_broken_pipe() -> None:
 
 class SearchcoreCommand(click.Command):
     """A command whose library errors become ``Error: ...`` with exit code 1."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)            # click consumes ``args`` as it parses
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            hint = self._dash_query_hint(ctx, given, exc.option_name)
+            if hint:
+                exc.message += hint
+            raise
+
+    def _dash_query_hint(self, ctx: click.Context, args: list[str], option: str) -> str:
+        """``search -opec``: click reads ``-opec`` as options ``-o -p -e -c``; a command
+        that takes a QUERY says how to search for a word that starts with ``-``."""
+        if not any(isinstance(p, click.Argument) and p.name == "query" for p in self.params):
+            return ""
+        word = next((a for a in args if a.startswith(option) and not a.startswith("--")), None)
+        if word is None or "--" in args[:args.index(word)]:
+            return ""
+        before = [a for a in args if a != word]
+        example = " ".join([ctx.command_path, *map(_quote, before), "--", _quote(word)])
+        return (f"\nA query that starts with '-' goes after '--' (options before it): "
+                f"{example}")
 
     def invoke(self, ctx: click.Context) -> Any:
         with translate_errors():

@@ -14,8 +14,8 @@ access), ``engine`` (the :class:`Index` facade). Ingestion and batch rebuilds li
 ``searchcore.index``; the command line in ``searchcore.cli``.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: it would leave a public
+# ``annotations`` name in ``dir(searchcore)`` (tests/test_first_run.py pins the names).
 from searchcore.article import Article
 from searchcore.engine import Index, create_index, open_index
 from searchcore.errors import (IndexExistsError, IndexFormatError, IndexLockedError,
