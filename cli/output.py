@@ -87,6 +87,16 @@ def format_article(article: Article, *, color: bool) -> str:
     return "\n".join(lines) + "\n\n" + _safe_lines(article.body.rstrip()) + "\n"
 
 
+def draws_blocks(stream: Any = None) -> bool:
+    """Whether ``stream`` (stdout) can encode the block characters of bar charts."""
+    encoding = getattr(stream or sys.stdout, "encoding", None) or "ascii"
+    try:
+        "█▏".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
 def emit(text: str, *, color: bool) -> None:
     """Write ``text`` to stdout, through the pager when it is taller than the terminal."""
     if is_tty(sys.stdout) and text.count("\n") > shutil.get_terminal_size().lines - 2:

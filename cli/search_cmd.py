@@ -9,6 +9,8 @@ import click
 import searchcore
 from searchcore.cli import output
 from searchcore.cli.errors import SearchcoreCommand, UserError
+from searchcore.news.facets import DEFAULT_FACET_LIMIT, FACETS
+from searchcore.news.render import facets_text
 from searchcore.cli.options import (color_option, common_options, is_tty, json_option,
                                     resolve_index_path, use_color)
 
@@ -37,9 +39,18 @@ Output formats (--format):
          {"query", "total", "total_is_exact", "page", "pages", "limit",
           "elapsed_ms", "hits": [{"rank", "id", "score", "title", "published",
           "source", "url", "authors", "category",
-          "snippets": [{"field", "text", "spans": [[start, end], ...]}]}]}
+          "snippets": [{"field", "text", "spans": [[start, end], ...]}]}],
+          "facets": {NAME: [{"value", "count"}]},
+          "facet_stats": {NAME: {"other", "missing"}}, "next_cursor"}
          published is ISO 8601 or null; spans index into the snippet text;
-         score is null when sorting by date. New keys may be added.
+         score is null when sorting by date; facets only with --facet
+         ("missing": matches without a value, undated for dates). New keys
+         may be added.
+
+\b
+Facets (--facet, repeat; counted over every match with its filters):
+  source category language authors   most frequent first, --facet-limit each
+  year month week day                every bucket in time order (UTC; ISO weeks)
   jsonl  one hit object (as above) per line
   html   a standalone page, matched words in <mark>
 
@@ -48,6 +59,7 @@ Examples:
   searchcore search "ballistic missiles"
   searchcore search 'oil -opec' --since 1987-03-01 --sort newest
   searchcore search 'title:cocoa' --json | jq '.hits[].title'
+  searchcore search opec --facet source --facet month
 """
 
 
@@ -71,6 +83,10 @@ Examples:
               help="Never fail on query syntax: read what cannot be parsed as plain words.")
 @click.option("--snippets", type=click.IntRange(min=0), default=3, show_default=True,
               help="Snippets per hit (0 for none).")
+@click.option("--facet", "facets", multiple=True, type=click.Choice(FACETS), metavar="NAME",
+              help="Count every match by NAME (repeat): " + ", ".join(FACETS) + ".")
+@click.option("--facet-limit", type=click.IntRange(min=1), default=DEFAULT_FACET_LIMIT,
+              show_default=True, help="Values shown per source/category/language/authors facet.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text",
               show_default=True, help="Output format (see above).")
 @json_option
@@ -78,8 +94,8 @@ Examples:
 @common_options
 def search_command(query: tuple[str, ...], limit: int, page: int, sort: str,
                    source: tuple[str, ...], category: tuple[str, ...], since: str | None,
-                   until: str | None, match_any: bool, lenient: bool, snippets: int, fmt: str,
-                   as_json: bool, color: bool | None, index_path: str | None) -> None:
+                   until: str | None, match_any: bool, lenient: bool, snippets: int,
+                   facets: tuple[str, ...], facet_limit: int, fmt: str, as_json: bool, color: bool | None, index_path: str | None) -> None:
     text = " ".join(query)
     if not text.strip():
         raise click.UsageError("the query is empty")
@@ -91,7 +107,8 @@ def search_command(query: tuple[str, ...], limit: int, page: int, sort: str,
         results = ix.search(text, limit=limit, page=page, sort=sort,
                             match="any" if match_any else "all", lenient=lenient,
                             source=list(source) or None, category=list(category) or None,
-                            since=since, until=until, snippets=snippets)
+                            since=since, until=until, snippets=snippets,
+                            facets=list(facets) or None, facet_limit=facet_limit)
     write_results(results, fmt, color)
 
 
@@ -111,7 +128,10 @@ def write_results(results: searchcore.Results, fmt: str, color: bool | None) -> 
         output.emit(output.format_html(results), color=False)
     else:
         on = use_color(color)
-        output.emit(output.format_text(results, color=on), color=on)
+        text = output.format_text(results, color=on)
+        if results.facets:
+            text += "\n" + facets_text(results.facets.values(), ascii=not output.draws_blocks())
+        output.emit(text, color=on)
 
 
 SHOW_HELP = """Print the whole article with id ID.

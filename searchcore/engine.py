@@ -33,6 +33,7 @@ from whoosh.util.times import datetime_to_long
 from searchcore.results.types import Hit, Results
 from searchcore.schema import build_schema
 from searchcore.results.snippets import make_snippets
+from searchcore.news.facets import DEFAULT_FACET_LIMIT, check_facets, facets_for
 
 SORTS = ("relevance", "newest", "oldest")
 DEFAULT_LOCK_TIMEOUT = 10.0
@@ -266,15 +267,20 @@ class Index:
                category: str | Sequence[str] | None = None,
                since: datetime | str | None = None, until: datetime | str | None = None,
                ranking: RankingConfig | None = None, snippets: int = 3,
-               exact_total: bool = True, now: datetime | None = None) -> Results:
+               exact_total: bool = True, now: datetime | None = None,
+               facets: Sequence[str] | None = None,
+               facet_limit: int = DEFAULT_FACET_LIMIT) -> Results:
         """Search; see the README for the query language.
 
         ``source``/``category``/``since``/``until`` filter without changing scores.
         ``sort`` is ``relevance``, ``newest`` or ``oldest``. ``snippets`` is the
         maximum number of fragments per hit (0 for none). ``lenient=True`` never
-        raises on syntax: what cannot be parsed is read as plain words.
+        raises on syntax: what cannot be parsed is read as plain words. ``facets``
+        names counts over every match to return in ``Results.facets``
+        (:mod:`searchcore.news.facets`), at most ``facet_limit`` values each.
         """
         started = time.perf_counter()
+        facet_names = check_facets(facets, facet_limit)
         if sort not in SORTS:
             raise SearchcoreError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         if limit < 1 or page < 1:
@@ -289,7 +295,8 @@ class Index:
             # whoosh 2.7.4 treats an empty filter set as "no filter" when counting, so
             # a filter that matches nothing would report the unfiltered total.
             return Results(query=query, total=0, page=page, limit=limit,
-                           elapsed_ms=(time.perf_counter() - started) * 1000.0)
+                           elapsed_ms=(time.perf_counter() - started) * 1000.0,
+                           facets=facets_for(searcher, None, set(), facet_names, facet_limit))
         if ranking is not DEFAULT_RANKING:
             # Same reader, other weighting; the reader belongs to our long-lived searcher.
             searcher = Searcher(searcher.reader(), weighting=weighting(ranking, now),
@@ -332,9 +339,10 @@ class Index:
                 category=tuple(fields.get("category") or ()),
                 snippets=tuple(make_snippets(q, fields, analyzer, max_fragments=snippets))
                 if snippets else ()))
+        facet_counts = facets_for(searcher, flat, allowed, facet_names, facet_limit)
         return Results(query=query, total=total, page=page, limit=limit,
                        elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits),
-                       total_is_exact=total_is_exact)
+                       total_is_exact=total_is_exact, facets=facet_counts)
 
     def _filter(self, searcher: Searcher, source: str | Sequence[str] | None,
                 category: str | Sequence[str] | None, since: datetime | None,

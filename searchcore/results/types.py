@@ -5,7 +5,10 @@
     {"query": str, "total": int, "total_is_exact": bool, "page": int, "pages": int,
      "limit": int, "elapsed_ms": float,
      "hits": [{"rank", "id", "score", "title", "published", "source", "url",
-               "authors", "category", "snippets": [{"field", "text", "spans"}]}]}
+               "authors", "category", "snippets": [{"field", "text", "spans"}]}],
+     "facets": {name: [{"value", "count"}]},            # only when facets were asked for
+     "facet_stats": {name: {"other", "missing"}},       # idem
+     "next_cursor": str | null}                         # continue with search(after=...)
 
 ``published`` is ISO 8601 (UTC) or null; ``spans`` are ``[start, end)`` character
 offsets into the snippet ``text``; ``score`` is null when sorting by date.
@@ -15,7 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from searchcore.news.facets import Facet
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,9 @@ class Results:
     elapsed_ms: float
     hits: tuple[Hit, ...] = ()
     total_is_exact: bool = True
-    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    facets: dict[str, "Facet"] = field(default_factory=dict)
+    #: Opaque; ``search(..., after=next_cursor)`` gives the hits after this page.
+    next_cursor: str | None = None
 
     @property
     def pages(self) -> int:
@@ -82,5 +90,7 @@ class Results:
                "elapsed_ms": round(self.elapsed_ms, 3),
                "hits": [h.to_dict() for h in self.hits]}
         if self.facets:
-            out["facets"] = self.facets
+            out["facets"] = {name: f.to_dict() for name, f in self.facets.items()}
+            out["facet_stats"] = {name: f.stats() for name, f in self.facets.items()}
+        out["next_cursor"] = self.next_cursor
         return out

@@ -1,0 +1,267 @@
+"""Facet counts against a brute-force count over the stored articles.
+
+Three real corpora: the BBC fixture (sources and categories, undated), the Reuters
+sample bundled with the package (dated, many categories) and, when ../shared/data
+is present, the whole of Reuters-21578. For each query and filter the matching ids
+come from a plain search (every hit); the expected counts are computed here in
+Python from the articles as read from the source files, with datetime's own calendar
+for months and ISO weeks, independent of the numpy bucketing under test. Then each
+facet value is fed back as a filter and must give its count as the new total.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+import searchcore
+from searchcore.article import normalize_article
+from searchcore.cli.main import cli
+from searchcore.news.facets import FacetError, bucket_period
+from searchcore.news.matches import category_key
+from tests.conftest import bbc_articles, seed_article
+
+SAMPLE = Path(searchcore.__file__).parent / "sample" / "reuters-sample.jsonl"
+
+QUERIES = ["oil", "said", "market OR trade", '"oil prices"', "-oil", "*", "title:oil",
+           "cocoa~", "wheat*", "bank rates", "published:1987-03", "zzzunknownword", "music",
+           "election OR minister", "title:(film OR music)", "growth -economy"]
+FILTERS: list[dict[str, Any]] = [{}, {"category": ["crude", "sport"]},
+                                 {"source": ["BBC News", "Reuters"]}, {"since": "1987-03-01"},
+                                 {"until": "1987-02-28"}, {"category": ["entertainment", "grain"]}]
+FACET_NAMES = ["source", "category", "language", "authors", "year", "month", "week", "day"]
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    path = tmp_path_factory.mktemp("facets") / "reuters-sample"
+    records = read_jsonl(SAMPLE)
+    with searchcore.create_index(path) as ix:
+        ix.add(records)
+    return path, by_id(records)
+
+
+@pytest.fixture(scope="module")
+def bbc_records() -> dict[str, Any]:
+    return by_id(bbc_articles() + [seed_article()])
+
+
+def by_id(records: Iterable[dict]) -> dict[str, Any]:
+    """The articles as normalised for indexing (ids, UTC dates), straight from the records."""
+    out = {}
+    for record in records:
+        if (record.get("title") or "").strip() or (record.get("body") or "").strip():
+            article = normalize_article(record)
+            out[article.id] = article          # the last of a duplicated id wins, as in a build
+    return out
+
+
+def all_hits(ix: searchcore.Index, query: str, **filters: Any) -> list[str]:
+    total = ix.search(query, limit=1, snippets=0, **filters).total
+    if not total:
+        return []
+    return [h.id for h in ix.search(query, limit=total, snippets=0, **filters).hits]
+
+
+def date_key(published: datetime, by: str) -> str:
+    p = published.astimezone(timezone.utc)
+    if by == "year":
+        return f"{p.year:04d}"
+    if by == "month":
+        return f"{p.year:04d}-{p.month:02d}"
+    if by == "day":
+        return p.date().isoformat()
+    year, week, _ = p.isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+def brute_force(articles: list[Any], name: str) -> tuple[Counter, int]:
+    """``(Counter of values, matches without a value)`` computed from the articles."""
+    counts: Counter = Counter()
+    missing = 0
+    for a in articles:
+        if name in ("year", "month", "week", "day"):
+            values = [date_key(a.published, name)] if a.published else []
+        elif name == "category":
+            values = sorted({category_key(c) for c in a.category} - {""})
+        elif name == "authors":
+            values = list(dict.fromkeys(x for x in a.authors if x))
+        else:
+            values = [getattr(a, name)] if getattr(a, name) else []
+        counts.update(values)
+        missing += not values
+    return counts, missing
+
+
+def every_date_bucket(counts: Counter, by: str) -> list[str]:
+    """Every bucket label from the first to the last, by walking the calendar a day at a time."""
+    if not counts:
+        return []
+    first, last = min(counts), max(counts)
+    day = datetime(int(first[:4]) - 1, 12, 1)
+    labels: list[str] = []
+    while True:
+        label = date_key(day.replace(tzinfo=timezone.utc), by)
+        if first <= label <= last and (not labels or labels[-1] != label):
+            labels.append(label)
+        if label > last:
+            return labels
+        day += timedelta(days=1)
+
+
+def check_facets(ix: searchcore.Index, records: dict[str, Any], query: str,
+                 filters: dict[str, Any], limit: int = 5) -> int:
+    """Assert every facet of ``query`` equals the brute-force count; returns the total."""
+    res = ix.search(query, limit=3, snippets=0, facets=FACET_NAMES, facet_limit=limit, **filters)
+    matches = [records[i] for i in all_hits(ix, query, **filters)]
+    assert len(matches) == res.total
+    for name in FACET_NAMES:
+        facet = res.facets[name]
+        counts, missing = brute_force(matches, name)
+        assert facet.missing == missing, (query, filters, name)
+        if facet.is_date:
+            assert [b.value for b in facet] == every_date_bucket(counts, name), (query, name)
+            assert facet.counts() == {v: counts.get(v, 0) for v in facet.counts()}
+            assert sum(b.count for b in facet) + facet.missing == res.total
+            assert facet.other == 0
+        else:
+            expected = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            assert [(b.value, b.count) for b in facet] == expected[:limit], (query, filters, name)
+            assert facet.other == sum(c for _, c in expected[limit:])
+    return res.total
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: ",".join(f) or "none")
+def test_facets_equal_brute_force_on_the_reuters_sample(sample_index, filters) -> None:
+    path, records = sample_index
+    with searchcore.open_index(path) as ix:
+        totals = [check_facets(ix, records, q, filters) for q in QUERIES]
+    assert any(totals)
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: ",".join(f) or "none")
+def test_facets_equal_brute_force_on_bbc(news_index, bbc_records, filters) -> None:
+    totals = [check_facets(news_index, bbc_records, q, filters, limit=3) for q in QUERIES]
+    assert any(totals) or "until" in filters
+
+
+def feed_back(ix: searchcore.Index, query: str, name: str, value: str) -> int:
+    """The total of ``query`` narrowed by the filter a facet value stands for."""
+    if name == "category":
+        return ix.search(query, category=value, limit=1).total
+    if name == "source":
+        return ix.search(query, source=value, limit=1).total
+    start, end = bucket_period(value, name)
+    return ix.search(query, since=start, until=end - timedelta(microseconds=1), limit=1).total
+
+
+@pytest.mark.parametrize("query", ["oil", "*", "said", "market OR trade", "-wheat"])
+def test_a_facet_value_fed_back_as_a_filter_gives_its_count(sample_index, query) -> None:
+    path, _ = sample_index
+    with searchcore.open_index(path) as ix:
+        res = ix.search(query, facets=["category", "source", "month", "week", "day"],
+                        facet_limit=8)
+        checked = 0
+        for name, facet in res.facets.items():
+            for bucket in facet:
+                assert feed_back(ix, query, name, bucket.value) == bucket.count, (name, bucket)
+                checked += 1
+    assert checked > 5
+
+
+def test_bbc_categories_fed_back(news_index) -> None:
+    res = news_index.search("said", facets=["category", "source"], facet_limit=20)
+    assert {b.value for b in res.facets["category"]} >= {"business", "sport"}
+    for name, facet in res.facets.items():
+        for bucket in facet:
+            assert feed_back(news_index, "said", name, bucket.value) == bucket.count
+
+
+def test_facets_in_to_dict_and_empty_when_nothing_matches(news_index) -> None:
+    res = news_index.search("zzzunknownword", facets=["source", "month"])
+    assert res.total == 0
+    doc = res.to_dict()
+    assert doc["facets"] == {"source": [], "month": []}
+    assert doc["facet_stats"]["month"] == {"other": 0, "missing": 0}
+    res = news_index.search("said", category="no-such-category", facets=["category"])
+    assert res.total == 0 and res.to_dict()["facets"] == {"category": []}
+    assert "facets" not in news_index.search("said").to_dict()
+
+
+def test_undated_matches_are_counted_apart(news_index) -> None:
+    res = news_index.search("*", facets=["month"])
+    assert res.facets["month"].missing == res.total - 1          # only the seed is dated
+    assert res.facets["month"].counts() == {"2024-04": 1}
+
+
+@pytest.mark.parametrize("bad", [{"facets": ["colour"]}, {"facets": ["month"], "facet_limit": 0}])
+def test_bad_facet_arguments_raise_a_searchcore_error(news_index, bad) -> None:
+    with pytest.raises(FacetError, match="facet"):
+        news_index.search("said", **bad)
+
+
+def test_bucket_period_round_trips() -> None:
+    assert bucket_period("1987-W11", "week")[0] == datetime(1987, 3, 9, tzinfo=timezone.utc)
+    assert bucket_period("2024-02", "month") == (datetime(2024, 2, 1, tzinfo=timezone.utc),
+                                                 datetime(2024, 3, 1, tzinfo=timezone.utc))
+    with pytest.raises(FacetError):
+        bucket_period("1987-13", "month")
+
+
+def test_cli_facets_json_and_text(sample_index) -> None:
+    path, _ = sample_index
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--index", str(path), "search", "oil", "--facet", "source",
+                              "--facet", "month", "--json"], catch_exceptions=False)
+    assert out.exit_code == 0
+    doc = orjson.loads(out.output)
+    with searchcore.open_index(path) as ix:
+        res = ix.search("oil", facets=["source", "month"])
+    assert doc["facets"] == {n: f.to_dict() for n, f in res.facets.items()}
+    assert sum(b["count"] for b in doc["facets"]["month"]) == doc["total"]
+    text = runner.invoke(cli, ["--index", str(path), "search", "oil", "--facet", "day",
+                               "--facet", "category", "--facet-limit", "2", "--no-color"],
+                         catch_exceptions=False).output
+    day_lines = [ln for ln in text.splitlines() if ln.startswith("  1987-")]
+    assert [ln.split()[0] for ln in day_lines] == [b.value for b in ix_facet(path, "day")]
+    assert "(other)" in text and "category:" in text
+    bad = runner.invoke(cli, ["--index", str(path), "search", "oil", "--facet", "colour"])
+    assert bad.exit_code == 2
+
+
+def ix_facet(path: Path, name: str):  # type: ignore[no-untyped-def]
+    with searchcore.open_index(path) as ix:
+        return ix.search("oil", facets=[name]).facets[name]
+
+
+@pytest.fixture(scope="module")
+def reuters_index(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
+    from searchcore.index.build import build_index
+
+    docs = shared_data / "reuters21578" / "docs.jsonl"
+    path = tmp_path_factory.mktemp("reuters") / "index"
+    build_index(docs, path, workers=2)
+    return path, by_id(read_jsonl(docs))
+
+
+@pytest.mark.slow
+def test_facets_equal_brute_force_on_reuters_21578(reuters_index) -> None:
+    path, records = reuters_index
+    with searchcore.open_index(path) as ix:
+        for query in ["oil", "cocoa", '"interest rates"', "gold OR silver", "tonnes -wheat"]:
+            for filters in FILTERS[:5]:
+                check_facets(ix, records, query, filters, limit=10)
+        res = ix.search("oil", facets=["category", "week"], facet_limit=5)
+        for name, facet in res.facets.items():
+            for bucket in facet:
+                assert feed_back(ix, "oil", name, bucket.value) == bucket.count
