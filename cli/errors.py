@@ -67,6 +67,59 @@ def translate_errors() -> Iterator[None]:
         _quiet_broken_pipe()
     except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as exc:
         raise UserError(_os_message(exc)) from None
+    except (click.ClickException, click.exceptions.Exit, click.Abort):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the one place a traceback becomes a message
+        if os.environ.get(DEBUG_ENV):
+            raise
+        message = unexpected_message(exc)
+        _release(exc)
+        raise UserError(message) from None
+
+
+def _release(exc: BaseException) -> None:
+    """Free what the failed call still holds (whoosh leaves a half-opened segment's
+    files to the garbage collector), so no ResourceWarning follows the message."""
+    import gc
+    import traceback
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        if exc.__traceback__ is not None:
+            traceback.clear_frames(exc.__traceback__)
+        exc.__traceback__ = None
+        gc.collect()
+
+
+#: Set to see the traceback of an unexpected error instead of the message.
+DEBUG_ENV = "SEARCHCORE_DEBUG"
+
+
+def unexpected_message(exc: BaseException) -> str:
+    """The message for an error searchcore did not raise on purpose.
+
+    Almost always a damaged index: whoosh reports a truncated or overwritten segment
+    as ``OSError: [Errno 22]``, ``struct.error`` or ``Exception: Block tag error``,
+    never as one of our errors. So the message names the index and the two commands
+    that settle it, instead of a traceback; ``$SEARCHCORE_DEBUG=1`` shows the traceback.
+    """
+    from searchcore.cli.options import resolve_index_path
+
+    name = type(exc).__name__
+    if name == "error":                  # zlib.error, struct.error: say which
+        name = f"{type(exc).__module__}.error"
+    detail = f"{name}: {exc}" if str(exc) else name
+    try:
+        index = str(resolve_index_path(None))
+    except Exception:  # noqa: BLE001 - no click context: name no index
+        index = ""
+    where = f" reading the index at {index!r}" if index else ""
+    target = f" --index {index}" if index else ""
+    return (f"unexpected {detail}{where}. The index may be damaged: run "
+            f"`searchcore index check{target}`, and if it reports problems, rebuild it "
+            f"(`searchcore index build SOURCE...{target}`). If the check finds nothing, "
+            f"this is a bug in searchcore; {DEBUG_ENV}=1 shows the traceback to report.")
 
 
 def _quiet_broken_pipe() -> None:

@@ -217,7 +217,7 @@ Examples:
 def delete_command(ids: tuple[str, ...], query: str | None, quiet: bool, lock_timeout: float,
                    index_path: str | None) -> None:
     if ids and query:
-        raise click.UsageError("give IDs or --query, not both")
+        raise click.UsageError("give either IDs or --query, not both")
     if not ids and not query:
         raise click.UsageError("nothing to delete: give the IDs of the articles (searchcore "
                                "index delete ID...) or --query QUERY")

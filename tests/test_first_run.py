@@ -7,6 +7,7 @@ through the real CLI on real files, or the public names of the package.
 
 from __future__ import annotations
 
+import gc
 import inspect
 from pathlib import Path
 
@@ -98,6 +99,52 @@ def test_unknown_extension_hint_is_in_command_line_syntax(tmp_path):
     odd.write_text("{}\n")
     result = run("index", "build", str(odd), "--index", str(tmp_path / "ix"))
     assert result.exit_code == 1 and "--format jsonl" in result.stderr
+
+
+# -- what the plain output shows ----------------------------------------------------------
+def test_stars_in_an_article_are_escaped_so_only_matches_are_between_stars(tmp_path):
+    path = tmp_path / "ix"
+    with searchcore.create_index(path) as ix:
+        ix.add([{"id": "md", "title": "A **bold** headline on cocoa",
+                 "body": "Markdown says **important**: cocoa prices rose, 2*3 = 6."}])
+    out = run("search", "cocoa", "--index", str(path)).stdout
+    assert "A \\*\\*bold\\*\\* headline on **cocoa**" in out
+    assert "\\*\\*important\\*\\*: **cocoa** prices rose, 2*3 = 6." in out
+    assert "<mark>cocoa</mark>" in run("search", "cocoa", "--index", str(path), "--format",
+                                       "html").stdout     # HTML needs no escaping of stars
+
+
+def test_a_title_only_match_says_so(tmp_path):
+    path = tmp_path / "ix"
+    with searchcore.create_index(path) as ix:
+        ix.add([{"id": "z", "title": "Zebra crossing rules change",
+                 "body": "Pedestrians will get more time. Councils agreed on Monday."},
+                {"id": "y", "title": "Zebra found", "body": "A zebra was found in a garden."}])
+    out = run("search", "zebra", "--index", str(path)).stdout
+    blocks = {b.split("\n")[1].split(" · ")[0].strip(): b for b in out.split("\n\n")[:2]}
+    assert "matched in the title" in blocks["z"]
+    assert "matched in the title" not in blocks["y"]          # its body lead is marked
+    assert "matched in the title" in run("search", "zebra", "--index", str(path), "--format",
+                                         "html").stdout
+
+
+# -- a damaged index -----------------------------------------------------------------------
+@pytest.mark.parametrize("command", [["search", "cocoa"], ["index", "stats"], ["show", "cocoa-1"]])
+def test_a_damaged_index_gives_an_error_naming_it_not_a_traceback(tmp_path, command):
+    path = tmp_path / "ix"
+    with searchcore.create_index(path) as ix:
+        ix.add(ARTICLES)
+    generation = orjson.loads((path / "searchcore.json").read_bytes())["generation"]
+    damaged = next((path / generation).glob("*.trm"))
+    data = bytearray(damaged.read_bytes())
+    data[: len(data) // 2] = b"\xff" * (len(data) // 2)
+    damaged.write_bytes(bytes(data))
+    result = run(*command, "--index", str(path))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("Error: unexpected ") and "Traceback" not in result.output
+    assert f"searchcore index check --index {path}" in result.stderr
+    assert "searchcore index build" in result.stderr
+    gc.collect()                         # no ResourceWarning left behind (filterwarnings=error)
 
 
 # -- text files in other encodings --------------------------------------------------------
