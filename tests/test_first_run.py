@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import inspect
+import io
 from pathlib import Path
 
 import orjson
@@ -126,6 +127,57 @@ def test_a_title_only_match_says_so(tmp_path):
     assert "matched in the title" not in blocks["y"]          # its body lead is marked
     assert "matched in the title" in run("search", "zebra", "--index", str(path), "--format",
                                          "html").stdout
+
+
+# -- index stats and check on a big index -------------------------------------------------
+def test_stats_reads_no_stored_article(tmp_path, monkeypatch):
+    """Sources and dates come from the columns: reading every article is what made
+    `index stats` take seconds. whoosh's stored-field readers are made to fail."""
+    from whoosh.reading import SegmentReader
+
+    path = tmp_path / "ix"
+    records = [{"id": f"r{i}", "title": f"Story {i}", "body": "Oil and cocoa. " * 30,
+                "source": "Reuters" if i % 3 else "BBC News", "published": f"1987-03-{1 + i % 28:02d}"}
+               for i in range(600)] + [{"id": "nosrc", "title": "No source", "body": "Undated."}]
+    source = tmp_path / "news.jsonl"
+    source.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    searchcore.build_index([source], path, workers=1)
+
+    def no_stored(*args, **kwargs):
+        raise AssertionError("index stats read a stored article")
+
+    monkeypatch.setattr(SegmentReader, "stored_fields", no_stored)
+    monkeypatch.setattr(SegmentReader, "iter_docs", no_stored)
+    monkeypatch.setattr(SegmentReader, "all_stored_fields", no_stored)
+    with searchcore.open_index(path) as ix:
+        stats = ix.stats()
+    assert stats["sources"] == {"Reuters": 400, "BBC News": 200, "": 1}
+    assert list(stats["sources"]) == ["Reuters", "BBC News", ""]         # by count
+    assert stats["date_range"] == ["1987-03-01T00:00:00+00:00", "1987-03-28T00:00:00+00:00"]
+    assert stats["documents"] == 601
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_check_shows_progress_per_segment_on_a_terminal(tmp_path):
+    from searchcore.cli.check_cmd import check_index
+    from searchcore.cli.progress import PhasedProgress
+
+    path = tmp_path / "ix"
+    with searchcore.create_index(path) as ix:
+        ix.add([{"id": f"d{i}", "title": f"Word{i} story", "body": f"unique{i} text " * 5}
+                for i in range(700)])
+    tty = Terminal()
+    with searchcore.open_index(path) as ix, PhasedProgress(stream=tty) as progress:
+        report = check_index(ix, progress)
+    assert report.ok and report.documents == 700
+    shown = tty.getvalue()
+    assert "Checking segment 1/1" in shown and "700/700" in shown
+    quiet = run("index", "check", "-q", "--index", str(path))
+    assert quiet.exit_code == 0 and quiet.stderr == ""
 
 
 # -- a damaged index -----------------------------------------------------------------------
