@@ -34,8 +34,8 @@ class ProgressReporter:
         self._bar: Any = None
         self._bar_done = 0
         self._counter_drawn = False
+        self._last_draw = 0.0
         self._started = time.monotonic()
-        self._last_draw = self._started       # a first rate from a few microseconds is noise
 
     def __call__(self, done: int, total: int | None = None) -> None:
         if not self.enabled:
@@ -56,8 +56,10 @@ class ProgressReporter:
         if now - self._last_draw < REDRAW_INTERVAL:
             return
         self._last_draw = now
-        rate = done / max(now - self._started, 1e-6)
-        self.stream.write(f"\r{self.label} {done:,} {self.unit} ({rate:,.0f}/s)\x1b[K")
+        elapsed = now - self._started
+        # A rate over the first few milliseconds is noise ("84,072,247/s"): not shown.
+        rate = f" ({done / elapsed:,.0f}/s)" if elapsed >= 0.5 else ""
+        self.stream.write(f"\r{self.label} {done:,} {self.unit}{rate}\x1b[K")
         self.stream.flush()
         self._counter_drawn = True
 
