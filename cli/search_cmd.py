@@ -76,6 +76,8 @@ Examples:
               help="Only articles from this source (repeat for several).")
 @click.option("--category", multiple=True, metavar="NAME",
               help="Only articles in this category (repeat for several).")
+@click.option("--language", multiple=True, metavar="CODE",
+              help="Only articles in this language: de, en, ja... (repeat for several).")
 @click.option("--since", metavar="DATE", help="Only articles published on or after DATE.")
 @click.option("--until", metavar="DATE", help="Only articles published on or before DATE.")
 @click.option("--any", "match_any", is_flag=True, help="Match any of the words, not all.")
@@ -93,7 +95,8 @@ Examples:
 @color_option
 @common_options
 def search_command(query: tuple[str, ...], limit: int, page: int, sort: str,
-                   source: tuple[str, ...], category: tuple[str, ...], since: str | None,
+                   source: tuple[str, ...], category: tuple[str, ...],
+                   language: tuple[str, ...], since: str | None,
                    until: str | None, match_any: bool, lenient: bool, snippets: int,
                    facets: tuple[str, ...], facet_limit: int, fmt: str, as_json: bool, color: bool | None, index_path: str | None) -> None:
     text = " ".join(query)
@@ -107,7 +110,8 @@ def search_command(query: tuple[str, ...], limit: int, page: int, sort: str,
         results = ix.search(text, limit=limit, page=page, sort=sort,
                             match="any" if match_any else "all", lenient=lenient,
                             source=list(source) or None, category=list(category) or None,
-                            since=since, until=until, snippets=snippets,
+                            since=since, until=until, language=list(language) or None,
+                            snippets=snippets,
                             facets=list(facets) or None, facet_limit=facet_limit)
     write_results(results, fmt, color)
 
