@@ -193,10 +193,34 @@ def test_a_damaged_index_gives_an_error_naming_it_not_a_traceback(tmp_path, comm
     damaged.write_bytes(bytes(data))
     result = run(*command, "--index", str(path))
     assert result.exit_code == 1, result.output
-    assert result.stderr.startswith("Error: unexpected ") and "Traceback" not in result.output
-    assert f"searchcore index check --index {path}" in result.stderr
-    assert "searchcore index build" in result.stderr
+    # issue 15's IndexCorruptError names the file; anything whoosh raises that it does
+    # not translate gets the CLI boundary's "unexpected ..." message. Both say what to do.
+    assert result.stderr.startswith("Error: ") and "Traceback" not in result.output
+    assert str(path) in result.stderr and "index check" in result.stderr
+    assert "rebuild" in result.stderr
     gc.collect()                         # no ResourceWarning left behind (filterwarnings=error)
+
+
+def test_an_error_we_did_not_raise_on_purpose_names_the_index(tmp_path, monkeypatch):
+    """The CLI boundary: whatever a damaged file makes whoosh raise becomes a message."""
+    from whoosh.reading import SegmentReader
+
+    path = tmp_path / "ix"
+    with searchcore.create_index(path) as ix:
+        ix.add(ARTICLES)
+
+    def broken(*args, **kwargs):
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr(SegmentReader, "stored_fields", broken)
+    result = run("show", "cocoa-1", "--index", str(path))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.startswith("Error: unexpected OSError: [Errno 22] Invalid argument "
+                                    f"reading the index at '{path}'")
+    assert f"searchcore index check --index {path}" in result.stderr
+    debug = CliRunner().invoke(cli, ["show", "cocoa-1", "--index", str(path)],
+                               env={"SEARCHCORE_DEBUG": "1"})
+    assert isinstance(debug.exception, OSError)               # the traceback, on request
 
 
 # -- text files in other encodings --------------------------------------------------------
@@ -236,7 +260,7 @@ def test_shared_data_location_honours_the_environment(tmp_path):
 # -- the package surface ------------------------------------------------------------------
 def test_public_names_are_pinned():
     assert sorted(searchcore.__all__) == sorted([
-        "Article", "Hit", "Index", "IndexExistsError", "IndexFormatError", "IndexLockedError",
+        "Article", "Hit", "Index", "IndexCorruptError", "IndexExistsError", "IndexFormatError", "IndexLockedError",
         "IndexNotFoundError", "InvalidArticleError", "QuerySyntaxError", "RankingConfig",
         "Results", "SearchcoreError", "Snippet", "SourceError", "build_index", "create_index",
         "open_index", "__version__"])
