@@ -18,6 +18,7 @@ from searchcore.cli.index_cmd import index_group
 from searchcore.cli.options import CONTEXT_SETTINGS, INDEX_ENV, default_index_path, version_option
 from searchcore.cli.search_cmd import search_command, show_command
 from searchcore.cli.serve_cmd import serve_command
+from searchcore.cli.similar_cmd import similar_command
 
 CLI_HELP = f"""Full-text search for news articles.
 
@@ -48,5 +49,6 @@ def cli(index_path: str | None) -> None:
 cli.add_command(demo_command)
 cli.add_command(search_command)
 cli.add_command(show_command)
+cli.add_command(similar_command)
 cli.add_command(index_group)
 cli.add_command(serve_command)

@@ -60,6 +60,7 @@ from searchcore.index.ingest import (IngestSummary, Skipped, count_records, dedu
 from searchcore.execution.columns import write_missing
 from searchcore.index.parallel import write_segments
 from searchcore.index.progress import ProgressCallback, Throttle
+from searchcore.news.stories import StoryStore, write_story_column
 from searchcore.schema import build_schema
 
 __all__ = ["CHUNK_CHARS", "CHUNK_DOCS", "add_sources", "build_index"]
@@ -83,7 +84,8 @@ def build_index(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
                 csv_columns: Mapping[str, str | None] | None = None,
                 boilerplate: Iterable[str] | None = None,
                 max_chars: int = MAX_ARTICLE_CHARS,
-                lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> IngestSummary:
+                lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+                errors: str | os.PathLike[str] | None = None) -> IngestSummary:
     """Rebuild the index at ``path`` from ``sources``; switch to it atomically.
 
     Creates the index (and the directory) if there is none. Bad records are skipped
@@ -92,7 +94,9 @@ def build_index(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
     it was. ``workers`` defaults to the number of CPUs. ``progress(done, total)`` is
     called at most ten times a second. Raises
     :class:`~searchcore.errors.IndexLockedError` if another writer holds the index
-    for longer than ``lock_timeout`` seconds.
+    for longer than ``lock_timeout`` seconds. ``errors`` names a file that receives
+    every skipped record as a JSON line (:func:`searchcore.index.ingest.error_record`);
+    the summary keeps only the first few messages.
     """
     started = time.perf_counter()
     path = Path(path)
@@ -105,7 +109,7 @@ def build_index(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
     summary = IngestSummary()
     throttle = Throttle(progress, count_records(source_list, format) if progress else None)
 
-    with layout.write_lock(path, lock_timeout):
+    with summary.errors_to(errors), layout.write_lock(path, lock_timeout):
         existing = _existing_manifest(path)
         live = existing["generation"] if existing else None
         layout.remove_stale(path, live or "")
@@ -147,14 +151,16 @@ def add_sources(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
                 boilerplate: Iterable[str] | None = None,
                 max_chars: int = MAX_ARTICLE_CHARS,
                 lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-                language: str | None = None) -> IngestSummary:
+                language: str | None = None,
+                errors: str | os.PathLike[str] | None = None) -> IngestSummary:
     """Add or replace (by id) the articles of ``sources`` in the live index at ``path``.
 
     The whole batch is read and validated first (bad records skipped and counted,
     or with ``strict=True`` the first one raises and nothing is written), then
     written by :meth:`searchcore.Index.add` under the index lock and committed in
     one step: a reader sees all of the batch or none of it. Creates the index (in
-    ``language``, default English) if there is none.
+    ``language``, default English) if there is none. ``errors``: as for
+    :func:`build_index`, a file for every skipped record.
     """
     started = time.perf_counter()
     path = Path(path)
@@ -162,7 +168,8 @@ def add_sources(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
     summary = IngestSummary()
     items = iter_articles(source_list, format=format, csv_columns=csv_columns,
                           boilerplate=boilerplate, max_chars=max_chars, strict=strict)
-    articles, summary.duplicates = dedupe_last_wins(summary.track(items))
+    with summary.errors_to(errors):
+        articles, summary.duplicates = dedupe_last_wins(summary.track(items))
     throttle = Throttle(progress, len(articles))
     if not layout.manifest_path(path).exists():
         _check_target(path)
@@ -185,6 +192,7 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
                       summary: IngestSummary, throttle: Throttle) -> int:
     """Write every article into ``ix`` (a fresh whoosh index); return the live count."""
     segments: list[Any] = []
+    stories = StoryStore(Path(ix.storage.folder))   # signatures and story ids, per batch
     seen: dict[str, int] = {}          # id -> global docnum, for earlier batches
     stale: list[int] = []              # global docnums replaced by a later batch
     batch: dict[str, Article] = {}
@@ -205,6 +213,7 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
                                        lambda done: throttle(base + done)))
         for offset, article in enumerate(articles):
             seen[article.id] = base + offset
+        stories.add([(a.id, a.body) for a in articles])
         written += len(articles)
         del articles
 
@@ -226,6 +235,8 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
         flush()
     _delete_global(segments, stale)
     _commit(ix, segments)
+    stories.save()
+    write_story_column(ix, stories)
     return written - len(stale)
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-SCRIPTS = ("quality.py", "speed.py", "core_vs_whoosh.py", "expand.py", "extraction.py")
+SCRIPTS = ("quality.py", "speed.py", "core_vs_whoosh.py", "expand.py", "extraction.py",
+           "stories.py")
 
 
 @pytest.fixture(scope="module")
