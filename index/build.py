@@ -216,6 +216,10 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
         stories.add([(a.id, a.body) for a in articles])
         written += len(articles)
         del articles
+        # The collector is paused for speed inside a batch, not across batches: one
+        # pass here frees any cycle a batch left (none today; one whoosh cycle used
+        # to keep every batch's writer and articles, 4.4 GB at 1M) in milliseconds.
+        gc.collect()
 
     for item in items:
         summary.count(item)

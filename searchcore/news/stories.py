@@ -124,7 +124,19 @@ class StoryStore:
     # -- reading ------------------------------------------------------------------------
     @classmethod
     def load(cls, folder: Path) -> "StoryStore":
-        """The latest state in ``folder`` (an empty store if it has none)."""
+        """The latest state in ``folder`` (an empty store if it has none).
+
+        A writer may replace the state while it is read; then the read starts over.
+        """
+        for _attempt in range(3):
+            try:
+                return cls._load(folder)
+            except FileNotFoundError:
+                continue
+        return cls._load(folder)
+
+    @classmethod
+    def _load(cls, folder: Path) -> "StoryStore":
         store = cls(folder)
         versions = [int(m.group(1)) for p in store.folder.iterdir()
                     if (m := _STATE.match(p.name))] if store.folder.is_dir() else []
@@ -307,7 +319,8 @@ class StoryStore:
         _write_bytes(self.folder / f"stories-{self.version:06d}.json", orjson.dumps(
             {"store_version": STORE_VERSION, "params": _params(), "chunks": self.chunks,
              "rows": len(self.ids), "live": int(np.sum(self.story >= 0))}))
-        for version in range(max(0, old - 1), old + 1):
+        # The state just replaced stays one more round: a reader may have listed it.
+        for version in range(max(0, old - 2), old):
             if 0 < version < self.version:
                 for name in (f"stories-{version:06d}.json", f"stories-{version:06d}-story.npy"):
                     try:
