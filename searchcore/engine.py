@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -34,6 +34,9 @@ from searchcore.results.types import Hit, Results
 from searchcore.schema import build_schema
 from searchcore.results.snippets import make_snippets
 from searchcore.news.facets import DEFAULT_FACET_LIMIT, check_facets, facets_for
+
+if TYPE_CHECKING:
+    from searchcore.news.timeline import Timeline
 
 SORTS = ("relevance", "newest", "oldest")
 DEFAULT_LOCK_TIMEOUT = 10.0
@@ -339,6 +342,28 @@ class Index:
         return Results(query=query, total=total, page=page, limit=limit,
                        elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits),
                        total_is_exact=total_is_exact, facets=facet_counts)
+
+    def _match_set(self, query: str, *, match: str = "all", lenient: bool = False,
+                   source: str | Sequence[str] | None = None,
+                   category: str | Sequence[str] | None = None,
+                   since: datetime | str | None = None, until: datetime | str | None = None,
+                   now: datetime | None = None) -> tuple[Searcher, wq.Query, set[int] | None]:
+        """``(searcher, parsed query, allowed)``: what the news tools need to find every match."""
+        now = now or datetime.now(timezone.utc)
+        searcher = self.searcher()
+        q = parse_query(query, searcher.schema, match=match, lenient=lenient, now=now)
+        return searcher, flatten(q), self._filter(searcher, source, category,
+                                                  *_date_bounds(since, until, now))
+
+    def timeline(self, query: str, by: str = "month", **filters: Any) -> "Timeline":
+        """How many matches per ``by`` (day, week, month, year); see :mod:`searchcore.news.timeline`.
+
+        ``filters``: ``match``, ``lenient``, ``source``, ``category``, ``since``,
+        ``until``, ``now``, as in :meth:`search`.
+        """
+        from searchcore.news.timeline import timeline
+
+        return timeline(query, by, *self._match_set(query, **filters))
 
     def _filter(self, searcher: Searcher, source: str | Sequence[str] | None,
                 category: str | Sequence[str] | None, since: datetime | None,
