@@ -71,6 +71,8 @@ Examples:
               help="Hits per page.")
 @click.option("-p", "--page", type=click.IntRange(min=1), default=1, show_default=True,
               help="Which page of hits.")
+@click.option("--after", metavar="CURSOR",
+              help="The hits after a previous page's next_cursor (see --json), however deep.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
               help="Best match first, or by publication date.")
 @filter_options
@@ -85,7 +87,7 @@ Examples:
 @json_option
 @color_option
 @common_options
-def search_command(query: tuple[str, ...], limit: int, page: int, sort: str,
+def search_command(query: tuple[str, ...], limit: int, page: int, after: str | None, sort: str,
                    source: tuple[str, ...], category: tuple[str, ...], since: str | None,
                    until: str | None, match_any: bool, lenient: bool, snippets: int,
                    facets: tuple[str, ...], facet_limit: int, fmt: str, as_json: bool, color: bool | None, index_path: str | None) -> None:
@@ -94,7 +96,7 @@ def search_command(query: tuple[str, ...], limit: int, page: int, sort: str,
         raise click.UsageError("the query is empty")
     fmt = "json" if as_json else fmt
     with searchcore.open_index(resolve_index_path(index_path)) as ix:
-        results = ix.search(text, limit=limit, page=page, sort=sort, snippets=snippets,
+        results = ix.search(text, limit=limit, page=page, sort=sort, snippets=snippets, after=after,
                             facets=list(facets) or None, facet_limit=facet_limit,
                             **filter_kwargs(source, category, since, until, match_any, lenient))
     write_results(results, fmt, color)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -34,6 +34,7 @@ from searchcore.results.types import Hit, Results
 from searchcore.schema import build_schema
 from searchcore.results.snippets import make_snippets
 from searchcore.news.facets import DEFAULT_FACET_LIMIT, check_facets, facets_for
+from searchcore.news.export import make_cursor, page_after, scan_articles
 
 if TYPE_CHECKING:
     from searchcore.news.timeline import Timeline
@@ -268,7 +269,7 @@ class Index:
                ranking: RankingConfig | None = None, snippets: int = 3,
                exact_total: bool = True, now: datetime | None = None,
                facets: Sequence[str] | None = None,
-               facet_limit: int = DEFAULT_FACET_LIMIT) -> Results:
+               facet_limit: int = DEFAULT_FACET_LIMIT, after: str | None = None) -> Results:
         """Search; see the README for the query language.
 
         ``source``/``category``/``since``/``until`` filter without changing scores.
@@ -277,9 +278,13 @@ class Index:
         raises on syntax: what cannot be parsed is read as plain words. ``facets``
         names counts over every match to return in ``Results.facets``
         (:mod:`searchcore.news.facets`), at most ``facet_limit`` values each.
+        ``after``: a ``Results.next_cursor``; the page is then the ``limit`` hits
+        after it (``page`` must stay 1), however deep (:mod:`searchcore.news.export`).
         """
         started = time.perf_counter()
         facet_names = check_facets(facets, facet_limit)
+        if after is not None and page != 1:
+            raise SearchcoreError("after= continues from a cursor: leave page at 1")
         if sort not in SORTS:
             raise SearchcoreError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         if limit < 1 or page < 1:
@@ -304,8 +309,13 @@ class Index:
         # One flat union runs far faster in whoosh than nested ones ((a|b)|(c|d)).
         flat = flatten(q)
         found = (top_documents(searcher, flat, allowed, offset + limit)
-                 if sort == "relevance" else None)
-        if found is not None:
+                 if sort == "relevance" and after is None else None)
+        if after is not None:
+            offset, after_page, total = page_after(searcher, flat, allowed, sort, after, limit)
+            page_hits = [(docnum, score, searcher.stored_fields(docnum))
+                         for docnum, score in after_page]
+            total_is_exact = True
+        elif found is not None:
             # Plain words: scored a whole posting list at a time (searchcore.scoring.bulk).
             best, total = found
             page_hits = [(docnum, score, searcher.stored_fields(docnum))
@@ -339,9 +349,12 @@ class Index:
                 snippets=tuple(make_snippets(q, fields, analyzer, max_fragments=snippets))
                 if snippets else ()))
         facet_counts = facets_for(searcher, flat, allowed, facet_names, facet_limit)
+        last = offset + len(page_hits)
+        cursor = (make_cursor(searcher, sort, page_hits[-1][0], page_hits[-1][1], hits[-1].id)
+                  if page_hits and (last < total or not total_is_exact) else None)
         return Results(query=query, total=total, page=page, limit=limit,
                        elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits),
-                       total_is_exact=total_is_exact, facets=facet_counts)
+                       total_is_exact=total_is_exact, facets=facet_counts, next_cursor=cursor)
 
     def _match_set(self, query: str, *, match: str = "all", lenient: bool = False,
                    source: str | Sequence[str] | None = None,
@@ -351,7 +364,8 @@ class Index:
         """``(searcher, parsed query, allowed)``: what the news tools need to find every match."""
         now = now or datetime.now(timezone.utc)
         searcher = self.searcher()
-        q = parse_query(query, searcher.schema, match=match, lenient=lenient, now=now)
+        q = parse_query(query, searcher.schema, match=match, lenient=lenient,
+                        field_weights=DEFAULT_RANKING.field_weights, now=now)
         return searcher, flatten(q), self._filter(searcher, source, category,
                                                   *_date_bounds(since, until, now))
 
@@ -364,6 +378,16 @@ class Index:
         from searchcore.news.timeline import timeline
 
         return timeline(query, by, *self._match_set(query, **filters))
+
+    def scan(self, query: str, *, sort: str = "relevance",
+             fields: Sequence[str] | str | None = None, **filters: Any) -> Iterator[dict[str, Any]]:
+        """Every match of ``query`` as an article dict, in ``sort`` order, one at a time.
+
+        The keys are those of ``searchcore show --json`` (``Article.to_dict()``), or
+        only ``fields``; ``filters`` as in :meth:`search` (``match``, ``source``, ...).
+        Memory stays flat however many match (see :mod:`searchcore.news.export`).
+        """
+        return scan_articles(*self._match_set(query, **filters), sort=sort, fields=fields)
 
     def _filter(self, searcher: Searcher, source: str | Sequence[str] | None,
                 category: str | Sequence[str] | None, since: datetime | None,
@@ -556,8 +580,14 @@ def _aware(value: datetime | None) -> datetime | None:
 
 def stored_to_article(fields: Mapping[str, Any]) -> Article:
     """Rebuild an :class:`Article` from whoosh's stored fields."""
-    return Article(id=fields["id"], title=fields.get("title", ""), body=fields.get("body", ""),
-                   published=_aware(fields.get("published")), source=fields.get("source", ""),
-                   url=fields.get("url", ""), authors=list(fields.get("authors") or ()),
-                   category=list(fields.get("category") or ()),
-                   language=fields.get("language", ""), extra=dict(fields.get("extra") or {}))
+    return Article(**stored_to_dict(fields))
+
+
+def stored_to_dict(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """whoosh's stored fields as ``Article.to_dict()`` would give them, without the Article."""
+    get = fields.get
+    return {"id": fields["id"], "title": get("title", ""), "body": get("body", ""),
+            "published": _aware(get("published")), "source": get("source", ""),
+            "url": get("url", ""), "authors": list(get("authors") or ()),
+            "category": list(get("category") or ()), "language": get("language", ""),
+            "extra": dict(get("extra") or {})}

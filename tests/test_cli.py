@@ -353,6 +353,7 @@ COMMAND_PATHS = all_command_paths()
 
 def test_every_command_is_listed() -> None:
     assert set(COMMAND_PATHS) == {(), ("demo",), ("search",), ("show",), ("index",),
+                                  ("timeline",), ("export",),
                                   ("index", "build"), ("index", "add"), ("index", "delete"),
                                   ("index", "stats"), ("index", "check")}
 

@@ -49,15 +49,45 @@ class MultiLabelled:
     labels: tuple[str, ...]
 
 
-@dataclass(frozen=True)
 class NewsColumns:
-    """Per-document values over global document numbers (deleted documents included)."""
+    """Per-document values over global document numbers (deleted documents included).
 
-    published: np.ndarray        # datetime64[us], NaT when undated
-    source: Labelled
-    language: Labelled
-    category: MultiLabelled      # lower-cased, as the category filter compares them
-    authors: MultiLabelled
+    ``published`` (datetime64[us], NaT when undated) comes from whoosh's sortable
+    column; the others need a pass over the stored fields, done on first use only.
+    """
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+        self._published: np.ndarray | None = None
+        self._labelled: dict[str, Any] | None = None
+
+    @property
+    def published(self) -> np.ndarray:
+        if self._published is None:
+            self._published = _published(self._reader)
+        return self._published
+
+    def _column(self, name: str) -> Any:
+        if self._labelled is None:
+            self._labelled = _labelled(self._reader)
+        return self._labelled[name]
+
+    @property
+    def source(self) -> Labelled:
+        return self._column("source")
+
+    @property
+    def language(self) -> Labelled:
+        return self._column("language")
+
+    @property
+    def category(self) -> MultiLabelled:
+        """Lower-cased, as the ``category=`` filter compares them."""
+        return self._column("category")
+
+    @property
+    def authors(self) -> MultiLabelled:
+        return self._column("authors")
 
 
 def match_docnums(searcher: Any, q: wq.Query, allowed: set[int] | None = None) -> np.ndarray:
@@ -81,7 +111,7 @@ def news_columns(searcher: Any) -> NewsColumns:
     reader = searcher.reader()
     columns = getattr(reader, "_searchcore_news_columns", None)
     if columns is None:
-        columns = _build_columns(reader)
+        columns = NewsColumns(reader)
         reader._searchcore_news_columns = columns
     return columns
 
@@ -102,7 +132,7 @@ class _Labeller:
         return tuple(self.codes)
 
 
-def _build_columns(reader: Any) -> NewsColumns:
+def _published(reader: Any) -> np.ndarray:
     count = reader.doc_count_all()
     published = np.full(count, NAT)
     if reader.has_column("published"):
@@ -110,6 +140,11 @@ def _build_columns(reader: Any) -> NewsColumns:
                           dtype=np.uint64, count=count)
         dated = raw != np.uint64(UNDATED)
         published[dated] = (raw[dated].astype(np.int64) - _EPOCH_FROM_MIN_US).astype("datetime64[us]")
+    return published
+
+
+def _labelled(reader: Any) -> dict[str, Any]:
+    count = reader.doc_count_all()
     source, language = np.full(count, -1, np.int32), np.full(count, -1, np.int32)
     source_l, language_l, category_l, authors_l = _Labeller(), _Labeller(), _Labeller(), _Labeller()
     cat_lists: list[list[int]] = [[] for _ in range(count)]
@@ -123,11 +158,10 @@ def _build_columns(reader: Any) -> NewsColumns:
         cat_lists[docnum] = [category_l.code(c) for c in sorted(cats) if c]
         names = dict.fromkeys(a for a in fields.get("authors") or () if a)
         auth_lists[docnum] = [authors_l.code(a) for a in names]
-    return NewsColumns(published=published,
-                       source=Labelled(source, source_l.labels()),
-                       language=Labelled(language, language_l.labels()),
-                       category=_csr(cat_lists, category_l.labels()),
-                       authors=_csr(auth_lists, authors_l.labels()))
+    return {"source": Labelled(source, source_l.labels()),
+            "language": Labelled(language, language_l.labels()),
+            "category": _csr(cat_lists, category_l.labels()),
+            "authors": _csr(auth_lists, authors_l.labels())}
 
 
 def category_key(value: str) -> str:
