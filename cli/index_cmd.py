@@ -24,7 +24,7 @@ from searchcore.cli.progress import ProgressReporter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-SOURCE_FORMATS = ("jsonl", "csv", "txt", "md")
+SOURCE_FORMATS = ("jsonl", "csv", "txt", "md", "html", "warc", "feed")
 
 
 @click.group("index", cls=SearchcoreGroup, context_settings=CONTEXT_SETTINGS,
@@ -128,7 +128,10 @@ BUILD_HELP = """Build the index from SOURCE... (files, folders, or - for standar
 
 Replaces the whole index: the new one is built beside the old, which keeps answering
 searches until the switch. Formats: JSON Lines (.jsonl, .jsonl.gz), CSV (.csv), plain
-text and Markdown articles (.txt, .md: headline on the first line). Folders are read
+text and Markdown articles (.txt, .md: headline on the first line), web pages (.html,
+.htm, .html.gz: the article text and metadata), web archives (.warc, .warc.gz: the
+2xx HTML responses; other records are left out and counted by reason) and RSS/Atom
+feeds (.rss, .atom, .xml: one article per entry). Folders are read
 recursively; with --format, only a folder's files of that format. Bad records are
 skipped with a message naming file and line; --strict stops at the first one instead.
 A progress bar (on a terminal) and a summary go to stderr; -q prints neither.
@@ -142,6 +145,7 @@ A progress bar (on a terminal) and a summary go to stderr; -q prints neither.
 Examples:
   searchcore index build news.jsonl.gz
   searchcore index build articles/ --format txt --index ./news-index
+  searchcore index build CC-NEWS-20240101.warc.gz saved-pages/ feeds/
   zcat dump.jsonl.gz | searchcore index build - --language german
 """
 

@@ -89,7 +89,7 @@ def iter_articles(sources: Iterable[SourceLike] | SourceLike, *, format: str | N
                 result = _normalize(item, max_chars, now, require_text)
             else:
                 result = item
-            if strict and type(result) is Skipped:
+            if strict and type(result) is Skipped and not result.ignored:
                 raise InvalidArticleError(result.message, result.origin, result.field,
                                           result.reason)
             yield result
@@ -127,15 +127,15 @@ def count_records(sources: Iterable[SourceLike] | SourceLike,
     """
     total = 0
     for source in expand_sources(sources, format):
-        if source.path is None or source.compressed or source.format == "csv":
+        if source.format in ("txt", "md", "html") and source.path is not None:
+            total += 1                           # one article a file, even gzipped
+            continue
+        if source.path is None or source.compressed or source.format != "jsonl":
             return None
-        if source.format == "jsonl":
-            try:
-                total += count_lines(source.path)
-            except OSError:
-                return None
-        else:
-            total += 1
+        try:
+            total += count_lines(source.path)
+        except OSError:
+            return None
     return total
 
 

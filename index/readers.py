@@ -9,6 +9,9 @@ jsonl     ``.jsonl`` ``.ndjson`` ``.jsonlines``       one JSON object per line
 csv       ``.csv``                                    one row; the first row is the header
 txt       ``.txt`` ``.text``                          one file: headline line, paragraphs
 md        ``.md`` ``.markdown``                       as txt; ``#`` marks and front matter
+html      ``.html`` ``.htm`` ``.xhtml``               one page: its article (:mod:`.web.html`)
+warc      ``.warc``                                   one 2xx HTML response (:mod:`.web.warc`)
+feed      ``.rss`` ``.atom``, ``.xml`` if a feed      one entry (:mod:`.web.feeds`)
 ========  ==========================================  ==================================
 
 Any of them may be gzip-compressed (``.jsonl.gz``); it is decompressed as it streams.
@@ -51,13 +54,16 @@ from searchcore.index.boilerplate import strip_trailing_boilerplate
 from searchcore.index.records import RawRecord, Skipped
 
 #: The formats a source can have.
-FORMATS = ("jsonl", "csv", "txt", "md")
+FORMATS = ("jsonl", "csv", "txt", "md", "html", "warc", "feed")
 #: Other names accepted for ``format=``.
 FORMAT_ALIASES = {"ndjson": "jsonl", "jsonlines": "jsonl", "json-lines": "jsonl",
-                  "text": "txt", "markdown": "md"}
+                  "text": "txt", "markdown": "md", "htm": "html", "rss": "feed",
+                  "atom": "feed"}
 #: File extensions (lower case) and their format.
 EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".jsonlines": "jsonl", ".csv": "csv",
-              ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
+              ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
+              ".html": "html", ".htm": "html", ".xhtml": "html", ".warc": "warc",
+              ".rss": "feed", ".atom": "feed", ".xml": "feed"}
 #: The name ``"-"`` stands for standard input.
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -227,7 +233,7 @@ def open_source(source: Source, stdin: IO[bytes] | None = None) -> IO[bytes]:
         raw: IO[bytes] = stream
     else:
         raw = open(source.path, "rb")
-    if source.compressed:
+    if source.compressed and source.format != "warc":    # fastwarc reads gzip itself
         return gzip.GzipFile(fileobj=raw, mode="rb") if source.path is None \
             else _GzipOwner(raw)
     return raw
@@ -280,6 +286,8 @@ def read_source(source: Source, *, csv_columns: Mapping[str, str | None] | None 
                 stream, name, encoding_errors=encoding_errors, max_bytes=max_bytes)
         elif source.format == "csv":
             reader = read_csv(stream, name, csv_columns, encoding_errors=encoding_errors)
+        elif source.format in ("html", "warc", "feed"):
+            reader = _read_web(source, stream, max_bytes)
         else:
             reader = iter([read_text(stream, name, source.relative,
                                      markdown=source.format == "md",
@@ -295,6 +303,26 @@ def read_source(source: Source, *, csv_columns: Mapping[str, str | None] | None 
     finally:
         if source.path is not None:
             stream.close()
+
+
+def _read_web(source: Source, stream: IO[bytes],
+              max_bytes: int | None) -> Iterator[RawRecord | Skipped]:
+    """The web formats' readers (imported here: they load trafilatura, fastwarc...)."""
+    if source.format == "warc":
+        from searchcore.index.web.warc import read_warc
+        return read_warc(stream, source.name, max_bytes=max_bytes)
+    if source.format == "feed":
+        from searchcore.index.web.feeds import read_feed
+        plain = source.relative.lower().removesuffix(".gz")
+        return read_feed(stream, source.name, require_feed=not plain.endswith(".xml"),
+                         max_bytes=max_bytes)
+    from searchcore.index.web.html import html_record
+    data = stream.read(max_bytes + 1) if max_bytes is not None else stream.read()
+    if max_bytes is not None and len(data) > max_bytes:
+        return iter([Skipped.make(source.name, "too-large",
+                                  f"file is over {max_bytes:,} bytes, too large for an "
+                                  f"article under the size limit; not read", "body")])
+    return iter([html_record(data, source.name, extra={"path": source.relative})])
 
 
 def read_jsonl(stream: IO[bytes], name: str, *, encoding_errors: str = "strict",

@@ -29,16 +29,20 @@ class Skipped:
     ``reason`` a short code counted in summaries (``broken-json``, ``invalid-utf8``,
     ``empty``, ``wrong-type``, ``bad-date``, ``too-large``, ``broken-csv``...);
     ``message`` the full sentence for people, naming file, line, field and reason;
-    ``field`` the offending field when there is one.
+    ``field`` the offending field when there is one. ``ignored`` marks a record that
+    is not an article by design rather than bad input (a WARC request record, a 404
+    page, an XML file that is not a feed): counted and reported like the others, but
+    ``strict`` does not stop at it.
     """
 
     origin: str
     reason: str
     message: str
     field: str | None = None
+    ignored: bool = False
 
     @classmethod
     def make(cls, origin: str, reason: str, detail: str,
-             field: str | None = None) -> "Skipped":
+             field: str | None = None, *, ignored: bool = False) -> "Skipped":
         """A ``Skipped`` whose message reads ``"origin: detail (reason)"``."""
-        return cls(origin, reason, f"{origin}: {detail} ({reason})", field)
+        return cls(origin, reason, f"{origin}: {detail} ({reason})", field, ignored)
