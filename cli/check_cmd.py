@@ -24,6 +24,7 @@ from typing import Any
 import click
 
 import searchcore
+from searchcore.execution.columns import verify_segment_columns
 from searchcore.cli import output
 from searchcore.cli.errors import SearchcoreCommand
 from searchcore.cli.options import common_options, is_tty, json_option, resolve_index_path
@@ -96,6 +97,8 @@ def _check_segment(reader: Any, name: str, report: CheckReport, seen_ids: dict[s
                            f"segment {seen_ids[article_id]}")
         else:
             seen_ids[article_id] = name
+    for problem in verify_segment_columns(reader):
+        report.problem(f"segment {name}: {problem}")
     if live != reader.doc_count():
         report.problem(f"segment {name}: {live} live documents read, the segment "
                        f"says {reader.doc_count()}")

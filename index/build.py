@@ -57,6 +57,7 @@ from searchcore.engine import DEFAULT_LOCK_TIMEOUT, Index, analyzer_settings, cr
 from searchcore.errors import IndexFormatError, IndexNotFoundError, SearchcoreError
 from searchcore.index.ingest import (IngestSummary, Skipped, count_records, dedupe_last_wins,
                                      iter_articles)
+from searchcore.execution.columns import write_missing
 from searchcore.index.parallel import write_segments
 from searchcore.index.progress import ProgressCallback, Throttle
 from searchcore.schema import build_schema
@@ -250,6 +251,7 @@ def _commit(ix: Any, segments: list[Any]) -> None:
     writer._close_segment()
     writer._commit_toc(segments)
     writer._finish()
+    write_missing(ix)          # the bulk writer wrote them; this only fills gaps
 
 
 @contextmanager

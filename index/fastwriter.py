@@ -44,6 +44,8 @@ from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from searchcore.analysis import TOKEN_PATTERN, NewsAnalyzer, term_cache
+from searchcore.execution.columns import SegmentColumnsBuilder, write_segment_columns
+from searchcore.whoosh_boundary.segments import storage_folder
 
 #: Postings per block; whoosh's W3Codec default (``blocklimit``).
 BLOCK_LIMIT = 128
@@ -146,6 +148,8 @@ class FastWriter(SegmentWriter):
         self._inv: dict[str, dict[Any, list[Any]]] = {}
         # field -> quantised length byte per document (0: none), for block stats.
         self._lenbytes: dict[str, bytearray] = {}
+        # The per-document columns (searchcore.execution.columns), from stored values.
+        self._columns = SegmentColumnsBuilder()
 
     # -- adding documents -------------------------------------------------------------
     def add_document(self, **fields: Any) -> None:
@@ -189,6 +193,8 @@ class FastWriter(SegmentWriter):
             if column and customval is not None:
                 perdoc.add_column_value(fieldname, column, field.to_column_value(customval))
         perdoc.finish_doc()
+        self._columns.add({name: fields.get("_stored_" + name, fields.get(name))
+                           for name in ("published", "source", "category", "language")})
         self._added = True
         self.docnum += 1
 
@@ -274,6 +280,11 @@ class FastWriter(SegmentWriter):
             del items
         self._inv.clear()
         fieldwriter.close()
+        folder = storage_folder(self.storage)
+        if folder is not None:
+            lengths = {name: self._lenbytes.get(name, b"") for name in schema.scorable_names()}
+            write_segment_columns(folder, self.newsegment.segment_id(),
+                                  self._columns.finish(lengths, ndocs))
 
 
 def _first(item: tuple[bytes, Any]) -> bytes:

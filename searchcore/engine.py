@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Se
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import collectors, sorting, writing
-from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 
 from searchcore import layout
 from searchcore.analysis import check_language
 from searchcore.article import Article, normalize_article, to_document
+from searchcore.execution.columns import DocColumns, columns_for, write_missing
 from searchcore.scoring.bulk import top_documents
+from searchcore.whoosh_boundary.segments import open_segment_reader, segment_count
 from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
 from searchcore.dates import to_utc
 from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
@@ -241,6 +242,7 @@ class Index:
                 writer.cancel()
                 raise
             writer.commit()
+            write_missing(self.whoosh_index)     # a delete's commit may merge segments
             self._record_count()
         return deleted
 
@@ -258,6 +260,10 @@ class Index:
         """The stored article with this id, or None."""
         fields = self.searcher().document(id=str(article_id))
         return None if fields is None else stored_to_article(fields)
+
+    def columns(self) -> DocColumns:
+        """Per-document columns of the current searcher (searchcore.execution.columns)."""
+        return columns_for(self.searcher())
 
     def __len__(self) -> int:
         return self.searcher().doc_count()
@@ -444,7 +450,7 @@ class Index:
         return {
             "path": str(self.path), "documents": reader.doc_count(),
             "deleted": reader.doc_count_all() - reader.doc_count(),
-            "terms": terms, "size_bytes": size, "segments": len(self.whoosh_index._segments()),
+            "terms": terms, "size_bytes": size, "segments": segment_count(self.whoosh_index),
             "sources": dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
             "date_range": [_aware(min(dates)).isoformat(), _aware(max(dates)).isoformat()]
             if dates else None,
@@ -497,10 +503,11 @@ def _write_batch(ix: whoosh_index.Index, articles: Sequence[Article],
         raise
     if not big:
         writer.commit()
-        return
-    writer.commit(mergetype=writing.NO_MERGE)
-    if len(ix._segments()) > MAX_SEGMENTS:
-        ix.writer(limitmb=256, compound=False).commit(mergetype=_merge_smallest)
+    else:
+        writer.commit(mergetype=writing.NO_MERGE)
+        if segment_count(ix) > MAX_SEGMENTS:
+            ix.writer(limitmb=256, compound=False).commit(mergetype=_merge_smallest)
+    write_missing(ix)          # columns of segments whoosh's writer made (or merged)
 
 
 def flatten(q: wq.Query) -> wq.Query:
@@ -536,7 +543,7 @@ def _merge_smallest(writer: writing.SegmentWriter, segments: list[Any]) -> list[
     keep = MAX_SEGMENTS // 2
     smallest = sorted(segments, key=lambda seg: seg.doc_count_all())[:len(segments) - keep]
     for segment in smallest:
-        reader = SegmentReader(writer.storage, writer.schema, segment)
+        reader = open_segment_reader(writer, segment)
         writer.add_reader(reader)
         reader.close()
     return [seg for seg in segments if seg not in smallest]

@@ -1,4 +1,8 @@
 """Execution over arrays: per-segment columns and postings read as numpy arrays.
 
-``segment_arrays`` decodes a segment's field-length column once per reader.
+``columns``         per-document columns (published, source, categories, language,
+                    lengths, deletions, story id) over a searcher's document numbers,
+                    stored as ``.npy`` files beside each whoosh segment; its module
+                    docstring is the API other modules use.
+``segment_arrays``  arrays decoded from whoosh's own files once per segment reader.
 """

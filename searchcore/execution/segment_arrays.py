@@ -8,9 +8,7 @@ until the next commit. Both the BM25F matchers (:mod:`searchcore.scoring.bm25f`)
 bulk scorer (:mod:`searchcore.scoring.bulk`) read lengths from here, so the two
 paths score with the same numbers.
 
-Reads whoosh 2.7.4's W3 length column directly (whoosh is pinned;
-index/fastwriter.py writes the same format); a reader of another kind is asked
-document by document through its public ``doc_field_length``.
+The bytes come from whoosh through :mod:`searchcore.whoosh_boundary.segments`.
 """
 
 from __future__ import annotations
@@ -18,14 +16,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from whoosh.codec import whoosh3
 from whoosh.util.numeric import byte_to_length
 
+from searchcore.whoosh_boundary import segments as boundary
+
 #: whoosh stores a field length as one byte; these are the lengths the bytes stand for.
-_DECODE_LENGTHS = np.array([0] + [byte_to_length(i) for i in range(1, 256)], dtype=np.float64)
+DECODE_LENGTHS = np.array([0] + [byte_to_length(i) for i in range(1, 256)], dtype=np.float64)
 
 
-def _cache(reader: Any) -> dict[str, Any]:
+def reader_cache(reader: Any) -> dict[str, Any]:
+    """A dict living on ``reader`` (so it dies with it): arrays decoded from it."""
     cache = getattr(reader, "_searchcore_arrays", None)
     if cache is None:
         cache = {}
@@ -35,37 +35,20 @@ def _cache(reader: Any) -> dict[str, Any]:
 
 def field_lengths(reader: Any, fieldname: str) -> np.ndarray:
     """Every document's length in ``fieldname`` in this segment, as whoosh stores it."""
-    cache = _cache(reader)
+    cache = reader_cache(reader)
     key = "len:" + fieldname
     lengths = cache.get(key)
     if lengths is None:
-        lengths = cache[key] = _decode_lengths(reader, fieldname)
+        lengths = cache[key] = DECODE_LENGTHS[boundary.length_codes(reader, fieldname)]
     return lengths
 
 
-def _decode_lengths(reader: Any, fieldname: str) -> np.ndarray:
-    count = reader.doc_count_all()
-    perdoc = getattr(reader, "_perdoc", None)
-    if perdoc is None:                        # not a W3 segment reader
-        return np.fromiter((reader.doc_field_length(d, fieldname, 0) or 0 for d in range(count)),
-                           dtype=np.float64, count=count)
-    column = perdoc._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
-    codes = np.zeros(count, dtype=np.uint8)
-    if column is not None and getattr(column, "_typecode", None) == "B":
-        # One byte a document from _basepos; documents past _count have none (0).
-        stored = min(column._count, count)
-        codes[:stored] = np.frombuffer(column._dbfile.get(column._basepos, stored), dtype=np.uint8)
-    elif column is not None:
-        codes[:] = np.fromiter((column[d] for d in range(count)), dtype=np.uint8, count=count)
-    return _DECODE_LENGTHS[codes]
-
-
 def deleted_docnums(reader: Any) -> np.ndarray:
-    """The segment's deleted document numbers (empty when it has none); W3 readers only."""
+    """The segment's deleted document numbers (empty when it has none)."""
     if not reader.has_deletions():
         return np.zeros(0, dtype=np.int64)
-    cache = _cache(reader)
+    cache = reader_cache(reader)
     deleted = cache.get("deleted")
     if deleted is None:
-        deleted = cache["deleted"] = np.fromiter(reader._perdoc.deleted_docs(), dtype=np.int64)
+        deleted = cache["deleted"] = boundary.deleted_docnums(reader)
     return deleted
