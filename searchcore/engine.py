@@ -39,6 +39,7 @@ from searchcore.news.export import make_cursor, page_after, scan_articles
 
 if TYPE_CHECKING:
     from searchcore.news.timeline import Timeline
+    from searchcore.news.terms import SignificantTerms
 
 SORTS = ("relevance", "newest", "oldest")
 DEFAULT_LOCK_TIMEOUT = 10.0
@@ -384,6 +385,19 @@ class Index:
         from searchcore.news.timeline import timeline
 
         return timeline(query, by, *self._match_set(query, **filters))
+
+    def significant_terms(self, query: str, *, limit: int = 20, sample: int = 1000,
+                          min_count: int = 3, phrases: bool = True,
+                          **filters: Any) -> "SignificantTerms":
+        """Words and two-word phrases typical of the matches against the whole index.
+
+        See :mod:`searchcore.news.terms` (log-likelihood, surface forms, sampling);
+        ``filters`` as in :meth:`search`.
+        """
+        from searchcore.news.terms import significant_terms
+
+        return significant_terms(query, *self._match_set(query, **filters), limit=limit,
+                                 sample=sample, min_count=min_count, phrases=phrases)
 
     def scan(self, query: str, *, sort: str = "relevance",
              fields: Sequence[str] | str | None = None, **filters: Any) -> Iterator[dict[str, Any]]:
