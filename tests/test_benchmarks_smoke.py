@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-SCRIPTS = ("quality.py", "speed.py", "core_vs_whoosh.py", "expand.py")
+SCRIPTS = ("quality.py", "speed.py", "core_vs_whoosh.py", "expand.py", "news.py")
 
 
 @pytest.fixture(scope="module")

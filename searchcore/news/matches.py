@@ -26,6 +26,7 @@ import numpy as np
 from whoosh import query as wq
 
 from searchcore.execution import columns as execution
+from searchcore.scoring.bulk import matching_docnums
 
 NAT = np.datetime64("NaT", "us")
 
@@ -97,7 +98,12 @@ def match_docnums(searcher: Any, q: wq.Query, allowed: set[int] | None = None) -
         docs = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
         docs.sort()
         return docs
-    docs = execution.match_docnums(searcher, q)
+    if isinstance(q, wq.Every):
+        docs = execution.live_docnums(execution.columns_for(searcher))
+    else:
+        docs = matching_docnums(searcher, q)
+        if docs is None:
+            docs = execution.match_docnums(searcher, q)
     if allowed is not None:
         keep = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
         docs = docs[np.isin(docs, keep, assume_unique=True)]

@@ -166,3 +166,42 @@ def _live(leaves: Sequence[tuple[Any, int]], doc_count: int) -> np.ndarray:
     for leaf, offset in leaves:
         live[deleted_docnums(leaf.reader()) + offset] = False
     return live
+
+
+def matching_docnums(searcher: Any, q: wq.Query) -> np.ndarray | None:
+    """Sorted global numbers of every live match of ``q``, or ``None`` if not eligible.
+
+    The same queries and the same matching rule as :func:`top_documents` (a document
+    matches a word when one of its fields counts towards the score), without scoring:
+    what facets, timelines and exports need for plain word queries, from the posting
+    blocks as arrays instead of whoosh's matchers (0.3 s -> a few ms for 15k matches).
+    """
+    clauses, need_all = _clauses(q)
+    if clauses is None:
+        return None
+    doc_count = searcher.doc_count_all()
+    hits = np.zeros(doc_count, dtype=np.int32)
+    leaves = searcher.leaf_searchers()
+    try:
+        for clause in clauses:
+            combined = type(clause) is CombinedTerm
+            terms = clause.subqueries if combined else [clause]
+            seen = np.zeros(doc_count, dtype=bool)
+            for term in terms:
+                name = term.fieldname
+                if name not in searcher.schema or (combined and term.boost <= 0):
+                    continue
+                try:
+                    text = searcher.schema[name].to_bytes(term.text)
+                except ValueError:
+                    continue
+                for leaf, offset in leaves:
+                    reader = leaf.reader()
+                    if (name, text) in reader:
+                        seen[_postings(reader, name, text)[0] + offset] = True
+            hits += seen
+    except _Fallback:
+        return None
+    ok = hits == len(clauses) if need_all else hits > 0
+    ok &= _live(leaves, doc_count)
+    return np.flatnonzero(ok).astype(np.int64)
