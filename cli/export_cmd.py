@@ -53,7 +53,8 @@ Examples:
 @quiet_option
 @common_options
 def export_command(query: tuple[str, ...], fmt: str, sort: str, fields: str | None,
-                   source: tuple[str, ...], category: tuple[str, ...], since: str | None,
+                   source: tuple[str, ...], category: tuple[str, ...],
+                   language: tuple[str, ...], since: str | None,
                    until: str | None, match_any: bool, lenient: bool, quiet: bool,
                    index_path: str | None) -> None:
     text = " ".join(query)
@@ -63,7 +64,7 @@ def export_command(query: tuple[str, ...], fmt: str, sort: str, fields: str | No
     started = time.monotonic()
     out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
     with searchcore.open_index(resolve_index_path(index_path)) as ix:
-        filters = filter_kwargs(source, category, since, until, match_any, lenient)
+        filters = filter_kwargs(source, category, since, until, match_any, lenient, language)
         total = ix.search(text, limit=1, snippets=0, **filters).total
         articles = ix.scan(text, sort=sort, fields=keep, **filters)
         done = 0

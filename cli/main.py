@@ -5,7 +5,7 @@ no search or indexing logic lives here. Modules: ``options`` (shared options, in
 location, colour), ``errors`` (library errors -> ``Error: ...`` and exit codes),
 ``output`` (text/JSON/HTML rendering, pager), ``progress`` (progress bar), and one
 module per command family (``search_cmd``, ``index_cmd``, ``check_cmd``, ``demo_cmd``,
-``timeline_cmd``, ``export_cmd``, ``terms_cmd``).
+``timeline_cmd``, ``export_cmd``, ``terms_cmd``, ``serve_cmd``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from searchcore.cli.search_cmd import search_command, show_command
 from searchcore.cli.timeline_cmd import timeline_command
 from searchcore.cli.export_cmd import export_command
 from searchcore.cli.terms_cmd import terms_command
+from searchcore.cli.serve_cmd import serve_command
 
 CLI_HELP = f"""Full-text search for news articles.
 
@@ -54,3 +55,4 @@ cli.add_command(timeline_command)
 cli.add_command(export_command)
 cli.add_command(terms_command)
 cli.add_command(index_group)
+cli.add_command(serve_command)

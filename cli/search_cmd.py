@@ -88,9 +88,11 @@ Examples:
 @color_option
 @common_options
 def search_command(query: tuple[str, ...], limit: int, page: int, after: str | None, sort: str,
-                   source: tuple[str, ...], category: tuple[str, ...], since: str | None,
+                   source: tuple[str, ...], category: tuple[str, ...],
+                   language: tuple[str, ...], since: str | None,
                    until: str | None, match_any: bool, lenient: bool, snippets: int,
-                   facets: tuple[str, ...], facet_limit: int, fmt: str, as_json: bool, color: bool | None, index_path: str | None) -> None:
+                   facets: tuple[str, ...], facet_limit: int, fmt: str, as_json: bool,
+                   color: bool | None, index_path: str | None) -> None:
     text = " ".join(query)
     if not text.strip():
         raise click.UsageError("the query is empty")
@@ -98,7 +100,8 @@ def search_command(query: tuple[str, ...], limit: int, page: int, after: str | N
     with searchcore.open_index(resolve_index_path(index_path)) as ix:
         results = ix.search(text, limit=limit, page=page, sort=sort, snippets=snippets, after=after,
                             facets=list(facets) or None, facet_limit=facet_limit,
-                            **filter_kwargs(source, category, since, until, match_any, lenient))
+                            **filter_kwargs(source, category, since, until, match_any, lenient,
+                                            language))
     write_results(results, fmt, color)
 
 

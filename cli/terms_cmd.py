@@ -50,6 +50,7 @@ Examples:
 @common_options
 def terms_command(query: tuple[str, ...], limit: int, sample: int, min_count: int,
                   words_only: bool, source: tuple[str, ...], category: tuple[str, ...],
+                  language: tuple[str, ...],
                   since: str | None, until: str | None, match_any: bool, lenient: bool,
                   as_json: bool, index_path: str | None) -> None:
     text = " ".join(query)
@@ -59,7 +60,7 @@ def terms_command(query: tuple[str, ...], limit: int, sample: int, min_count: in
         result = ix.significant_terms(text, limit=limit, sample=sample, min_count=min_count,
                                       phrases=not words_only,
                                       **filter_kwargs(source, category, since, until,
-                                                      match_any, lenient))
+                                                      match_any, lenient, language))
     if as_json:
         output.emit_bytes(output.format_json(result.to_dict(), pretty=is_tty(sys.stdout)))
     else:

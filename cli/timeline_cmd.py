@@ -52,7 +52,8 @@ Examples:
 @json_option
 @common_options
 def timeline_command(query: tuple[str, ...], by: str, source: tuple[str, ...],
-                     category: tuple[str, ...], since: str | None, until: str | None,
+                     category: tuple[str, ...], language: tuple[str, ...], since: str | None,
+                     until: str | None,
                      match_any: bool, lenient: bool, fmt: str, plot_file: str | None,
                      as_json: bool, index_path: str | None) -> None:
     text = " ".join(query)
@@ -60,7 +61,7 @@ def timeline_command(query: tuple[str, ...], by: str, source: tuple[str, ...],
         raise click.UsageError("the query is empty")
     with searchcore.open_index(resolve_index_path(index_path)) as ix:
         tl = ix.timeline(text, by=by, **filter_kwargs(source, category, since, until,
-                                                      match_any, lenient))
+                                                      match_any, lenient, language))
     if plot_file:
         write_plot(tl, plot_file)
     fmt = "json" if as_json else fmt

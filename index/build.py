@@ -117,7 +117,7 @@ def build_index(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
             ix = whoosh_index.create_in(str(tmp), build_schema(lang))
             items = iter_articles(source_list, format=format, csv_columns=csv_columns,
                                   boilerplate=boilerplate, max_chars=max_chars,
-                                  strict=strict)
+                                  strict=strict, workers=workers)
             with _gc_paused():
                 count = _write_generation(ix, items, workers, summary, throttle)
             ix.close()

@@ -32,6 +32,7 @@ from searchcore.index.boilerplate import DEFAULT_BOILERPLATE, boilerplate_keys
 from searchcore.index.readers import (FORMATS, STDIN, Source, count_lines, expand_sources,
                                       read_source)
 from searchcore.index.records import RawRecord, Skipped
+from searchcore.index.web.pool import resolve
 
 __all__ = ["DEFAULT_BOILERPLATE", "FORMATS", "MAX_ARTICLE_CHARS", "MAX_MESSAGES",
            "IngestSummary", "Skipped", "count_records", "dedupe_last_wins",
@@ -52,7 +53,7 @@ def iter_articles(sources: Iterable[SourceLike] | SourceLike, *, format: str | N
                   max_chars: int = MAX_ARTICLE_CHARS, encoding_errors: str = "strict",
                   strict: bool = False, require_text: bool = True,
                   stdin: IO[bytes] | None = None,
-                  now: datetime | None = None) -> Iterator[Article | Skipped]:
+                  now: datetime | None = None, workers: int = 1) -> Iterator[Article | Skipped]:
     """Normalised articles, and a :class:`Skipped` for each bad record, in order.
 
     ``sources``: paths of files or folders (walked recursively, sorted), ``"-"`` for
@@ -72,6 +73,9 @@ def iter_articles(sources: Iterable[SourceLike] | SourceLike, *, format: str | N
     entry of a collection whose text was lost (Reuters-21578 has 2,535), findable by
     id, date or category. Without an id such a record is always skipped as ``empty``.
 
+    ``workers``: processes that extract web pages (HTML files, WARC records) in
+    parallel, results in input order (:mod:`.web.pool`); other formats ignore it.
+
     Raises :class:`~searchcore.errors.SourceError` before yielding anything when a
     source is missing, unreadable or of unknown format.
     """
@@ -81,18 +85,19 @@ def iter_articles(sources: Iterable[SourceLike] | SourceLike, *, format: str | N
     # A line or file this many bytes long cannot hold max_chars characters or fewer
     # (JSON escapes take at most 6 bytes a character); refuse it without parsing.
     max_bytes = 6 * max_chars + (1 << 20)
-    for source in plan:
-        for item in read_source(source, csv_columns=csv_columns, boilerplate=keys,
-                                encoding_errors=encoding_errors, max_bytes=max_bytes,
-                                stdin=stdin):
-            if type(item) is RawRecord:
-                result = _normalize(item, max_chars, now, require_text)
-            else:
-                result = item
-            if strict and type(result) is Skipped and not result.ignored:
-                raise InvalidArticleError(result.message, result.origin, result.field,
-                                          result.reason)
-            yield result
+    read = (item for source in plan
+            for item in read_source(source, csv_columns=csv_columns, boilerplate=keys,
+                                    encoding_errors=encoding_errors, max_bytes=max_bytes,
+                                    stdin=stdin, deferred=workers > 1))
+    for item in resolve(read, workers) if workers > 1 else read:
+        if type(item) is RawRecord:
+            result = _normalize(item, max_chars, now, require_text)
+        else:
+            result = item
+        if strict and type(result) is Skipped and not result.ignored:
+            raise InvalidArticleError(result.message, result.origin, result.field,
+                                      result.reason)
+        yield result
 
 
 def _normalize(record: RawRecord, max_chars: int, now: datetime | None,

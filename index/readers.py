@@ -52,6 +52,7 @@ import orjson
 from searchcore.errors import SourceError
 from searchcore.index.boilerplate import strip_trailing_boilerplate
 from searchcore.index.records import RawRecord, Skipped
+from searchcore.index.web.pool import PageJob
 
 #: The formats a source can have.
 FORMATS = ("jsonl", "csv", "txt", "md", "html", "warc", "feed")
@@ -267,11 +268,14 @@ class _GzipOwner(gzip.GzipFile):
 def read_source(source: Source, *, csv_columns: Mapping[str, str | None] | None = None,
                 boilerplate: frozenset[str] | Iterable[str] | None = None,
                 encoding_errors: str = "strict", max_bytes: int | None = None,
-                stdin: IO[bytes] | None = None) -> Iterator[RawRecord | Skipped]:
+                stdin: IO[bytes] | None = None,
+                deferred: bool = False) -> Iterator[RawRecord | Skipped | PageJob]:
     """Raw records of one source; a file that breaks mid-way ends with ``unreadable``.
 
     ``max_bytes`` refuses a line (JSONL) or file (text) longer than that many bytes
     without parsing it: such a record cannot be under the article size limit.
+    ``deferred=True`` yields web pages as :class:`~.web.pool.PageJob` for the caller
+    to extract (in worker processes, :func:`~.web.pool.resolve`).
     """
     name = source.name
     line = 0
@@ -296,7 +300,7 @@ def read_source(source: Source, *, csv_columns: Mapping[str, str | None] | None 
                                      max_bytes=max_bytes)])
         for item in reader:
             line += 1
-            yield item
+            yield item.run() if type(item) is PageJob and not deferred else item
     except (OSError, EOFError, zlib.error) as exc:
         where = f"after record {line:,}" if line else "at the start"
         yield Skipped.make(name, "unreadable", f"file is damaged {where}: {exc}")
@@ -306,7 +310,7 @@ def read_source(source: Source, *, csv_columns: Mapping[str, str | None] | None 
 
 
 def _read_web(source: Source, stream: IO[bytes],
-              max_bytes: int | None) -> Iterator[RawRecord | Skipped]:
+              max_bytes: int | None) -> Iterator[PageJob | RawRecord | Skipped]:
     """The web formats' readers (imported here: they load trafilatura, fastwarc...)."""
     if source.format == "warc":
         from searchcore.index.web.warc import read_warc
@@ -316,13 +320,12 @@ def _read_web(source: Source, stream: IO[bytes],
         plain = source.relative.lower().removesuffix(".gz")
         return read_feed(stream, source.name, require_feed=not plain.endswith(".xml"),
                          max_bytes=max_bytes)
-    from searchcore.index.web.html import html_record
     data = stream.read(max_bytes + 1) if max_bytes is not None else stream.read()
     if max_bytes is not None and len(data) > max_bytes:
         return iter([Skipped.make(source.name, "too-large",
                                   f"file is over {max_bytes:,} bytes, too large for an "
                                   f"article under the size limit; not read", "body")])
-    return iter([html_record(data, source.name, extra={"path": source.relative})])
+    return iter([PageJob(data, source.name, extra={"path": source.relative})])
 
 
 def read_jsonl(stream: IO[bytes], name: str, *, encoding_errors: str = "strict",

@@ -16,6 +16,7 @@ Rules:
   normalised title and body, so importing the same file twice replaces rather than
   duplicates.
 * ``published`` goes through :func:`searchcore.dates.parse_datetime`.
+* ``language`` is stored as an ISO 639 code (``en-US``, ``English`` -> ``en``).
 * ``authors`` and ``category`` accept a string (comma separated) or a list.
 * Fields we do not model are kept in ``extra`` (JSON-able values only).
 * Text over ``max_chars`` (title + body) is refused: a 50 MB "article" is a broken
@@ -32,6 +33,7 @@ from typing import Any, Mapping
 
 from searchcore.dates import DateError, parse_datetime
 from searchcore.errors import InvalidArticleError
+from searchcore.languages import normalize_language
 
 #: Default limit on title + body, in characters (about 300 printed pages).
 MAX_ARTICLE_CHARS = 1_000_000
@@ -180,7 +182,7 @@ def normalize_article(record: Mapping[str, Any] | Article, origin: str | None = 
         source=_text(record, "source", origin), url=_text(record, "url", origin),
         authors=_string_list(record, "authors", origin),
         category=_string_list(record, "category", origin),
-        language=_text(record, "language", origin).lower(), extra=extra)
+        language=normalize_language(_text(record, "language", origin)), extra=extra)
 
 
 def to_document(article: Article) -> dict[str, Any]:

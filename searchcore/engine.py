@@ -21,6 +21,7 @@ from whoosh.searching import Searcher
 
 from searchcore import layout
 from searchcore.analysis import check_language
+from searchcore.languages import normalize_language
 from searchcore.article import Article, normalize_article, to_document
 from searchcore.execution.columns import DocColumns, columns_for, write_missing
 from searchcore.scoring.bulk import top_documents
@@ -273,13 +274,15 @@ class Index:
                match: str = "all", lenient: bool = False, source: str | Sequence[str] | None = None,
                category: str | Sequence[str] | None = None,
                since: datetime | str | None = None, until: datetime | str | None = None,
+               language: str | Sequence[str] | None = None,
                ranking: RankingConfig | None = None, snippets: int = 3,
                exact_total: bool = True, now: datetime | None = None,
                facets: Sequence[str] | None = None,
                facet_limit: int = DEFAULT_FACET_LIMIT, after: str | None = None) -> Results:
         """Search; see the README for the query language.
 
-        ``source``/``category``/``since``/``until`` filter without changing scores.
+        ``source``/``category``/``since``/``until``/``language`` filter without
+        changing scores (``language`` takes codes or names: ``"de"``, ``"German"``).
         ``sort`` is ``relevance``, ``newest`` or ``oldest``. ``snippets`` is the
         maximum number of fragments per hit (0 for none). ``lenient=True`` never
         raises on syntax: what cannot be parsed is read as plain words. ``facets``
@@ -301,7 +304,8 @@ class Index:
         searcher = self.searcher()
         q = parse_query(query, searcher.schema, match=match, lenient=lenient,
                         field_weights=ranking.field_weights, now=now)
-        allowed = self._filter(searcher, source, category, *_date_bounds(since, until, now))
+        allowed = self._filter(searcher, source, category, *_date_bounds(since, until, now),
+                               language=language)
         if allowed is not None and not allowed:
             # whoosh 2.7.4 treats an empty filter set as "no filter" when counting, so
             # a filter that matches nothing would report the unfiltered total.
@@ -367,20 +371,22 @@ class Index:
                    source: str | Sequence[str] | None = None,
                    category: str | Sequence[str] | None = None,
                    since: datetime | str | None = None, until: datetime | str | None = None,
-                   now: datetime | None = None) -> tuple[Searcher, wq.Query, set[int] | None]:
+                   now: datetime | None = None, language: str | Sequence[str] | None = None,
+                   ) -> tuple[Searcher, wq.Query, set[int] | None]:
         """``(searcher, parsed query, allowed)``: what the news tools need to find every match."""
         now = now or datetime.now(timezone.utc)
         searcher = self.searcher()
         q = parse_query(query, searcher.schema, match=match, lenient=lenient,
                         field_weights=DEFAULT_RANKING.field_weights, now=now)
         return searcher, flatten(q), self._filter(searcher, source, category,
-                                                  *_date_bounds(since, until, now))
+                                                  *_date_bounds(since, until, now),
+                                                  language=language)
 
     def timeline(self, query: str, by: str = "month", **filters: Any) -> "Timeline":
         """How many matches per ``by`` (day, week, month, year); see :mod:`searchcore.news.timeline`.
 
-        ``filters``: ``match``, ``lenient``, ``source``, ``category``, ``since``,
-        ``until``, ``now``, as in :meth:`search`.
+        ``filters``: ``match``, ``lenient``, ``source``, ``category``, ``language``,
+        ``since``, ``until``, ``now``, as in :meth:`search`.
         """
         from searchcore.news.timeline import timeline
 
@@ -411,7 +417,8 @@ class Index:
 
     def _filter(self, searcher: Searcher, source: str | Sequence[str] | None,
                 category: str | Sequence[str] | None, since: datetime | None,
-                until: datetime | None) -> set[int] | None:
+                until: datetime | None,
+                language: str | Sequence[str] | None = None) -> set[int] | None:
         """The document numbers the filters allow, or None when there are none.
 
         Computed once per search as a plain set, because whoosh would evaluate a filter
@@ -438,6 +445,10 @@ class Index:
             cats = [category] if isinstance(category, str) else list(category)
             narrow(searcher.docs_for_query(wq.Or([wq.Term("category", c.strip().lower())
                                                   for c in cats])))
+        if language:
+            codes = [language] if isinstance(language, str) else list(language)
+            narrow(searcher.docs_for_query(wq.Or([wq.Term("language", normalize_language(c))
+                                                  for c in codes])))
         if since or until:
             low = datetime_to_long(since) if since else -1
             high = datetime_to_long(until) if until else UNDATED   # exclusive; undated out

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-SCRIPTS = ("quality.py", "speed.py", "core_vs_whoosh.py", "expand.py", "news.py")
+SCRIPTS = ("quality.py", "speed.py", "core_vs_whoosh.py", "expand.py", "extraction.py",
+           "news.py")
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +75,17 @@ def test_expander_is_deterministic_and_real(bench_path, tmp_path: Path) -> None:
         assert set(doc["body"].split("\n\n")) <= set(paras)
         assert doc["title"] in {"T0", "T1", "T2", "T3"}
         assert doc["published"].startswith(tuple(str(y) for y in range(1987, 2025)))
+
+
+def test_extraction_scoring_follows_the_benchmark(bench_path) -> None:
+    from extraction import page_scores, score
+
+    true = "one two three four five six"          # 3 shingles
+    assert page_scores(true, true) == (1.0, 1.0)
+    assert page_scores("", "") == (1.0, 1.0)
+    assert page_scores("", true) == (0.0, 0.0)
+    # Both predicted shingles are true ones; 2 of the 3 true shingles found.
+    assert page_scores("one two three four five", true) == pytest.approx((1.0, 2 / 3))
+    assert page_scores("zero One two three four five", true) == pytest.approx((2 / 3, 2 / 3))
+    result = score([(true, true), ("", true)])
+    assert (result["precision"], result["recall"], result["f1"]) == (0.5, 0.5, 0.5)

@@ -355,7 +355,7 @@ def test_every_command_is_listed() -> None:
     assert set(COMMAND_PATHS) == {(), ("demo",), ("search",), ("show",), ("index",),
                                   ("timeline",), ("export",), ("terms",),
                                   ("index", "build"), ("index", "add"), ("index", "delete"),
-                                  ("index", "stats"), ("index", "check")}
+                                  ("index", "stats"), ("index", "check"), ("serve",)}
 
 
 @pytest.mark.parametrize("path", COMMAND_PATHS, ids=lambda p: " ".join(p) or "searchcore")

@@ -211,3 +211,29 @@ def test_shared_warc_gives_the_pages_and_only_the_pages(shared_data: Path,
     with searchcore.open_index(tmp_path / "ix") as ix:
         urls = {h.url for h in ix.search("*", limit=1000).hits}
     assert urls == {v["url"] for v in truth.values()}
+
+
+def test_language_is_filterable_in_queries_and_options(tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    searchcore.build_index([str(PAGES), str(WEB / "wirtschaft.atom"), str(WEB / "news.rss")],
+                           path, workers=1)
+    with searchcore.open_index(path) as ix:
+        def ids(query: str = "*", **kw) -> set[str]:
+            return {h.id for h in ix.search(query, limit=50, **kw).hits}
+        german = ids(language="de")
+        assert german == ids("language:de") == ids(language="German") == {
+            "https://news.example.com/wirtschaft/oelpreise", "urn:example:article:43"}
+        assert len(ids(language=["ru", "ja"])) == 2
+        assert ids("language:fr") == {a.id for a in read(PAGES / "fr-latin1.htm")[0]}
+    result = CliRunner().invoke(cli, ["--index", str(path), "search", "*", "--language", "en",
+                                      "--json"])
+    assert {h["id"] for h in orjson.loads(result.stdout)["hits"]} == {
+        "https://news.example.com/en/oil", "https://news.example.com/en/rates",
+        read(PAGES / "en-gzip.html.gz")[0][0].id}
+
+
+def test_parallel_extraction_gives_the_same_items_in_the_same_order() -> None:
+    sources = [str(WEB / "damaged.warc.gz"), str(PAGES), str(WEB / "news.rss")]
+    one = list(iter_articles(sources))
+    two = list(iter_articles(sources, workers=2))
+    assert [type(i) for i in one] == [type(i) for i in two] and one == two

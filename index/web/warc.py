@@ -31,7 +31,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from searchcore.index.records import RawRecord, Skipped
-from searchcore.index.web.html import html_record
+from searchcore.index.web.pool import PageJob
 
 __all__ = ["HTML_TYPES", "read_warc"]
 
@@ -46,9 +46,9 @@ def _ignored(origin: str, reason: str, detail: str) -> Skipped:
     return Skipped.make(origin, reason, detail, ignored=True)
 
 
-def read_warc(stream: IO[bytes], name: str, *,
-              max_bytes: int | None = None) -> Iterator[RawRecord | Skipped]:
-    """Raw article records (and skips) of one WARC file, gzip per record or plain."""
+def read_warc(stream: IO[bytes], name: str, *, max_bytes: int | None = None
+              ) -> Iterator[PageJob | RawRecord | Skipped]:
+    """The pages (as :class:`PageJob`) and skips of one WARC file, gzip per record or not."""
     from fastwarc.warc import ArchiveIterator
 
     seekable = _seekable(stream)
@@ -83,7 +83,7 @@ def read_warc(stream: IO[bytes], name: str, *,
         stream.seek(start)
 
 
-def _record(record: Any, origin: str, max_bytes: int | None) -> Iterator[RawRecord | Skipped]:
+def _record(record: Any, origin: str, max_bytes: int | None) -> Iterator[PageJob | Skipped]:
     from fastwarc.warc import WarcRecordType
 
     kind = record.record_type
@@ -136,8 +136,8 @@ def _record(record: Any, origin: str, max_bytes: int | None) -> Iterator[RawReco
                                                   f"is not supported")
         return
     crawled = record.headers.get("WARC-Date") or ""
-    yield html_record(data, origin, url=url, content_type=content_type,
-                      fallback_date=crawled, extra={"crawled": crawled} if crawled else None)
+    yield PageJob(data, origin, url=url, content_type=content_type, fallback_date=crawled,
+                  extra={"crawled": crawled} if crawled else None)
 
 
 def _seekable(stream: IO[bytes]) -> bool:
