@@ -16,11 +16,17 @@ access), ``engine`` (the :class:`Index` facade). Ingestion and batch rebuilds li
 
 from __future__ import annotations
 
+# First, before any whoosh index can be opened: an index folder may hold a pickle,
+# never code (see searchcore.whoosh_boundary.safe_pickle).
+from searchcore.whoosh_boundary import safe_pickle as _safe_pickle
+
+_safe_pickle.install()
+
 from searchcore.article import Article
 from searchcore.engine import Index, create_index, open_index
-from searchcore.errors import (IndexExistsError, IndexFormatError, IndexLockedError,
-                               IndexNotFoundError, InvalidArticleError, QuerySyntaxError,
-                               SearchcoreError, SourceError)
+from searchcore.errors import (IndexCorruptError, IndexExistsError, IndexFormatError,
+                               IndexLockedError, IndexNotFoundError, InvalidArticleError,
+                               QuerySyntaxError, SearchcoreError, SourceError)
 from searchcore.scoring.ranking import RankingConfig
 from searchcore.results.types import Hit, Results, Snippet
 
@@ -35,7 +41,7 @@ def build_index(sources, path, **options):  # type: ignore[no-untyped-def]
 
 
 __all__ = [
-    "Article", "Hit", "Index", "IndexExistsError", "IndexFormatError", "IndexLockedError",
+    "Article", "Hit", "Index", "IndexCorruptError", "IndexExistsError", "IndexFormatError", "IndexLockedError",
     "IndexNotFoundError", "InvalidArticleError", "QuerySyntaxError", "RankingConfig",
     "Results", "SearchcoreError", "Snippet", "SourceError", "build_index", "create_index",
     "open_index", "__version__",

@@ -35,6 +35,8 @@ from whoosh.util.times import datetime_to_long
 from searchcore.results.types import Hit, Results
 from searchcore.schema import build_schema
 from searchcore.results.snippets import make_snippets
+from searchcore.whoosh_boundary.damage import (close_leaked_files, corrupt_error, is_damage,
+                                                quiet_leaks, reports_damage)
 from searchcore.news.facets import DEFAULT_FACET_LIMIT, check_facets, facets_for
 from searchcore.news.export import make_cursor, page_after, scan_articles
 
@@ -122,6 +124,9 @@ class Index:
             ix = whoosh_index.open_dir(str(gen_dir))
         except Exception as exc:  # noqa: BLE001 - whoosh raises many types here
             guard.release()
+            close_leaked_files(exc)
+            if is_damage(exc):
+                raise corrupt_error(exc, self.path, generation) from None
             raise IndexFormatError(f"cannot open generation {generation!r} of {str(self.path)!r}: "
                                    f"{exc}; " + layout.REBUILD_HINT.format(path=self.path)) from None
         self._close_generation()
@@ -174,6 +179,7 @@ class Index:
     def manifest(self) -> dict[str, Any]:
         return dict(self._manifest)
 
+    @reports_damage
     def searcher(self) -> Searcher:
         """A current searcher, reused across calls and refreshed after commits."""
         ix = self.whoosh_index
@@ -184,7 +190,8 @@ class Index:
             self._searcher.close()
             self._searcher = None
         if self._searcher is None:
-            self._searcher = ix.searcher(weighting=weighting(DEFAULT_RANKING))
+            with quiet_leaks():
+                self._searcher = ix.searcher(weighting=weighting(DEFAULT_RANKING))
         return self._searcher
 
     def close(self) -> None:
@@ -200,6 +207,7 @@ class Index:
         return f"<searchcore.Index {str(self.path)!r} {self._manifest.get('generation')}>"
 
     # -- writing ----------------------------------------------------------------------
+    @reports_damage
     def add(self, articles: Iterable[Mapping[str, Any] | Article], *,
             timeout: float = DEFAULT_LOCK_TIMEOUT,
             progress: Callable[[int], None] | None = None) -> int:
@@ -258,18 +266,22 @@ class Index:
         self._manifest_stamp = self._stamp()
 
     # -- reading ----------------------------------------------------------------------
+    @reports_damage
     def get(self, article_id: str) -> Article | None:
         """The stored article with this id, or None."""
         fields = self.searcher().document(id=str(article_id))
         return None if fields is None else stored_to_article(fields)
 
+    @reports_damage
     def columns(self) -> DocColumns:
         """Per-document columns of the current searcher (searchcore.execution.columns)."""
         return columns_for(self.searcher())
 
+    @reports_damage
     def __len__(self) -> int:
         return self.searcher().doc_count()
 
+    @reports_damage
     def search(self, query: str, *, limit: int = 10, page: int = 1, sort: str = "relevance",
                match: str = "all", lenient: bool = False, source: str | Sequence[str] | None = None,
                category: str | Sequence[str] | None = None,
@@ -458,6 +470,7 @@ class Index:
             narrow(n for n, value in enumerate(column) if low <= value < high)
         return allowed
 
+    @reports_damage
     def stats(self) -> dict[str, Any]:
         """Documents, terms, size on disk, sources, date range, language, format version."""
         searcher = self.searcher()

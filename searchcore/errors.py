@@ -6,6 +6,7 @@
     ├── IndexNotFoundError          no index at the path (run `searchcore index build`)
     ├── IndexExistsError            create_index() on a path that already holds one
     ├── IndexFormatError            foreign, damaged, too old or too new index
+    │   └── IndexCorruptError       a segment file that cannot be read (names index and file)
     ├── IndexLockedError            another process holds the writer lock
     ├── QuerySyntaxError            a query string that cannot be parsed
     ├── InvalidArticleError         a record that cannot be indexed (names file, line, field)
@@ -33,6 +34,20 @@ class IndexExistsError(SearchcoreError):
 
 class IndexFormatError(SearchcoreError):
     """The directory holds something we cannot open: foreign, damaged, too old or too new."""
+
+
+class IndexCorruptError(IndexFormatError):
+    """A file of the index is damaged (truncated, corrupted, tampered with).
+
+    ``path`` is the index folder and ``file`` the damaged file inside it when known
+    (``gen-000003/MAIN_x.trm``); the message says to run ``searchcore index check``
+    or rebuild.
+    """
+
+    def __init__(self, message: str, path: str = "", file: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.file = file
 
 
 class IndexLockedError(SearchcoreError):

@@ -32,7 +32,9 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import shutil
+import stat
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -99,11 +101,51 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise IndexFormatError(
             f"index at {str(path)!r} has format version {version}, older than this "
             f"searchcore reads ({MIN_FORMAT_VERSION}); " + REBUILD_HINT.format(path=path))
-    generation = manifest.get("generation")
-    if not isinstance(generation, str) or not (path / generation).is_dir():
+    check_manifest_fields(path, manifest)
+    return manifest
+
+
+#: The manifest fields searchcore reads, and the type each must have.
+MANIFEST_TYPES: dict[str, type | tuple[type, ...]] = {
+    "generation": str, "language": str, "analyzer": dict, "documents": int,
+    "created": str, "updated": str,
+}
+_GENERATION_NAME = re.compile(rf"{GENERATION_PREFIX}[0-9]{{6,}}")
+
+
+def check_manifest_fields(path: Path, manifest: dict[str, Any]) -> None:
+    """Reject a manifest whose fields have the wrong type or whose generation is not
+    a generation folder of this index.
+
+    The manifest is input like any file in the folder: a ``generation`` of
+    ``"../../elsewhere"``, an absolute path or a ``gen-`` symlink out of the folder
+    would make searchcore open (and ``index check`` vouch for) another index.
+    """
+    mpath = manifest_path(path)
+    for name, kind in MANIFEST_TYPES.items():
+        value = manifest.get(name)
+        if name not in ("generation", "language", "documents") and value is None:
+            continue                            # optional fields
+        if not isinstance(value, kind) or isinstance(value, bool) or (
+                name == "documents" and value < 0):
+            raise IndexFormatError(
+                f"{str(mpath)!r} is damaged: {name!r} is {value!r}, not a "
+                f"{'non-negative integer' if kind is int else kind.__name__}; "
+                + REBUILD_HINT.format(path=path))
+    generation = manifest["generation"]
+    if not _GENERATION_NAME.fullmatch(generation):
+        raise IndexFormatError(
+            f"{str(mpath)!r} is damaged: generation {generation!r} is not a generation "
+            f"folder name ({GENERATION_PREFIX}NNNNNN); " + REBUILD_HINT.format(path=path))
+    gen_dir = path / generation
+    if not gen_dir.is_dir():
         raise IndexFormatError(f"index at {str(path)!r} names a missing generation "
                                f"{generation!r}; " + REBUILD_HINT.format(path=path))
-    return manifest
+    if gen_dir.resolve().parent != path.resolve():
+        raise IndexFormatError(
+            f"generation {generation!r} of {str(path)!r} is a link to "
+            f"{str(gen_dir.resolve())!r}, outside the index folder; "
+            + REBUILD_HINT.format(path=path))
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
@@ -157,7 +199,7 @@ def next_generation(path: Path) -> str:
 def write_lock(path: Path, timeout: float = 10.0) -> Iterator[None]:
     """Hold the index-wide writer lock; wait up to ``timeout`` seconds for it."""
     lock_file = path / WRITE_LOCK_NAME
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = open_lock_file(lock_file, os.O_RDWR | os.O_CREAT)
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -179,12 +221,48 @@ def write_lock(path: Path, timeout: float = 10.0) -> Iterator[None]:
         os.close(fd)          # closing the descriptor releases the lock
 
 
+def open_lock_file(lock_file: Path, flags: int) -> int:
+    """Open a lock file without following links; a descriptor on a plain file.
+
+    A ``write.lock`` symlinked (or hard-linked) to another file would otherwise get
+    that file truncated and overwritten with our pid.
+    """
+    try:
+        fd = os.open(lock_file, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise IndexFormatError(f"lock file {str(lock_file)!r} is a symbolic link; "
+                                   "remove it (searchcore never makes one)") from None
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
+        os.close(fd)
+        raise IndexFormatError(f"lock file {str(lock_file)!r} is not a plain file of its "
+                               "own (a hard link or a device); remove it")
+    return fd
+
+
 class ReaderGuard:
-    """A shared lock on one generation, held while a reader uses it."""
+    """A shared lock on one generation, held while a reader uses it.
+
+    A reader must not need to write: on a read-only folder (a mounted archive, no
+    write permission) an existing ``readers.lock`` is opened read-only (``flock``
+    works on it), and without one the generation is read unguarded -- nobody can
+    rebuild a folder that cannot be written, so nothing can delete it under us.
+    """
 
     def __init__(self, generation_dir: Path) -> None:
-        self._fd: int | None = os.open(generation_dir / READERS_LOCK_NAME,
-                                       os.O_RDWR | os.O_CREAT, 0o644)
+        lock_file = generation_dir / READERS_LOCK_NAME
+        self._fd: int | None = None
+        try:
+            self._fd = open_lock_file(lock_file, os.O_RDWR | os.O_CREAT)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+            try:
+                self._fd = open_lock_file(lock_file, os.O_RDONLY)
+            except FileNotFoundError:
+                return
         fcntl.flock(self._fd, fcntl.LOCK_SH)
 
     def release(self) -> None:
@@ -208,8 +286,8 @@ def remove_stale(path: Path, live: str) -> list[str]:
             continue
         lock = entry / READERS_LOCK_NAME
         try:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError:
+            fd = open_lock_file(lock, os.O_RDWR | os.O_CREAT)
+        except (OSError, IndexFormatError):
             continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

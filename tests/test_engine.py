@@ -84,7 +84,7 @@ def test_all_errors_share_one_root():
 
 def test_public_api_is_pinned():
     assert sorted(searchcore.__all__) == sorted([
-        "Article", "Hit", "Index", "IndexExistsError", "IndexFormatError", "IndexLockedError",
+        "Article", "Hit", "Index", "IndexCorruptError", "IndexExistsError", "IndexFormatError", "IndexLockedError",
         "IndexNotFoundError", "InvalidArticleError", "QuerySyntaxError", "RankingConfig",
         "Results", "SearchcoreError", "Snippet", "SourceError", "build_index", "create_index",
         "open_index", "__version__"])
