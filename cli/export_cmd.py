@@ -65,8 +65,8 @@ def export_command(query: tuple[str, ...], fmt: str, sort: str, fields: str | No
     out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
     with searchcore.open_index(resolve_index_path(index_path)) as ix:
         filters = filter_kwargs(source, category, since, until, match_any, lenient, language)
-        total = ix.search(text, limit=1, snippets=0, **filters).total
         articles = ix.scan(text, sort=sort, fields=keep, **filters)
+        total = len(articles)
         done = 0
         with ProgressReporter("exporting", enabled=not quiet) as progress:
             lines = jsonl_lines(articles) if fmt == "jsonl" else csv_lines(articles, keep)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -38,7 +38,7 @@ from searchcore.results.snippets import make_snippets
 from searchcore.whoosh_boundary.damage import (close_leaked_files, corrupt_error, is_damage,
                                                 quiet_leaks, reports_damage)
 from searchcore.news.facets import DEFAULT_FACET_LIMIT, check_facets, facets_for
-from searchcore.news.export import make_cursor, page_after, scan_articles
+from searchcore.news.export import Scan, make_cursor, page_after, scan_articles
 
 if TYPE_CHECKING:
     from searchcore.news.timeline import Timeline
@@ -394,6 +394,7 @@ class Index:
                                                   *_date_bounds(since, until, now),
                                                   language=language)
 
+    @reports_damage
     def timeline(self, query: str, by: str = "month", **filters: Any) -> "Timeline":
         """How many matches per ``by`` (day, week, month, year); see :mod:`searchcore.news.timeline`.
 
@@ -404,6 +405,7 @@ class Index:
 
         return timeline(query, by, *self._match_set(query, **filters))
 
+    @reports_damage
     def significant_terms(self, query: str, *, limit: int = 20, sample: int = 1000,
                           min_count: int = 3, phrases: bool = True,
                           **filters: Any) -> "SignificantTerms":
@@ -417,13 +419,15 @@ class Index:
         return significant_terms(query, *self._match_set(query, **filters), limit=limit,
                                  sample=sample, min_count=min_count, phrases=phrases)
 
+    @reports_damage
     def scan(self, query: str, *, sort: str = "relevance",
-             fields: Sequence[str] | str | None = None, **filters: Any) -> Iterator[dict[str, Any]]:
+             fields: Sequence[str] | str | None = None, **filters: Any) -> "Scan":
         """Every match of ``query`` as an article dict, in ``sort`` order, one at a time.
 
         The keys are those of ``searchcore show --json`` (``Article.to_dict()``), or
         only ``fields``; ``filters`` as in :meth:`search` (``match``, ``source``, ...).
-        Memory stays flat however many match (see :mod:`searchcore.news.export`).
+        Memory stays flat however many match (see :mod:`searchcore.news.export`);
+        ``len()`` of the returned iterator is how many it yields.
         """
         return scan_articles(*self._match_set(query, **filters), sort=sort, fields=fields)
 

@@ -124,13 +124,33 @@ def _scored(searcher: Any, q: wq.Query, allowed: set[int] | None) -> tuple[np.nd
 
 # -- scanning ------------------------------------------------------------------------------
 
+class Scan:
+    """The articles of a scan, one at a time; ``len()`` is how many there are in all."""
+
+    def __init__(self, articles: Iterator[dict[str, Any]], total: int) -> None:
+        self._articles = articles
+        self.total = total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self) -> "Scan":
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        return next(self._articles)
+
+
 def scan_articles(searcher: Any, q: wq.Query, allowed: set[int] | None, *,
-                  sort: str = "relevance",
-                  fields: Sequence[str] | str | None = None) -> Iterator[dict[str, Any]]:
-    """Every match as an article dict (the keys of ``show --json``, or ``fields``), in order."""
+                  sort: str = "relevance", fields: Sequence[str] | str | None = None) -> Scan:
+    """Every match as an article dict (the keys of ``show --json``, or ``fields``), in order.
+
+    The order is computed here, at once (bad arguments raise now); the articles are
+    read as the result is iterated.
+    """
     keep = check_fields(fields)
     docs, _, _ = ordered_matches(searcher, q, allowed, sort)
-    return _articles(searcher, docs, keep)
+    return Scan(_articles(searcher, docs, keep), len(docs))
 
 
 def _articles(searcher: Any, docs: np.ndarray, keep: tuple[str, ...]) -> Iterator[dict[str, Any]]:
