@@ -71,6 +71,10 @@ def ingest_options(f: F) -> F:
         click.option("--strict", is_flag=True,
                      help="Stop at the first bad record and change nothing "
                           "(default: skip it and report it)."),
+        click.option("--errors", "errors_file", type=click.Path(dir_okay=False, writable=True),
+                     metavar="FILE",
+                     help="Write every skipped record to FILE as a JSON line {file, line, "
+                          "reason, message, field} (the summary shows the first 20)."),
         click.option("--language", metavar="NAME", help="Language of the articles (stemming, stop words) "
                                         "[default: the index's, else english]."),
         json_option,
@@ -133,13 +137,14 @@ text and Markdown articles (.txt, .md: headline on the first line), web pages (.
 2xx HTML responses; other records are left out and counted by reason) and RSS/Atom
 feeds (.rss, .atom, .xml: one article per entry). Folders are read
 recursively; with --format, only a folder's files of that format. Bad records are
-skipped with a message naming file and line; --strict stops at the first one instead.
+skipped with a message naming file and line (--errors FILE writes every one as a JSON
+line); --strict stops at the first one instead.
 A progress bar (on a terminal) and a summary go to stderr; -q prints neither.
 
 \b
 --json prints the summary on stdout instead: {"read", "indexed", "skipped":
 {reason: count}, "skipped_total", "duplicates", "seconds", "docs_per_sec",
-"messages": [the first skip messages]}.
+"messages": [the first skip messages], "errors_file"}.
 
 \b
 Examples:
@@ -158,11 +163,12 @@ def build_command(sources: tuple[str, ...], fmt: str | None,
                   csv_columns: dict[str, str | None] | None, boilerplate: tuple[str, ...],
                   keep_boilerplate: bool, strict: bool, language: str | None, as_json: bool,
                   quiet: bool, lock_timeout: float, index_path: str | None,
-                  workers: int | None) -> None:
+                  errors_file: str | None, workers: int | None) -> None:
     from searchcore.index.build import build_index
 
     path, kwargs = _ingest_setup(sources, fmt, csv_columns, boilerplate, keep_boilerplate,
                                  strict, lock_timeout, quiet, index_path)
+    kwargs["errors"] = errors_file
     with ProgressReporter("Indexing", enabled=not quiet) as progress:
         summary = build_index(list(sources), path, language=language, workers=workers,
                               progress=progress, **kwargs)
@@ -187,11 +193,13 @@ Examples:
 def add_command(sources: tuple[str, ...], fmt: str | None,
                 csv_columns: dict[str, str | None] | None, boilerplate: tuple[str, ...],
                 keep_boilerplate: bool, strict: bool, language: str | None, as_json: bool,
-                quiet: bool, lock_timeout: float, index_path: str | None) -> None:
+                quiet: bool, lock_timeout: float, index_path: str | None,
+                errors_file: str | None) -> None:
     from searchcore.index.build import add_sources
 
     path, kwargs = _ingest_setup(sources, fmt, csv_columns, boilerplate, keep_boilerplate,
                                  strict, lock_timeout, quiet, index_path)
+    kwargs["errors"] = errors_file
     with ProgressReporter("Adding", enabled=not quiet) as progress:
         summary = add_sources(list(sources), path, language=language, progress=progress,
                               **kwargs)

@@ -83,7 +83,8 @@ def build_index(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
                 csv_columns: Mapping[str, str | None] | None = None,
                 boilerplate: Iterable[str] | None = None,
                 max_chars: int = MAX_ARTICLE_CHARS,
-                lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> IngestSummary:
+                lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+                errors: str | os.PathLike[str] | None = None) -> IngestSummary:
     """Rebuild the index at ``path`` from ``sources``; switch to it atomically.
 
     Creates the index (and the directory) if there is none. Bad records are skipped
@@ -92,7 +93,9 @@ def build_index(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
     it was. ``workers`` defaults to the number of CPUs. ``progress(done, total)`` is
     called at most ten times a second. Raises
     :class:`~searchcore.errors.IndexLockedError` if another writer holds the index
-    for longer than ``lock_timeout`` seconds.
+    for longer than ``lock_timeout`` seconds. ``errors`` names a file that receives
+    every skipped record as a JSON line (:func:`searchcore.index.ingest.error_record`);
+    the summary keeps only the first few messages.
     """
     started = time.perf_counter()
     path = Path(path)
@@ -105,7 +108,7 @@ def build_index(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
     summary = IngestSummary()
     throttle = Throttle(progress, count_records(source_list, format) if progress else None)
 
-    with layout.write_lock(path, lock_timeout):
+    with summary.errors_to(errors), layout.write_lock(path, lock_timeout):
         existing = _existing_manifest(path)
         live = existing["generation"] if existing else None
         layout.remove_stale(path, live or "")
@@ -147,14 +150,16 @@ def add_sources(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
                 boilerplate: Iterable[str] | None = None,
                 max_chars: int = MAX_ARTICLE_CHARS,
                 lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-                language: str | None = None) -> IngestSummary:
+                language: str | None = None,
+                errors: str | os.PathLike[str] | None = None) -> IngestSummary:
     """Add or replace (by id) the articles of ``sources`` in the live index at ``path``.
 
     The whole batch is read and validated first (bad records skipped and counted,
     or with ``strict=True`` the first one raises and nothing is written), then
     written by :meth:`searchcore.Index.add` under the index lock and committed in
     one step: a reader sees all of the batch or none of it. Creates the index (in
-    ``language``, default English) if there is none.
+    ``language``, default English) if there is none. ``errors``: as for
+    :func:`build_index`, a file for every skipped record.
     """
     started = time.perf_counter()
     path = Path(path)
@@ -162,7 +167,8 @@ def add_sources(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
     summary = IngestSummary()
     items = iter_articles(source_list, format=format, csv_columns=csv_columns,
                           boilerplate=boilerplate, max_chars=max_chars, strict=strict)
-    articles, summary.duplicates = dedupe_last_wins(summary.track(items))
+    with summary.errors_to(errors):
+        articles, summary.duplicates = dedupe_last_wins(summary.track(items))
     throttle = Throttle(progress, len(articles))
     if not layout.manifest_path(path).exists():
         _check_target(path)

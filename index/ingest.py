@@ -20,14 +20,18 @@ within a batch are resolved by the builder with :func:`dedupe_last_wins`.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
+import orjson
+
 from searchcore.article import MAX_ARTICLE_CHARS, Article, normalize_article
-from searchcore.errors import InvalidArticleError
+from searchcore.errors import InvalidArticleError, SourceError
 from searchcore.index.boilerplate import DEFAULT_BOILERPLATE, boilerplate_keys
 from searchcore.index.readers import (FORMATS, STDIN, Source, count_lines, expand_sources,
                                       read_source)
@@ -35,7 +39,7 @@ from searchcore.index.records import RawRecord, Skipped
 from searchcore.index.web.pool import resolve
 
 __all__ = ["DEFAULT_BOILERPLATE", "FORMATS", "MAX_ARTICLE_CHARS", "MAX_MESSAGES",
-           "IngestSummary", "Skipped", "count_records", "dedupe_last_wins",
+           "IngestSummary", "Skipped", "count_records", "dedupe_last_wins", "error_record",
            "iter_articles"]
 
 #: How many skip messages a summary keeps (the counts are always complete).
@@ -95,8 +99,9 @@ def iter_articles(sources: Iterable[SourceLike] | SourceLike, *, format: str | N
         else:
             result = item
         if strict and type(result) is Skipped and not result.ignored:
-            raise InvalidArticleError(result.message, result.origin, result.field,
-                                      result.reason)
+            # The message already starts with the origin; the error adds it once.
+            raise InvalidArticleError(result.message.removeprefix(f"{result.origin}: "),
+                                      result.origin, result.field, result.reason)
         yield result
 
 
@@ -114,6 +119,21 @@ def _normalize(record: RawRecord, max_chars: int, now: datetime | None,
     except InvalidArticleError as exc:
         # str(exc) already starts with the origin.
         return Skipped(record.origin, exc.reason, f"{exc} ({exc.reason})", exc.field)
+
+
+_ORIGIN_LINE = re.compile(r"(?P<file>.*):(?P<line>[0-9]+)")
+
+
+def error_record(item: Skipped) -> dict[str, Any]:
+    """One line of an ``--errors`` file: ``{"file", "line", "reason", "message", "field"}``.
+
+    ``line`` is the 1-based line (the row's first line for CSV), or None for a source
+    that is one record (a text file) or has no lines.
+    """
+    m = _ORIGIN_LINE.fullmatch(item.origin)
+    file, line = (m.group("file"), int(m.group("line"))) if m else (item.origin, None)
+    return {"file": file, "line": line, "reason": item.reason, "message": item.message,
+            "field": item.field}
 
 
 def _short(value: object) -> str:
@@ -174,6 +194,9 @@ class IngestSummary:
     duplicates: int = 0
     seconds: float = 0.0
     messages: list[str] = field(default_factory=list)
+    #: Where every skipped record went as a JSON line (``--errors FILE``), if anywhere.
+    errors_file: str | None = None
+    errors_sink: IO[bytes] | None = field(default=None, repr=False, compare=False)
 
     def count(self, item: Article | Skipped) -> None:
         """Record one item from :func:`iter_articles`."""
@@ -182,6 +205,26 @@ class IngestSummary:
             self.skipped[item.reason] = self.skipped.get(item.reason, 0) + 1
             if len(self.messages) < MAX_MESSAGES:
                 self.messages.append(item.message)
+            if self.errors_sink is not None:
+                self.errors_sink.write(orjson.dumps(error_record(item)) + b"\n")
+
+    @contextlib.contextmanager
+    def errors_to(self, path: str | os.PathLike[str] | None) -> Iterator[None]:
+        """Write every skipped record counted meanwhile to ``path`` as JSON lines."""
+        if path is None:
+            yield
+            return
+        try:
+            sink = open(path, "wb")
+        except OSError as exc:
+            raise SourceError(f"cannot write the error list {os.fspath(path)!r}: "
+                              f"{exc.strerror}") from None
+        self.errors_file, self.errors_sink = os.fspath(path), sink
+        try:
+            with sink:
+                yield
+        finally:
+            self.errors_sink = None
 
     def merge(self, other: "IngestSummary") -> None:
         """Add ``other``'s counts (e.g. from a worker process) to this summary."""
@@ -215,7 +258,7 @@ class IngestSummary:
                 "skipped_total": self.skipped_total, "duplicates": self.duplicates,
                 "seconds": round(self.seconds, 3),
                 "docs_per_sec": round(self.docs_per_sec, 1),
-                "messages": list(self.messages)}
+                "messages": list(self.messages), "errors_file": self.errors_file}
 
     def format(self) -> str:
         """A few lines for people: totals, skips by reason, the first messages."""
@@ -229,7 +272,11 @@ class IngestSummary:
             lines.append(f"Skipped by reason: {reasons}")
             lines.extend(f"  {message}" for message in self.messages)
             hidden = self.skipped_total - len(self.messages)
+            every = (f"every one in {self.errors_file!r}" if self.errors_file
+                     else "--errors FILE lists every one")
             if hidden > 0:
-                lines.append(f"  ... and {hidden:,} more")
+                lines.append(f"  ... and {hidden:,} more ({every})")
+            elif self.errors_file:
+                lines.append(f"  (also in {self.errors_file!r})")
         return "\n".join(lines)
 

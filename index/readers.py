@@ -350,6 +350,13 @@ def read_jsonl(stream: IO[bytes], name: str, *, encoding_errors: str = "strict",
             continue
         except decode_error as exc:
             error = exc
+        if line.startswith(_BOM):
+            # Concatenated exports (cat a.jsonl b.jsonl) carry each file's BOM inside.
+            try:
+                yield RawRecord(f"{name}:{number}", loads(line[3:]))
+                continue
+            except decode_error:
+                line = line[3:]
         if not line.strip():
             continue
         origin = f"{name}:{number}"

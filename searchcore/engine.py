@@ -29,6 +29,7 @@ from searchcore.whoosh_boundary.segments import open_segment_reader, segment_cou
 from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
 from searchcore.dates import to_utc
 from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
+from searchcore.query.budget import QueryBudget, enforced, with_deadline
 from searchcore.query.parser import parse_query
 from searchcore.scoring.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
 from whoosh.util.times import datetime_to_long
@@ -282,6 +283,7 @@ class Index:
         return self.searcher().doc_count()
 
     @reports_damage
+    @enforced
     def search(self, query: str, *, limit: int = 10, page: int = 1, sort: str = "relevance",
                match: str = "all", lenient: bool = False, source: str | Sequence[str] | None = None,
                category: str | Sequence[str] | None = None,
@@ -290,7 +292,8 @@ class Index:
                ranking: RankingConfig | None = None, snippets: int = 3,
                exact_total: bool = True, now: datetime | None = None,
                facets: Sequence[str] | None = None,
-               facet_limit: int = DEFAULT_FACET_LIMIT, after: str | None = None) -> Results:
+               facet_limit: int = DEFAULT_FACET_LIMIT,
+               budget: QueryBudget | None = None, after: str | None = None) -> Results:
         """Search; see the README for the query language.
 
         ``source``/``category``/``since``/``until``/``language`` filter without
@@ -299,7 +302,9 @@ class Index:
         maximum number of fragments per hit (0 for none). ``lenient=True`` never
         raises on syntax: what cannot be parsed is read as plain words. ``facets``
         names counts over every match to return in ``Results.facets``
-        (:mod:`searchcore.news.facets`), at most ``facet_limit`` values each.
+        (:mod:`searchcore.news.facets`), at most ``facet_limit`` values each. ``budget``
+        bounds the query's length, clauses, expansions, results and time
+        (:class:`~searchcore.query.budget.QueryBudget`; over one: ``QueryLimitError``).
         ``after``: a ``Results.next_cursor``; the page is then the ``limit`` hits
         after it (``page`` must stay 1), however deep (:mod:`searchcore.news.export`).
         """
@@ -345,7 +350,7 @@ class Index:
                          for docnum, score in best[offset:offset + limit]]
             total_is_exact = True
         else:
-            collector = _collector(offset + limit, sort, exact_total)
+            collector = with_deadline(_collector(offset + limit, sort, exact_total))
             if allowed is not None:
                 collector = collectors.FilterCollector(collector, allow=allowed)
             searcher.search_with_collector(flat, collector)

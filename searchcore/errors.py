@@ -9,6 +9,7 @@
     │   └── IndexCorruptError       a segment file that cannot be read (names index and file)
     ├── IndexLockedError            another process holds the writer lock
     ├── QuerySyntaxError            a query string that cannot be parsed
+    │   └── QueryLimitError         a query over its budget (names the limit)
     ├── InvalidArticleError         a record that cannot be indexed (names file, line, field)
     └── SourceError                 an input file that cannot be read at all
 
@@ -65,6 +66,19 @@ class QuerySyntaxError(SearchcoreError):
         super().__init__(message)
         self.query = query
         self.position = position
+
+
+class QueryLimitError(QuerySyntaxError):
+    """A query over one of the limits of its :class:`~searchcore.query.budget.QueryBudget`.
+
+    ``limit`` names the limit (``"max_clauses"``, ``"seconds"``, ...) and ``value`` is
+    its setting, so a caller can say which one and by how much.
+    """
+
+    def __init__(self, message: str, limit: str, value: float, query: str = "") -> None:
+        super().__init__(message, query, None)
+        self.limit = limit
+        self.value = value
 
 
 class InvalidArticleError(SearchcoreError):

@@ -204,7 +204,7 @@ def test_summary_keeps_the_first_messages_and_counts_the_rest():
         summary.count(Skipped.make(f"f.jsonl:{n + 1}", "empty", "no title"))
     assert len(summary.messages) == MAX_MESSAGES
     assert summary.skipped == {"empty": MAX_MESSAGES + 5}
-    assert summary.format().splitlines()[-1] == "  ... and 5 more"
+    assert summary.format().splitlines()[-1] == "  ... and 5 more (--errors FILE lists every one)"
 
 
 def test_count_records_counts_lines_of_plain_jsonl():

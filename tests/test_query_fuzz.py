@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import searchcore
 from searchcore.errors import QuerySyntaxError
+from searchcore.query.budget import QueryBudget
 from searchcore.query.parser import _parse, parse_query
 
 NOW = datetime(2024, 5, 10, 12, 0, tzinfo=timezone.utc)
@@ -78,3 +79,56 @@ def test_lenient_mode_never_raises_and_runs(small_index, text, options):
     assert _parse(text, searcher.schema, options["match"], True, None, NOW) is not None
     hits = searcher.search(q, limit=5)
     assert len(hits) <= 3
+
+
+# -- the whole search pipeline: BM25F matchers, budgets, snippets --------------------------
+# Lone surrogates (a non-UTF-8 terminal's bytes), other odd code points, and mutations of
+# ordinary queries: the stress run's crashes (UnicodeEncodeError in prefix/fuzzy words,
+# ReadTooFar from an exclusion inside a group) came from exactly these.
+_ODD = st.sampled_from(["\ud800", "\udfff", "\udcff", "\udc80", "\x00", "\xff", "\u200b",
+                        "\ufeff", "\U0001f600", "\u0301", "0", "w", "v", "-oil", "(-w 0)"])
+SEEDS = ["ballistic missiles", '"prime minister" -election', "film (-oil 0)", "(-w 0)V",
+         "v AND (0 -oil)", "title:(oil OR film)^2 music*", "govermnent~2 -sport",
+         "published:[2004-01-01 TO 2005-12-31] election", 'body:(election * ""*)',
+         "+labour tories OR liberals", "source:bbc category:business profits"]
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> str:
+    """A seed query with a few characters or pieces inserted, deleted or replaced."""
+    text = draw(st.sampled_from(SEEDS))
+    for _ in range(draw(st.integers(0, 4))):
+        at = draw(st.integers(0, len(text)))
+        op = draw(st.sampled_from(["insert", "delete", "replace"]))
+        piece = draw(st.one_of(_PIECES, _ODD, st.text(max_size=2)))
+        if op == "insert":
+            text = text[:at] + piece + text[at:]
+        elif op == "delete":
+            text = text[:at] + text[at + draw(st.integers(1, 4)):]
+        else:
+            text = text[:at] + piece + text[at + 1:]
+    return text
+
+
+PIPELINE_STRINGS = st.one_of(mutated(), st.lists(st.one_of(_PIECES, _ODD), max_size=10).map("".join),
+                             QUERYISH)
+PIPELINE_OPTIONS = st.fixed_dictionaries({"match": st.sampled_from(["all", "any"]),
+                                          "sort": st.sampled_from(["relevance", "newest"])})
+# The deadline is about the machine, not the text: a loaded CI box must not fail here.
+NO_DEADLINE = QueryBudget(seconds=600)
+PIPELINE_FUZZ = settings(FUZZ, max_examples=200)
+
+
+@PIPELINE_FUZZ
+@given(text=PIPELINE_STRINGS, options=PIPELINE_OPTIONS)
+def test_search_strict_raises_only_query_syntax_error(news_index, text, options):
+    try:
+        news_index.search(text, now=NOW, limit=5, budget=NO_DEADLINE, **options)
+    except QuerySyntaxError as exc:       # QueryLimitError is one too
+        assert not str(exc).startswith("internal error"), str(exc)
+
+
+@PIPELINE_FUZZ
+@given(text=PIPELINE_STRINGS, options=PIPELINE_OPTIONS)
+def test_search_lenient_never_raises(news_index, text, options):
+    news_index.search(text, now=NOW, limit=5, lenient=True, budget=NO_DEADLINE, **options)

@@ -81,15 +81,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Mapping, NamedTuple, Optional
+from typing import Any, Callable, Mapping, NamedTuple, Optional
 
 from whoosh import query as wq
 from whoosh.fields import DATETIME, ID, KEYWORD, Schema
-from whoosh.matching import AndNotMatcher
+import numpy as np
+from whoosh.matching import AndNotMatcher, ListMatcher, NullMatcher
 from whoosh.query import Query
 
 from searchcore.analysis import NewsAnalyzer, fold_accents
-from searchcore.scoring.bm25f import CombinedPhrase, CombinedTerm
+from searchcore.execution.segment_arrays import deleted_docnums, field_lengths
+from searchcore.query import budget
+from searchcore.scoring.bm25f import CombinedPhrase, CombinedTerm, per_segment_matcher
+from searchcore.scoring.ranking import UNDATED
 from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, bounds_for, parse_period
 from searchcore.errors import QuerySyntaxError
 from searchcore.schema import QUERY_FIELDS, TEXT_FIELDS
@@ -571,7 +575,7 @@ class _Parser:
         if not body:
             if star and fuzzy is None and raw == "":
                 q: Query | None = (wq.Every() if ctx is self.default
-                                   else _or([wq.Every(f.name) for f, _ in ctx]))
+                                   else _or([FieldPresent(f.name) for f, _ in ctx]))
             else:
                 self.fail(f"{tok.text!r} has no word before its '~', '*' or '^'", tok.pos)
                 q = None
@@ -601,7 +605,7 @@ class _Parser:
 
     def date_value(self, value: str, pos: int, info: _Field, op: str = "") -> Query | None:
         if value.strip() == "*" and not op:
-            return wq.Every(info.name)
+            return FieldPresent(info.name)
         period = self.period(value, pos)
         if period is None:                      # lenient: the text as words
             return self.words(value, self.default)
@@ -640,7 +644,7 @@ class _Parser:
                 return self.words(tok.text, self.default)
             end = period[0] if hi_excl else period[1]
         if start is None and end is None:
-            return wq.Every(info.name)
+            return FieldPresent(info.name)
         return _date_range(info.name, start, end)
 
 
@@ -655,6 +659,15 @@ class _AndNotMatcher(AndNotMatcher):
         if self.a.is_active() and self.b.is_active():
             self._find_next()
 
+    def _find_next(self):  # type: ignore[no-untyped-def]
+        """whoosh's ``_find_next`` reads the positive side's id without checking that
+        it is still active: after ``skip_to`` ran it off its end (``film (-oil 0)``,
+        ``(-w 0)V`` on Reuters) a matcher that raises on an exhausted ``id()``, as
+        BM25F's does, raised ``ReadTooFar``."""
+        if not self.a.is_active():
+            return False
+        return super()._find_next()
+
 
 class AndNot(wq.AndNot):
     """``a ANDNOT b`` with the fixed matcher above; otherwise whoosh's ``AndNot``."""
@@ -662,6 +675,85 @@ class AndNot(wq.AndNot):
     def matcher(self, searcher, context=None):  # type: ignore[no-untyped-def]
         return _AndNotMatcher(self.a.matcher(searcher, context),
                               self.b.matcher(searcher, searcher.boolean_context()))
+
+
+def _charged(query: "wq.MultiTerm", kind: str, reader: Any, words: Any) -> list[bytes]:
+    """``words`` (a prefix's or fuzzy word's expansions) charged to the search's budget."""
+    spend = budget.current()
+    if spend is None:
+        return list(words)
+    field = query.fieldname
+    return spend.expand(kind, field, query.text, words,
+                        lambda word: reader.doc_frequency(field, word))
+
+
+class Prefix(wq.Prefix):
+    """``missil*``: the documents having any word with the prefix, scored as a constant.
+
+    Its expansions count against the query budget. Like Lucene's constant-score
+    rewrite of a prefix, the matching documents are gathered once into one sorted
+    list: whoosh's union of one matcher per word costs per document and word (8 s
+    for ``co*`` on Reuters, even cut to 100 words); the list costs milliseconds.
+    """
+
+    def _btexts(self, ixreader):  # type: ignore[no-untyped-def]
+        return _charged(self, "prefix", ixreader, super()._btexts(ixreader))
+
+    def matcher(self, searcher, context=None):  # type: ignore[no-untyped-def]
+        if not searcher.is_atomic():
+            return per_segment_matcher(self, searcher, context)
+        reader = searcher.reader()
+        name = self.fieldname
+        if name not in reader.schema:
+            return NullMatcher()
+        spend = budget.current()
+        lists = []
+        for word in self._btexts(reader):
+            if (name, word) in reader:
+                lists.append(np.fromiter(reader.postings(name, word).all_ids(), dtype=np.int64))
+                if spend is not None and len(lists) % 64 == 0:
+                    spend.check_time()
+        if not lists:
+            return NullMatcher()
+        docs = np.unique(np.concatenate(lists))
+        return ListMatcher([int(d) for d in docs], all_weights=self.boost)
+
+
+class FuzzyTerm(wq.FuzzyTerm):
+    """whoosh's ``FuzzyTerm`` whose expansions count against the query budget."""
+
+    def _btexts(self, ixreader):  # type: ignore[no-untyped-def]
+        return _charged(self, "fuzzy", ixreader, super()._btexts(ixreader))
+
+
+class FieldPresent(wq.Every):
+    """Documents with something in one field (``title:*``), from the field's column.
+
+    whoosh's ``Every(field)`` reads the posting list of every word of the field (4 s
+    for ``body:*`` on Reuters); the length column (text fields) or the value column
+    (``published``) answers the same in milliseconds.
+    """
+
+    def matcher(self, searcher, context=None):  # type: ignore[no-untyped-def]
+        if not searcher.is_atomic():
+            return per_segment_matcher(self, searcher, context)
+        reader = searcher.reader()
+        name = self.fieldname
+        field = reader.schema[name] if name in reader.schema else None
+        if field is not None and getattr(field, "scorable", False):
+            present = field_lengths(reader, name) > 0
+        elif field is not None and reader.has_column(name) and isinstance(field, DATETIME):
+            values = reader.column_reader(name, translate=False)
+            present = np.fromiter((v != UNDATED for v in values), dtype=bool,
+                                  count=reader.doc_count_all())
+        else:
+            return super().matcher(searcher, context)
+        docs = np.flatnonzero(present)
+        if reader.has_deletions():
+            docs = np.setdiff1d(docs, deleted_docnums(reader), assume_unique=True)
+        if not len(docs):
+            return NullMatcher()
+        return ListMatcher([int(d) for d in docs], all_weights=self.boost)
 
 
 def _and(qs: list[Query]) -> Query:
@@ -744,7 +836,7 @@ def _prefix_query(text: str, ctx: list[tuple[_Field, float]]) -> Query | None:
         prefix = _prefix_norm(info, text)
         if not prefix:
             continue
-        parts.append(wq.Prefix(info.name, prefix, boost=boost))
+        parts.append(Prefix(info.name, prefix, boost=boost))
         if info.stemmed:
             stems = info.analyze(text)
             if len(stems) == 1 and not stems[0].startswith(prefix):
@@ -769,7 +861,7 @@ def _fuzzy_query(text: str, ctx: list[tuple[_Field, float]], edits: int | None) 
             if not term:
                 continue
             dist = _auto_edits(term) if edits is None else edits
-            subs.append(wq.FuzzyTerm(info.name, term, boost=boost, maxdist=dist,
+            subs.append(FuzzyTerm(info.name, term, boost=boost, maxdist=dist,
                                      prefixlength=FUZZY_PREFIX) if dist
                         else wq.Term(info.name, term, boost=boost))
         if subs:
@@ -825,8 +917,14 @@ def parse_query(text: str, schema: Schema, *, match: str = "all", lenient: bool 
         now = datetime.now(timezone.utc)
     elif now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
+    text = _without_surrogates(text, lenient)
     try:
-        return _parse(text, schema, match, lenient, field_weights, now)
+        q = _parse(text, schema, match, lenient, field_weights, now)
+        # Over the search's max_clauses: strict raises, lenient keeps the first words.
+        while (shorter := budget.trim_clauses(text, q, lenient)) is not None:
+            text = shorter
+            q = _parse(text, schema, match, lenient, field_weights, now)
+        return q
     except QuerySyntaxError:
         if lenient:
             return _plain_words(text, schema, match, field_weights)
@@ -838,10 +936,30 @@ def parse_query(text: str, schema: Schema, *, match: str = "all", lenient: bool 
                                text, None) from exc
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(text: str, lenient: bool) -> str:
+    """Lone surrogates (``\\udcff``: a byte of a non-UTF-8 terminal, via Python's
+    surrogateescape) are not text and cannot be encoded to look a word up: strict mode
+    says where, lenient reads them as spaces."""
+    found = _SURROGATE.search(text)
+    if found is None:
+        return text
+    if lenient:
+        return _SURROGATE.sub(" ", text)
+    shown = _SURROGATE.sub("\ufffd", text)
+    raise QuerySyntaxError(
+        f"position {found.start()} in query {shown!r}: {found.group()!r} is not a character "
+        "(a lone surrogate; was the query typed in a terminal that is not UTF-8?)",
+        shown, found.start())
+
+
 def _parse(text: str, schema: Schema, match: str, lenient: bool,
            field_weights: Mapping[str, float] | None, now: datetime) -> Query:
     """The parse itself, without :func:`parse_query`'s safety net (the fuzz tests call
     this to see internal errors that lenient mode would otherwise hide)."""
+    text = _without_surrogates(text, lenient)
     fields = _field_infos(schema)
     tokens = _Lexer(text.translate(_QUOTES), lenient, text).tokens()
     parser = _Parser(text.translate(_QUOTES), tokens, fields, _default_fields(fields, field_weights),

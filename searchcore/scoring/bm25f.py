@@ -72,14 +72,7 @@ class CombinedTerm(wq.compound.CompoundQuery):
         if not getattr(weighting, "combine_fields", False):
             return self._union().matcher(searcher, context)
         if not searcher.is_atomic():
-            # A top-level searcher over several segments: one matcher per segment.
-            matchers, offsets = [], []
-            for subsearcher, offset in searcher.subsearchers:
-                m = self.matcher(subsearcher, context)
-                if m.is_active():
-                    matchers.append(m)
-                    offsets.append(offset)
-            return MultiMatcher(matchers, offsets) if matchers else NullMatcher()
+            return per_segment_matcher(self, searcher, context)
         return self._combined_matcher(searcher, weighting)
 
     def _combined_matcher(self, searcher: Any, weighting: Any) -> Matcher:
@@ -159,6 +152,18 @@ class CombinedPhrase(CombinedTerm):
         k1 = weighting.K1
         # No cheap bound on a phrase's frequency: the saturation limit.
         return CombinedPhraseMatcher(parts, idf * self.boost, k1, idf * self.boost * (k1 + 1))
+
+
+def per_segment_matcher(query: wq.Query, searcher: Any, context: Any = None) -> Matcher:
+    """A top-level searcher over several segments: ``query``'s matcher per segment,
+    for queries whose matcher works on one segment's reader."""
+    matchers, offsets = [], []
+    for subsearcher, offset in searcher.subsearchers:
+        m = query.matcher(subsearcher, context)
+        if m.is_active():
+            matchers.append(m)
+            offsets.append(offset)
+    return MultiMatcher(matchers, offsets) if matchers else NullMatcher()
 
 
 def saturate(weight: Any, tf: Any, k1: float) -> Any:
