@@ -28,7 +28,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
 from searchcore.scoring.bm25f import CombinedTerm, saturate
-from searchcore.execution.segment_arrays import deleted_docnums, field_lengths
+from searchcore.execution.segment_arrays import deleted_docnums, field_lengths, reader_cache
 
 
 class _Fallback(Exception):
@@ -133,8 +133,29 @@ def _score(searcher: Any, weighting: Any, clauses: list[wq.Query], need_all: boo
     return [(int(d), float(s)) for d, s in zip(best, scores[best])], total
 
 
+#: Decoded posting lists kept per segment reader, most recent first (see _postings).
+RECENT_POSTINGS = 16
+
+
 def _postings(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """A term's document numbers and frequencies in one segment, block by block."""
+    """A term's document numbers and frequencies in one segment, block by block.
+
+    The last :data:`RECENT_POSTINGS` lists decoded are kept on the reader: a search
+    with facets reads each word's postings twice (scoring, then every match for the
+    counts), and decoding whoosh's pickled, zlib'd blocks is most of either pass.
+    """
+    recent = reader_cache(reader).setdefault("recent_postings", {})
+    key = (fieldname, text)
+    found = recent.pop(key, None)
+    if found is None:
+        found = _decode_postings(reader, fieldname, text)
+        if len(recent) >= RECENT_POSTINGS:
+            del recent[next(iter(recent))]           # the oldest entry
+    recent[key] = found
+    return found
+
+
+def _decode_postings(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
     m = reader.postings(fieldname, text)
     if isinstance(m, FilterMatcher):              # deletions: filtered out later
         m = m.child
