@@ -21,6 +21,7 @@ from searchcore.cli.timeline_cmd import timeline_command
 from searchcore.cli.export_cmd import export_command
 from searchcore.cli.terms_cmd import terms_command
 from searchcore.cli.serve_cmd import serve_command
+from searchcore.cli.similar_cmd import similar_command
 
 CLI_HELP = f"""Full-text search for news articles.
 
@@ -54,5 +55,6 @@ cli.add_command(show_command)
 cli.add_command(timeline_command)
 cli.add_command(export_command)
 cli.add_command(terms_command)
+cli.add_command(similar_command)
 cli.add_command(index_group)
 cli.add_command(serve_command)

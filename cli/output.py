@@ -14,6 +14,7 @@ plain lines.
 from __future__ import annotations
 
 import html
+import re
 import shutil
 import sys
 from typing import Any
@@ -85,6 +86,33 @@ def format_article(article: Article, *, color: bool) -> str:
         if value:
             lines.append(style(ANSI_META, f"{name + ':':<11}") + terminal_safe(value))
     return "\n".join(lines) + "\n\n" + _safe_lines(article.body.rstrip()) + "\n"
+
+
+def did_you_mean(suggestion: str) -> str:
+    """``Did you mean: ...`` and the command that runs the corrected query."""
+    import shlex
+
+    command = "searchcore search " + (suggestion if re.fullmatch(r"[\w ]+", suggestion)
+                                      else shlex.quote(suggestion))
+    return f"Did you mean: {terminal_safe(suggestion)}\n  {terminal_safe(command)}\n"
+
+
+def emit_copies(article_id: str, copies: list[Article], *, as_json: bool) -> None:
+    """``show --copies``: the story's articles, one line each (or one JSON document)."""
+    story = min((a.id for a in copies), default=article_id)
+    rows = [{"id": a.id, "source": a.source,
+             "published": a.published.isoformat() if a.published else None,
+             "title": a.title} for a in copies]
+    if as_json:
+        emit_bytes(format_json({"id": article_id, "story": story, "copies": rows},
+                               pretty=is_tty(sys.stdout)))
+        return
+    lines = [f"story {story}: {len(rows)} cop{'y' if len(rows) == 1 else 'ies'}"]
+    for row in rows:
+        date = (row["published"] or "")[:10]
+        parts = [row["id"], row["source"], date, row["title"]]
+        lines.append("  " + " · ".join(terminal_safe(p) for p in parts if p))
+    emit("\n".join(lines) + "\n", color=False)
 
 
 def draws_blocks(stream: Any = None) -> bool:

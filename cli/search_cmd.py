@@ -45,8 +45,10 @@ Output formats (--format):
           "facet_stats": {NAME: {"other", "missing"}}, "next_cursor"}
          published is ISO 8601 or null; spans index into the snippet text;
          score is null when sorting by date; facets only with --facet
-         ("missing": matches without a value, undated for dates). New keys
-         may be added.
+         ("missing": matches without a value, undated for dates). With
+         --collapse, "total" counts stories, "total_articles" articles, and
+         each hit has "copies": [{"id", "source", "published", "title"}].
+         New keys may be added.
 
 \b
 Facets (--facet, repeat; counted over every match with its filters):
@@ -61,6 +63,7 @@ Examples:
   searchcore search 'oil -opec' --since 1987-03-01 --sort newest
   searchcore search 'title:cocoa' --json | jq '.hits[].title'
   searchcore search opec --facet source --facet month
+  searchcore search 'cocoa prices' --collapse
 """
 
 
@@ -82,6 +85,8 @@ Examples:
               help="Count every match by NAME (repeat): " + ", ".join(FACETS) + ".")
 @click.option("--facet-limit", type=click.IntRange(min=1), default=DEFAULT_FACET_LIMIT,
               show_default=True, help="Values shown per source/category/language/authors facet.")
+@click.option("--collapse", is_flag=True,
+              help="One hit per story: copies of one article are listed under the best one.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text",
               show_default=True, help="Output format (see above).")
 @json_option
@@ -91,8 +96,8 @@ def search_command(query: tuple[str, ...], limit: int, page: int, after: str | N
                    source: tuple[str, ...], category: tuple[str, ...],
                    language: tuple[str, ...], since: str | None,
                    until: str | None, match_any: bool, lenient: bool, snippets: int,
-                   facets: tuple[str, ...], facet_limit: int, fmt: str, as_json: bool,
-                   color: bool | None, index_path: str | None) -> None:
+                   facets: tuple[str, ...], facet_limit: int, collapse: bool, fmt: str,
+                   as_json: bool, color: bool | None, index_path: str | None) -> None:
     text = " ".join(query)
     if not text.strip():
         raise click.UsageError("the query is empty")
@@ -100,6 +105,7 @@ def search_command(query: tuple[str, ...], limit: int, page: int, after: str | N
     with searchcore.open_index(resolve_index_path(index_path)) as ix:
         results = ix.search(text, limit=limit, page=page, sort=sort, snippets=snippets, after=after,
                             facets=list(facets) or None, facet_limit=facet_limit,
+                            collapse=collapse,
                             **filter_kwargs(source, category, since, until, match_any, lenient,
                                             language))
     write_results(results, fmt, color)
@@ -117,6 +123,8 @@ def write_results(results: searchcore.Results, fmt: str, color: bool | None) -> 
     else:
         on = use_color(color)
         text = output.format_text(results, color=on)
+        if results.suggestion:
+            text = output.did_you_mean(results.suggestion) + "\n" + text
         if results.facets:
             text += "\n" + facets_text(results.facets.values(), ascii=not output.draws_blocks())
         output.emit(text, color=on)
@@ -127,28 +135,36 @@ SHOW_HELP = """Print the whole article with id ID.
 \b
 --json prints {"id", "title", "body", "published", "source", "url",
 "authors", "category", "language", "extra"}; extra holds the source's other fields.
+--copies lists every copy of the article's story instead (--json: {"id",
+"story", "copies": [{"id", "source", "published", "title"}]}).
 
 \b
 Examples:
   searchcore show 42
   searchcore show 42 --json | jq -r .body
+  searchcore show 42 --copies
 """
 
 
 @click.command("show", cls=SearchcoreCommand, help=SHOW_HELP,
                short_help="Print one article in full.")
 @click.argument("article_id", metavar="ID")
+@click.option("--copies", "list_copies", is_flag=True,
+              help="List every copy of the article's story (itself included).")
 @json_option
 @color_option
 @common_options
-def show_command(article_id: str, as_json: bool, color: bool | None,
+def show_command(article_id: str, list_copies: bool, as_json: bool, color: bool | None,
                  index_path: str | None) -> None:
     path = resolve_index_path(index_path)
     with searchcore.open_index(path) as ix:
         article = ix.get(article_id)
+        copies = ix.copies(article_id) if list_copies and article is not None else []
     if article is None:
         raise UserError(f"no article with id {article_id!r} in {str(path)!r}")
-    if as_json:
+    if list_copies:
+        output.emit_copies(article.id, copies, as_json=as_json)
+    elif as_json:
         output.emit_bytes(output.format_json(article.to_dict(), pretty=is_tty(sys.stdout)))
     else:
         on = use_color(color)

@@ -45,7 +45,12 @@ from whoosh.writing import SegmentWriter
 
 from searchcore.analysis import TOKEN_PATTERN, NewsAnalyzer, term_cache
 from searchcore.execution.columns import SegmentColumnsBuilder, write_segment_columns
+from searchcore.whoosh_boundary import storage as _storage
 from searchcore.whoosh_boundary.segments import storage_folder
+
+# Every writer's temporary folder exists from the second batch on; whoosh's create()
+# then leaves a cycle holding the writer and its callers' frames (see that module).
+_storage.install()
 
 #: Postings per block; whoosh's W3Codec default (``blocklimit``).
 BLOCK_LIMIT = 128

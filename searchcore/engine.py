@@ -33,9 +33,13 @@ from searchcore.query.budget import QueryBudget, enforced, with_deadline
 from searchcore.query.parser import parse_query
 from searchcore.scoring.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
 from whoosh.util.times import datetime_to_long
-from searchcore.results.types import Hit, Results
+from searchcore.results.types import Copy, Hit, Results
 from searchcore.schema import build_schema
 from searchcore.results.snippets import make_snippets
+from searchcore.news import collapse as _collapse
+from searchcore.news import similar as _similar
+from searchcore.news import stories as _stories
+from searchcore.news import suggest as _suggest
 from searchcore.whoosh_boundary.damage import (close_leaked_files, corrupt_error, is_damage,
                                                 quiet_leaks, reports_damage)
 from searchcore.news.facets import DEFAULT_FACET_LIMIT, check_facets, facets_for
@@ -114,6 +118,7 @@ class Index:
         self._searcher: Searcher | None = None
         self._guard: layout.ReaderGuard | None = None
         self._manifest_stamp: tuple[int, int] | None = None
+        self._story_store: _stories.StoryStore | None = None
         self._open_generation()
 
     # -- opening, generations ---------------------------------------------------------
@@ -132,6 +137,7 @@ class Index:
                                    f"{exc}; " + layout.REBUILD_HINT.format(path=self.path)) from None
         self._close_generation()
         self._whoosh, self._guard = ix, guard
+        self._story_store = None
         self._manifest_stamp = self._stamp()
 
     def _close_generation(self) -> None:
@@ -230,6 +236,7 @@ class Index:
         with layout.write_lock(self.path, timeout):
             self._follow_switch()
             _write_batch(self.whoosh_index, list(batch.values()), progress)
+            _stories.record_add(self.whoosh_index, [(a.id, a.body) for a in batch.values()])
             self._record_count()
         return len(batch)
 
@@ -248,12 +255,16 @@ class Index:
             self._follow_switch()
             writer = self.whoosh_index.writer()
             try:
+                with writer.searcher() as searcher:
+                    gone = {searcher.stored_fields(n)["id"] for q in queries
+                            for n in searcher.docs_for_query(q)}
                 deleted = sum(writer.delete_by_query(q) for q in queries)
             except BaseException:
                 writer.cancel()
                 raise
             writer.commit()
             write_missing(self.whoosh_index)     # a delete's commit may merge segments
+            _stories.record_delete(self.whoosh_index, gone)
             self._record_count()
         return deleted
 
@@ -265,6 +276,28 @@ class Index:
         layout.write_manifest(self.path, manifest)
         self._manifest = manifest
         self._manifest_stamp = self._stamp()
+
+    def _generation_dir(self) -> Path:
+        return self.path / self._manifest["generation"]
+
+    # -- stories ----------------------------------------------------------------------
+    def stories(self) -> _stories.StoryStore:
+        """The live generation's stories (reloaded when a writer has changed them)."""
+        self._follow_switch()
+        folder = self._generation_dir()
+        store = self._story_store
+        if store is None or store.version != _stories.latest_version(folder):
+            store = self._story_store = _stories.StoryStore.load(folder)
+        return store
+
+    def copies(self, article_id: str) -> list[Article]:
+        """Every article of ``article_id``'s story, itself included, smallest id first.
+
+        Empty if there is no such article.
+        """
+        members = self.stories().members(str(article_id)) or [str(article_id)]
+        found = (self.get(m) for m in members)
+        return [a for a in found if a is not None]
 
     # -- reading ----------------------------------------------------------------------
     @reports_damage
@@ -293,8 +326,15 @@ class Index:
                exact_total: bool = True, now: datetime | None = None,
                facets: Sequence[str] | None = None,
                facet_limit: int = DEFAULT_FACET_LIMIT,
-               budget: QueryBudget | None = None, after: str | None = None) -> Results:
+               budget: QueryBudget | None = None, collapse: bool = False,
+               suggest: bool = True, after: str | None = None) -> Results:
         """Search; see the README for the query language.
+
+        ``suggest``: set ``Results.suggestion`` when a query word is absent from the
+        index or far rarer than a close neighbour (:mod:`searchcore.news.suggest`).
+        ``collapse=True``: one hit per story (the best-ranked copy), the story's other
+        matching copies in ``hit.copies``; ``total`` counts stories and
+        ``total_articles`` articles.
 
         ``source``/``category``/``since``/``until``/``language`` filter without
         changing scores (``language`` takes codes or names: ``"de"``, ``"German"``).
@@ -310,8 +350,9 @@ class Index:
         """
         started = time.perf_counter()
         facet_names = check_facets(facets, facet_limit)
-        if after is not None and page != 1:
-            raise SearchcoreError("after= continues from a cursor: leave page at 1")
+        if after is not None and (page != 1 or collapse):
+            raise SearchcoreError("after= continues from a cursor: leave page at 1, and do not "
+                                  "combine it with collapse")
         if sort not in SORTS:
             raise SearchcoreError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         if limit < 1 or page < 1:
@@ -336,14 +377,23 @@ class Index:
         offset = (page - 1) * limit
         # One flat union runs far faster in whoosh than nested ones ((a|b)|(c|d)).
         flat = flatten(q)
-        found = (top_documents(searcher, flat, allowed, offset + limit)
-                 if sort == "relevance" and after is None else None)
+        copies: dict[int, list[int]] = {}
+        total_articles = None
         if after is not None:
             offset, after_page, total = page_after(searcher, flat, allowed, sort, after, limit)
             page_hits = [(docnum, score, searcher.stored_fields(docnum))
                          for docnum, score in after_page]
             total_is_exact = True
-        elif found is not None:
+        elif collapse:
+            grouped = _collapse.collapse(_rank_all(searcher, flat, allowed, sort),
+                                         _collapse.story_codes(searcher),
+                                         offset, limit)
+            page_hits = [(d, score, searcher.stored_fields(d)) for d, score, _ in grouped.page]
+            copies = {d: others for d, _, others in grouped.page}
+            total, total_articles, total_is_exact = (grouped.total_stories,
+                                                     grouped.total_articles, True)
+        elif (found := top_documents(searcher, flat, allowed, offset + limit)
+              if sort == "relevance" else None) is not None:
             # Plain words: scored a whole posting list at a time (searchcore.scoring.bulk).
             best, total = found
             page_hits = [(docnum, score, searcher.stored_fields(docnum))
@@ -366,23 +416,80 @@ class Index:
                          for hit in results[offset:offset + limit]]
         hits = []
         analyzer = searcher.schema["body"].analyzer
-        for rank, (_, score, fields) in enumerate(page_hits, offset + 1):
-            hits.append(Hit(
-                rank=rank, id=fields["id"],
-                score=float(score) if sort == "relevance" and score is not None else None,
-                title=fields.get("title", ""), published=_aware(fields.get("published")),
-                source=fields.get("source", ""), url=fields.get("url", ""),
-                authors=tuple(fields.get("authors") or ()),
-                category=tuple(fields.get("category") or ()),
-                snippets=tuple(make_snippets(q, fields, analyzer, max_fragments=snippets))
-                if snippets else ()))
+        for rank, (docnum, score, fields) in enumerate(page_hits, offset + 1):
+            hits.append(_hit(rank, score if sort == "relevance" else None, fields, q, analyzer,
+                             snippets,
+                             copies=tuple(_copy(searcher.stored_fields(d)) for d in copies[docnum])
+                             if collapse else None))
         facet_counts = facets_for(searcher, flat, allowed, facet_names, facet_limit)
         last = offset + len(page_hits)
         cursor = (make_cursor(searcher, sort, page_hits[-1][0], page_hits[-1][1], hits[-1].id)
-                  if page_hits and (last < total or not total_is_exact) else None)
+                  if page_hits and not collapse and (last < total or not total_is_exact)
+                  else None)
         return Results(query=query, total=total, page=page, limit=limit,
                        elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits),
-                       total_is_exact=total_is_exact, facets=facet_counts, next_cursor=cursor)
+                       total_is_exact=total_is_exact, facets=facet_counts, next_cursor=cursor,
+                       total_articles=total_articles,
+                       suggestion=_suggest.suggest(searcher, query) if suggest else None)
+
+    @reports_damage
+    def similar(self, article_id: str | None = None, *, text: str | None = None,
+                limit: int = 10, page: int = 1, source: str | Sequence[str] | None = None,
+                category: str | Sequence[str] | None = None,
+                since: datetime | str | None = None, until: datetime | str | None = None,
+                snippets: int = 3, now: datetime | None = None) -> Results:
+        """Articles like ``article_id`` (or like ``text``): more like this.
+
+        The query is the seed's most distinctive terms (:mod:`searchcore.news.similar`);
+        the seed and every copy of its story are never returned. Filters and paging
+        as in :meth:`search`. ``Results.query`` lists the terms used.
+        """
+        started = time.perf_counter()
+        if (article_id is None) == (text is None):
+            raise SearchcoreError("similar() needs an article id or text (one of them)")
+        if limit < 1 or page < 1:
+            raise SearchcoreError(f"limit and page must be at least 1 (got limit={limit}, page={page})")
+        now = now or datetime.now(timezone.utc)
+        searcher = self.searcher()
+        excluded: set[str] = set()
+        if article_id is not None:
+            seed = self.get(str(article_id))
+            if seed is None:
+                raise SearchcoreError(f"no article with id {str(article_id)!r} in {str(self.path)!r}")
+            text = f"{seed.title}\n\n{seed.body}"
+            excluded = set(self.stories().members(seed.id)) | {seed.id}
+        terms = _similar.distinctive_terms(searcher, text or "", in_index=article_id is not None)
+        label = "more like this: " + " ".join(t for t, _ in terms)
+        q = _similar.like_query(terms, DEFAULT_RANKING.field_weights)
+        allowed = self._filter(searcher, source, category, *_date_bounds(since, until, now))
+        if not terms or (allowed is not None and not allowed):
+            return Results(query=label, total=0, page=page, limit=limit,
+                           elapsed_ms=(time.perf_counter() - started) * 1000.0)
+        offset = (page - 1) * limit
+        want = offset + limit + len(excluded)
+        found = top_documents(searcher, q, allowed, want)
+        if found is None:       # not a W3 index: whoosh's matchers
+            collector = collectors.TopCollector(want, usequality=False, replace=0)
+            if allowed is not None:
+                collector = collectors.FilterCollector(collector, allow=allowed)
+            searcher.search_with_collector(q, collector)
+            results = collector.results()
+            found = ([(h.docnum, h.score) for h in results], len(results))
+        ranked, total = found
+        kept = []
+        skipped = 0
+        for docnum, score in ranked:
+            fields = searcher.stored_fields(docnum) if excluded else None
+            if fields is not None and fields["id"] in excluded:
+                skipped += 1
+                continue
+            kept.append((docnum, score, fields))
+        analyzer = searcher.schema["body"].analyzer
+        hits = [_hit(rank, score, fields or searcher.stored_fields(docnum), q, analyzer, snippets)
+                for rank, (docnum, score, fields) in enumerate(kept[offset:offset + limit],
+                                                               offset + 1)]
+        return Results(query=label, total=total - skipped, page=page, limit=limit,
+                       elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits))
 
     def _match_set(self, query: str, *, match: str = "all", lenient: bool = False,
                    source: str | Sequence[str] | None = None,
@@ -555,6 +662,41 @@ def _write_batch(ix: whoosh_index.Index, articles: Sequence[Article],
         if segment_count(ix) > MAX_SEGMENTS:
             ix.writer(limitmb=256, compound=False).commit(mergetype=_merge_smallest)
     write_missing(ix)          # columns of segments whoosh's writer made (or merged)
+
+
+def _hit(rank: int, score: float | None, fields: Mapping[str, Any], q: wq.Query,
+         analyzer: Any, snippets: int, copies: tuple[Copy, ...] | None = None) -> Hit:
+    """One result from a document's stored fields (snippets of ``q``'s matches)."""
+    return Hit(
+        rank=rank, id=fields["id"], score=float(score) if score is not None else None,
+        title=fields.get("title", ""), published=_aware(fields.get("published")),
+        source=fields.get("source", ""), url=fields.get("url", ""),
+        authors=tuple(fields.get("authors") or ()),
+        category=tuple(fields.get("category") or ()),
+        snippets=tuple(make_snippets(q, fields, analyzer, max_fragments=snippets))
+        if snippets else (),
+        copies=copies)
+
+
+def _rank_all(searcher: Searcher, q: wq.Query, allowed: set[int] | None,
+              sort: str) -> list[tuple[int, float | None]]:
+    """Every match of ``q`` as ``(docnum, score)``, best (or by ``sort``) first."""
+    found = (top_documents(searcher, q, allowed, searcher.doc_count_all())
+             if sort == "relevance" else None)
+    if found is not None:
+        return found[0]   # type: ignore[return-value]
+    collector: collectors.Collector = (
+        collectors.UnlimitedCollector() if sort == "relevance" else
+        collectors.SortingCollector(_date_sort(sort), limit=None, reverse=sort == "newest"))
+    if allowed is not None:
+        collector = collectors.FilterCollector(collector, allow=allowed)
+    searcher.search_with_collector(q, collector)
+    return [(hit.docnum, hit.score) for hit in collector.results()]
+
+
+def _copy(fields: Mapping[str, Any]) -> Copy:
+    return Copy(id=fields["id"], source=fields.get("source", ""),
+                published=_aware(fields.get("published")), title=fields.get("title", ""))
 
 
 def flatten(q: wq.Query) -> wq.Query:

@@ -96,6 +96,7 @@ from searchcore.scoring.bm25f import CombinedPhrase, CombinedTerm, per_segment_m
 from searchcore.scoring.ranking import UNDATED
 from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, bounds_for, parse_period
 from searchcore.errors import QuerySyntaxError
+from searchcore.query.fuzzy import WeightedFuzzyTerm
 from searchcore.schema import QUERY_FIELDS, TEXT_FIELDS
 
 #: Other names users may type for a field.
@@ -719,8 +720,9 @@ class Prefix(wq.Prefix):
         return ListMatcher([int(d) for d in docs], all_weights=self.boost)
 
 
-class FuzzyTerm(wq.FuzzyTerm):
-    """whoosh's ``FuzzyTerm`` whose expansions count against the query budget."""
+class FuzzyTerm(WeightedFuzzyTerm):
+    """A fuzzy word (expansions weighted by similarity and frequency, transpositions
+    found: :mod:`searchcore.query.fuzzy`) whose expansions count against the query budget."""
 
     def _btexts(self, ixreader):  # type: ignore[no-untyped-def]
         return _charged(self, "fuzzy", ixreader, super()._btexts(ixreader))
@@ -862,7 +864,7 @@ def _fuzzy_query(text: str, ctx: list[tuple[_Field, float]], edits: int | None) 
                 continue
             dist = _auto_edits(term) if edits is None else edits
             subs.append(FuzzyTerm(info.name, term, boost=boost, maxdist=dist,
-                                     prefixlength=FUZZY_PREFIX) if dist
+                                  prefixlength=FUZZY_PREFIX) if dist
                         else wq.Term(info.name, term, boost=boost))
         if subs:
             parts.append(_and(subs))

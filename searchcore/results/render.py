@@ -101,6 +101,10 @@ def footer(results: Results) -> str:
     """``"12 hits in 3.4 ms"``, with "at least" for a lower bound and the page if several."""
     total = results.total
     count = f"{'at least ' if not results.total_is_exact else ''}{total} hit{'' if total == 1 else 's'}"
+    if results.total_articles is not None:          # collapsed: total counts stories
+        articles = results.total_articles
+        count = (f"{total} stor{'y' if total == 1 else 'ies'} ({articles} "
+                 f"article{'' if articles == 1 else 's'})")
     text = f"{count} in {results.elapsed_ms:.1f} ms"
     if results.pages > 1:
         text += f", page {results.page} of {results.pages}"
@@ -157,6 +161,14 @@ def render_text(results: Results, *, color: bool = False, marks: tuple[str, str]
             meta.append(f"score {hit.score:.2f}")
         lines = [f"{hit.rank:>{width}}. {title_line}",
                  indent + style(ANSI_META, " · ".join(m for m in meta if m))]
+        if hit.copies:
+            shown = ", ".join(terminal_safe(c.id) + (f" ({detail})" if (detail := " ".join(
+                terminal_safe(p) for p in (c.source, _date(c.published)) if p)) else "")
+                for c in hit.copies[:3])
+            more = f" and {len(hit.copies) - 3} more" if len(hit.copies) > 3 else ""
+            n = len(hit.copies)
+            lines.append(indent + style(ANSI_META, f"+ {n} other cop{'y' if n == 1 else 'ies'}: "
+                                        f"{shown}{more}"))
         for snippet in _body_snippets(hit):
             text = snippet_ansi(snippet) if color else mark(terminal_safe(snippet.text),
                                                             snippet.spans, *marks)

@@ -10,6 +10,10 @@
      "facet_stats": {name: {"other", "missing"}},       # idem
      "next_cursor": str | null}                         # continue with search(after=...)
 
+With ``collapse=True`` the document adds ``"total_articles"`` (``total`` then counts
+stories) and each hit ``"copies": [{"id", "source", "published", "title"}]``; a query
+with a correction adds ``"suggestion"``.
+
 ``published`` is ISO 8601 (UTC) or null; ``spans`` are ``[start, end)`` character
 offsets into the snippet ``text``; ``score`` is null when sorting by date.
 """
@@ -37,6 +41,21 @@ class Snippet:
 
 
 @dataclass(frozen=True)
+class Copy:
+    """Another matching copy of a hit's story (``search(collapse=True)``)."""
+
+    id: str
+    source: str
+    published: datetime | None
+    title: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "source": self.source,
+                "published": self.published.isoformat() if self.published else None,
+                "title": self.title}
+
+
+@dataclass(frozen=True)
 class Hit:
     """One matching article: rank (1-based, across pages), score and stored fields."""
 
@@ -50,13 +69,18 @@ class Hit:
     authors: tuple[str, ...] = ()
     category: tuple[str, ...] = ()
     snippets: tuple[Snippet, ...] = ()
+    #: With ``collapse=True``: the story's other matching copies, best first (else None).
+    copies: tuple[Copy, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rank": self.rank, "id": self.id, "score": self.score, "title": self.title,
-                "published": self.published.isoformat() if self.published else None,
-                "source": self.source, "url": self.url, "authors": list(self.authors),
-                "category": list(self.category),
-                "snippets": [s.to_dict() for s in self.snippets]}
+        out = {"rank": self.rank, "id": self.id, "score": self.score, "title": self.title,
+               "published": self.published.isoformat() if self.published else None,
+               "source": self.source, "url": self.url, "authors": list(self.authors),
+               "category": list(self.category),
+               "snippets": [s.to_dict() for s in self.snippets]}
+        if self.copies is not None:
+            out["copies"] = [c.to_dict() for c in self.copies]
+        return out
 
 
 @dataclass(frozen=True)
@@ -73,6 +97,10 @@ class Results:
     facets: dict[str, "Facet"] = field(default_factory=dict)
     #: Opaque; ``search(..., after=next_cursor)`` gives the hits after this page.
     next_cursor: str | None = None
+    #: With ``collapse=True``: ``total`` counts stories and this counts articles.
+    total_articles: int | None = None
+    #: Did you mean: the query with its rare or unknown words corrected, or None.
+    suggestion: str | None = None
 
     @property
     def pages(self) -> int:
@@ -93,4 +121,8 @@ class Results:
             out["facets"] = {name: f.to_dict() for name, f in self.facets.items()}
             out["facet_stats"] = {name: f.stats() for name, f in self.facets.items()}
         out["next_cursor"] = self.next_cursor
+        if self.total_articles is not None:
+            out["total_articles"] = self.total_articles
+        if self.suggestion is not None:
+            out["suggestion"] = self.suggestion
         return out

@@ -1,0 +1,62 @@
+"""Search-time side of stories: which story each document is in, and collapsing hits.
+
+The story of an article lives in the generation's :class:`~searchcore.news.stories.StoryStore`
+keyed by article id, because it can change after the article is written (a later
+copy with a smaller id renames the story; a delete splits it). After every write the
+writer also stores each document's *story code* (the store row of its story's id) in
+the ``story`` column of :mod:`searchcore.execution.columns`, so a search reads
+the stories of all its matches as one array.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from searchcore.execution.columns import columns_for
+
+
+def story_codes(searcher: Any) -> np.ndarray:
+    """Per global document number its story code; ``-1 - docnum`` where none is known.
+
+    Read from the ``story`` column (:mod:`searchcore.execution.columns`), which every
+    writer updates under the write lock. An article without one (an index written
+    before stories, or a crash between whoosh's commit and ours) is its own story.
+    """
+    codes = columns_for(searcher).story
+    return np.where(codes >= 0, codes, -1 - np.arange(len(codes), dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class Collapsed:
+    """A ranked list grouped by story: the shown document of each story, its copies."""
+
+    total_stories: int
+    total_articles: int
+    #: ``(docnum, score, [copy docnums in rank order])`` for the requested page.
+    page: list[tuple[int, float | None, list[int]]]
+
+
+def collapse(ranked: Sequence[tuple[int, float | None]], codes: np.ndarray, offset: int,
+             limit: int) -> Collapsed:
+    """Group ``ranked`` (best first) by story; keep the first of each; page the stories."""
+    if not ranked:
+        return Collapsed(0, 0, [])
+    docs = np.fromiter((d for d, _ in ranked), dtype=np.int64, count=len(ranked))
+    story = codes[docs]
+    uniques, first = np.unique(story, return_index=True)
+    order = np.sort(first)                       # rank positions of each story's best copy
+    shown = order[offset:offset + limit]
+    page_codes = story[shown]
+    in_page = np.flatnonzero(np.isin(story, page_codes))
+    copies: dict[int, list[int]] = {int(c): [] for c in page_codes}
+    for position in in_page:
+        copies[int(story[position])].append(int(docs[position]))
+    page = []
+    for position in shown:
+        doc = int(docs[position])
+        others = [d for d in copies[int(story[position])] if d != doc]
+        page.append((doc, ranked[int(position)][1], others))
+    return Collapsed(len(uniques), len(ranked), page)

@@ -1,0 +1,78 @@
+"""Fuzzy words (``missle~``) whose expansions are weighted as Lucene weights them.
+
+whoosh's ``FuzzyTerm`` ORs every term within the edit distance and scores each as an
+ordinary word, so the rarest expansion wins on idf: ``missle~`` put "MISLED" (a
+handful of articles) above "missiles", and ``cocao~`` put Coca-Cola above cocoa.
+Lucene's fuzzy query instead (``TopTermsBlendedFreqScoringRewrite``) boosts each
+expansion by its similarity, ``1 - edits / min(len(word), len(expansion))``, and
+blends the document frequencies so that every expansion is scored with the idf of
+the commonest one. Here each expansion's boost is
+
+    similarity * idf(commonest) / idf(own)  *  (1 + log(1 + df) / log(1 + df_max)) / 2
+
+that is Lucene's blend, times a frequency factor between 0.5 and 1 that lets the
+commonest close form lead (a typo is likelier to be of a common word than of a rare
+one). Edits are Damerau-Levenshtein (a transposition is one edit), as whoosh
+documents them (its segment readers count two: see
+:mod:`searchcore.whoosh_boundary.fuzzy`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from whoosh import matching
+from whoosh import query as wq
+from whoosh.support.levenshtein import damerau_levenshtein
+
+from searchcore.whoosh_boundary.fuzzy import terms_within
+
+
+def similarity(word: str, other: str) -> float:
+    """Lucene's fuzzy similarity: ``1 - edits / min(len)``."""
+    shorter = max(1, min(len(word), len(other)))
+    return max(0.0, 1.0 - damerau_levenshtein(word, other) / shorter)
+
+
+def _idf(doc_count: int, df: int) -> float:
+    return math.log(1.0 + (doc_count - df + 0.5) / (df + 0.5))
+
+
+def expansion_boosts(word: str, expansions: dict[str, int], doc_count: int) -> dict[str, float]:
+    """``expansion -> boost`` for ``word``'s expansions with their document frequencies."""
+    if not expansions:
+        return {}
+    top = max(expansions.values())
+    blended = _idf(doc_count, top)
+    boosts = {}
+    for term, df in expansions.items():
+        frequency = (1.0 + math.log1p(df) / math.log1p(top)) / 2.0 if top > 0 else 1.0
+        boosts[term] = (similarity(word, term) * blended / max(_idf(doc_count, df), 1e-9)
+                        * frequency)
+    return boosts
+
+
+class WeightedFuzzyTerm(wq.FuzzyTerm):
+    """``FuzzyTerm`` whose expansions are boosted by similarity and frequency (see above)."""
+
+    def _btexts(self, ixreader: Any) -> Any:
+        # Transpositions count as one edit (whoosh's segment readers count two).
+        return terms_within(ixreader, self.fieldname, self.text, self.maxdist,
+                            prefix=self.prefixlength)
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        reader = searcher.reader()
+        field = self.field()
+        expansions = {}
+        for word in self._btexts(reader):
+            if word:
+                expansions[word] = reader.doc_frequency(field, word)
+        if not expansions:
+            return matching.NullMatcher()
+        boosts = expansion_boosts(self.text, expansions, max(1, reader.doc_count()))
+        terms = [wq.Term(field, word, boost=boosts[word]) for word in sorted(expansions)]
+        if len(terms) == 1:
+            terms[0].boost *= self.boost
+            return terms[0].matcher(searcher, context)
+        return wq.Or(terms, boost=self.boost).matcher(searcher, context)
