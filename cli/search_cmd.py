@@ -101,6 +101,9 @@ def search_command(query: tuple[str, ...], limit: int, page: int, after: str | N
     text = " ".join(query)
     if not text.strip():
         raise click.UsageError("the query is empty")
+    if as_json and fmt != "json" and _given(click.get_current_context(), "fmt"):
+        raise click.UsageError(f"--json and --format {fmt} ask for two different outputs; "
+                               "give one (--json is --format json)")
     fmt = "json" if as_json else fmt
     with searchcore.open_index(resolve_index_path(index_path)) as ix:
         results = ix.search(text, limit=limit, page=page, sort=sort, snippets=snippets, after=after,
@@ -109,6 +112,11 @@ def search_command(query: tuple[str, ...], limit: int, page: int, after: str | N
                             **filter_kwargs(source, category, since, until, match_any, lenient,
                                             language))
     write_results(results, fmt, color)
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    """Whether the user typed option ``name`` (not just its default)."""
+    return ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)
 
 
 def write_results(results: searchcore.Results, fmt: str, color: bool | None) -> None:

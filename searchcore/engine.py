@@ -105,7 +105,11 @@ def _date_bounds(since: datetime | str | None, until: datetime | str | None,
             raise QuerySyntaxError(f"{name} {value!r}: {exc}; accepted: {ACCEPTED_FORMATS}",
                                    str(value)) from None
 
-    return bound(since, "since", 0), bound(until, "until", 1)
+    start, end = bound(since, "since", 0), bound(until, "until", 1)
+    if start is not None and end is not None and end <= start:
+        raise QuerySyntaxError(f"since {since!r} is after until {until!r}: no date is in "
+                               "between", str(since))
+    return start, end
 
 
 class Index:
@@ -589,25 +593,33 @@ class Index:
     @reports_damage
     def stats(self) -> dict[str, Any]:
         """Documents, terms, size on disk, sources, date range, language, format version."""
+        # Sources and dates come from the per-document columns, not the stored
+        # articles: reading every article took 1.9 s on Reuters (19k) for two facts.
+        import numpy as np
+
+        from searchcore.execution.columns import columns_for
+
         searcher = self.searcher()
         reader = searcher.reader()
         gen_dir = self.path / self._manifest["generation"]
         size = sum(p.stat().st_size for p in gen_dir.iterdir() if p.is_file())
-        sources: dict[str, int] = {}
-        dates: list[datetime] = []
-        for _, fields in reader.iter_docs():
-            src = fields.get("source") or ""
-            sources[src] = sources.get(src, 0) + 1
-            if fields.get("published"):
-                dates.append(fields["published"])
+        cols = columns_for(searcher)
+        codes = cols.source.codes[cols.live]
+        counts = np.bincount(codes[codes >= 0], minlength=len(cols.source.vocab))
+        sources = {name: int(n) for name, n in zip(cols.source.vocab, counts) if n}
+        if (codes < 0).any():
+            sources[""] = int((codes < 0).sum())
+        published = cols.published_us[cols.live & cols.dated]
+        dates = ([_EPOCH + timedelta(microseconds=int(published.min())),
+                  _EPOCH + timedelta(microseconds=int(published.max()))]
+                 if len(published) else [])
         terms = {name: sum(1 for _ in reader.lexicon(name)) for name in ("title", "body")}
         return {
             "path": str(self.path), "documents": reader.doc_count(),
             "deleted": reader.doc_count_all() - reader.doc_count(),
             "terms": terms, "size_bytes": size, "segments": segment_count(self.whoosh_index),
             "sources": dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
-            "date_range": [_aware(min(dates)).isoformat(), _aware(max(dates)).isoformat()]
-            if dates else None,
+            "date_range": [dates[0].isoformat(), dates[1].isoformat()] if dates else None,
             "language": self.language, "format_version": self._manifest["format_version"],
             "generation": self._manifest["generation"], "created": self._manifest.get("created"),
             "updated": self._manifest.get("updated"), "analyzer": self._manifest.get("analyzer"),
@@ -766,6 +778,9 @@ def _date_sort(sort: str) -> sorting.FacetType:
         return sorting.FieldFacet("published")
     return sorting.TranslateFacet(lambda v: -1 if v == UNDATED else v,
                                   sorting.FieldFacet("published"))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _aware(value: datetime | None) -> datetime | None:
