@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -43,6 +43,11 @@ from searchcore.news import suggest as _suggest
 from searchcore.whoosh_boundary.damage import (close_leaked_files, corrupt_error, is_damage,
                                                 quiet_leaks, reports_damage)
 from searchcore.news.facets import DEFAULT_FACET_LIMIT, check_facets, facets_for
+from searchcore.news.export import Scan, make_cursor, page_after, scan_articles
+
+if TYPE_CHECKING:
+    from searchcore.news.timeline import Timeline
+    from searchcore.news.terms import SignificantTerms
 
 SORTS = ("relevance", "newest", "oldest")
 DEFAULT_LOCK_TIMEOUT = 10.0
@@ -326,7 +331,7 @@ class Index:
                facets: Sequence[str] | None = None,
                facet_limit: int = DEFAULT_FACET_LIMIT,
                budget: QueryBudget | None = None, collapse: bool = False,
-               suggest: bool = True) -> Results:
+               suggest: bool = True, after: str | None = None) -> Results:
         """Search; see the README for the query language.
 
         ``suggest``: set ``Results.suggestion`` when a query word is absent from the
@@ -344,9 +349,14 @@ class Index:
         (:mod:`searchcore.news.facets`), at most ``facet_limit`` values each. ``budget``
         bounds the query's length, clauses, expansions, results and time
         (:class:`~searchcore.query.budget.QueryBudget`; over one: ``QueryLimitError``).
+        ``after``: a ``Results.next_cursor``; the page is then the ``limit`` hits
+        after it (``page`` must stay 1), however deep (:mod:`searchcore.news.export`).
         """
         started = time.perf_counter()
         facet_names = check_facets(facets, facet_limit)
+        if after is not None and (page != 1 or collapse):
+            raise SearchcoreError("after= continues from a cursor: leave page at 1, and do not "
+                                  "combine it with collapse")
         if sort not in SORTS:
             raise SearchcoreError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         if limit < 1 or page < 1:
@@ -373,7 +383,12 @@ class Index:
         flat = flatten(q)
         copies: dict[int, list[int]] = {}
         total_articles = None
-        if collapse:
+        if after is not None:
+            offset, after_page, total = page_after(searcher, flat, allowed, sort, after, limit)
+            page_hits = [(docnum, score, searcher.stored_fields(docnum))
+                         for docnum, score in after_page]
+            total_is_exact = True
+        elif collapse:
             grouped = _collapse.collapse(_rank_all(searcher, flat, allowed, sort),
                                          _collapse.story_codes(searcher),
                                          offset, limit)
@@ -411,9 +426,13 @@ class Index:
                              copies=tuple(_copy(searcher.stored_fields(d)) for d in copies[docnum])
                              if collapse else None))
         facet_counts = facets_for(searcher, flat, allowed, facet_names, facet_limit)
+        last = offset + len(page_hits)
+        cursor = (make_cursor(searcher, sort, page_hits[-1][0], page_hits[-1][1], hits[-1].id)
+                  if page_hits and not collapse and (last < total or not total_is_exact)
+                  else None)
         return Results(query=query, total=total, page=page, limit=limit,
                        elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits),
-                       total_is_exact=total_is_exact, facets=facet_counts,
+                       total_is_exact=total_is_exact, facets=facet_counts, next_cursor=cursor,
                        total_articles=total_articles,
                        suggestion=_suggest.suggest(searcher, query) if suggest else None)
 
@@ -475,6 +494,58 @@ class Index:
                                                                offset + 1)]
         return Results(query=label, total=total - skipped, page=page, limit=limit,
                        elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits))
+
+    def _match_set(self, query: str, *, match: str = "all", lenient: bool = False,
+                   source: str | Sequence[str] | None = None,
+                   category: str | Sequence[str] | None = None,
+                   since: datetime | str | None = None, until: datetime | str | None = None,
+                   now: datetime | None = None, language: str | Sequence[str] | None = None,
+                   ) -> tuple[Searcher, wq.Query, set[int] | None]:
+        """``(searcher, parsed query, allowed)``: what the news tools need to find every match."""
+        now = now or datetime.now(timezone.utc)
+        searcher = self.searcher()
+        q = parse_query(query, searcher.schema, match=match, lenient=lenient,
+                        field_weights=DEFAULT_RANKING.field_weights, now=now)
+        return searcher, flatten(q), self._filter(searcher, source, category,
+                                                  *_date_bounds(since, until, now),
+                                                  language=language)
+
+    @reports_damage
+    def timeline(self, query: str, by: str = "month", **filters: Any) -> "Timeline":
+        """How many matches per ``by`` (day, week, month, year); see :mod:`searchcore.news.timeline`.
+
+        ``filters``: ``match``, ``lenient``, ``source``, ``category``, ``language``,
+        ``since``, ``until``, ``now``, as in :meth:`search`.
+        """
+        from searchcore.news.timeline import timeline
+
+        return timeline(query, by, *self._match_set(query, **filters))
+
+    @reports_damage
+    def significant_terms(self, query: str, *, limit: int = 20, sample: int = 1000,
+                          min_count: int = 3, phrases: bool = True,
+                          **filters: Any) -> "SignificantTerms":
+        """Words and two-word phrases typical of the matches against the whole index.
+
+        See :mod:`searchcore.news.terms` (log-likelihood, surface forms, sampling);
+        ``filters`` as in :meth:`search`.
+        """
+        from searchcore.news.terms import significant_terms
+
+        return significant_terms(query, *self._match_set(query, **filters), limit=limit,
+                                 sample=sample, min_count=min_count, phrases=phrases)
+
+    @reports_damage
+    def scan(self, query: str, *, sort: str = "relevance",
+             fields: Sequence[str] | str | None = None, **filters: Any) -> "Scan":
+        """Every match of ``query`` as an article dict, in ``sort`` order, one at a time.
+
+        The keys are those of ``searchcore show --json`` (``Article.to_dict()``), or
+        only ``fields``; ``filters`` as in :meth:`search` (``match``, ``source``, ...).
+        Memory stays flat however many match (see :mod:`searchcore.news.export`);
+        ``len()`` of the returned iterator is how many it yields.
+        """
+        return scan_articles(*self._match_set(query, **filters), sort=sort, fields=fields)
 
     def _filter(self, searcher: Searcher, source: str | Sequence[str] | None,
                 category: str | Sequence[str] | None, since: datetime | None,
@@ -720,8 +791,14 @@ def _aware(value: datetime | None) -> datetime | None:
 
 def stored_to_article(fields: Mapping[str, Any]) -> Article:
     """Rebuild an :class:`Article` from whoosh's stored fields."""
-    return Article(id=fields["id"], title=fields.get("title", ""), body=fields.get("body", ""),
-                   published=_aware(fields.get("published")), source=fields.get("source", ""),
-                   url=fields.get("url", ""), authors=list(fields.get("authors") or ()),
-                   category=list(fields.get("category") or ()),
-                   language=fields.get("language", ""), extra=dict(fields.get("extra") or {}))
+    return Article(**stored_to_dict(fields))
+
+
+def stored_to_dict(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """whoosh's stored fields as ``Article.to_dict()`` would give them, without the Article."""
+    get = fields.get
+    return {"id": fields["id"], "title": get("title", ""), "body": get("body", ""),
+            "published": _aware(get("published")), "source": get("source", ""),
+            "url": get("url", ""), "authors": list(get("authors") or ()),
+            "category": list(get("category") or ()), "language": get("language", ""),
+            "extra": dict(get("extra") or {})}

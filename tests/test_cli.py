@@ -353,6 +353,7 @@ COMMAND_PATHS = all_command_paths()
 
 def test_every_command_is_listed() -> None:
     assert set(COMMAND_PATHS) == {(), ("demo",), ("search",), ("show",), ("similar",), ("index",),
+                                  ("timeline",), ("export",), ("terms",),
                                   ("index", "build"), ("index", "add"), ("index", "delete"),
                                   ("index", "stats"), ("index", "check"), ("serve",)}
 
