@@ -3,7 +3,8 @@
 Pipeline, per token, in this order::
 
     NLTK RegexpTokenizer (character spans)  ->  lower-case (’ -> ')  ->  acronym dots
-    ("U.S." -> "us")  ->  stop word?  ->  NLTK Snowball stem  ->  accent fold
+    ("U.S." -> "us"), digit-group commas ("1,000" -> "1000")  ->  stop word?  ->
+    NLTK Snowball stem  ->  accent fold
 
 Why one class instead of a whoosh ``Tokenizer | Filter | Filter`` chain: each stage
 of a chain is a Python generator, and on news text the chain costs about four times
@@ -13,6 +14,18 @@ news vocabulary is Zipfian, so the cache hit rate is above 99% after a few thous
 articles. The result is exactly what the chain would produce.
 
 Decisions a user can see:
+
+* **Numbers and names are one token each**, as people write them (the classes
+  Lucene's StandardTokenizer keeps whole): a decimal ``1.5`` (not ``15``), ``3.5%`` and
+  ``$1.5`` (the number ``3.5``, ``1.5``: signs are not indexed, so "3.5 pct" matches
+  too), grouped thousands ``1,000,000`` (the same term as ``1000000``; other digit
+  commas such as ``1,5`` stay as written), years, ordinals (``21st``), ampersand
+  names (``AT&T``, ``S&P``, ``AT&T's`` -> ``at&t``: never lost as two stop words),
+  names with digits (``3M``, ``A380``), dotted tickers and hosts (``BRK.B``,
+  ``www.reuters.com``). A dot becomes a joiner only between word characters, so a
+  sentence's final dot is never part of a token; acronym dots are dropped only
+  between single *letters* (``U.S.`` -> ``us``). A hyphen splits (``Coca-Cola``,
+  ``F-16``): the query parser turns a split word into a phrase of its parts.
 
 * **Stop words** come from the Snowball lists that ship inside whoosh (14
   languages; NLTK's own corpus needs a download). Languages without a list (Arabic,
@@ -28,7 +41,7 @@ Decisions a user can see:
 
 The analyzer is pickled into every index by whoosh. Keep ``NewsAnalyzer`` here, with
 this name and these attribute names; a change to what it produces for the same input
-requires bumping ``searchcore.manifest.FORMAT_VERSION``.
+requires bumping ``searchcore.layout.FORMAT_VERSION``.
 """
 
 from __future__ import annotations
@@ -42,8 +55,13 @@ from nltk.tokenize import RegexpTokenizer
 from whoosh.analysis import Analyzer, Token
 from whoosh.lang.stopwords import stoplists
 
-#: Words and numbers, keeping inner apostrophes and dots ("don't", "3.5", "U.S").
-TOKEN_PATTERN = r"\w+(?:['’.]\w+)*"
+#: The tokenising kernel, shared by the analyzer, the bulk writer and the snippets:
+#: runs of word characters joined by an apostrophe, a dot or an ampersand with a word
+#: character on both sides ("don't", "U.S", "3.5", "AT&T", "www.reuters.com"), or by a
+#: comma between digits ("1,000"). Every token starts and ends with a word character:
+#: :func:`chunk_tokens` relies on that.
+TOKEN_PATTERN = r"\w+(?:(?:['’.&]|(?<=\d),(?=\d))\w+)*"
+TOKEN_RE = re.compile(TOKEN_PATTERN)
 MAX_TOKEN_CHARS = 64
 
 #: The languages NLTK's SnowballStemmer supports (plus "porter", its English variant).
@@ -57,7 +75,10 @@ _STOPLIST_CODES = {
     "porter": "en",
 }
 
-_ACRONYM = re.compile(r"^(?:\w\.)+\w$")
+# Single letters joined by dots ("u.s", "p.m"): not digits, so "1.5" stays a decimal.
+_ACRONYM = re.compile(r"^(?:[^\W\d_]\.)+[^\W\d_]$")
+# Digit groups of three after the first ("1,000", "12,500,000.25"): one number.
+_GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 # Bound on each cache: a pathological corpus (random ids, hashes) must not eat memory.
 _CACHE_LIMIT = 500_000
 
@@ -99,19 +120,32 @@ class _TermCache(dict):
         self.stem: Callable[[str], str] = (
             SnowballStemmer(language).stem if stem else (lambda w: w))
 
+    def prepare(self, word: str) -> str | None:
+        """``word`` as it is stemmed ("u.s" -> "us", "1,000" -> "1000"), None if dropped.
+
+        Cheap (no stemming): the snippet code asks it about words it does not stem.
+        """
+        if "." in word and _ACRONYM.match(word):
+            word = word.replace(".", "")
+        elif "," in word and _GROUPED.match(word):
+            word = word.replace(",", "")
+        if word in self.stopwords or len(word) > MAX_TOKEN_CHARS:
+            return None
+        return word
+
     def __missing__(self, word: str) -> str | None:
         if len(self) >= _CACHE_LIMIT:
             self.clear()
-        if _ACRONYM.match(word):
-            word = word.replace(".", "")
-        if word in self.stopwords or len(word) > MAX_TOKEN_CHARS:
+        key = word
+        prepared = self.prepare(word)
+        if prepared is None:
             term = None
         else:
-            term = fold_accents(self.stem(word.replace("’", "'")))
+            term = fold_accents(self.stem(prepared.replace("’", "'")))
             if term.endswith("'s"):      # possessive, for the unstemmed fields
                 term = term[:-2]
             term = term.strip("'") or None
-        self[word] = term
+        self[key] = term
         return term
 
 
@@ -120,6 +154,35 @@ class _TermCache(dict):
 # index nor compared by whoosh's ``Analyzer.__eq__``.
 _CACHES: dict[tuple[str, bool, bool], _TermCache] = {}
 _TOKENIZER = RegexpTokenizer(TOKEN_PATTERN)
+
+
+def chunk_tokens(chunk: str) -> list[tuple[int, int, str]]:
+    """``(start, end, word)`` of the tokens of one white-space free ``chunk``.
+
+    No token contains white space, so a text's tokens are its chunks' tokens. Most
+    chunks are a bare word, or a word and one punctuation mark, and need no regex:
+    a token starts and ends with a word character, so a trailing mark never joins.
+    """
+    if chunk.isalnum():
+        return [(0, len(chunk), chunk)]
+    if chunk[:-1].isalnum() and chunk[-1] != "_":
+        return [(0, len(chunk) - 1, chunk[:-1])]
+    return [(m.start(), m.end(), m.group()) for m in TOKEN_RE.finditer(chunk)]
+
+
+def split_words(text: str) -> list[str]:
+    """``TOKEN_RE.findall(text)``, about 40% faster on news text (see :func:`chunk_tokens`)."""
+    out: list[str] = []
+    append = out.append
+    findall = TOKEN_RE.findall
+    for chunk in text.split():
+        if chunk.isalnum():
+            append(chunk)
+        elif chunk[:-1].isalnum() and chunk[-1] != "_":
+            append(chunk[:-1])
+        else:
+            out += findall(chunk)
+    return out
 
 
 def term_cache(language: str, stem: bool = True, stop: bool = True) -> _TermCache:
@@ -157,12 +220,12 @@ class NewsAnalyzer(Analyzer):
         """Just the index terms of ``text``, in order (no Token objects)."""
         cache = term_cache(self.language, self.stem, self.stop)
         lowered = text.lower()
-        out = []
-        for start, end in _TOKENIZER.span_tokenize(lowered):
-            term = cache[lowered[start:end]]
-            if term is not None:
-                out.append(term)
-        return out
+        if len(lowered) == len(text):
+            words = split_words(lowered)
+        else:       # as __call__: lower-case each token of the original text
+            words = [w.lower() for w in split_words(text)]
+        get = cache.__getitem__          # dict lookup; __missing__ analyses new words
+        return [t for t in map(get, words) if t is not None]
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False,
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,

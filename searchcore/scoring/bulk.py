@@ -28,7 +28,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
 from searchcore.scoring.bm25f import CombinedTerm, saturate
-from searchcore.execution.segment_arrays import deleted_docnums, field_lengths
+from searchcore.execution.segment_arrays import deleted_docnums, field_lengths, reader_cache
 
 
 class _Fallback(Exception):
@@ -133,8 +133,29 @@ def _score(searcher: Any, weighting: Any, clauses: list[wq.Query], need_all: boo
     return [(int(d), float(s)) for d, s in zip(best, scores[best])], total
 
 
+#: Decoded posting lists kept per segment reader, most recent first (see _postings).
+RECENT_POSTINGS = 16
+
+
 def _postings(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """A term's document numbers and frequencies in one segment, block by block."""
+    """A term's document numbers and frequencies in one segment, block by block.
+
+    The last :data:`RECENT_POSTINGS` lists decoded are kept on the reader: a search
+    with facets reads each word's postings twice (scoring, then every match for the
+    counts), and decoding whoosh's pickled, zlib'd blocks is most of either pass.
+    """
+    recent = reader_cache(reader).setdefault("recent_postings", {})
+    key = (fieldname, text)
+    found = recent.pop(key, None)
+    if found is None:
+        found = _decode_postings(reader, fieldname, text)
+        if len(recent) >= RECENT_POSTINGS:
+            del recent[next(iter(recent))]           # the oldest entry
+    recent[key] = found
+    return found
+
+
+def _decode_postings(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
     m = reader.postings(fieldname, text)
     if isinstance(m, FilterMatcher):              # deletions: filtered out later
         m = m.child
@@ -166,3 +187,42 @@ def _live(leaves: Sequence[tuple[Any, int]], doc_count: int) -> np.ndarray:
     for leaf, offset in leaves:
         live[deleted_docnums(leaf.reader()) + offset] = False
     return live
+
+
+def matching_docnums(searcher: Any, q: wq.Query) -> np.ndarray | None:
+    """Sorted global numbers of every live match of ``q``, or ``None`` if not eligible.
+
+    The same queries and the same matching rule as :func:`top_documents` (a document
+    matches a word when one of its fields counts towards the score), without scoring:
+    what facets, timelines and exports need for plain word queries, from the posting
+    blocks as arrays instead of whoosh's matchers (0.3 s -> a few ms for 15k matches).
+    """
+    clauses, need_all = _clauses(q)
+    if clauses is None:
+        return None
+    doc_count = searcher.doc_count_all()
+    hits = np.zeros(doc_count, dtype=np.int32)
+    leaves = searcher.leaf_searchers()
+    try:
+        for clause in clauses:
+            combined = type(clause) is CombinedTerm
+            terms = clause.subqueries if combined else [clause]
+            seen = np.zeros(doc_count, dtype=bool)
+            for term in terms:
+                name = term.fieldname
+                if name not in searcher.schema or (combined and term.boost <= 0):
+                    continue
+                try:
+                    text = searcher.schema[name].to_bytes(term.text)
+                except ValueError:
+                    continue
+                for leaf, offset in leaves:
+                    reader = leaf.reader()
+                    if (name, text) in reader:
+                        seen[_postings(reader, name, text)[0] + offset] = True
+            hits += seen
+    except _Fallback:
+        return None
+    ok = hits == len(clauses) if need_all else hits > 0
+    ok &= _live(leaves, doc_count)
+    return np.flatnonzero(ok).astype(np.int64)
