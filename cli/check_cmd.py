@@ -19,7 +19,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import click
 
@@ -28,7 +28,9 @@ from searchcore.execution.columns import verify_segment_columns
 from searchcore.whoosh_boundary.postings import raw_terms_reader
 from searchcore.cli import output
 from searchcore.cli.errors import SearchcoreCommand
-from searchcore.cli.options import common_options, is_tty, json_option, resolve_index_path
+from searchcore.cli.options import (common_options, is_tty, json_option, quiet_option,
+                                    resolve_index_path)
+from searchcore.cli.progress import PhasedProgress
 
 #: Problems listed in full before "... and N more" (all are counted).
 MAX_PROBLEMS = 50
@@ -76,11 +78,26 @@ class CheckReport:
         return "\n".join(lines) + "\n"
 
 
-def _check_segment(reader: Any, name: str, report: CheckReport, seen_ids: dict[str, str]) -> None:
+#: ``progress(phase, done, total, unit)``: what the check is reading, as it goes.
+CheckProgress = Callable[[str, int, "int | None", str], None]
+#: Report progress every this many documents or terms (a call per item would cost more
+#: than the reporter's own throttle saves).
+PROGRESS_EVERY = 256
+
+
+def _no_progress(phase: str, done: int, total: int | None, unit: str) -> None:
+    pass
+
+
+def _check_segment(reader: Any, name: str, report: CheckReport, seen_ids: dict[str, str],
+                   progress: CheckProgress = _no_progress, label: str = "") -> None:
     """Read all stored fields and postings of one segment's ``reader``."""
     total = reader.doc_count_all()
     live = 0
+    phase = f"Checking {label or name}"
     for docnum in range(total):
+        if docnum % PROGRESS_EVERY == 0:
+            progress(phase, docnum, total, "documents")
         try:
             if reader.is_deleted(docnum):
                 continue
@@ -109,11 +126,17 @@ def _check_segment(reader: Any, name: str, report: CheckReport, seen_ids: dict[s
     # numeric and date fields' own encoded terms.
     terms_reader = raw_terms_reader(reader)
     schema = reader.schema
+    progress(phase, total, total, "documents")
+    phase = f"Checking {label or name},"
+    seen = 0
     try:
         for fieldname, btext in terms_reader.terms():
             if fieldname not in schema:
                 continue
             report.terms += 1
+            seen += 1
+            if seen % PROGRESS_EVERY == 0:
+                progress(phase, seen, None, "terms")
             label = f"{fieldname}:{_term_repr(btext)}"
             try:
                 info = terms_reader.term_info(fieldname, btext)
@@ -140,8 +163,11 @@ def _term_repr(btext: bytes) -> str:
         return repr(btext)
 
 
-def check_index(ix: searchcore.Index) -> CheckReport:
-    """Read every segment of ``ix``'s live generation; the problems found, in words."""
+def check_index(ix: searchcore.Index, progress: CheckProgress = _no_progress) -> CheckReport:
+    """Read every segment of ``ix``'s live generation; the problems found, in words.
+
+    ``progress(phase, done, total, unit)`` is called as each segment's documents, then
+    its terms, are read (``total`` None where it is not known in advance)."""
     started = time.perf_counter()
     report = CheckReport(path=str(ix.path))
     seen_ids: dict[str, str] = {}
@@ -158,11 +184,13 @@ def check_index(ix: searchcore.Index) -> CheckReport:
             gc.collect()  # free the half-built reader (it sits in a cycle) while warnings are off
         else:
             with reader:
-                for number, (leaf, _offset) in enumerate(reader.leaf_readers(), 1):
+                leaves = reader.leaf_readers()
+                for number, (leaf, _offset) in enumerate(leaves, 1):
                     segment = getattr(leaf, "segment", lambda: None)()
                     name = segment.segment_id() if segment is not None else f"#{number}"
                     report.segments += 1
-                    _check_segment(leaf, name, report, seen_ids)
+                    _check_segment(leaf, name, report, seen_ids, progress,
+                                   f"segment {number}/{len(leaves)}")
     expected = ix.manifest.get("documents")
     if reader is not None and isinstance(expected, int) and expected != report.documents:
         report.problem(f"the manifest says {expected:,} documents, the segments hold "
@@ -174,7 +202,8 @@ def check_index(ix: searchcore.Index) -> CheckReport:
 CHECK_HELP = """Read the whole index and report damage; exit code 1 if there is any.
 
 Reads every stored document and every posting list of every segment, and checks them
-against the segments' own counts and the manifest. Fix a damaged index by rebuilding
+against the segments' own counts and the manifest. Progress goes to stderr on a
+terminal (-q: none). Fix a damaged index by rebuilding
 it with `searchcore index build`.
 
 \b
@@ -191,10 +220,12 @@ Examples:
 @click.command("check", cls=SearchcoreCommand, help=CHECK_HELP,
                short_help="Verify every segment of the index.")
 @json_option
+@quiet_option
 @common_options
-def check_command(as_json: bool, index_path: str | None) -> None:
-    with searchcore.open_index(resolve_index_path(index_path)) as ix:
-        report = check_index(ix)
+def check_command(as_json: bool, quiet: bool, index_path: str | None) -> None:
+    with searchcore.open_index(resolve_index_path(index_path)) as ix, \
+            PhasedProgress(enabled=not quiet) as progress:
+        report = check_index(ix, progress)
     if as_json:
         output.emit_bytes(output.format_json(report.to_dict(), pretty=is_tty(sys.stdout)))
     else:

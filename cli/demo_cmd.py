@@ -46,6 +46,25 @@ def build_sample_index(path: Path) -> int:
     return int(summary.indexed)
 
 
+def is_old_sample_index(path: Path) -> bool:
+    """Whether ``path`` holds the demo's own sample index in a format too old to read.
+
+    Then the demo rebuilds it (the user never chose its sources); any other index that
+    is too old gets the library's rebuild message instead.
+    """
+    import orjson
+
+    from searchcore import layout
+
+    try:
+        manifest = orjson.loads(layout.manifest_path(path).read_bytes())
+        version = manifest["format_version"]
+        names = tuple(Path(s["path"]).name for s in manifest["sources"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return isinstance(version, int) and version < layout.MIN_FORMAT_VERSION and names == SAMPLE_FILES
+
+
 DEMO_HELP = f"""Search a bundled sample of news articles: try searchcore in one command.
 
 The first run indexes the sample (300 Reuters-21578 articles from 1987 and one 2024
@@ -75,9 +94,12 @@ def demo_command(query: tuple[str, ...], limit: int, as_json: bool, color: bool 
     text = " ".join(query).strip() or DEFAULT_QUERY
     try:
         ix = searchcore.open_index(path)
-    except searchcore.IndexNotFoundError:
+    except (searchcore.IndexNotFoundError, searchcore.IndexFormatError) as exc:
+        if isinstance(exc, searchcore.IndexFormatError) and not is_old_sample_index(path):
+            raise
         click.echo(f"Indexing the bundled sample corpus into {str(path)!r} "
-                   "(first run only)...", err=True)
+                   + ("(first run only)..." if isinstance(exc, searchcore.IndexNotFoundError)
+                      else "(again: it was built by an older searchcore)..."), err=True)
         count = build_sample_index(path)
         click.echo(f"Indexed {count:,} articles. Search them with: searchcore search WORDS"
                    + ("" if path == implicit_index_path() else f" --index {path}"),

@@ -211,7 +211,7 @@ DELETE_HELP = """Delete articles by ID, or every article matching --query.
 \b
 Examples:
   searchcore index delete 42 43
-  searchcore index delete --query 'source:"Example Wire" published:[TO 2001-01-01]'
+  searchcore index delete --query 'source:reuters published:<1987-03-01'
 """
 
 
@@ -224,8 +224,11 @@ Examples:
 @common_options
 def delete_command(ids: tuple[str, ...], query: str | None, quiet: bool, lock_timeout: float,
                    index_path: str | None) -> None:
-    if bool(ids) == bool(query):
-        raise click.UsageError("give either IDs or --query (not both)")
+    if ids and query:
+        raise click.UsageError("give either IDs or --query, not both")
+    if not ids and not query:
+        raise click.UsageError("nothing to delete: give the IDs of the articles (searchcore "
+                               "index delete ID...) or --query QUERY")
     with searchcore.open_index(resolve_index_path(index_path)) as ix:
         if query:
             deleted = ix.delete_by_query(query, timeout=lock_timeout)

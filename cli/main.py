@@ -5,7 +5,7 @@ no search or indexing logic lives here. Modules: ``options`` (shared options, in
 location, colour), ``errors`` (library errors -> ``Error: ...`` and exit codes),
 ``output`` (text/JSON/HTML rendering, pager), ``progress`` (progress bar), and one
 module per command family (``search_cmd``, ``index_cmd``, ``check_cmd``, ``demo_cmd``,
-``serve_cmd``).
+``timeline_cmd``, ``export_cmd``, ``terms_cmd``, ``serve_cmd``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from searchcore.cli.errors import SearchcoreGroup
 from searchcore.cli.index_cmd import index_group
 from searchcore.cli.options import CONTEXT_SETTINGS, INDEX_ENV, default_index_path, version_option
 from searchcore.cli.search_cmd import search_command, show_command
+from searchcore.cli.timeline_cmd import timeline_command
+from searchcore.cli.export_cmd import export_command
+from searchcore.cli.terms_cmd import terms_command
 from searchcore.cli.serve_cmd import serve_command
 from searchcore.cli.similar_cmd import similar_command
 
@@ -49,6 +52,9 @@ def cli(index_path: str | None) -> None:
 cli.add_command(demo_command)
 cli.add_command(search_command)
 cli.add_command(show_command)
+cli.add_command(timeline_command)
+cli.add_command(export_command)
+cli.add_command(terms_command)
 cli.add_command(similar_command)
 cli.add_command(index_group)
 cli.add_command(serve_command)

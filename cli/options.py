@@ -122,3 +122,35 @@ def lock_timeout_option(f: F) -> F:
     return click.option(
         "--lock-timeout", type=click.FloatRange(min=0), default=10.0, show_default=True,
         metavar="SECONDS", help="How long to wait for another writer to finish.")(f)
+
+
+def filter_options(f: F) -> F:
+    """The query options every search-like command shares: filters, ``--any``, ``--lenient``.
+
+    The command receives ``source``, ``category``, ``language``, ``since``, ``until``,
+    ``match_any`` and ``lenient``; :func:`filter_kwargs` turns them into the library's keywords.
+    """
+    for decorator in reversed([
+        click.option("--source", multiple=True, metavar="NAME",
+                     help="Only articles from this source (repeat for several)."),
+        click.option("--category", multiple=True, metavar="NAME",
+                     help="Only articles in this category (repeat for several)."),
+        click.option("--language", multiple=True, metavar="CODE",
+                     help="Only articles in this language: de, en, ja... (repeat for several)."),
+        click.option("--since", metavar="DATE", help="Only articles published on or after DATE."),
+        click.option("--until", metavar="DATE", help="Only articles published on or before DATE."),
+        click.option("--any", "match_any", is_flag=True, help="Match any of the words, not all."),
+        click.option("--lenient", is_flag=True,
+                     help="Never fail on query syntax: read what cannot be parsed as plain words."),
+    ]):
+        f = decorator(f)
+    return f
+
+
+def filter_kwargs(source: tuple[str, ...], category: tuple[str, ...], since: str | None,
+                  until: str | None, match_any: bool, lenient: bool,
+                  language: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The keywords of ``Index.search`` (and the news tools) for :func:`filter_options`."""
+    return {"match": "any" if match_any else "all", "lenient": lenient,
+            "source": list(source) or None, "category": list(category) or None,
+            "language": list(language) or None, "since": since, "until": until}

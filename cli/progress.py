@@ -25,8 +25,10 @@ REDRAW_INTERVAL = 0.1
 class ProgressReporter:
     """Callable ``(done, total)`` that draws on ``stream``; use as a context manager."""
 
-    def __init__(self, label: str, *, enabled: bool = True, stream: TextIO | None = None) -> None:
+    def __init__(self, label: str, *, enabled: bool = True, stream: TextIO | None = None,
+                 unit: str = "documents") -> None:
         self.label = label
+        self.unit = unit
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = enabled and is_tty(self.stream)
         self._bar: Any = None
@@ -54,8 +56,10 @@ class ProgressReporter:
         if now - self._last_draw < REDRAW_INTERVAL:
             return
         self._last_draw = now
-        rate = done / max(now - self._started, 1e-6)
-        self.stream.write(f"\r{self.label} {done:,} documents ({rate:,.0f}/s)\x1b[K")
+        elapsed = now - self._started
+        # A rate over the first few milliseconds is noise ("84,072,247/s"): not shown.
+        rate = f" ({done / elapsed:,.0f}/s)" if elapsed >= 0.5 else ""
+        self.stream.write(f"\r{self.label} {done:,} {self.unit}{rate}\x1b[K")
         self.stream.flush()
         self._counter_drawn = True
 
@@ -72,6 +76,38 @@ class ProgressReporter:
         self._clear_counter()
 
     def __enter__(self) -> "ProgressReporter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class PhasedProgress:
+    """Callable ``(phase, done, total)``: one :class:`ProgressReporter` per phase, each
+    closed when the next begins (``index check``: each segment's documents, then its
+    terms, whose number is not known before they are read)."""
+
+    def __init__(self, *, enabled: bool = True, stream: TextIO | None = None) -> None:
+        self.enabled = enabled
+        self.stream = stream
+        self._phase: str | None = None
+        self._reporter: ProgressReporter | None = None
+
+    def __call__(self, phase: str, done: int, total: int | None = None, unit: str = "") -> None:
+        if phase != self._phase:
+            self.close()
+            self._phase = phase
+            self._reporter = ProgressReporter(phase, enabled=self.enabled, stream=self.stream,
+                                              unit=unit or "documents")
+        assert self._reporter is not None
+        self._reporter(done, total)
+
+    def close(self) -> None:
+        if self._reporter is not None:
+            self._reporter.close()
+            self._reporter = None
+
+    def __enter__(self) -> "PhasedProgress":
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -11,8 +11,9 @@ from searchcore.cli import output
 from searchcore.cli.errors import SearchcoreCommand, UserError
 from searchcore.news.facets import DEFAULT_FACET_LIMIT, FACETS
 from searchcore.news.render import facets_text
-from searchcore.cli.options import (color_option, common_options, is_tty, json_option,
-                                    resolve_index_path, use_color)
+from searchcore.cli.options import (color_option, common_options, filter_kwargs,
+                                    filter_options, is_tty, json_option, resolve_index_path,
+                                    use_color)
 
 FORMATS = ("text", "json", "jsonl", "html")
 SORTS = ("relevance", "newest", "oldest")
@@ -73,19 +74,11 @@ Examples:
               help="Hits per page.")
 @click.option("-p", "--page", type=click.IntRange(min=1), default=1, show_default=True,
               help="Which page of hits.")
+@click.option("--after", metavar="CURSOR",
+              help="The hits after a previous page's next_cursor (see --json), however deep.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
               help="Best match first, or by publication date.")
-@click.option("--source", multiple=True, metavar="NAME",
-              help="Only articles from this source (repeat for several).")
-@click.option("--category", multiple=True, metavar="NAME",
-              help="Only articles in this category (repeat for several).")
-@click.option("--language", multiple=True, metavar="CODE",
-              help="Only articles in this language: de, en, ja... (repeat for several).")
-@click.option("--since", metavar="DATE", help="Only articles published on or after DATE.")
-@click.option("--until", metavar="DATE", help="Only articles published on or before DATE.")
-@click.option("--any", "match_any", is_flag=True, help="Match any of the words, not all.")
-@click.option("--lenient", is_flag=True,
-              help="Never fail on query syntax: read what cannot be parsed as plain words.")
+@filter_options
 @click.option("--snippets", type=click.IntRange(min=0), default=3, show_default=True,
               help="Snippets per hit (0 for none).")
 @click.option("--facet", "facets", multiple=True, type=click.Choice(FACETS), metavar="NAME",
@@ -99,7 +92,7 @@ Examples:
 @json_option
 @color_option
 @common_options
-def search_command(query: tuple[str, ...], limit: int, page: int, sort: str,
+def search_command(query: tuple[str, ...], limit: int, page: int, after: str | None, sort: str,
                    source: tuple[str, ...], category: tuple[str, ...],
                    language: tuple[str, ...], since: str | None,
                    until: str | None, match_any: bool, lenient: bool, snippets: int,
@@ -108,16 +101,22 @@ def search_command(query: tuple[str, ...], limit: int, page: int, sort: str,
     text = " ".join(query)
     if not text.strip():
         raise click.UsageError("the query is empty")
+    if as_json and fmt != "json" and _given(click.get_current_context(), "fmt"):
+        raise click.UsageError(f"--json and --format {fmt} ask for two different outputs; "
+                               "give one (--json is --format json)")
     fmt = "json" if as_json else fmt
     with searchcore.open_index(resolve_index_path(index_path)) as ix:
-        results = ix.search(text, limit=limit, page=page, sort=sort,
-                            match="any" if match_any else "all", lenient=lenient,
-                            source=list(source) or None, category=list(category) or None,
-                            since=since, until=until, language=list(language) or None,
-                            snippets=snippets,
+        results = ix.search(text, limit=limit, page=page, sort=sort, snippets=snippets, after=after,
                             facets=list(facets) or None, facet_limit=facet_limit,
-                            collapse=collapse)
+                            collapse=collapse,
+                            **filter_kwargs(source, category, since, until, match_any, lenient,
+                                            language))
     write_results(results, fmt, color)
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    """Whether the user typed option ``name`` (not just its default)."""
+    return ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)
 
 
 def write_results(results: searchcore.Results, fmt: str, color: bool | None) -> None:

@@ -16,7 +16,8 @@ SERVE_HELP = f"""Serve the index over HTTP: a search page at / and a JSON API.
 \b
 Endpoints (JSON of the same shapes as --json on the command line):
   GET  /api/search?q=...      limit, page, sort, match, since, until, source,
-                              category, facet, collapse, after, snippets, lenient
+                              category, language, facet, facet_limit, collapse,
+                              after, snippets, lenient
   GET  /api/articles/ID       the whole article (as `searchcore show ID --json`)
   GET  /api/timeline?q=...    matches per day/week/month/year (by=)
   GET  /api/stats             as `searchcore index stats --json`

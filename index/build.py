@@ -45,7 +45,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
@@ -63,7 +63,7 @@ from searchcore.index.progress import ProgressCallback, Throttle
 from searchcore.news.stories import StoryStore, write_story_column
 from searchcore.schema import build_schema
 
-__all__ = ["CHUNK_CHARS", "CHUNK_DOCS", "add_sources", "build_index"]
+__all__ = ["CHUNK_CHARS", "CHUNK_DOCS", "add_sources", "batch_bounds", "build_index"]
 
 #: Most documents written per batch (one segment per worker per batch).
 CHUNK_DOCS = 50_000
@@ -242,6 +242,21 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
     stories.save()
     write_story_column(ix, stories)
     return written - len(stale)
+
+
+def batch_bounds(articles: Sequence[Article]) -> list[tuple[int, int]]:
+    """``(start, end)`` ranges of at most :data:`CHUNK_DOCS` articles / :data:`CHUNK_CHARS`
+    characters (at least one article each): the batches a big ``Index.add`` writes."""
+    bounds = []
+    start = chars = 0
+    for i, article in enumerate(articles):
+        chars += len(article.title) + len(article.body)
+        if i + 1 - start >= CHUNK_DOCS or chars >= CHUNK_CHARS:
+            bounds.append((start, i + 1))
+            start, chars = i + 1, 0
+    if start < len(articles) or not bounds:
+        bounds.append((start, len(articles)))
+    return bounds
 
 
 def _delete_global(segments: list[Any], docnums: list[int]) -> None:

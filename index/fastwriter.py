@@ -7,8 +7,8 @@ is about 25 s. :class:`FastWriter` keeps everything else stock (schema, stored
 fields, length and sort columns, the table of contents) and replaces two steps:
 
 * **Inverting.** Fields analysed by :class:`~searchcore.analysis.NewsAnalyzer` with
-  whoosh's ``Positions`` format go through one ``re.findall`` on the lower-cased text
-  plus the shared ``word -> term`` cache (:func:`searchcore.analysis.term_cache`):
+  whoosh's ``Positions`` format go through ``NewsAnalyzer.terms`` (the tokenising
+  kernel of :mod:`searchcore.analysis` plus its shared ``word -> term`` cache):
   the same terms and positions as the analyzer, without a Token per word. Postings
   are collected in memory per field and term (the caller bounds memory by giving a
   writer a bounded number of documents; see ``searchcore.index.build``). Other fields
@@ -29,7 +29,6 @@ building fresh segments, alone or one per worker process.
 
 from __future__ import annotations
 
-import re
 import struct
 import zlib
 from array import array
@@ -48,7 +47,7 @@ from whoosh.system import pack_int, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from searchcore.analysis import TOKEN_PATTERN, NewsAnalyzer, term_cache
+from searchcore.analysis import NewsAnalyzer, term_cache
 from searchcore.execution import postings as side_postings
 from searchcore.execution.columns import SegmentColumnsBuilder, write_segment_columns
 from searchcore.execution.words import write_words
@@ -66,9 +65,6 @@ BLOCK_LIMIT = 128
 #: 3% smaller postings file). The block header records the choice; readers follow it.
 COMPRESS_MIN = 100
 
-# NLTK's RegexpTokenizer compiles TOKEN_PATTERN with these flags; findall gives the
-# same tokens as its span_tokenize (the pattern has no capturing group).
-_TOKEN_RE = re.compile(TOKEN_PATTERN, re.UNICODE | re.MULTILINE | re.DOTALL)
 # Shared objects for the common cases: weights 1.0, 2.0, ... and the encoded
 # value of a single position (most postings), so they are neither recomputed nor
 # stored once per posting.
@@ -109,16 +105,7 @@ def encode_positions(positions: list[int]) -> bytes:
 
 def news_words(analyzer: NewsAnalyzer, text: str) -> list[str]:
     """The index terms of ``text`` in order, exactly as ``analyzer`` yields them."""
-    cache = term_cache(analyzer.language, analyzer.stem, analyzer.stop)
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        words = _TOKEN_RE.findall(lowered)
-    else:
-        # Lower-casing changed the length (e.g. "İ"): the analyzer then tokenises the
-        # original text and lower-cases each token; do the same.
-        words = [w.lower() for w in _TOKEN_RE.findall(text)]
-    get = cache.__getitem__          # dict lookup; __missing__ analyses new words
-    return [t for t in map(get, words) if t is not None]
+    return analyzer.terms(text)
 
 
 def _index_items(field: Any, value: Any) -> Any:

@@ -194,6 +194,10 @@ class IngestSummary:
     duplicates: int = 0
     seconds: float = 0.0
     messages: list[str] = field(default_factory=list)
+    #: Text files that were not UTF-8: ``encoding -> [origins]`` (the first few), and
+    #: ``encoding -> count`` (all).
+    encodings: dict[str, int] = field(default_factory=dict)
+    encoded_files: dict[str, list[str]] = field(default_factory=dict)
     #: Where every skipped record went as a JSON line (``--errors FILE``), if anywhere.
     errors_file: str | None = None
     errors_sink: IO[bytes] | None = field(default=None, repr=False, compare=False)
@@ -201,7 +205,14 @@ class IngestSummary:
     def count(self, item: Article | Skipped) -> None:
         """Record one item from :func:`iter_articles`."""
         self.read += 1
-        if type(item) is Skipped:
+        if type(item) is not Skipped:
+            assumed = item.extra.get("encoding") if item.extra else None  # type: ignore[union-attr]
+            if assumed:
+                self.encodings[assumed] = self.encodings.get(assumed, 0) + 1
+                files = self.encoded_files.setdefault(assumed, [])
+                if len(files) < 3:
+                    files.append(str(item.extra.get("path", "?")))  # type: ignore[union-attr]
+        elif type(item) is Skipped:
             self.skipped[item.reason] = self.skipped.get(item.reason, 0) + 1
             if len(self.messages) < MAX_MESSAGES:
                 self.messages.append(item.message)
@@ -233,6 +244,10 @@ class IngestSummary:
         self.duplicates += other.duplicates
         for reason, n in other.skipped.items():
             self.skipped[reason] = self.skipped.get(reason, 0) + n
+        for enc, n in other.encodings.items():
+            self.encodings[enc] = self.encodings.get(enc, 0) + n
+            files = self.encoded_files.setdefault(enc, [])
+            files.extend(other.encoded_files.get(enc, [])[:3 - len(files)])
         self.messages.extend(other.messages[:MAX_MESSAGES - len(self.messages)])
 
     def track(self, items: Iterable[Article | Skipped]) -> Iterator[Article]:
@@ -258,7 +273,8 @@ class IngestSummary:
                 "skipped_total": self.skipped_total, "duplicates": self.duplicates,
                 "seconds": round(self.seconds, 3),
                 "docs_per_sec": round(self.docs_per_sec, 1),
-                "messages": list(self.messages), "errors_file": self.errors_file}
+                "messages": list(self.messages), "errors_file": self.errors_file,
+                "assumed_encodings": dict(sorted(self.encodings.items()))}
 
     def format(self) -> str:
         """A few lines for people: totals, skips by reason, the first messages."""
@@ -267,6 +283,11 @@ class IngestSummary:
                  f"{self.skipped_total:,} skipped"
                  + (f", {self.duplicates:,} duplicate ids (the last one kept)."
                     if self.duplicates else ".")]
+        for enc, n in sorted(self.encodings.items()):
+            shown = ", ".join(self.encoded_files.get(enc, []))
+            more = f", ... ({n - 3:,} more)" if n > 3 else ""
+            lines.append(f"Not UTF-8, read as {enc}: {n:,} text file{'s' if n != 1 else ''} "
+                         f"({shown}{more}); check their accents with `searchcore show ID`.")
         if self.skipped:
             reasons = ", ".join(f"{reason} {n:,}" for reason, n in sorted(self.skipped.items()))
             lines.append(f"Skipped by reason: {reasons}")

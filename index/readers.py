@@ -31,7 +31,10 @@ Why it is built this way:
   files whose extension names another format are ignored too (``docs.jsonl`` beside
   a ``README.txt``), and files with unknown extensions are read in that format.
 * A UTF-8 byte-order mark at the start of a file and CRLF line endings are accepted
-  silently: they are what spreadsheet programs and Windows editors write.
+  silently: they are what spreadsheet programs and Windows editors write. A text or
+  Markdown article that is not valid UTF-8 is read as Windows-1252 (else Latin-1),
+  and the article's ``extra["encoding"]`` and the import summary say so
+  (:func:`decode_legacy`); JSON Lines and CSV records must be UTF-8, line by line.
 """
 
 from __future__ import annotations
@@ -146,7 +149,8 @@ def _file_source(path: Path, name: str, fmt: str | None, relative: str,
         known = ", ".join(sorted(EXTENSIONS))
         raise SourceError(
             f"cannot tell the format of {name!r} from its extension (known: {known}, "
-            f"optionally .gz); give the format explicitly, e.g. format='jsonl'")
+            f"optionally .gz); give the format explicitly: --format jsonl on the command "
+            f"line, format='jsonl' in Python")
     else:
         fmt, compressed = detected
     if explicit and not os.access(path, os.R_OK):
@@ -154,7 +158,28 @@ def _file_source(path: Path, name: str, fmt: str | None, relative: str,
     return Source(path, name, fmt, compressed, relative)
 
 
+#: Formats with many records a file; formats with one article a file.
+RECORD_FORMATS = ("jsonl", "csv")
+ARTICLE_FILE_FORMATS = ("txt", "md")
+
+
 def _walk(root: Path, root_name: str, fmt: str | None) -> list[Source]:
+    """The files of a folder to read: :func:`_walk_all`, less the text files that lie
+    beside record files when no format is given.
+
+    A dataset folder holds its records (``docs.jsonl``) and its documentation
+    (``README.orig.txt``, ``classes.txt``); read as articles, the README would turn up
+    in searches. A folder of text articles rarely holds JSON Lines or CSV, so when a
+    walk finds record files its ``.txt``/``.md`` files are left out (and
+    :func:`mixed_format_notes` names them); ``--format txt`` or naming them reads them.
+    """
+    found = _walk_all(root, root_name, fmt)
+    if fmt is None and any(s.format in RECORD_FORMATS for s in found):
+        found = [s for s in found if s.format not in ARTICLE_FILE_FORMATS]
+    return found
+
+
+def _walk_all(root: Path, root_name: str, fmt: str | None) -> list[Source]:
     found: list[tuple[tuple[str, ...], Source]] = []
 
     def fail(exc: OSError) -> None:
@@ -188,9 +213,10 @@ def mixed_format_notes(sources: Iterable[str | os.PathLike[str]], format: str | 
     """A note for each folder whose files are of more than one format.
 
     A dataset folder often holds its records (``docs.jsonl``) beside a README or a
-    label list (``.txt``), and every ``.txt`` file in a folder is read as an article:
-    the note says which files those are and how to read only the main format.
-    Nothing to say when ``format`` is given (only files of that format are read).
+    label list (``.txt``): those text files are left out (see :func:`_walk`) and the
+    note names them. Other mixes (JSON Lines and CSV) are read as each extension says,
+    and the note says how to read only the main format. Nothing to say when
+    ``format`` is given (only files of that format are read).
     """
     if format is not None:
         return []
@@ -199,9 +225,22 @@ def mixed_format_notes(sources: Iterable[str | os.PathLike[str]], format: str | 
         text = os.fspath(given)
         if text == STDIN or not Path(text).is_dir():
             continue
+        everything = _walk_all(Path(text), text, None)
+        read = {s.relative for s in _walk(Path(text), text, None)}
+        left_out = [s.relative for s in everything if s.relative not in read]
+        if left_out:
+            shown = ", ".join(left_out[:3]) + (f", ... ({len(left_out) - 3} more)"
+                                               if len(left_out) > 3 else "")
+            noun = "file" if len(left_out) == 1 else "files"
+            notes.append(f"folder {text!r} holds record files (JSON Lines/CSV): its "
+                         f"{len(left_out)} text {noun} beside them ({shown}) are taken for "
+                         f"documentation and not read; name them, or use --format txt, "
+                         f"to index them as articles.")
         by_format: dict[str, list[str]] = {}
         size: dict[str, int] = {}
-        for source in _walk(Path(text), text, None):
+        for source in everything:
+            if source.relative not in read:
+                continue
             by_format.setdefault(source.format, []).append(source.relative)
             size[source.format] = size.get(source.format, 0) + _size(source.path)
         if len(by_format) < 2:
@@ -500,15 +539,41 @@ def read_text(stream: IO[bytes], name: str, relative: str, *, markdown: bool = F
                             f"under the size limit; not read", "body")
     if data.startswith(_BOM):
         data = data[3:]
+    assumed = None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if encoding_errors == "strict":
+        if encoding_errors != "strict":
+            text = data.decode("utf-8", errors=encoding_errors)
+        elif b"\x00" in data:        # binary, not text in another encoding
             return _utf8_skip(name, data, exc, line=data.count(b"\n", 0, exc.start) + 1)
-        text = data.decode("utf-8", errors=encoding_errors)
+        else:
+            text, assumed = decode_legacy(data)
     record = parse_text_article(text, markdown=markdown, boilerplate=boilerplate)
-    record["extra"] = {"path": relative}
+    record["extra"] = {"path": relative} | ({"encoding": assumed} if assumed else {})
     return RawRecord(name, record)
+
+
+#: What a text file that is not UTF-8 is read as, in this order.
+LEGACY_ENCODINGS = ("cp1252", "latin-1")
+
+
+def decode_legacy(data: bytes) -> tuple[str, str]:
+    """``(text, encoding)`` of a text file that is not valid UTF-8.
+
+    A text article saved by an older Windows or Mac editor is Windows-1252 (curly
+    quotes at 0x93/0x94, the euro at 0x80) or Latin-1, its subset but for the C1
+    range; UTF-8 is tried first, so this only sees files that UTF-8 rejects, and
+    short byte sequences that are valid UTF-8 by accident are vanishingly rare in
+    real text. Windows-1252 leaves five bytes undefined; a file using them is Latin-1,
+    which decodes every byte. The caller records which one was assumed.
+    """
+    for encoding in LEGACY_ENCODINGS[:-1]:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return data.decode(LEGACY_ENCODINGS[-1]), LEGACY_ENCODINGS[-1]
 
 
 def parse_text_article(text: str, *, markdown: bool = False,

@@ -14,7 +14,8 @@ access), ``engine`` (the :class:`Index` facade). Ingestion and batch rebuilds li
 ``searchcore.index``; the command line in ``searchcore.cli``.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: it would leave a public
+# ``annotations`` name in ``dir(searchcore)`` (tests/test_first_run.py pins the names).
 
 # First, before any whoosh index can be opened: an index folder may hold a pickle,
 # never code (see searchcore.whoosh_boundary.safe_pickle).

@@ -64,31 +64,76 @@ def _from_epoch(seconds: float) -> datetime:
         raise DateError(f"epoch value {seconds!r} is out of range") from exc
 
 
-def _parse_string(text: str) -> datetime:
+#: The units a date string can be precise to, coarsest first.
+PRECISIONS = ("year", "month", "day", "hour", "minute", "second")
+# dateutil fills what a text leaves out from a default; parsing again with a default
+# that differs in every field shows which fields the text gave.
+_DEFAULT = datetime(2000, 1, 1)
+_PROBE = datetime(2001, 2, 2, 1, 1, 1)
+
+
+def _dateutil(text: str, default: datetime) -> datetime:
+    # An unknown zone name makes dateutil warn; we read it as UTC instead.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
+        return dateutil_parser.parse(text, default=default, tzinfos=_TZINFOS)
+
+
+def _clock_precision(text: str) -> str:
+    """``"minute"`` for ``... 09:30``, ``"second"`` for ``... 09:30:15``, else ``"day"``."""
+    colons = text.count(":")
+    return "second" if colons >= 2 else "minute" if colons == 1 else "day"
+
+
+def parse_date_text(text: str, *, require_year: bool = False) -> tuple[datetime, str | None]:
+    """A date string in any form the importer reads, and the finest unit it states.
+
+    The one date grammar, shared by the importer and by the query language's date
+    values (``searchcore.query.daterange`` tries its exact ISO forms first, then this):
+    epoch digits, ISO 8601, RFC 2822, written forms (``April 1, 1987``, ``April
+    1987``, ``1 Apr 1987 9:30``). The unit is ``"day"`` for ``April 1, 1987``,
+    ``"month"`` for ``April 1987``, None for an exact instant (epoch values).
+    ``require_year``: refuse a text without a year (``April 1``), which the importer
+    fills from a fixed default but a query filter must not guess. Raises
+    :class:`DateError`.
+    """
     text = text.strip()
     if not text:
         raise DateError("empty date")
     if _DIGITS.match(text) and len(text) not in (4, 8):   # 2024 / 20240414 are dates
-        return _from_epoch(float(text))
+        return _from_epoch(float(text)), None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+        return parsed, _clock_precision(text) if any(c in text for c in "T ") else "day"
     except ValueError:
         pass
     try:
-        parsed = email.utils.parsedate_to_datetime(text)
-        if parsed is not None:
-            return parsed
+        rfc = email.utils.parsedate_to_datetime(text)
+        if rfc is not None:
+            return rfc, _clock_precision(text)
     except (TypeError, ValueError, IndexError):
         pass
     try:
-        # A fixed default fills missing parts (day, month) deterministically; an
-        # unknown zone name makes dateutil warn, and we read it as UTC instead.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
-            return dateutil_parser.parse(text, default=datetime(2000, 1, 1),
-                                         tzinfos=_TZINFOS)
+        parsed = _dateutil(text, _DEFAULT)
     except (ValueError, OverflowError, dateutil_parser.ParserError) as exc:
         raise DateError(f"unrecognised date {text!r}") from exc
+    try:
+        probe = _dateutil(text, _PROBE)
+    except (ValueError, OverflowError, dateutil_parser.ParserError):
+        probe = parsed          # e.g. "29 February": only the default year fits
+    given = [getattr(parsed, unit) == getattr(probe, unit) for unit in PRECISIONS]
+    if require_year and not given[0]:
+        raise DateError(f"no year in {text!r}")
+    precision = "year"
+    for unit, ok in zip(PRECISIONS, given):
+        if not ok:
+            break
+        precision = unit
+    return parsed, precision
+
+
+def _parse_string(text: str) -> datetime:
+    return parse_date_text(text)[0]
 
 
 def parse_datetime(value: object, now: datetime | None = None) -> datetime:

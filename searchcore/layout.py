@@ -50,9 +50,10 @@ WRITE_LOCK_NAME = "write.lock"
 READERS_LOCK_NAME = "readers.lock"
 FORMAT_NAME = "searchcore-index"
 #: Bump when the schema, analyzer output or layout changes incompatibly.
-FORMAT_VERSION = 1
+#: 2: numbers and names tokenised whole ("1.5", "1,000" = "1000", "AT&T").
+FORMAT_VERSION = 2
 #: Oldest format version this code can still read.
-MIN_FORMAT_VERSION = 1
+MIN_FORMAT_VERSION = 2
 GENERATION_PREFIX = "gen-"
 
 REBUILD_HINT = "rebuild it with `searchcore index build SOURCE... --index {path}`"

@@ -1,14 +1,16 @@
 """Shared fixtures: the small on-disk corpus every core test searches.
 
 The seed article plus 300 BBC News articles (tests/data, with citation), indexed once
-per session into a real index directory. Tests that need the big corpora in
-../shared/data use ``shared_data`` and skip with a reason when it is absent (a
-user's clone has no ../shared).
+per session into a real index directory. Tests that need the big corpora use
+``shared_data``: ``$SEARCHCORE_SHARED_DATA``, else ../shared/data beside the clone;
+they skip with a reason when it is absent (a user's clone has no ../shared).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Mapping
 
 import orjson
 import pytest
@@ -18,7 +20,18 @@ import searchcore
 DATA = Path(__file__).parent / "data"
 SEED_FILE = DATA / "seed" / "000_08f5dd3932140497.txt"
 BBC_FILE = DATA / "bbc-sample.jsonl"
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+#: Where the big corpora are: ``$SEARCHCORE_SHARED_DATA``, else ``../shared/data``
+#: beside the clone (developer and CI machines).
+SHARED_DATA_ENV = "SEARCHCORE_SHARED_DATA"
+
+
+def shared_data_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """``$SEARCHCORE_SHARED_DATA`` if set, else ../shared/data beside the clone."""
+    given = environ.get(SHARED_DATA_ENV, "").strip()
+    return Path(given).expanduser() if given else Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+SHARED_DATA = shared_data_dir()
 SEED_PUBLISHED = "2024-04-14T00:00:00+00:00"
 
 
@@ -53,7 +66,8 @@ def news_index(news_index_path: Path):
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """../shared/data, or skip: it exists beside developer and CI clones only."""
+    """The big corpora (see SHARED_DATA), or skip: only some machines have them."""
     if not SHARED_DATA.is_dir():
-        pytest.skip("../shared/data is not present (only developer and CI clones have it)")
+        pytest.skip(f"{SHARED_DATA} is not present (only developer and CI clones have it; "
+                    f"set ${SHARED_DATA_ENV} to the folder holding bbc-news/, reuters21578/ ...)")
     return SHARED_DATA

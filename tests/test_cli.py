@@ -353,6 +353,7 @@ COMMAND_PATHS = all_command_paths()
 
 def test_every_command_is_listed() -> None:
     assert set(COMMAND_PATHS) == {(), ("demo",), ("search",), ("show",), ("similar",), ("index",),
+                                  ("timeline",), ("export",), ("terms",),
                                   ("index", "build"), ("index", "add"), ("index", "delete"),
                                   ("index", "stats"), ("index", "check"), ("serve",)}
 
@@ -387,7 +388,7 @@ def test_stats_text_and_json(tiny: Path) -> None:
     assert lines["Sources"] == "Example Wire 2, Farm News 1"
     assert lines["Dates"] == "2024-01-15 to 2024-03-01"
     assert lines["Language"] == "english"
-    assert lines["Format"].startswith("version 1, gen-")
+    assert lines["Format"].startswith(f"version {layout.FORMAT_VERSION}, gen-")
     assert re.fullmatch(r"title \d+, body \d+", lines["Terms"])
     doc = orjson.loads(run("index", "stats", "--json", "--index", str(tiny)).stdout)
     assert doc["documents"] == 3
@@ -551,6 +552,29 @@ def test_demo_builds_the_sample_once_then_searches(tmp_path: Path) -> None:
     # the demo index is the default one: plain search finds the Reuters sample
     doc = orjson.loads(run("search", "cocoa", "--json", env=env).stdout)
     assert doc["total"] > 0 and doc["hits"][0]["source"] == "Reuters"
+
+
+def _age_manifest(index: Path) -> None:
+    mpath = layout.manifest_path(index)
+    manifest = orjson.loads(mpath.read_bytes())
+    mpath.write_bytes(orjson.dumps(manifest | {"format_version": layout.MIN_FORMAT_VERSION - 1}))
+
+
+def test_demo_rebuilds_its_own_sample_index_when_its_format_is_too_old(tmp_path: Path) -> None:
+    index = tmp_path / "demo-index"
+    env = {"SEARCHCORE_INDEX": str(index)}
+    assert run("demo", env=env).exit_code == 0
+    _age_manifest(index)
+    again = run("demo", "cocoa", env=env)
+    assert again.exit_code == 0, again.output
+    assert "built by an older searchcore" in again.stderr and "Indexed 301 articles" in again.stderr
+    # an index the user built is never rebuilt behind their back: it gets the rebuild hint
+    mine = tmp_path / "mine"
+    with searchcore.create_index(mine) as ix:
+        ix.add(ARTICLES)
+    _age_manifest(mine)
+    result = run("demo", "--index", str(mine))
+    assert_user_error(result, "searchcore index build")
 
 
 # -- progress ----------------------------------------------------------------------------

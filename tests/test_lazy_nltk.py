@@ -11,15 +11,21 @@ from conftest import bbc_articles
 from searchcore import analysis
 
 
-def test_languages_and_tokens_match_nltk() -> None:
+def test_languages_match_nltk_and_one_kernel_tokenises() -> None:
     from nltk.stem.snowball import SnowballStemmer
-    from nltk.tokenize import RegexpTokenizer
 
     assert analysis.LANGUAGES == tuple(SnowballStemmer.languages)
-    nltk_tokenizer = RegexpTokenizer(analysis.TOKEN_PATTERN)
+    analyzer = analysis.make_analyzer()
     for article in bbc_articles()[:80]:
-        text = article["body"] + " U.S. don’t 3.5% e-mail café İstanbul"
-        assert list(analysis._spans(text)) == list(nltk_tokenizer.span_tokenize(text))
+        text = article["body"] + " U.S. don’t 3.5% 1,000 AT&T BRK.B e-mail café İstanbul"
+        spans = list(analysis.token_spans(text))
+        # The analyzer's tokens, the bulk writer's words and the snippets' chunks are
+        # all the kernel's (TOKEN_RE) matches.
+        assert [m.span() for m in analysis.TOKEN_RE.finditer(text)] == spans
+        assert analysis.split_words(text) == [text[a:b] for a, b in spans]
+        tokens = [(t.startchar, t.endchar) for t in
+                  analyzer(text, chars=True, removestops=False)]
+        assert tokens == spans
 
 
 SCRIPT = """

@@ -265,3 +265,75 @@ def test_facets_equal_brute_force_on_reuters_21578(reuters_index) -> None:
         for name, facet in res.facets.items():
             for bucket in facet:
                 assert feed_back(ix, "oil", name, bucket.value) == bucket.count
+
+
+# -- timelines: the same counts, every period, in text, JSON, CSV and a picture -------------
+
+@pytest.mark.parametrize("by", ["day", "week", "month", "year"])
+def test_timeline_equals_brute_force(sample_index, by) -> None:
+    path, records = sample_index
+    with searchcore.open_index(path) as ix:
+        for query in QUERIES:
+            for filters in FILTERS[::2]:
+                tl = ix.timeline(query, by=by, **filters)
+                matches = [records[i] for i in all_hits(ix, query, **filters)]
+                counts, undated = brute_force(matches, by)
+                assert tl.total == len(matches) and tl.undated == undated
+                assert [b.value for b in tl.buckets] == every_date_bucket(counts, by)
+                assert [b.count for b in tl.buckets] == [counts.get(b.value, 0) for b in tl.buckets]
+                facet = ix.search(query, facets=[by], **filters).facets[by]
+                assert facet.buckets == tl.buckets
+
+
+def test_timeline_on_bbc_counts_undated_apart(news_index) -> None:
+    tl = news_index.timeline("*", by="day")
+    assert tl.total == len(news_index) and tl.undated == tl.total - 1
+    assert tl.to_dict() == {"query": "*", "by": "day", "total": tl.total, "undated": tl.undated,
+                            "buckets": [{"value": "2024-04-14", "count": 1}]}
+
+
+@pytest.mark.slow
+def test_timeline_equals_brute_force_on_reuters_21578(reuters_index) -> None:
+    path, records = reuters_index
+    with searchcore.open_index(path) as ix:
+        for query, by in [("oil", "week"), ("gold OR silver", "day"), ('"trade deficit"', "month")]:
+            tl = ix.timeline(query, by=by, category=["crude", "gold", "trade"])
+            matches = [records[i] for i in all_hits(ix, query, category=["crude", "gold", "trade"])]
+            counts, undated = brute_force(matches, by)
+            assert tl.undated == undated and tl.total == len(matches)
+            assert {b.value: b.count for b in tl.buckets if b.count} == dict(counts)
+            assert [b.value for b in tl.buckets] == every_date_bucket(counts, by)
+
+
+def test_timeline_rejects_an_unknown_period(news_index) -> None:
+    with pytest.raises(FacetError, match="fortnight"):
+        news_index.timeline("said", by="fortnight")
+
+
+def test_cli_timeline_json_csv_text_and_plot(sample_index, tmp_path) -> None:
+    path, _ = sample_index
+    runner = CliRunner()
+    base = ["--index", str(path), "timeline", "oil", "--by", "day"]
+    doc = orjson.loads(runner.invoke(cli, base + ["--json"], catch_exceptions=False).output)
+    with searchcore.open_index(path) as ix:
+        assert doc == ix.timeline("oil", by="day").to_dict()
+    assert set(doc) == {"query", "by", "buckets", "total", "undated"}
+    csv_out = runner.invoke(cli, base + ["--format", "csv"], catch_exceptions=False).output
+    lines = csv_out.splitlines()
+    assert lines[0] == "day,count"
+    assert lines[1:] == [f"{b['value']},{b['count']}" for b in doc["buckets"]]
+    text = runner.invoke(cli, base + ["--category", "crude"], catch_exceptions=False).output
+    with searchcore.open_index(path) as ix:
+        crude = ix.timeline("oil", by="day", category="crude")
+    bars = [ln.split() for ln in text.splitlines() if ln.startswith("  ")]
+    assert [(r[0], int(r[1])) for r in bars] == [(b.value, b.count) for b in crude.buckets]
+    assert f"{crude.total} matches for 'oil' by day" in text
+    svg = tmp_path / "oil.svg"
+    out = runner.invoke(cli, base + ["--plot", str(svg)], catch_exceptions=False)
+    assert out.exit_code == 0
+    picture = svg.read_text()
+    assert picture.startswith("<svg") and ">oil</text>" in picture
+    assert picture.count("<rect") - 1 == sum(1 for b in doc["buckets"] if b["count"])
+    assert all(b["value"] in picture for b in doc["buckets"][:3])
+    bad = runner.invoke(cli, base + ["--plot", str(tmp_path / "oil.gif")])
+    assert bad.exit_code == 1 and ".svg or .png" in bad.output

@@ -274,14 +274,17 @@ def test_explicit_format_reads_only_that_format_in_a_folder(tmp_path):
     from searchcore.index.readers import mixed_format_notes
 
     folder = _dataset_folder(tmp_path)
-    everything = [s.relative for s in expand_sources([folder])]
-    assert everything == ["README.txt", "classes.txt", "docs.jsonl"]
-    # --format jsonl: the .txt files say another format and are left out; a file with
-    # no known extension is read in the format asked for.
+    # Text files beside record files are the dataset's documentation, not articles.
+    assert [s.relative for s in expand_sources([folder])] == ["docs.jsonl"]
+    # --format jsonl: a file with no known extension is read in the format asked for.
     assert [s.relative for s in expand_sources([folder], "jsonl")] == ["docs.jsonl", "notes"]
+    # --format txt, or naming them, reads the text files.
+    assert [s.relative for s in expand_sources([folder], "txt")] == ["README.txt", "classes.txt",
+                                                                     "notes"]
+    assert [s.relative for s in expand_sources([folder / "README.txt"])] == ["README.txt"]
     notes = mixed_format_notes([folder])
-    assert len(notes) == 1 and "2 txt files (README.txt, classes.txt)" in notes[0]
-    assert "--format jsonl reads only the jsonl files" in notes[0]   # most bytes: the records
+    assert len(notes) == 1 and "2 text files beside them (README.txt, classes.txt)" in notes[0]
+    assert "not read" in notes[0] and "--format txt" in notes[0]
     assert mixed_format_notes([folder], "jsonl") == []
     assert mixed_format_notes([folder / "docs.jsonl"]) == []
 
@@ -296,10 +299,28 @@ def test_cli_build_notes_a_mixed_folder_and_format_narrows_it(tmp_path):
     index = str(tmp_path / "ix")
     result = CliRunner().invoke(cli, ["index", "build", str(folder), "--index", index, "--json"])
     assert result.exit_code == 0, result.output
-    assert "mixes formats" in result.stderr and "--format jsonl" in result.stderr
-    assert orjson.loads(result.stdout)["indexed"] == 7          # 5 records + 2 text files
+    assert "taken for documentation" in result.stderr and "README.txt" in result.stderr
+    assert orjson.loads(result.stdout)["indexed"] == 5          # the records, not the README
     result = CliRunner().invoke(cli, ["index", "build", str(folder), "--format", "jsonl",
                                       "--index", index, "--json"])
     assert result.exit_code == 0, result.output
-    assert "mixes formats" not in result.stderr
+    assert "Note:" not in result.stderr
     assert orjson.loads(result.stdout)["indexed"] == 5
+
+
+def test_folders_that_mix_record_formats_still_read_both(tmp_path):
+    from searchcore.index.readers import mixed_format_notes
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "a.jsonl").write_bytes(orjson.dumps({"id": "a", "title": "A", "body": "x " * 50}))
+    (folder / "b.csv").write_text("id,title,body\nb,B,y\n")
+    assert [s.relative for s in expand_sources([folder])] == ["a.jsonl", "b.csv"]
+    assert "mixes formats" in mixed_format_notes([folder])[0]
+
+
+def test_shared_dataset_readme_is_not_indexed(shared_data):
+    """The dataset folders ship README.orig.txt beside docs.jsonl: only the records are read."""
+    for name in ("bbc-news", "reuters21578"):
+        if (shared_data / name).is_dir():
+            assert [s.relative for s in expand_sources([shared_data / name])] == ["docs.jsonl"]

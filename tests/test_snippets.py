@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from whoosh import query as wq
 
 import searchcore
-from searchcore.analysis import _CACHES, make_analyzer
-from searchcore.results.snippets import (_WORD, ELLIPSIS, SCAN_CHARS, _words, find_matches, make_snippets,
-                                 query_matchers)
+from searchcore.analysis import _CACHES, TOKEN_RE, make_analyzer, split_words
+from searchcore.results.snippets import (ELLIPSIS, SCAN_CHARS, find_matches, make_snippets,
+                                         query_matchers)
 from tests.conftest import seed_article
 
 AN = make_analyzer("english")
@@ -202,7 +202,8 @@ def test_query_matchers_split_by_field_and_skip_negations():
 
 VOCAB = ["missiles", "Missile", "missil", "ballistic", "the", "of", "U.S.", "don't", "İran",
          "café", "Cafe", "missiles.", "(missiles)", "_x", "a'b", "ballistic-missiles",
-         "3.5", "'quoted'", "missiles'", "mis", "missing", "dronés", "Drones,", "ballisticmissiles"]
+         "3.5", "'quoted'", "missiles'", "mis", "missing", "dronés", "Drones,", "ballisticmissiles",
+         "AT&T's", "1,000", "1.5%", "$20", "missiles&", "&missiles", "U.S.-missiles"]
 
 
 def reference_spans(text, accepted):
@@ -227,14 +228,14 @@ def test_term_spans_equal_the_analyzers_tokens(words, seps):
 
 
 PIECES = ["missiles", "missile", "ballistic", "a", "of", ".", "'", "’", "_", " ", "\n", "İ", "é",
-          "-", "3", "ß", "\x1c"]
+          "-", "3", "ß", "\x1c", "&", ",", "%", "$", "000"]
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), max_size=60))
 def test_spans_equal_the_analyzers_on_adversarial_joins(pieces):
     text = "".join(pieces)
-    assert _words(text) == _WORD.findall(text)
+    assert split_words(text) == TOKEN_RE.findall(text)
     _CACHES.clear()
     q = wq.Or([wq.Term("body", "missil"), wq.Term("body", "ballist")])
     got = [(s, e) for s, e, _ in find_matches(text, query_matchers(q)["body"], AN)]

@@ -73,6 +73,14 @@ def test_filters_are_the_clis(client: TestClient, news_index_path: Path) -> None
     assert {c for h in r.json()["hits"] for c in h["category"]} <= {"sport", "tech"}
 
 
+@pytest.mark.skipif(not FEATURES["language"], reason="the language filter has not landed")
+def test_language_filter(client: TestClient) -> None:
+    everything = client.get("/api/search", params={"q": "*"}).json()["total"]
+    english = client.get("/api/search", params={"q": "*", "language": "en"})
+    assert english.status_code == 200 and english.json()["total"] <= everything
+    assert client.get("/api/search", params={"q": "*", "language": "xx-nonsense"}).status_code in (200, 400)
+
+
 def test_date_filters(client: TestClient) -> None:
     r = client.get("/api/search", params={"q": "*", "since": "2024-04", "until": "2024-04"})
     assert r.status_code == 200
@@ -223,6 +231,39 @@ def test_facets_are_the_clis_and_filter_to_their_counts(client: TestClient,
     assert bad.status_code == 400 and "colour" in bad.json()["error"]
     big = client.get("/api/search", params={"q": "oil", "facet": "source", "facet_limit": "5000"})
     assert big.status_code == 400 and big.json()["limit"] == "max_facet_limit"
+
+
+@pytest.mark.skipif(not FEATURES["timeline"], reason="timeline has not landed in the library")
+def test_timeline_is_the_clis(client: TestClient, news_index_path: Path) -> None:
+    r = client.get("/api/timeline", params={"q": "*", "by": "year", "source": "Seed Wire"})
+    assert r.status_code == 200
+    assert r.json() == cli_json("timeline", "*", "--by", "year", "--source", "Seed Wire",
+                                "--json", "--index", str(news_index_path))
+    assert client.get("/api/timeline", params={"q": "oil", "by": "hour"}).status_code == 400
+    assert client.get("/api/timeline", params={"q": '"oil'}).json()["position"] == 0
+    assert client.get("/api/timeline").status_code == 400
+
+
+@pytest.mark.skipif(not FEATURES["after"], reason="cursors have not landed in the library")
+def test_after_walks_on_from_a_cursor(client: TestClient) -> None:
+    first = client.get("/api/search", params={"q": "*", "limit": 7, "snippets": 0}).json()
+    second = client.get("/api/search", params={"q": "*", "limit": 7, "snippets": 0,
+                                               "after": first["next_cursor"]}).json()
+    page2 = client.get("/api/search", params={"q": "*", "limit": 7, "page": 2,
+                                              "snippets": 0}).json()
+    assert [h["id"] for h in second["hits"]] == [h["id"] for h in page2["hits"]]
+    bad = client.get("/api/search", params={"q": "*", "after": "not-a-cursor"})
+    assert bad.status_code == 400 and bad.json()["error"]
+    both = client.get("/api/search", params={"q": "*", "page": 2, "after": first["next_cursor"]})
+    assert both.status_code == 400
+
+
+@pytest.mark.skipif(not FEATURES["collapse"], reason="collapse has not landed in the library")
+def test_collapse_is_the_clis(client: TestClient, news_index_path: Path) -> None:
+    r = client.get("/api/search", params={"q": "economy", "collapse": "1"})
+    assert r.status_code == 200
+    assert without_time(r.json()) == without_time(cli_json(
+        "search", "economy", "--collapse", "--json", "--index", str(news_index_path)))
 
 
 def test_timeline_not_supported_yet(client: TestClient) -> None:

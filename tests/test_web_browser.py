@@ -43,7 +43,9 @@ def dated(articles: list[dict]) -> list[dict]:
 def base_url(tmp_path_factory: pytest.TempPathFactory):
     path = tmp_path_factory.mktemp("web") / "index"
     with searchcore.create_index(path) as ix:
-        ix.add(dated(bbc_articles()) + [seed_article(), XSS])
+        seed_copy = dict(seed_article(), id="seed-copy", source="Copy Wire",
+                         title="Iran's missiles, reprinted")
+        ix.add(dated(bbc_articles()) + [seed_article(), seed_copy, XSS])
     with running(create_app(path)) as url:
         yield url
 
@@ -89,7 +91,7 @@ def search(page, query: str) -> None:
 
 def test_search_facet_page_article_on_desktop(browser, base_url: str, shots: Path) -> None:
     page, problems = open_page(browser, base_url, 1280, 900)
-    assert "articles from" in page.inner_text("#summary")
+    page.wait_for_function("() => document.querySelector('#summary').textContent.includes('articles from')")
     search(page, "economy OR market")
     assert page.locator("#hits mark").count() > 0
     assert page.locator("#hits mark").first.inner_text().lower() in ("economy", "market", "markets",
@@ -161,6 +163,23 @@ def test_article_text_is_escaped(browser, base_url: str, shots: Path) -> None:
     assert "<img src=x onerror=alert(2)>" in page.inner_text("#article .body")
     assert page.locator("#article img").count() == 0
     assert not problems, problems                       # no alert() dialog ran
+
+
+@pytest.mark.skipif(not library_features()["collapse"], reason="collapse has not landed")
+def test_collapsed_copies(browser, base_url: str, shots: Path) -> None:
+    page, problems = open_page(browser, base_url, 1280, 900)
+    search(page, "ballistic missiles")
+    assert page.locator("#hits > li").count() == 2
+    page.check("#collapse")
+    page.wait_for_function("() => location.search.includes('collapse=1') && "
+                           "!document.querySelector('#results').classList.contains('busy') && "
+                           "document.querySelectorAll('#hits > li').length === 1")
+    copies = page.locator("#hits details.copies")
+    assert copies.locator("summary").inner_text() == "and 1 other copy"
+    copies.locator("summary").click()
+    assert copies.locator("li").count() == 1
+    page.screenshot(path=str(shots / "desktop-collapsed.png"))
+    assert not problems, problems
 
 
 def test_query_error_is_shown(browser, base_url: str) -> None:

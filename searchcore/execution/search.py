@@ -18,20 +18,17 @@ from searchcore.execution.columns import NO_DATE, epoch_us
 from searchcore.execution.executor import Executor, Hits, Unsupported, by_date, recency, top_k
 
 
-def execute_search(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
-                   k: int) -> tuple[list[tuple[int, float | None]], int] | None:
-    """``([(docnum, score or None)] for the first k, total)``, or None to ask whoosh.
-
-    ``sort``: ``relevance`` (score, then document number, as whoosh's collector),
-    ``newest`` or ``oldest`` (``published``, undated last; scores are not given).
-    """
+def _hits(searcher: Any, q: Any, allowed: Collection[int] | None,
+          scored: bool) -> tuple[Executor, Hits] | None:
+    """Every live match of ``q`` within ``allowed`` (recency applied when scored), or
+    None when whoosh must answer (a form or a weighting the executor does not run)."""
     weighting = searcher.weighting
     final = getattr(weighting, "use_final", False)
     if final and not hasattr(weighting, "half_life_days"):
         return None                          # a final() we do not know
     try:
         executor = Executor(searcher, weighting)
-        hits = executor.run(q, scored=sort == "relevance")
+        hits = executor.run(q, scored=scored)
     except Unsupported:
         return None
     if allowed is not None:
@@ -39,14 +36,43 @@ def execute_search(searcher: Any, q: Any, allowed: Collection[int] | None, sort:
         keep[np.fromiter(allowed, dtype=np.int64, count=len(allowed))] = True
         mask = keep[hits.docs]
         hits = Hits(hits.docs[mask], hits.scores[mask])
+    if scored and final:
+        hits = recency(hits, executor.columns, weighting)
+    return executor, hits
+
+
+def execute_search(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
+                   k: int) -> tuple[list[tuple[int, float | None]], int] | None:
+    """``([(docnum, score or None)] for the first k, total)``, or None to ask whoosh.
+
+    ``sort``: ``relevance`` (score, then document number, as whoosh's collector),
+    ``newest`` or ``oldest`` (``published``, undated last; scores are not given).
+    """
+    found = _hits(searcher, q, allowed, scored=sort == "relevance")
+    if found is None:
+        return None
+    executor, hits = found
     total = len(hits)
     if sort != "relevance":
         docs = by_date(hits, executor.columns, sort == "newest", k)
         return [(int(d), None) for d in docs], total
-    if final:
-        hits = recency(hits, executor.columns, weighting)
     docs, scores = top_k(hits, k)
     return [(int(d), float(s)) for d, s in zip(docs, scores)], total
+
+
+def scored_matches(searcher: Any, q: Any,
+                   allowed: Collection[int] | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Every match's document number (sorted) and score as ``Index.search`` ranks it,
+    or None to ask whoosh: what an export in relevance order needs."""
+    found = _hits(searcher, q, allowed, scored=True)
+    return None if found is None else (found[1].docs, found[1].scores)
+
+
+def matching_docnums(searcher: Any, q: Any) -> np.ndarray | None:
+    """Sorted global numbers of every live match of ``q`` (no scores), or None to ask
+    whoosh: what facets, timelines and significant terms count."""
+    found = _hits(searcher, q, None, scored=False)
+    return None if found is None else found[1].docs
 
 
 def allowed_docnums(searcher: Any, queries: list[Any], since: datetime | None,

@@ -10,10 +10,13 @@ so the tools above do not care where they come from:
 * :func:`news_columns` -- :class:`NewsColumns`, numpy arrays over global document
   numbers, built once per reader and kept on it (a new commit brings a new reader).
 
-Today both are answered from whoosh (``docs_for_query``, the ``published`` column
-and one pass over the stored fields); the columnar side index of
-``searchcore.execution`` is meant to answer them from memory-mapped arrays, and only
-this module changes when it does.
+Both come from the execution layer (:mod:`searchcore.execution.columns`: the
+memory-mapped per-segment columns, and the array executor's
+:func:`~searchcore.execution.search.matching_docnums`, with whoosh's matchers for a
+form the executor does not run), adapted here to what
+the news tools count: categories lower-cased as the ``category=`` filter compares
+them, dates as numpy ``datetime64``. Authors have no column there yet; they are read
+from the stored fields once per searcher, only when an ``authors`` facet is asked for.
 """
 
 from __future__ import annotations
@@ -24,11 +27,9 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
-from searchcore.scoring.ranking import UNDATED
+from searchcore.execution import columns as execution
+from searchcore.execution.search import matching_docnums
 
-#: whoosh stores a DATETIME as microseconds since ``datetime.min`` (0001-01-01);
-#: numpy's datetime64 counts from 1970-01-01.
-_EPOCH_FROM_MIN_US = 62135596800 * 1_000_000
 NAT = np.datetime64("NaT", "us")
 
 
@@ -49,15 +50,46 @@ class MultiLabelled:
     labels: tuple[str, ...]
 
 
-@dataclass(frozen=True)
 class NewsColumns:
     """Per-document values over global document numbers (deleted documents included)."""
 
-    published: np.ndarray        # datetime64[us], NaT when undated
-    source: Labelled
-    language: Labelled
-    category: MultiLabelled      # lower-cased, as the category filter compares them
-    authors: MultiLabelled
+    def __init__(self, searcher: Any) -> None:
+        self._searcher = searcher
+        self._columns = execution.columns_for(searcher)
+        self._cache: dict[str, Any] = {}
+
+    def _cached(self, name: str, make: Any) -> Any:
+        value = self._cache.get(name)
+        if value is None:
+            value = self._cache[name] = make()
+        return value
+
+    @property
+    def published(self) -> np.ndarray:
+        """datetime64[us], NaT when undated."""
+        def make() -> np.ndarray:
+            us = self._columns.published_us
+            return np.where(us == execution.NO_DATE, NAT, us.astype("datetime64[us]"))
+        return self._cached("published", make)
+
+    @property
+    def source(self) -> Labelled:
+        return self._cached("source", lambda: Labelled(np.asarray(self._columns.source.codes),
+                                                       self._columns.source.vocab))
+
+    @property
+    def language(self) -> Labelled:
+        return self._cached("language", lambda: Labelled(np.asarray(self._columns.language.codes),
+                                                         self._columns.language.vocab))
+
+    @property
+    def category(self) -> MultiLabelled:
+        """Lower-cased, as the ``category=`` filter compares them, each once per document."""
+        return self._cached("category", lambda: _folded_categories(self._columns.category))
+
+    @property
+    def authors(self) -> MultiLabelled:
+        return self._cached("authors", lambda: _authors(self._searcher.reader()))
 
 
 def match_docnums(searcher: Any, q: wq.Query, allowed: set[int] | None = None) -> np.ndarray:
@@ -68,8 +100,12 @@ def match_docnums(searcher: Any, q: wq.Query, allowed: set[int] | None = None) -
         docs = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
         docs.sort()
         return docs
-    docs = np.fromiter(searcher.docs_for_query(q), dtype=np.int64)
-    docs.sort()
+    if isinstance(q, wq.Every):
+        docs = execution.live_docnums(execution.columns_for(searcher))
+    else:
+        docs = matching_docnums(searcher, q)
+        if docs is None:
+            docs = execution.match_docnums(searcher, q)
     if allowed is not None:
         keep = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
         docs = docs[np.isin(docs, keep, assume_unique=True)]
@@ -77,12 +113,11 @@ def match_docnums(searcher: Any, q: wq.Query, allowed: set[int] | None = None) -
 
 
 def news_columns(searcher: Any) -> NewsColumns:
-    """The columns for ``searcher``'s reader, built on first use and cached on the reader."""
-    reader = searcher.reader()
-    columns = getattr(reader, "_searchcore_news_columns", None)
+    """The columns of ``searcher``, made on first use and kept on it (one per commit)."""
+    columns = getattr(searcher, "_searchcore_news_columns", None)
     if columns is None:
-        columns = _build_columns(reader)
-        reader._searchcore_news_columns = columns
+        columns = NewsColumns(searcher)
+        searcher._searchcore_news_columns = columns
     return columns
 
 
@@ -102,32 +137,34 @@ class _Labeller:
         return tuple(self.codes)
 
 
-def _build_columns(reader: Any) -> NewsColumns:
-    count = reader.doc_count_all()
-    published = np.full(count, NAT)
-    if reader.has_column("published"):
-        raw = np.fromiter((int(v) for v in reader.column_reader("published", translate=False)),
-                          dtype=np.uint64, count=count)
-        dated = raw != np.uint64(UNDATED)
-        published[dated] = (raw[dated].astype(np.int64) - _EPOCH_FROM_MIN_US).astype("datetime64[us]")
-    source, language = np.full(count, -1, np.int32), np.full(count, -1, np.int32)
-    source_l, language_l, category_l, authors_l = _Labeller(), _Labeller(), _Labeller(), _Labeller()
-    cat_lists: list[list[int]] = [[] for _ in range(count)]
-    auth_lists: list[list[int]] = [[] for _ in range(count)]
+def _folded_categories(column: Any) -> MultiLabelled:
+    """The category column with values folded by :func:`category_key`, deduplicated per doc."""
+    keys = [category_key(v) for v in column.vocab]
+    vocab = tuple(sorted(set(keys) - {""}))
+    index = {v: i for i, v in enumerate(vocab)}
+    remap = np.array([index.get(k, -1) for k in keys] + [-1], dtype=np.int32)
+    offsets = np.asarray(column.offsets, dtype=np.int64)
+    codes = remap[np.asarray(column.codes)]
+    if len(vocab) == len(column.vocab):
+        return MultiLabelled(offsets, codes, vocab)
+    # Two spellings became one (or one became empty): keep each code once per document.
+    docs = np.repeat(np.arange(len(offsets) - 1, dtype=np.int64), np.diff(offsets))
+    keep = codes >= 0
+    pairs = np.unique(docs[keep] * (len(vocab) + 1) + codes[keep])
+    docs, codes = pairs // (len(vocab) + 1), (pairs % (len(vocab) + 1)).astype(np.int32)
+    new_offsets = np.zeros(len(offsets), dtype=np.int64)
+    np.cumsum(np.bincount(docs, minlength=len(offsets) - 1), out=new_offsets[1:])
+    return MultiLabelled(new_offsets, codes, vocab)
+
+
+def _authors(reader: Any) -> MultiLabelled:
+    """Authors per document from one pass over the stored fields."""
+    labeller = _Labeller()
+    lists: list[list[int]] = [[] for _ in range(reader.doc_count_all())]
     for docnum, fields in reader.iter_docs():
-        if fields.get("source"):
-            source[docnum] = source_l.code(fields["source"])
-        if fields.get("language"):
-            language[docnum] = language_l.code(fields["language"])
-        cats = {category_key(c) for c in fields.get("category") or ()}
-        cat_lists[docnum] = [category_l.code(c) for c in sorted(cats) if c]
         names = dict.fromkeys(a for a in fields.get("authors") or () if a)
-        auth_lists[docnum] = [authors_l.code(a) for a in names]
-    return NewsColumns(published=published,
-                       source=Labelled(source, source_l.labels()),
-                       language=Labelled(language, language_l.labels()),
-                       category=_csr(cat_lists, category_l.labels()),
-                       authors=_csr(auth_lists, authors_l.labels()))
+        lists[docnum] = [labeller.code(a) for a in names]
+    return _csr(lists, labeller.labels())
 
 
 def category_key(value: str) -> str:

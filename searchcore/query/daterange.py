@@ -16,6 +16,8 @@ value                       period
                             ``h``, ``d``, ``w``, ``M`` or ``mo`` (months), ``y``;
                             steps chain (``now-1y-2mo``)
 ``now/d``, ``now-1M/M``     rounded: the whole day/month/... that instant falls in
+``April 1, 1987``           any other form the importer reads (``searchcore.dates``):
+                            that day; ``April 1987`` that month; a year is required
 ==========================  ==========================================================
 
 Why periods: with them every comparison has one obvious meaning, the one
@@ -34,8 +36,11 @@ import re
 from calendar import monthrange
 from datetime import datetime, timedelta, timezone
 
+from searchcore.dates import DateError, parse_date_text
+
 #: One-line summary of what a date value may look like, for error messages.
 ACCEPTED_FORMATS = ("YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM], "
+                    "written dates such as 'April 1, 1987', "
                     "now, now-7d, now+2h, now/d (units min h d w M|mo y), or * for open")
 
 _ONE_US = timedelta(microseconds=1)
@@ -183,6 +188,29 @@ def parse_period(text: str, now: datetime) -> tuple[datetime, datetime]:
         return _absolute(text)
     except OverflowError:
         raise DateValueError("date is out of range") from None
+    except DateValueError as exc:
+        if str(exc) != "not a date" or not text or not any(c.isdigit() for c in text):
+            raise
+    return _written(text)
+
+
+def _written(text: str) -> tuple[datetime, datetime]:
+    """The importer's other forms (``April 1, 1987``), as the period they state."""
+    try:
+        value, unit = parse_date_text(text, require_year=True)
+    except DateError as exc:
+        raise DateValueError("not a date" if str(exc).startswith("unrecognised") else str(exc)) \
+            from None
+    start = _naive_utc(value)
+    if unit is None:
+        return start, start + _ONE_US
+    start = _floor(start, unit) if unit not in ("second", "year") else start
+    if unit == "second":
+        return start, start + timedelta(seconds=1)
+    try:
+        return start, _shift(start, 1, unit)
+    except DateValueError:
+        return start, datetime.max
 
 
 #: Comparison operators and the bound each one makes from a period.

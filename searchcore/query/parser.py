@@ -166,7 +166,7 @@ def _field_infos(schema: Schema) -> dict[str, _Field]:
 
 # -- lexer ----------------------------------------------------------------------------
 class _Tok(NamedTuple):
-    kind: str           # WORD PHRASE FIELD RANGE LPAREN RPAREN AND OR NOT MINUS PLUS EOF
+    kind: str           # WORD URL PHRASE FIELD RANGE LPAREN RPAREN AND OR NOT MINUS PLUS EOF
     text: str           # WORD: raw text (escapes kept); PHRASE: content; FIELD: name
     pos: int
     end: int
@@ -175,6 +175,8 @@ class _Tok(NamedTuple):
 
 
 _FIELD_PREFIX = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):")
+#: ``scheme://`` then something: a URL typed or pasted as a query word.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/]")
 _RANGE_BODY = re.compile(r'\s*("[^"]*"|[^\s"]+)\s+(?:TO|to)\s+("[^"]*"|[^\s"]+)\s*$')
 _SUFFIX_CHARS = re.compile(r'[^\s()"]*')
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'})
@@ -246,6 +248,11 @@ class _Lexer:
                     j += 2 if text[j] == "\\" else 1
                 j = min(j, n)
                 raw = text[i:j]
+                if not after_field and _URL.match(raw):
+                    # A pasted link: its "http:" is not a field (see _Parser.url).
+                    out.append(_Tok("URL", raw, i, j))
+                    i = j
+                    continue
                 m = None if after_field else _FIELD_PREFIX.match(raw)
                 if m is not None:
                     out.append(_Tok("FIELD", m.group(1), i, i + m.end()))
@@ -452,6 +459,8 @@ class _Parser:
             return ("", self.phrase(tok, ctx))
         if date_ctx:
             return ("", self.date_word(tok, ctx[0][0]))
+        if kind == "URL":
+            return ("", self.url(tok, ctx))
         return ("", self.word(tok, ctx))
 
     def parse_group(self, tok: _Tok, ctx: list[tuple[_Field, float]]) -> _Item:
@@ -485,7 +494,9 @@ class _Parser:
         if info is None:
             valid = ", ".join(list(self.fields) + [f"{a} (= {t})" for a, t in FIELD_ALIASES.items()
                                                    if t in self.fields])
-            self.fail(f"unknown field {tok.text!r} (valid fields: {valid})", tok.pos)
+            self.fail(f"unknown field {tok.text!r} (valid fields: {valid}); to search for "
+                      f"the text itself, quote it (\"{tok.text}:...\") or write {tok.text}\\:",
+                      tok.pos)
             name_item = ("", self.words(tok.text, ctx))
             if nxt.kind in _STOP_AT:
                 return name_item
@@ -552,6 +563,17 @@ class _Parser:
                     boost = float(m.group("boost"))
         q = _terms_query(tok.text, ctx, slop=slop)
         return _boosted(q, boost) if q is not None and boost != 1.0 else q
+
+    def url(self, tok: _Tok, ctx: list[tuple[_Field, float]]) -> Query | None:
+        """A URL: its words as a phrase (``http www.reuters.com``) where it is quoted in
+        text, or, searching the default fields, the exact ``url`` of an article."""
+        text = _unescape(tok.text)
+        q = _terms_query(text, ctx)
+        url_field = self.fields.get("url")
+        if ctx is self.default and url_field is not None:
+            exact = _terms_query(text, [(url_field, 1.0)])
+            q = exact if q is None else q if exact is None else wq.Or([q, exact])
+        return q
 
     def word(self, tok: _Tok, ctx: list[tuple[_Field, float]]) -> Query | None:
         raw = tok.text
@@ -646,6 +668,11 @@ class _Parser:
             end = period[0] if hi_excl else period[1]
         if start is None and end is None:
             return FieldPresent(info.name)
+        if start is not None and end is not None and end <= start:
+            # A silent "0 hits" reads as "no such articles"; say the range is empty.
+            hint = f" (did you mean [{hi} TO {lo}]?)" if not (lo_excl or hi_excl) else ""
+            self.fail(f"the range {tok.text} is empty: it starts after it ends{hint}", tok.pos)
+            return wq.NullQuery
         return _date_range(info.name, start, end)
 
 

@@ -1,4 +1,4 @@
-"""Output forms of snippets and results: plain text, ANSI terminal text, HTML.
+r"""Output forms of snippets and results: plain text, ANSI terminal text, HTML.
 
 Pure functions from :class:`~searchcore.results.types.Snippet` / ``Results`` to ``str``;
 the CLI chooses one and prints it. The fourth form, JSON, is ``Snippet.to_dict()``
@@ -9,7 +9,9 @@ Choices a reader sees:
 * **Plain** marks matches with ``**`` on both sides (``PLAIN_MARKS``): readable in a
   pager, survives copy-paste into Markdown (where it turns bold), and unlike ``[...]``
   or ``«...»`` it is rare in news text (French quotes with « »). Pass ``marks=("", "")``
-  for no markers at all.
+  for no markers at all. Rare is not never (Markdown articles carry ``**bold**``):
+  a marker that occurs in the text itself is backslash-escaped there (``\*\*bold\*\*``,
+  as Markdown escapes it), so every unescaped marker is ours.
 * **ANSI** marks matches bold red (like ``grep --color``) and closes each style with its
   own reset (``22`` bold off, ``39`` default colour) rather than ``0``, so a match
   inside a bold title leaves the title bold. Nothing stays open at the end.
@@ -76,9 +78,23 @@ def mark(text: str, spans: Sequence[tuple[int, int]], before: str, after: str,
     return "".join(out)
 
 
+def marker_escape(marks: tuple[str, str]) -> Callable[[str], str] | None:
+    r"""A function that backslash-escapes ``marks`` where the text itself contains them
+    (``**bold**`` -> ``\*\*bold\*\*``), or None when there are no markers."""
+    found = sorted({m for m in marks if m}, key=len, reverse=True)
+    if not found:
+        return None
+    pattern = re.compile("|".join(map(re.escape, found)))
+
+    def escape(text: str) -> str:
+        return pattern.sub(lambda m: "".join("\\" + c for c in m.group()), text)
+
+    return escape
+
+
 def snippet_plain(snippet: Snippet, marks: tuple[str, str] = PLAIN_MARKS) -> str:
     """The snippet with matches between ``marks`` (``**missiles**`` by default)."""
-    return mark(snippet.text, snippet.spans, *marks)
+    return mark(snippet.text, snippet.spans, *marks, marker_escape(marks))
 
 
 def snippet_ansi(snippet: Snippet, style: tuple[str, str] = ANSI_MATCH) -> str:
@@ -126,6 +142,18 @@ def _body_snippets(hit: Hit) -> list[Snippet]:
     return [s for s in hit.snippets if s.field != "title"]
 
 
+#: Shown beside a hit whose body lead carries no match because only its title matched.
+TITLE_ONLY = "matched in the title"
+
+
+def title_only(hit: Hit) -> bool:
+    """Whether the query matched ``hit``'s title and nothing in the body snippets: its
+    body snippet is then the unmarked lead, and the reader should be told why."""
+    body = _body_snippets(hit)
+    return (bool(body) and not any(s.spans for s in body)
+            and any(s.spans for s in hit.snippets if s.field == "title"))
+
+
 def render_text(results: Results, *, color: bool = False, marks: tuple[str, str] = PLAIN_MARKS,
                 show_score: bool = False) -> str:
     """A page of results for a terminal: one block per hit, then a footer.
@@ -145,6 +173,7 @@ def render_text(results: Results, *, color: bool = False, marks: tuple[str, str]
 
     if not results.hits:
         return style(ANSI_FOOTER, footer(results)) + "\n"
+    plain_escape = marker_escape(marks)
     width = len(str(results.hits[-1].rank))
     indent = " " * (width + 2)
     blocks = []
@@ -154,11 +183,13 @@ def render_text(results: Results, *, color: bool = False, marks: tuple[str, str]
         if color:
             title_line = style(ANSI_TITLE, mark(safe_title, title.spans, *ANSI_TITLE_MATCH))
         else:
-            title_line = mark(safe_title, title.spans, *marks)
+            title_line = mark(safe_title, title.spans, *marks, plain_escape)
         meta = [terminal_safe(" ".join(hit.source.split())), _date(hit.published),
                 terminal_safe(hit.id)]
         if show_score and hit.score is not None:
             meta.append(f"score {hit.score:.2f}")
+        if title_only(hit):
+            meta.append(TITLE_ONLY)
         lines = [f"{hit.rank:>{width}}. {title_line}",
                  indent + style(ANSI_META, " · ".join(m for m in meta if m))]
         if hit.copies:
@@ -171,7 +202,7 @@ def render_text(results: Results, *, color: bool = False, marks: tuple[str, str]
                                         f"{shown}{more}"))
         for snippet in _body_snippets(hit):
             text = snippet_ansi(snippet) if color else mark(terminal_safe(snippet.text),
-                                                            snippet.spans, *marks)
+                                                            snippet.spans, *marks, plain_escape)
             if text:
                 lines.append(indent + text)
         blocks.append("\n".join(lines))
@@ -204,6 +235,8 @@ def render_html(results: Results) -> str:
             if hit.published:
                 meta.append(f'<time datetime="{_escape(hit.published.isoformat())}">'
                             f"{_date(hit.published)}</time>")
+            if title_only(hit):
+                meta.append(f'<span class="searchcore-why">{TITLE_ONLY}</span>')
             if meta:
                 out.append(f'<p class="searchcore-meta">{" · ".join(meta)}</p>')
             for snippet in _body_snippets(hit):

@@ -73,7 +73,8 @@ def library_features() -> dict[str, bool]:
     """Which optional library features this build has (they land independently)."""
     search = inspect.signature(Index.search).parameters
     return {"facets": "facets" in search, "collapse": "collapse" in search,
-            "after": "after" in search, "timeline": callable(getattr(Index, "timeline", None))}
+            "after": "after" in search, "language": "language" in search,
+            "timeline": callable(getattr(Index, "timeline", None))}
 
 
 def _plain(value: Any) -> Any:

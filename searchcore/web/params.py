@@ -131,11 +131,15 @@ def search_arguments(params: QueryParams, limits: Limits,
         raise BadRequest(f"page {page} of {limit} hits reaches past hit {limits.max_depth} "
                          f"(limit max_depth={limits.max_depth}); walk further with `after`",
                          parameter="page", limit="max_depth", max=limits.max_depth)
+    if "language" in params and not supported.get("language"):
+        raise BadRequest("language is not supported yet by this searchcore", parameter="language")
     args: dict[str, Any] = {"query": q, "limit": limit, "page": page,
                             "sort": _choice(params, "sort", SORTS, "relevance"),
                             "snippets": _int(params, "snippets", 3, 0, limits.max_snippets,
                                              "max_snippets"),
                             **filters(params, limits)}
+    if supported.get("language"):
+        args["language"] = _values(params, "language", limits) or None
     facets = _values(params, "facet", limits)
     facets = [f for value in facets for f in value.split(",") if f.strip()]
     if facets:

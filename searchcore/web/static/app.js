@@ -140,6 +140,7 @@
     } catch (err) {
       if (mine !== ticket) return;
       clear($("hits")); clear($("pager")); clear($("facets")); clear($("timeline"));
+      document.body.classList.remove("with-facets");
       $("summary").textContent = "";
       showFilters(s);
       showError(err, s.q);
@@ -270,7 +271,9 @@
         a.dataset.facet = name; a.dataset.value = value; a.dataset.count = count;
         ul.append(el("li", {}, a));
       }
-      aside.append(el("details", { class: "facet-group", open: true }, el("summary", {}, label), ul));
+      // folded on a phone (the hits come first), unless one of its values is a filter
+      const open = !window.matchMedia("(max-width: 720px)").matches || s[name].length > 0;
+      aside.append(el("details", { class: "facet-group", open }, el("summary", {}, label), ul));
     }
     document.body.classList.toggle("with-facets", aside.childElementCount > 0);
   }

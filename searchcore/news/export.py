@@ -1,0 +1,243 @@
+"""Every match, in order, as whole articles: ``Index.scan``, the export formats, the cursor.
+
+Exports capped at a few hundred results are a common complaint about news search
+tools; here a scan walks every match. Memory: the order is computed once as numpy
+arrays (the document numbers, plus the sort keys: 16 bytes a match, 16 MB for a
+million), then articles are read, converted and handed on one at a time, so no more
+than one article is held however many match.
+
+Order (the same as ``Index.search`` pages, so a cursor walk and a page walk agree):
+
+* ``relevance``: score descending, ties by document number ascending;
+* ``newest``: date descending, undated last, ties by document number descending
+  (whoosh's reversed sort);
+* ``oldest``: date ascending, undated last, ties by document number ascending.
+
+The **cursor** (``Results.next_cursor``, then ``search(..., after=cursor)``) is
+Elasticsearch's ``search_after``: it carries the last hit's sort value, document
+number and article id, and the next page is the hits that sort after it, computed
+afresh, so a deep page costs the same as the first. On continuing, the article id
+is looked up again, so adds and merges that renumber documents between pages do not
+lose the place; ties with the cursor's sort value stay in a stable order.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import orjson
+from whoosh import collectors
+from whoosh import query as wq
+
+from searchcore.errors import SearchcoreError
+from searchcore.news.matches import match_docnums, news_columns
+from searchcore.execution.search import scored_matches
+from searchcore.whoosh_boundary.stored_fields import stored_fields_getter
+
+SCAN_SORTS = ("relevance", "newest", "oldest")
+#: The keys of ``searchcore show --json`` (``Article.to_dict()``), in that order.
+ARTICLE_FIELDS = ("id", "title", "body", "published", "source", "url", "authors", "category",
+                  "language", "extra")
+EXPORT_FORMATS = ("jsonl", "csv")
+_CURSOR_VERSION = 1
+_UNDATED_KEY = np.iinfo(np.int64).max
+
+
+class CursorError(SearchcoreError):
+    """A cursor that is not one of ours, or was made for another sort."""
+
+
+class ExportError(SearchcoreError):
+    """A bad export argument: an unknown field, sort or format."""
+
+
+def check_fields(fields: Sequence[str] | str | None) -> tuple[str, ...]:
+    """The article keys to keep, validated (``None``: all of them, in ``show --json`` order)."""
+    if fields is None:
+        return ARTICLE_FIELDS
+    names = [f.strip() for f in fields.split(",")] if isinstance(fields, str) else list(fields)
+    names = [n for n in names if n]
+    unknown = [n for n in names if n not in ARTICLE_FIELDS]
+    if unknown or not names:
+        raise ExportError(f"unknown field {unknown[0]!r}; fields are {', '.join(ARTICLE_FIELDS)}"
+                          if unknown else "no fields given; fields are " + ", ".join(ARTICLE_FIELDS))
+    return tuple(dict.fromkeys(names))
+
+
+def check_sort(sort: str) -> str:
+    if sort not in SCAN_SORTS:
+        raise ExportError(f"sort must be one of {', '.join(SCAN_SORTS)}, not {sort!r}")
+    return sort
+
+
+# -- order ---------------------------------------------------------------------------------
+
+def ordered_matches(searcher: Any, q: wq.Query, allowed: set[int] | None,
+                    sort: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(docnums, primary, secondary)`` of every match, sorted ascending by the two keys.
+
+    ``primary`` is ``-score`` or a date key, ``secondary`` the document number (negated
+    for ``newest``); see the module docstring for why these orders.
+    """
+    check_sort(sort)
+    if sort == "relevance":
+        docs, scores = _scored(searcher, q, allowed)
+        primary = -scores
+        secondary = docs
+    else:
+        docs = match_docnums(searcher, q, allowed)
+        published = news_columns(searcher).published[docs]
+        keys = published.astype(np.int64)
+        undated = np.isnat(published)
+        if sort == "newest":
+            primary = np.where(undated, _UNDATED_KEY, -keys)
+            secondary = -docs
+        else:
+            primary = np.where(undated, _UNDATED_KEY, keys)
+            secondary = docs
+    order = np.lexsort((secondary, primary))
+    return docs[order], primary[order], secondary[order]
+
+
+def _scored(searcher: Any, q: wq.Query, allowed: set[int] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Every match's document number and score, as ``Index.search`` would score it."""
+    if allowed is not None and not allowed:
+        return np.zeros(0, np.int64), np.zeros(0)
+    found = scored_matches(searcher, q, allowed)
+    if found is not None:
+        return found
+    collector: collectors.Collector = collectors.UnlimitedCollector()
+    if allowed is not None:
+        collector = collectors.FilterCollector(collector, allow=allowed)
+    searcher.search_with_collector(q, collector)
+    items = collector.results().top_n            # (score, docnum)
+    return (np.fromiter((d for _, d in items), np.int64, len(items)),
+            np.fromiter((s for s, _ in items), np.float64, len(items)))
+
+
+# -- scanning ------------------------------------------------------------------------------
+
+class Scan:
+    """The articles of a scan, one at a time; ``len()`` is how many there are in all."""
+
+    def __init__(self, articles: Iterator[dict[str, Any]], total: int) -> None:
+        self._articles = articles
+        self.total = total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self) -> "Scan":
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        return next(self._articles)
+
+
+def scan_articles(searcher: Any, q: wq.Query, allowed: set[int] | None, *,
+                  sort: str = "relevance", fields: Sequence[str] | str | None = None) -> Scan:
+    """Every match as an article dict (the keys of ``show --json``, or ``fields``), in order.
+
+    The order is computed here, at once (bad arguments raise now); the articles are
+    read as the result is iterated.
+    """
+    keep = check_fields(fields)
+    docs, _, _ = ordered_matches(searcher, q, allowed, sort)
+    return Scan(_articles(searcher, docs, keep), len(docs))
+
+
+def _articles(searcher: Any, docs: np.ndarray, keep: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    from searchcore.engine import stored_to_dict
+
+    stored = stored_fields_getter(searcher)
+    everything = keep == ARTICLE_FIELDS
+    for docnum in docs.tolist():
+        article = stored_to_dict(stored(docnum))
+        yield article if everything else {k: article[k] for k in keep}
+
+
+def jsonl_lines(articles: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+    """One JSON object per line (dates ISO 8601, as ``show --json``)."""
+    option = orjson.OPT_APPEND_NEWLINE
+    for article in articles:
+        yield orjson.dumps(article, option=option)
+
+
+def csv_lines(articles: Iterator[dict[str, Any]], fields: Sequence[str]) -> Iterator[str]:
+    """A header, then one row per article: lists joined with ``"; "``, ``extra`` as JSON."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(fields)
+    yield buffer.getvalue()
+    for article in articles:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([_csv_value(article[f]) for f in fields])
+        yield buffer.getvalue()
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(value)
+    if isinstance(value, dict):
+        return orjson.dumps(value).decode() if value else ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+# -- the cursor ----------------------------------------------------------------------------
+
+def make_cursor(searcher: Any, sort: str, docnum: int, score: float | None,
+                article_id: str) -> str:
+    """The cursor after the hit ``docnum`` (with this ``score`` and ``article_id``)."""
+    if sort == "relevance":
+        value: float | int | None = float(score) if score is not None else 0.0
+    else:
+        published = news_columns(searcher).published[docnum]
+        value = None if np.isnat(published) else int(published.astype(np.int64))
+    raw = orjson.dumps([_CURSOR_VERSION, sort, value, int(docnum), article_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _read_cursor(cursor: str, sort: str) -> tuple[float | int | None, int, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        version, made_for, value, docnum, article_id = orjson.loads(raw)
+        if (version != _CURSOR_VERSION or not isinstance(docnum, int)
+                or not isinstance(value, (int, float, type(None)))):
+            raise ValueError
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        raise CursorError(f"{cursor[:40]!r} is not a searchcore cursor (use a next_cursor "
+                          "value as it was returned)") from None
+    if made_for != sort:
+        raise CursorError(f"this cursor continues a sort={made_for!r} search, not sort={sort!r}")
+    return value, docnum, str(article_id)
+
+
+def page_after(searcher: Any, q: wq.Query, allowed: set[int] | None, sort: str, cursor: str,
+               limit: int) -> tuple[int, list[tuple[int, float | None]], int]:
+    """``(matches before the page, [(docnum, score)] of the page, total)``."""
+    value, docnum, article_id = _read_cursor(cursor, sort)
+    current = searcher.document_number(id=article_id)
+    if current is not None:
+        docnum = current                     # renumbered by a merge since: follow the article
+    docs, primary, secondary = ordered_matches(searcher, q, allowed, sort)
+    if sort == "relevance":
+        key = -float(value or 0.0)
+        tie = docnum
+    else:
+        key = _UNDATED_KEY if value is None else (-value if sort == "newest" else value)
+        tie = -docnum if sort == "newest" else docnum
+    after = (primary > key) | ((primary == key) & (secondary > tie))
+    start = int(np.argmax(after)) if after.any() else len(docs)
+    page = docs[start:start + limit].tolist()
+    scores = (-primary[start:start + limit]).tolist() if sort == "relevance" else [None] * len(page)
+    return start, list(zip(page, scores)), len(docs)
