@@ -361,14 +361,10 @@ def write_missing(ix: Any) -> int:
     Call under the index write lock after a commit. Cheap when nothing is missing
     (one small file read per segment).
     """
-    folder = boundary.storage_folder(ix.storage)
-    if folder is None:
-        return 0
     from searchcore.execution import postings     # it builds on this module
 
     written = 0
-    for segment in boundary.index_segments(ix):
-        segid = segment.segment_id()
+    for folder, segid, segment in boundary.stored_segments(ix):
         count = segment.doc_count_all()
         need_columns = read_segment_columns(folder, segid, count) is None
         need_postings = not postings.has_segment_postings(folder, segid, count)

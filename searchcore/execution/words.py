@@ -85,12 +85,8 @@ class WordTable:
 
 def register_index_words(ix: Any) -> int:
     """Register every segment's word table of a whoosh index; returns how many."""
-    folder = boundary.storage_folder(ix.storage)
-    if folder is None:
-        return 0
     count = 0
-    for segment in boundary.index_segments(ix):
-        segid = segment.segment_id()
+    for folder, segid, _ in boundary.stored_segments(ix):
         try:
             meta = orjson.loads(_path(folder, segid, "meta.json").read_bytes())
         except (FileNotFoundError, orjson.JSONDecodeError):

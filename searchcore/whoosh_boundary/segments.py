@@ -24,6 +24,16 @@ def index_segments(ix: Any) -> list[Any]:
     return list(ix._segments())
 
 
+def stored_segments(ix: Any) -> Iterator[tuple[Path, str, Any]]:
+    """``(folder, segment id, segment)`` of every segment of an index kept in a folder
+    (none for an in-memory one): where the side files of each segment go."""
+    folder = storage_folder(ix.storage)
+    if folder is None:
+        return
+    for segment in index_segments(ix):
+        yield folder, segment.segment_id(), segment
+
+
 def segment_count(ix: Any) -> int:
     return len(ix._segments())
 
