@@ -40,6 +40,7 @@ from whoosh import query as wq
 
 from searchcore.execution.columns import NO_DATE, DocColumns, columns_for
 from searchcore.execution.postings import segment_postings
+from searchcore.execution.stats import CollectionStats, local_stats
 from searchcore.query.parser import FieldPresent
 from searchcore.scoring.bm25f import CombinedPhrase, CombinedTerm, saturate
 from searchcore.whoosh_boundary.segments import field_b, leaf_readers
@@ -76,17 +77,23 @@ def _const(docs: np.ndarray, score: float) -> Hits:
 class Executor:
     """Evaluates whoosh query trees over one searcher's side arrays."""
 
-    def __init__(self, searcher: Any, weighting: Any) -> None:
+    def __init__(self, searcher: Any, weighting: Any,
+                 stats: CollectionStats | None = None) -> None:
         if not getattr(weighting, "combine_fields", False):
             raise Unsupported("per-field sum scoring")
         self.searcher = searcher
         self.weighting = weighting
+        #: Document count, frequencies and field lengths the scores use (the local
+        #: index's unless a sharded search passes the whole collection's).
+        self.stats = stats if stats is not None else local_stats(searcher)
         self.schema = searcher.schema
         self.columns: DocColumns = columns_for(searcher)
         self.leaves = [(segment_postings(reader), offset) for reader, offset in leaf_readers(searcher)]
         self.doc_count = searcher.doc_count_all()
         self.k1 = float(weighting.K1)
         self._live = None
+        self._located: dict[tuple[str, bytes], list[tuple[Any, int, int, int]]] = {}
+        self._postings: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {}
 
     # -- shared pieces ----------------------------------------------------------------
     @property
@@ -103,37 +110,50 @@ class Executor:
         except ValueError:
             return None
 
+    def located(self, fieldname: str, btext: bytes) -> list[tuple[Any, int, int, int]]:
+        """``(field postings, term id, offset, segment size)`` per segment holding the
+        term; looked up once per query (a query asks for a word several times)."""
+        key = (fieldname, btext)
+        found = self._located.get(key)
+        if found is None:
+            found = []
+            for sp, offset in self.leaves:
+                fp = sp.field(fieldname)
+                if fp is not None:
+                    i = fp.find(btext)
+                    if i >= 0:
+                        found.append((fp, i, offset, sp.doc_count))
+            self._located[key] = found
+        return found
+
     def postings(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
         """Global document numbers (int64, deleted ones included) and frequencies."""
+        key = (fieldname, btext)
+        found = self._postings.get(key)
+        if found is not None:
+            return found
         docs, tfs = [], []
-        for sp, offset in self.leaves:
-            fp = sp.field(fieldname)
-            if fp is None:
-                continue
-            i = fp.find(btext)
-            if i < 0:
-                continue
+        for fp, i, offset, _ in self.located(fieldname, btext):
             d, tf = fp.postings(i)
             docs.append(d.astype(np.int64) + offset)
             tfs.append(tf.astype(np.float64))
         if not docs:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        if len(docs) == 1:
-            return docs[0], tfs[0]
-        return np.concatenate(docs), np.concatenate(tfs)
+            found = np.zeros(0, dtype=np.int64), np.zeros(0)
+        elif len(docs) == 1:
+            found = docs[0], tfs[0]
+        else:
+            found = np.concatenate(docs), np.concatenate(tfs)
+        self._postings[key] = found
+        return found
 
     def positions(self, fieldname: str, btext: bytes, docs: np.ndarray) -> np.ndarray:
         """``doc << 32 | position`` keys of ``btext`` in ``docs`` (sorted global numbers), sorted."""
         keys = []
-        for sp, offset in self.leaves:
-            fp = sp.field(fieldname)
-            if fp is None or fp.pos is None:
-                continue
-            i = fp.find(btext)
-            if i < 0:
+        for fp, i, offset, size in self.located(fieldname, btext):
+            if fp.pos is None:
                 continue
             d, _ = fp.postings(i)
-            local = docs[(docs >= offset) & (docs < offset + sp.doc_count)] - offset
+            local = docs[(docs >= offset) & (docs < offset + size)] - offset
             wanted = np.flatnonzero(_member(d, local))
             if not len(wanted):
                 continue
@@ -147,7 +167,7 @@ class Executor:
 
     def _norm_tf(self, fieldname: str, docs: np.ndarray, tf: np.ndarray) -> np.ndarray:
         b = field_b(self.weighting, fieldname)
-        avg = self.searcher.avg_field_length(fieldname) or 1.0
+        avg = self.stats.avg_field_length(fieldname)
         lengths = self.columns.field_length(fieldname)[docs]
         return tf / (1.0 - b + b * lengths / avg)
 
@@ -185,9 +205,11 @@ class Executor:
         if not self.schema[name].scorable:
             scores = tf                                # whoosh's WeightScorer
         else:
-            idf = self.weighting.idf(self.searcher, name, btext)
+            # whoosh's Term idf (weighting.idf) is the formula combined_idf names.
+            idf = self.weighting.combined_idf(self.stats.doc_count,
+                                              self.stats.doc_frequency(name, btext))
             b = field_b(self.weighting, name)
-            avg = self.searcher.avg_field_length(name) or 1.0
+            avg = self.stats.avg_field_length(name)
             length = self.columns.field_length(name)[docs]
             k1 = self.k1
             # whoosh.scoring.bm25, term for term
@@ -206,14 +228,14 @@ class Executor:
             btext = self._btext(name, term.text)
             if btext is None:
                 continue
-            doc_frequency = max(doc_frequency, self.searcher.doc_frequency(name, btext))
+            doc_frequency = max(doc_frequency, self.stats.doc_frequency(name, btext))
             docs, tf = self.postings(name, btext)
             if len(docs):
                 parts.append((docs, float(term.boost) * self._norm_tf(name, docs, tf)))
         if not parts:
             return _empty()
-        docs, tf = _sum_union(parts)
-        weight = self.weighting.combined_idf(self.doc_count, doc_frequency) * q.boost
+        docs, tf = _sum_union(parts, self.doc_count)
+        weight = self.weighting.combined_idf(self.stats.doc_count, doc_frequency) * q.boost
         return Hits(docs, saturate(weight, tf, self.k1))
 
     def phrase(self, q: wq.Phrase, scored: bool) -> Hits:
@@ -293,14 +315,14 @@ class Executor:
             if any(b is None for b in btexts):
                 continue
             for i, btext in enumerate(btexts):
-                doc_frequencies[i] = max(doc_frequencies[i], self.searcher.doc_frequency(name, btext))
+                doc_frequencies[i] = max(doc_frequencies[i], self.stats.doc_frequency(name, btext))
             docs, counts, _ = self._phrase_counts(name, words, phrase.slop, scored=False)
             if len(docs):
                 parts.append((docs, float(phrase.boost) * self._norm_tf(name, docs, counts)))
         if not parts:
             return _empty()
-        docs, tf = _sum_union(parts)
-        idf = sum(self.weighting.combined_idf(self.doc_count, df) for df in doc_frequencies)
+        docs, tf = _sum_union(parts, self.doc_count)
+        idf = sum(self.weighting.combined_idf(self.stats.doc_count, df) for df in doc_frequencies)
         return Hits(docs, saturate(idf * q.boost, tf, self.k1))
 
     def and_(self, q: wq.And, scored: bool) -> Hits:
@@ -326,7 +348,7 @@ class Executor:
         if getattr(q, "scale", None) or getattr(q, "minmatch", 0):
             raise Unsupported("Or with scale or minmatch")
         parts = [self.eval(sub, scored) for sub in subs]
-        docs, scores = _sum_union([(h.docs, h.scores) for h in parts])
+        docs, scores = _sum_union([(h.docs, h.scores) for h in parts], self.doc_count)
         return _boosted(Hits(docs, scores), q.boost)
 
     def and_not(self, q: wq.AndNot, scored: bool) -> Hits:
@@ -421,12 +443,28 @@ def _boosted(hits: Hits, boost: float) -> Hits:
     return hits if boost == 1.0 else Hits(hits.docs, hits.scores * boost)
 
 
-def _sum_union(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """Union of sorted document arrays, adding the values of each document."""
+#: A union of more postings than ``doc_count / DENSE_UNION`` adds into one array over
+#: every document (linear) instead of sorting the postings (n log n).
+DENSE_UNION = 16
+
+
+def _sum_union(parts: list[tuple[np.ndarray, np.ndarray]],
+               doc_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Union of sorted document arrays, adding the values of each document.
+
+    Either way the values of a document are added in the order of ``parts``, so the
+    sums are the same to the bit.
+    """
     if len(parts) == 1:
         return parts[0]
     docs = np.concatenate([d for d, _ in parts])
     values = np.concatenate([v for _, v in parts])
+    if len(docs) * DENSE_UNION >= doc_count:
+        present = np.zeros(doc_count, dtype=bool)
+        present[docs] = True
+        unique = np.flatnonzero(present)
+        sums = np.bincount(docs, weights=values, minlength=doc_count)
+        return unique, sums[unique]
     unique, inverse = np.unique(docs, return_inverse=True)
     return unique, np.bincount(inverse, weights=values, minlength=len(unique))
 

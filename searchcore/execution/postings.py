@@ -76,20 +76,41 @@ class FieldPostings:
     def __len__(self) -> int:
         return len(self.termoff) - 1
 
+    @cached_property
+    def _prefixes(self) -> np.ndarray:
+        """Each term's first 8 bytes as a big-endian uint64 (zero-padded): sorted as
+        the terms are, so a search over them narrows a lookup to a few terms."""
+        starts, lengths = self.termoff[:-1], np.diff(self.termoff)
+        key = np.zeros(len(starts), dtype=np.uint64)
+        last = max(len(self.terms) - 1, 0)
+        for j in range(8):                     # one byte column at a time: O(terms) memory
+            byte = self.terms[np.minimum(starts + j, last)].astype(np.uint64) \
+                if len(self.terms) else np.zeros(len(starts), dtype=np.uint64)
+            key = (key << np.uint64(8)) | np.where(lengths > j, byte, np.uint64(0))
+        return key
+
+    def _narrow(self, btext: bytes) -> tuple[int, int]:
+        """Term ids ``[lo, hi)`` whose first 8 bytes equal those of ``btext``."""
+        key = np.uint64(int.from_bytes(btext[:8].ljust(8, b"\0"), "big"))
+        prefixes = self._prefixes
+        return (int(np.searchsorted(prefixes, key, "left")),
+                int(np.searchsorted(prefixes, key, "right")))
+
     def find(self, btext: bytes) -> int:
         """The term id of ``btext``, or -1."""
         import bisect
 
         keys = self.keys
-        i = bisect.bisect_left(keys, btext)
-        return i if i < len(keys) and keys[i] == btext else -1
+        lo, hi = self._narrow(btext)
+        i = bisect.bisect_left(keys, btext, lo, hi)
+        return i if i < hi and keys[i] == btext else -1
 
     def prefix_range(self, bprefix: bytes) -> tuple[int, int]:
         """Term ids ``[lo, hi)`` of the terms starting with ``bprefix``."""
         import bisect
 
         keys = self.keys
-        lo = bisect.bisect_left(keys, bprefix)
+        lo = bisect.bisect_left(keys, bprefix, self._narrow(bprefix)[0])
         hi = lo
         while hi < len(keys) and keys[hi].startswith(bprefix):
             hi += 1

@@ -16,10 +16,11 @@ import numpy as np
 
 from searchcore.execution.columns import NO_DATE, epoch_us
 from searchcore.execution.executor import Executor, Hits, Unsupported, by_date, recency, top_k
+from searchcore.execution.stats import CollectionStats
 
 
-def _hits(searcher: Any, q: Any, allowed: Collection[int] | None,
-          scored: bool) -> tuple[Executor, Hits] | None:
+def _hits(searcher: Any, q: Any, allowed: Collection[int] | None, scored: bool,
+          stats: CollectionStats | None = None) -> tuple[Executor, Hits] | None:
     """Every live match of ``q`` within ``allowed`` (recency applied when scored), or
     None when whoosh must answer (a form or a weighting the executor does not run)."""
     weighting = searcher.weighting
@@ -27,7 +28,7 @@ def _hits(searcher: Any, q: Any, allowed: Collection[int] | None,
     if final and not hasattr(weighting, "half_life_days"):
         return None                          # a final() we do not know
     try:
-        executor = Executor(searcher, weighting)
+        executor = Executor(searcher, weighting, stats)
         hits = executor.run(q, scored=scored)
     except Unsupported:
         return None
@@ -42,13 +43,16 @@ def _hits(searcher: Any, q: Any, allowed: Collection[int] | None,
 
 
 def execute_search(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
-                   k: int) -> tuple[list[tuple[int, float | None]], int] | None:
+                   k: int, stats: CollectionStats | None = None,
+                   ) -> tuple[list[tuple[int, float | None]], int] | None:
     """``([(docnum, score or None)] for the first k, total)``, or None to ask whoosh.
+
+    ``stats``: the collection statistics to score with (default: this index's).
 
     ``sort``: ``relevance`` (score, then document number, as whoosh's collector),
     ``newest`` or ``oldest`` (``published``, undated last; scores are not given).
     """
-    found = _hits(searcher, q, allowed, scored=sort == "relevance")
+    found = _hits(searcher, q, allowed, scored=sort == "relevance", stats=stats)
     if found is None:
         return None
     executor, hits = found

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from searchcore.execution.stats import local_stats
 from searchcore.schema import TEXT_FIELDS
 from searchcore.whoosh_boundary.fuzzy import terms_within
 
@@ -43,7 +44,9 @@ def _edits(term: str) -> int:
 
 
 def _df(searcher: Any, term: str) -> int:
-    return max(searcher.doc_frequency(name, term) for name in TEXT_FIELDS)
+    stats = local_stats(searcher)        # the side postings: no whoosh term-table lookups
+    btext = term.encode("utf-8")
+    return max(stats.doc_frequency(name, btext) for name in TEXT_FIELDS)
 
 
 def correction(searcher: Any, word: str) -> str | None:
