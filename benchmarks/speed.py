@@ -13,6 +13,10 @@ then opens one searcher and times every query on it, top 10:
 * ``and``      two words, all must match      (one common, one mid)
 * ``phrase``   two adjacent words from a real article (so at least one hit)
 * ``snippets`` the ``or`` queries, each hit with highlighted fragments
+* ``month``    two words (any may match) within one calendar month of ``published``,
+               a month some sampled article was published in: each engine's own
+               range query over an indexed date (tantivy: a fast date field; FTS5: an
+               UNINDEXED column in the WHERE clause; whoosh: DATETIME + DateRange)
 
 Query words are drawn deterministically (``random.Random(seed)``) from the corpus
 itself: document frequencies are counted on an evenly strided sample of at most
@@ -60,11 +64,12 @@ import orjson
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from peers import ENGINES, cpu_info, dir_size, load_engine, read_docs, words  # noqa: E402
+from peers import (ENGINES, cpu_info, dir_size, load_engine, published_of, read_docs,  # noqa: E402
+                   words)
 
 SHARED_DATA = HERE.parent.parent / "shared" / "data"
 NEWS_CORPORA = ("reuters21578", "20newsgroups-bydate", "ag-news-test", "bbc-news")
-KINDS = ("term", "or", "and", "phrase", "snippets")
+KINDS = ("term", "or", "and", "phrase", "snippets", "month")
 BANDS = {"rare": (0.0005, 0.002), "mid": (0.002, 0.02), "common": (0.02, 0.2)}
 SAMPLE_DOCS = 20_000
 SEED = 20240414
@@ -127,9 +132,13 @@ def make_queries(path: Path, per_kind: int, seed: int = SEED) -> dict[str, list[
     stride = max(1, total // SAMPLE_DOCS)
     df: Counter[str] = Counter()
     sample_docs: list[list[str]] = []
+    months: list[str] = []
     for number, doc in enumerate(read_docs(path)):
         if number % stride:
             continue
+        published = published_of(doc)
+        if published is not None:
+            months.append(published.strftime("%Y-%m"))
         tokens = words(f"{doc.get('title') or ''} {doc.get('body') or ''}")
         df.update({t for t in tokens if len(t) >= 3 and t.isalpha() and t not in stop})
         sample_docs.append(tokens)
@@ -159,6 +168,9 @@ def make_queries(path: Path, per_kind: int, seed: int = SEED) -> dict[str, list[
             phrases.append([tokens[i], tokens[i + 1]])
     queries["phrase"] = phrases
     queries["snippets"] = queries["or"]
+    # Words plus a month: [word, word, "YYYY-MM"] (the month last); none if undated.
+    queries["month"] = [[pick("mid"), pick("common"), rng.choice(months)]
+                        for _ in range(per_kind)] if months else []
     return queries
 
 
@@ -250,18 +262,22 @@ def worker(engine_name: str, docs: Path, queries_path: Path, workdir: Path,
     latency: dict[str, object] = {}
     for kind in KINDS:
         mode = {"or": "any", "snippets": "any", "term": "any", "and": "all",
-                "phrase": "phrase"}[kind]
-        reason = engine.unsupported.get("snippets" if kind == "snippets" else mode)
+                "phrase": "phrase", "month": "any"}[kind]
+        reason = engine.unsupported.get(kind if kind in ("snippets", "month") else mode)
+        if not reason and not queries.get(kind):
+            reason = "the corpus has no publication dates"
         if reason:
             latency[kind] = {"skipped": reason}
             continue
         snippets = kind == "snippets"
-        for terms in queries[kind][:5]:
-            engine.search(terms, mode, 10, snippets)
+        # The month kind's last element is the month; every other kind is all words.
+        split = [(q[:-1], q[-1]) if kind == "month" else (q, None) for q in queries[kind]]
+        for terms, month in split[:5]:
+            engine.search(terms, mode, 10, snippets, month=month)
         times, hits = [], 0
-        for terms in queries[kind]:
+        for terms, month in split:
             t0 = time.perf_counter()
-            hits += len(engine.search(terms, mode, 10, snippets))
+            hits += len(engine.search(terms, mode, 10, snippets, month=month))
             times.append((time.perf_counter() - t0) * 1000.0)
         times.sort()
         latency[kind] = {"p50_ms": statistics.median(times),

@@ -124,3 +124,20 @@ def test_cocao_fuzzy_finds_cocoa_first(reuters_fuzzy_index: Path) -> None:
         assert stock and not any("cocoa" in words(h["body"]) for h in stock)
         assert res.suggestion is None                     # an explicit fuzzy word
         assert ix.search("cocao").suggestion == "cocoa"
+
+
+def test_side_dictionary_fuzzy_terms_are_the_osa_neighbourhood(news_index_path) -> None:
+    """The suggestion's candidates (side term dictionary, numpy) are exactly the terms
+    within the OSA Damerau distance that whoosh's own distance function measures."""
+    from whoosh.support.levenshtein import damerau_levenshtein
+
+    from searchcore.execution.fuzzy import terms_within as array_terms_within
+
+    with searchcore.open_index(news_index_path) as ix:
+        searcher = ix.searcher()
+        lexicon = [t.decode() for t in searcher.reader().lexicon("body")]
+        for word in ("mboil", "governmnet", "elecion", "tax", "brwon"):
+            for dist in (1, 2):
+                want = sorted(t for t in lexicon if t[:1] == word[:1]
+                              and damerau_levenshtein(word, t) <= dist)
+                assert array_terms_within(searcher, "body", word, dist, prefix=1) == want

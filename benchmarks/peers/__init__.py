@@ -32,9 +32,12 @@ import importlib
 import os
 import re
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import orjson
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 #: Engine names in report order (this project first).
 ENGINES: tuple[str, ...] = ("searchcore", "whoosh_plain", "tantivy", "sqlite_fts5", "bm25s")
@@ -63,6 +66,30 @@ def read_docs(path: str | Path, limit: int | None = None) -> Iterator[dict]:
                 return
             if line.strip():
                 yield orjson.loads(line)
+
+
+def month_bounds(month: str) -> tuple["datetime", "datetime"]:
+    """``"1987-03"`` -> the first instant of that month and of the next (UTC)."""
+    from datetime import datetime, timezone
+
+    year, number = (int(x) for x in month.split("-"))
+    start = datetime(year, number, 1, tzinfo=timezone.utc)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=timezone.utc)
+    return start, end
+
+
+def published_of(doc: dict) -> "datetime | None":
+    """A corpus article's ``published`` as an aware UTC datetime (None if absent or bad)."""
+    from datetime import datetime, timezone
+
+    value = doc.get("published")
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
 
 
 def dir_size(path: str | Path) -> int:
@@ -97,9 +124,12 @@ class BaseEngine:
         """Prepare for searching (a reused searcher, as a server would keep)."""
 
     def search(self, terms: list[str], mode: str = "any", limit: int = 10,
-               snippets: bool = False) -> list[tuple[str, float]]:
+               snippets: bool = False, month: str | None = None) -> list[tuple[str, float]]:
         """Top ``limit`` ``(doc id, score)`` for ``terms``; with ``snippets``, also make
-        highlighted fragments for each hit (the cost is what is measured)."""
+        highlighted fragments for each hit (the cost is what is measured); with
+        ``month`` (``"1987-03"``), only articles published in that month (UTC), as the
+        engine's own range query over an indexed date (engines without one say so in
+        ``unsupported["month"]``)."""
         raise NotImplementedError
 
     def size_bytes(self) -> int:

@@ -26,6 +26,7 @@ except ImportError:      # bm25s still works, unstemmed; reported by describe()
 class Engine(BaseEngine):
     name = "bm25s"
     unsupported = {"all": "bm25s scores every query as a bag of words (no AND)",
+                   "month": "bm25s has no fields besides the text (no date range)",
                    "phrase": "bm25s keeps no positions (no phrase queries)",
                    "snippets": "bm25s stores no text and has no highlighter"}
 
@@ -55,8 +56,8 @@ class Engine(BaseEngine):
         self.ids = orjson.loads((self.path / "ids.json").read_bytes())
 
     def search(self, terms: list[str], mode: str = "any", limit: int = 10,
-               snippets: bool = False) -> list[tuple[str, float]]:
-        if mode != "any" or snippets:
+               snippets: bool = False, month: str | None = None) -> list[tuple[str, float]]:
+        if mode != "any" or snippets or month is not None:
             raise ValueError(self.unsupported.get(mode) or self.unsupported["snippets"])
         query = self._tokenize([" ".join(terms)], return_ids=False)
         k = min(limit, len(self.ids))

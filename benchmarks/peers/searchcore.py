@@ -4,7 +4,7 @@ Indexing uses the parallel ``searchcore.build_index`` when ``searchcore.index.bu
 exists (the batch path users run for big imports), otherwise ``create_index`` +
 ``add`` (the stock whoosh writer). ``options``: ``workers`` for build_index,
 ``ranking`` (a RankingConfig) for searches, ``library_add=True`` to force
-``create_index`` + ``add``.
+``create_index`` + ``add``, ``suggest=True`` to make the spelling suggestion too.
 """
 
 from __future__ import annotations
@@ -60,16 +60,21 @@ class Engine(BaseEngine):
         self.ix = searchcore.open_index(self.index_path)
 
     def search(self, terms: list[str], mode: str = "any", limit: int = 10,
-               snippets: bool = False) -> list[tuple[str, float]]:
+               snippets: bool = False, month: str | None = None) -> list[tuple[str, float]]:
         assert self.ix is not None, "call open() first"
         if mode == "phrase":
             text, match = '"' + " ".join(terms) + '"', "all"
         else:
             text, match = " ".join(terms), mode
+        if month is not None:       # the query language's month range on ``published``
+            joined = (" OR " if match == "any" else " AND ").join(terms)
+            text, match = f"({joined}) published:{month}", "all"
         # Top N only, like every peer here (none counts all matches): exact_total=False.
-        # core_vs_whoosh.py compares the counting path with whoosh counting too.
+        # core_vs_whoosh.py compares the counting path with whoosh counting too. No
+        # "did you mean" (no peer makes one; the ``suggest`` option measures it alone).
         results = self.ix.search(text, limit=limit, match=match, lenient=True,
                                  snippets=3 if snippets else 0, exact_total=False,
+                                 suggest=bool(self.options.get("suggest", False)),
                                  ranking=self.options.get("ranking"))  # type: ignore[arg-type]
         return [(hit.id, hit.score or 0.0) for hit in results.hits]
 

@@ -15,7 +15,7 @@ from typing import Iterable
 
 import tantivy as tv
 
-from peers import BaseEngine
+from peers import BaseEngine, month_bounds, published_of
 
 
 class Engine(BaseEngine):
@@ -28,6 +28,8 @@ class Engine(BaseEngine):
         builder.add_text_field("id", stored=True, tokenizer_name="raw")
         builder.add_text_field("title", stored=True, tokenizer_name="en_stem")
         builder.add_text_field("body", stored=True, tokenizer_name="en_stem")
+        # For the month kind: tantivy's range query over an indexed, fast date field.
+        builder.add_date_field("published", stored=False, indexed=True, fast=True)
         self.schema = builder.build()
         self.index: tv.Index | None = None
         self.searcher: tv.Searcher | None = None
@@ -39,8 +41,12 @@ class Engine(BaseEngine):
                                    num_threads=int(self.options.get("threads", 0) or 0))
         count = 0
         for doc in docs:
-            writer.add_document(tv.Document(id=str(doc["id"]), title=doc.get("title") or "",
-                                            body=doc.get("body") or ""))
+            fields = {"id": str(doc["id"]), "title": doc.get("title") or "",
+                      "body": doc.get("body") or ""}
+            published = published_of(doc)
+            if published is not None:
+                fields["published"] = published
+            writer.add_document(tv.Document(**fields))
             count += 1
         writer.commit()
         writer.wait_merging_threads()
@@ -60,8 +66,14 @@ class Engine(BaseEngine):
                                       conjunction_by_default=(mode == "all"))
 
     def search(self, terms: list[str], mode: str = "any", limit: int = 10,
-               snippets: bool = False) -> list[tuple[str, float]]:
+               snippets: bool = False, month: str | None = None) -> list[tuple[str, float]]:
         query = self._query(terms, mode)
+        if month is not None:
+            start, end = month_bounds(month)
+            query = tv.Query.boolean_query([
+                (tv.Occur.Must, query),
+                (tv.Occur.Must, tv.Query.range_query(self.schema, "published", tv.FieldType.Date,
+                                                     start, end, include_upper=False))])
         hits = self.searcher.search(query, limit).hits
         generator = None
         if snippets:

@@ -15,9 +15,10 @@ from typing import Iterable
 import whoosh
 from whoosh import index, qparser, scoring
 from whoosh.analysis import StemmingAnalyzer
-from whoosh.fields import ID, TEXT, Schema
+from whoosh.fields import DATETIME, ID, TEXT, Schema
+from whoosh.query import And, DateRange
 
-from peers import BaseEngine
+from peers import BaseEngine, month_bounds, published_of
 
 
 def plain_schema() -> Schema:
@@ -25,7 +26,8 @@ def plain_schema() -> Schema:
     analyzer = StemmingAnalyzer()
     return Schema(id=ID(stored=True, unique=True),
                   title=TEXT(analyzer=analyzer, stored=True),
-                  body=TEXT(analyzer=analyzer, stored=True))
+                  body=TEXT(analyzer=analyzer, stored=True),
+                  published=DATETIME(stored=False))
 
 
 class Engine(BaseEngine):
@@ -42,8 +44,12 @@ class Engine(BaseEngine):
         writer = ix.writer()
         count = 0
         for doc in docs:
-            writer.add_document(id=str(doc["id"]), title=doc.get("title") or "",
-                                body=doc.get("body") or "")
+            fields = {"id": str(doc["id"]), "title": doc.get("title") or "",
+                      "body": doc.get("body") or ""}
+            published = published_of(doc)
+            if published is not None:       # whoosh stores naive UTC datetimes
+                fields["published"] = published.replace(tzinfo=None)
+            writer.add_document(**fields)
             count += 1
         writer.commit()
         ix.close()
@@ -58,11 +64,14 @@ class Engine(BaseEngine):
                                                           group=group)
 
     def search(self, terms: list[str], mode: str = "any", limit: int = 10,
-               snippets: bool = False) -> list[tuple[str, float]]:
+               snippets: bool = False, month: str | None = None) -> list[tuple[str, float]]:
         text = " ".join(terms)
         if mode == "phrase":
             text = f'"{text}"'
         query = self.parsers[mode].parse(text)
+        if month is not None:
+            start, end = (d.replace(tzinfo=None) for d in month_bounds(month))
+            query = And([query, DateRange("published", start, end, endexcl=True)])
         results = self.searcher.search(query, limit=limit)
         out = []
         for hit in results:
