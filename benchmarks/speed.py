@@ -31,7 +31,9 @@ AG News test, BBC News together, about 50k, ids prefixed by corpus), ``100k`` an
 (``--slow-limit``, default 150k documents, for the stock-whoosh writers: plain whoosh,
 and searchcore while ``build_index`` does not exist) are skipped and the reason is
 printed. ``--repeats`` runs the engines interleaved (A B C A B C); the tables give
-the median and the min in brackets.
+the median and the min in brackets. "search MB" is the peak resident memory of
+opening the index and running every query (VmHWM reset after the build);
+``--searchcore-index PATH`` searches an index built before instead of building one.
 
 Examples::
 
@@ -257,6 +259,8 @@ def worker(engine_name: str, docs: Path, queries_path: Path, workdir: Path,
     # inherited pages, and only the largest child); single-process engines: VmHWM.
     peak = tree_mb if tree_mb and _has_children_usage() else own_peak
     size = engine.size_bytes()
+    # Open + every query: the searching process's own peak, apart from the build's.
+    reset_peak_rss()
     engine.open()
     queries = orjson.loads(queries_path.read_bytes())
     latency: dict[str, object] = {}
@@ -283,7 +287,9 @@ def worker(engine_name: str, docs: Path, queries_path: Path, workdir: Path,
         latency[kind] = {"p50_ms": statistics.median(times),
                          "p95_ms": times[min(len(times) - 1, int(0.95 * len(times)))],
                          "queries": len(times), "mean_hits": hits / len(times)}
+    query_peak = peak_rss_mb()
     result = {"engine": engine.describe(), "docs": count, "build_s": build_s,
+              "query_peak_rss_mb": query_peak,
               "docs_per_s": count / build_s if build_s else None, "peak_rss_mb": peak,
               "maxrss_mb": own_peak, "tree_sampled_mb": tree_mb,
               "rss_before_build_mb": rss_before, "index_mb": size / 1e6, "latency": latency}
@@ -323,8 +329,8 @@ def summarise(runs: Sequence[Mapping[str, object]]) -> dict[str, object]:
     if not ok:
         return {"error": runs[0].get("error", "no runs")}
     out: dict[str, object] = {"engine": ok[0]["engine"], "docs": ok[0]["docs"], "runs": len(ok)}
-    for key in ("docs_per_s", "build_s", "peak_rss_mb", "index_mb"):
-        values = [float(r[key]) for r in ok]
+    for key in ("docs_per_s", "build_s", "peak_rss_mb", "index_mb", "query_peak_rss_mb"):
+        values = [float(r.get(key) or 0.0) for r in ok]
         out[key] = statistics.median(values)
         out[key + "_best"] = max(values) if key == "docs_per_s" else min(values)
     latency: dict[str, object] = {}
@@ -342,12 +348,12 @@ def summarise(runs: Sequence[Mapping[str, object]]) -> dict[str, object]:
 
 def tables(corpus: str, summary: Mapping[str, Mapping[str, object]]) -> str:
     lines = [f"### {corpus}", "",
-             "| engine | docs | docs/s | build s | peak MB | index MB | "
+             "| engine | docs | docs/s | build s | peak MB | search MB | index MB | "
              + " | ".join(f"{k} p50/p95 ms" for k in KINDS) + " |",
-             "|" + "---|" * (6 + len(KINDS))]
+             "|" + "---|" * (7 + len(KINDS))]
     for name, s in summary.items():
         if "error" in s or "skipped" in s:
-            lines.append(f"| {name} | {s.get('skipped') or s.get('error')} |" + " |" * (5 + len(KINDS)))
+            lines.append(f"| {name} | {s.get('skipped') or s.get('error')} |" + " |" * (6 + len(KINDS)))
             continue
         cells = []
         for kind in KINDS:
@@ -356,7 +362,8 @@ def tables(corpus: str, summary: Mapping[str, Mapping[str, object]]) -> str:
         runs = int(s["runs"])  # type: ignore[arg-type]
         rate = f"{s['docs_per_s']:,.0f}" + (f" ({s['docs_per_s_best']:,.0f})" if runs > 1 else "")
         lines.append(f"| {s['engine']} | {s['docs']:,} | {rate} | {s['build_s']:.1f} | "
-                     f"{s['peak_rss_mb']:.0f} | {s['index_mb']:.1f} | " + " | ".join(cells) + " |")
+                     f"{s['peak_rss_mb']:.0f} | {s['query_peak_rss_mb']:.0f} | "
+                     f"{s['index_mb']:.1f} | " + " | ".join(cells) + " |")
     ours = summary.get("searchcore")
     if ours and "latency" in ours:
         lines += ["", "searchcore / peer (indexing: rate ratio, >1 = searchcore faster; "
@@ -415,6 +422,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-limit", type=int, default=150_000,
                         help="skip stock-whoosh-writer engines above this many docs "
                              "(default %(default)s)")
+    parser.add_argument("--searchcore-index", type=Path, default=None, metavar="PATH",
+                        help="search this existing searchcore index of the corpus instead "
+                             "of building one (e.g. a 1M index built once)")
     parser.add_argument("--workers", type=int, default=None,
                         help="workers for searchcore.build_index (default: its own)")
     parser.add_argument("--timeout", type=float, default=3600.0,
@@ -455,7 +465,11 @@ def main(argv: list[str] | None = None) -> int:
             for engine in args.engines:
                 if engine in skipped:
                     continue
-                options = {"workers": args.workers} if engine == "searchcore" and args.workers else {}
+                options: dict[str, object] = {}
+                if engine == "searchcore" and args.workers:
+                    options["workers"] = args.workers
+                if engine == "searchcore" and args.searchcore_index:
+                    options["index"] = str(args.searchcore_index.resolve())
                 result = run_worker(engine, docs, qpath, args.out / "work" / size, options,
                                     args.timeout)
                 runs[engine].append(result)

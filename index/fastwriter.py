@@ -50,6 +50,7 @@ from whoosh.writing import SegmentWriter
 from searchcore.analysis import NewsAnalyzer, term_cache
 from searchcore.execution import postings as side_postings
 from searchcore.execution.columns import SegmentColumnsBuilder, write_segment_columns
+from searchcore.execution.display import FIELDS as DISPLAY_FIELDS, DisplayBuilder
 from searchcore.execution.words import write_words
 from searchcore.whoosh_boundary import storage as _storage
 from searchcore.whoosh_boundary.segments import storage_folder
@@ -156,8 +157,10 @@ class FastWriter(SegmentWriter):
         self._inv: dict[str, dict[Any, list[Any]]] = {}
         # field -> quantised length byte per document (0: none), for block stats.
         self._lenbytes: dict[str, bytearray] = {}
-        # The per-document columns (searchcore.execution.columns), from stored values.
+        # The per-document columns (searchcore.execution.columns), from stored values,
+        # and what a hit shows (searchcore.execution.display).
         self._columns = SegmentColumnsBuilder()
+        self._display = DisplayBuilder()
 
     # -- adding documents -------------------------------------------------------------
     def add_document(self, **fields: Any) -> None:
@@ -203,6 +206,8 @@ class FastWriter(SegmentWriter):
         perdoc.finish_doc()
         self._columns.add({name: fields.get("_stored_" + name, fields.get(name))
                            for name in ("published", "source", "category", "language")})
+        self._display.add({name: fields.get("_stored_" + name, fields.get(name))
+                           for name in DISPLAY_FIELDS})
         self._added = True
         self.docnum += 1
 
@@ -299,6 +304,7 @@ class FastWriter(SegmentWriter):
         if folder is not None:
             lengths = {name: self._lenbytes.get(name, b"") for name in schema.scorable_names()}
             write_segment_columns(folder, segid, self._columns.finish(lengths, ndocs))
+            self._display.write(folder, segid)
             # Fields with no postings in this segment get empty arrays.
             for name in side_postings.indexed_fields(schema):
                 if name not in side_fields:

@@ -174,3 +174,13 @@ def test_the_default_budget_keeps_every_test_collection_query(shared_data: Path,
         assert budget.clauses(q) <= DEFAULT_BUDGET.max_clauses
     for text in sorted(texts, key=len)[-3:]:
         news_index.search(text, match="any", lenient=True)
+
+
+def test_the_array_executor_keeps_the_deadline(news_index) -> None:
+    """An OR of many words runs on the arrays, which look at the clock as they go."""
+    words = sorted({t.decode() for t in news_index.searcher().reader().lexicon("body")
+                    if t.isalpha()})[:600]
+    query = " OR ".join(words)
+    assert news_index.search(query, budget=QueryBudget(seconds=600)).total > 0
+    error = limit_error(lambda: news_index.search(query, budget=QueryBudget(seconds=0)))
+    assert error.limit == "seconds"

@@ -4,7 +4,8 @@ Indexing uses the parallel ``searchcore.build_index`` when ``searchcore.index.bu
 exists (the batch path users run for big imports), otherwise ``create_index`` +
 ``add`` (the stock whoosh writer). ``options``: ``workers`` for build_index,
 ``ranking`` (a RankingConfig) for searches, ``library_add=True`` to force
-``create_index`` + ``add``, ``suggest=True`` to make the spelling suggestion too.
+``create_index`` + ``add``, ``suggest=True`` to make the spelling suggestion too,
+``index=PATH`` to search an existing index instead of building one.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ class Engine(BaseEngine):
                           or (d.get("body") or "").strip())
 
     def build_from_file(self, docs_path: str | Path, limit: int | None = None) -> int:
+        if self.options.get("index"):          # an index built before: search it as is
+            self.index_path = Path(str(self.options["index"]))
+            self.method = "existing index"
+            with searchcore.open_index(self.index_path) as ix:
+                return len(ix)
         builder = None if self.options.get("library_add") or limit is not None else fast_builder()
         if builder is None:
             return self.build(read_docs(docs_path, limit))

@@ -354,21 +354,23 @@ def _decoded(coded: Coded) -> np.ndarray:
 
 
 def write_missing(ix: Any) -> int:
-    """Write the side files (columns, postings) of every segment of ``ix`` lacking them.
+    """Write the side files (columns, postings, display records) of every segment of
+    ``ix`` lacking them.
 
     Returns how many segments needed some.
 
     Call under the index write lock after a commit. Cheap when nothing is missing
     (one small file read per segment).
     """
-    from searchcore.execution import postings     # it builds on this module
+    from searchcore.execution import display, postings     # they build on this module
 
     written = 0
     for folder, segid, segment in boundary.stored_segments(ix):
         count = segment.doc_count_all()
         need_columns = read_segment_columns(folder, segid, count) is None
         need_postings = not postings.has_segment_postings(folder, segid, count)
-        if not (need_columns or need_postings):
+        need_display = not display.has_display(folder, segid, count)
+        if not (need_columns or need_postings or need_display):
             continue
         reader = boundary.open_segment_reader(ix, segment)
         try:
@@ -376,6 +378,8 @@ def write_missing(ix: Any) -> int:
                 write_segment_columns(folder, segid, compute_segment_columns(reader))
             if need_postings:
                 postings.write_segment_postings(folder, segid, reader)
+            if need_display:
+                display.write_segment_display(folder, segid, reader)
         finally:
             reader.close()
         written += 1

@@ -41,12 +41,15 @@ from whoosh import query as wq
 from searchcore.execution.columns import NO_DATE, DocColumns, columns_for
 from searchcore.execution.postings import segment_postings
 from searchcore.execution.stats import CollectionStats, local_stats
+from searchcore.query import budget
 from searchcore.query.parser import FieldPresent
 from searchcore.scoring.bm25f import CombinedPhrase, CombinedTerm, saturate
 from searchcore.whoosh_boundary.segments import field_b, leaf_readers
 
 #: whoosh's longs count microseconds from 0001-01-01; the columns from 1970-01-01.
 _EPOCH_FROM_MIN_US = 62135596800 * 1_000_000
+#: Query nodes evaluated between two looks at the search's deadline.
+CHECK_NODES = 32
 #: Phrase positions are matched as ``doc << 32 | position`` keys.
 _SHIFT = np.int64(32)
 
@@ -92,6 +95,11 @@ class Executor:
         self.doc_count = searcher.doc_count_all()
         self.k1 = float(weighting.K1)
         self._live = None
+        #: The budget of the search in progress (its deadline), if any; looked at
+        #: every CHECK_NODES nodes evaluated, as whoosh's collectors look every 1,024
+        #: matches (a few words never fail, an OR of thousands stops in time).
+        self._spend = budget.current()
+        self._evaluated = 0
         self._located: dict[tuple[str, bytes], list[tuple[Any, int, int, int]]] = {}
         self._postings: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {}
 
@@ -181,6 +189,9 @@ class Executor:
         return hits
 
     def eval(self, q: Any, scored: bool = True) -> Hits:
+        self._evaluated += 1
+        if self._spend is not None and self._evaluated % CHECK_NODES == 0:
+            self._spend.check_time()
         kind = type(q)
         method = _DISPATCH.get(kind)
         if method is None:

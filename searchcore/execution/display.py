@@ -1,0 +1,160 @@
+"""What a result line shows, per document, without whoosh's stored fields.
+
+A page of hits needs each hit's id, title, url and authors (its source, categories
+and date are columns already). whoosh keeps them inside the document's stored
+record — one zlib'd pickle with the whole body — so ten hits cost ten decompressions
+and ten safe unpicklings: a third of a one-word search on Reuters. Here they are a
+small JSON record per document in two plain arrays beside the segment::
+
+    MAIN_<segid>.sdsp_blob.npy      uint8: the records (orjson), one after another
+    MAIN_<segid>.sdsp_offsets.npy   int64: document d is blob[offsets[d]:offsets[d+1]]
+    MAIN_<segid>.sdsp_meta.json     version and document count (written last)
+
+Written by the same writers as the columns (the bulk writer as it indexes; every
+other segment by :func:`searchcore.execution.columns.write_missing`). A segment
+without them is simply read from whoosh's stored fields, as before: nothing needs a
+rebuild. Snippets still read the stored body.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import orjson
+
+from searchcore.execution.columns import epoch_us
+from searchcore.execution.segment_arrays import reader_cache
+from searchcore.execution.sidefiles import load, npy_bytes, write_atomic
+from searchcore.whoosh_boundary import segments as boundary
+
+DISPLAY_VERSION = 1
+#: The stored fields a record keeps (``published`` as epoch microseconds or None).
+FIELDS = ("id", "title", "url", "authors", "source", "category", "published")
+_PREFIX = ".sdsp_"
+_CACHE_KEY = "display"
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _path(folder: Path, segid: str, name: str) -> Path:
+    return folder / f"{segid}{_PREFIX}{name}"
+
+
+def record(stored: Mapping[str, Any]) -> bytes:
+    """One document's display record from its stored values."""
+    out: dict[str, Any] = {}
+    for name in FIELDS:
+        value = stored.get(name)
+        if value is None:
+            continue
+        if name == "published":
+            if not isinstance(value, datetime):
+                continue
+            value = epoch_us(value)              # the published column's rule
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[name] = value
+    return orjson.dumps(out)
+
+
+def fields_of(raw: bytes) -> dict[str, Any]:
+    """The stored-field mapping a record stands for (``published`` a naive UTC datetime)."""
+    fields: dict[str, Any] = orjson.loads(raw)
+    published = fields.get("published")
+    if published is not None:
+        fields["published"] = _EPOCH + timedelta(microseconds=int(published))
+    return fields
+
+
+class DisplayBuilder:
+    """Collects records document by document (in document-number order)."""
+
+    def __init__(self) -> None:
+        self._records: list[bytes] = []
+
+    def add(self, stored: Mapping[str, Any]) -> None:
+        self._records.append(record(stored))
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def write(self, folder: Path, segid: str) -> None:
+        write_display(folder, segid, self._records)
+
+
+def write_display(folder: Path, segid: str, records: list[bytes]) -> None:
+    """Write a segment's records (the meta file last, marking them complete)."""
+    offsets = np.zeros(len(records) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in records], out=offsets[1:])
+    write_atomic(_path(folder, segid, "blob.npy"),
+                 npy_bytes(np.frombuffer(b"".join(records), dtype=np.uint8)))
+    write_atomic(_path(folder, segid, "offsets.npy"), npy_bytes(offsets))
+    write_atomic(_path(folder, segid, "meta.json"),
+                 orjson.dumps({"version": DISPLAY_VERSION, "docs": len(records)}))
+
+
+def has_display(folder: Path, segid: str, doc_count: int) -> bool:
+    try:
+        meta = orjson.loads(_path(folder, segid, "meta.json").read_bytes())
+    except (FileNotFoundError, orjson.JSONDecodeError):
+        return False
+    return meta.get("version") == DISPLAY_VERSION and meta.get("docs") == doc_count
+
+
+def write_segment_display(folder: Path, segid: str, reader: Any) -> None:
+    """A segment's records from its stored fields (segments whoosh's writer made)."""
+    write_display(folder, segid, [record(s) for s in boundary.all_stored_fields(reader)])
+
+
+class SegmentDisplay:
+    """One segment's records, memory-mapped; None-returning when it has none."""
+
+    def __init__(self, reader: Any) -> None:
+        self.blob: np.ndarray | None = None
+        self.offsets: np.ndarray | None = None
+        folder, segid = boundary.segment_folder(reader), boundary.segment_name(reader)
+        count = reader.doc_count_all()
+        if folder is None or segid is None or not has_display(folder, segid, count):
+            return
+        try:
+            blob, offsets = load(_path(folder, segid, "blob.npy")), \
+                load(_path(folder, segid, "offsets.npy"))
+        except (OSError, ValueError):
+            return
+        # Files are input: only arrays that fit together are used.
+        if (blob.ndim == 1 and blob.dtype == np.uint8 and offsets.ndim == 1
+                and offsets.dtype == np.int64 and len(offsets) == count + 1
+                and (not count or (offsets[0] == 0 and offsets[-1] == len(blob)))):
+            self.blob, self.offsets = blob, offsets
+
+    def fields(self, docnum: int) -> dict[str, Any] | None:
+        if self.blob is None or self.offsets is None:
+            return None
+        start, end = int(self.offsets[docnum]), int(self.offsets[docnum + 1])
+        if not 0 <= start <= end <= len(self.blob):
+            return None
+        try:
+            return fields_of(self.blob[start:end].tobytes())
+        except (orjson.JSONDecodeError, TypeError, ValueError, OverflowError):
+            return None
+
+
+def segment_display(reader: Any) -> SegmentDisplay:
+    cache = reader_cache(reader)
+    found = cache.get(_CACHE_KEY)
+    if found is None:
+        found = cache[_CACHE_KEY] = SegmentDisplay(reader)
+    return found
+
+
+def display_fields(searcher: Any, docnum: int) -> dict[str, Any]:
+    """What a hit shows of global document ``docnum``: from the display records, or
+    whoosh's stored fields where a segment has none."""
+    leaves = boundary.leaf_readers(searcher)
+    for reader, offset in reversed(leaves):
+        if docnum >= offset:
+            fields = segment_display(reader).fields(docnum - offset)
+            return fields if fields is not None else dict(searcher.stored_fields(docnum))
+    return dict(searcher.stored_fields(docnum))
