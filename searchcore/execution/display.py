@@ -26,7 +26,7 @@ import numpy as np
 import orjson
 
 from searchcore.execution.columns import epoch_us
-from searchcore.execution.segment_arrays import reader_cache
+from searchcore.execution.segment_arrays import kept_on
 from searchcore.execution.sidefiles import load, npy_bytes, write_atomic
 from searchcore.whoosh_boundary import segments as boundary
 
@@ -142,11 +142,8 @@ class SegmentDisplay:
 
 
 def segment_display(reader: Any) -> SegmentDisplay:
-    cache = reader_cache(reader)
-    found = cache.get(_CACHE_KEY)
-    if found is None:
-        found = cache[_CACHE_KEY] = SegmentDisplay(reader)
-    return found
+    """The display records of one segment reader (kept on the reader)."""
+    return kept_on(reader, _CACHE_KEY, SegmentDisplay)
 
 
 def display_fields(searcher: Any, docnum: int) -> dict[str, Any]:

@@ -322,8 +322,4 @@ class SegmentPostings:
 
 def segment_postings(reader: Any) -> SegmentPostings:
     """The side postings of one segment reader (kept on the reader)."""
-    cache = reader_cache(reader)
-    sp = cache.get(_CACHE_KEY)
-    if sp is None:
-        sp = cache[_CACHE_KEY] = SegmentPostings(reader)
-    return sp
+    return kept_on(reader, _CACHE_KEY, SegmentPostings)

@@ -13,7 +13,7 @@ The bytes come from whoosh through :mod:`searchcore.whoosh_boundary.segments`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from whoosh.util.numeric import byte_to_length
@@ -31,6 +31,15 @@ def reader_cache(reader: Any) -> dict[str, Any]:
         cache = {}
         reader._searchcore_arrays = cache
     return cache
+
+
+def kept_on(reader: Any, key: str, make: Callable[[Any], Any]) -> Any:
+    """``make(reader)``, made once and kept in the reader's cache under ``key``."""
+    cache = reader_cache(reader)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = make(reader)
+    return found
 
 
 def field_lengths(reader: Any, fieldname: str) -> np.ndarray:
