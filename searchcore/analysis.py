@@ -218,6 +218,8 @@ class NewsAnalyzer(Analyzer):
 
     def terms(self, text: str) -> list[str]:
         """Just the index terms of ``text``, in order (no Token objects)."""
+        if self.stem and _multilingual.special(text, self.language):
+            return _multilingual.terms(self, text)      # another language, or CJK
         cache = term_cache(self.language, self.stem, self.stop)
         lowered = text.lower()
         if len(lowered) == len(text):
@@ -231,6 +233,10 @@ class NewsAnalyzer(Analyzer):
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
                  start_char: int = 0, tokenize: bool = True, mode: str = "",
                  **kwargs: object) -> Iterator[Token]:
+        if tokenize and self.stem and _multilingual.special(value, self.language):
+            yield from _multilingual.tokens(self, value, positions, chars, keeporiginal,
+                                            removestops, start_pos, start_char, mode, **kwargs)
+            return
         cache = term_cache(self.language, self.stem, self.stop)
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
@@ -275,6 +281,11 @@ class NewsAnalyzer(Analyzer):
             if not token.stopped:
                 pos += 1
             yield token
+
+
+# Per-language analysis (another language's stemmer and stop words, CJK bigrams) lives
+# in its own module; imported last because it builds on this one.
+from searchcore import multilingual as _multilingual  # noqa: E402
 
 
 def make_analyzer(language: str = "english") -> NewsAnalyzer:

@@ -53,6 +53,8 @@ def correction(searcher: Any, word: str) -> str | None:
     if len(terms) != 1:
         return None                       # a stop word, or several tokens
     term = terms[0]
+    if _known_in_another_language(searcher, analyzer, word):
+        return None
     df = _df(searcher, term)
     if df >= max(NEVER_CORRECT_MIN, NEVER_CORRECT_SHARE * searcher.doc_count()):
         return None
@@ -65,6 +67,23 @@ def correction(searcher: Any, word: str) -> str | None:
     if df and candidate_df < RARER_FACTOR * df:
         return None
     return fixed
+
+
+def _known_in_another_language(searcher: Any, analyzer: Any, word: str) -> bool:
+    """Is ``word`` a term of the index in one of its other languages (German "Ölpreis"
+    in an English index holding German articles)? Then it is no typo."""
+    from searchcore import multilingual
+    from searchcore.query.alternatives import index_languages
+
+    langs = index_languages(searcher)
+    if langs is None:
+        return False
+    for profile in langs.profiles(analyzer.language):
+        if profile.tag:
+            terms = multilingual.terms(analyzer, word, profile)
+            if len(terms) == 1 and _df(searcher, terms[0]):
+                return True
+    return False
 
 
 def _one_edit_words(searcher: Any, word: str, term: str) -> tuple[int, str] | None:

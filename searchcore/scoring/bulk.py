@@ -27,7 +27,7 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
-from searchcore.scoring.bm25f import CombinedTerm, saturate
+from searchcore.scoring.bm25f import CombinedTerm, combined_doc_frequency, saturate
 from searchcore.execution.segment_arrays import deleted_docnums, field_lengths, reader_cache
 
 
@@ -85,7 +85,7 @@ def _score(searcher: Any, weighting: Any, clauses: list[wq.Query], need_all: boo
         combined = type(clause) is CombinedTerm
         boost = clause.boost if combined else terms[0].boost
         tf = np.zeros(doc_count, dtype=np.float64)
-        doc_frequency = 0
+        frequencies: list[tuple[bytes, int]] = []
         for term in terms:
             name = term.fieldname
             if name not in searcher.schema or (combined and term.boost <= 0):
@@ -97,7 +97,7 @@ def _score(searcher: Any, weighting: Any, clauses: list[wq.Query], need_all: boo
                 text = field.to_bytes(term.text)
             except ValueError:
                 continue
-            doc_frequency = max(doc_frequency, searcher.doc_frequency(name, text))
+            frequencies.append((text, searcher.doc_frequency(name, text)))
             b = weighting._field_B.get(name, weighting.B)
             avg = searcher.avg_field_length(name) or 1.0
             field_weight = float(term.boost) if combined else 1.0
@@ -113,7 +113,7 @@ def _score(searcher: Any, weighting: Any, clauses: list[wq.Query], need_all: boo
             if need_all:
                 return [], 0
             continue
-        weight = weighting.combined_idf(doc_count, doc_frequency) * boost
+        weight = weighting.combined_idf(doc_count, combined_doc_frequency(frequencies)) * boost
         scores[matched] += saturate(weight, tf[matched], k1)
         hits[matched] += 1
     ok = hits == len(clauses) if need_all else hits > 0
