@@ -115,6 +115,15 @@ def test_stop_words_are_per_language(mixed: Path) -> None:
 def test_language_filters_narrow_the_analysis(mixed: Path) -> None:
     assert ids(mixed, "zentralbank", language="de") == ["de-bank", "de-oil"]
     assert ids(mixed, "language:de zentralbank") == ["de-bank", "de-oil"]
+    with searchcore.open_index(mixed) as ix:
+        # The same analysis, so the same scores but for the clause language:de's own.
+        # "israel" is in four languages; German alone gives it another idf.
+        a = ix.search("language:de israel").hits
+        b = ix.search("israel", language="de").hits
+        alone = {h.id: h.score for h in ix.search("language:de").hits}
+        assert [h.id for h in a] == [h.id for h in b] == ["de-oil"]
+        assert a[0].score == pytest.approx(b[0].score + alone["de-oil"])
+        assert b[0].score > {h.id: h.score for h in ix.search("israel").hits}["de-oil"]
     assert ids(mixed, "israel", language="en") == ["en-oil"]
     assert set(ids(mixed, "israel")) == {"de-oil", "fr-oil", "es-oil", "en-oil"}
 
