@@ -210,3 +210,11 @@ def test_more_like_this_and_did_you_mean_know_the_languages(mixed: Path) -> None
         # A German word is no typo of an English one ("Montag" is one edit from "monday").
         assert ix.search("Montag").suggestion is None
         assert [h.id for h in ix.similar("de-oil").hits][:1] == ["de-bank"]
+
+
+def test_significant_terms_show_the_articles_words(mixed: Path) -> None:
+    with searchcore.open_index(mixed) as ix:
+        found = ix.significant_terms("zentralbank", min_count=1, limit=50).terms
+    words = {t.text for t in found}
+    assert {"Barrel", "Leitzins"} <= words              # German words as the articles write them
+    assert "Zentralbank" not in words and {"die", "Die", "90"}.isdisjoint(words)
