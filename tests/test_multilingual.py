@@ -154,8 +154,11 @@ def test_identical_texts_score_alike_in_every_language(tmp_path: Path) -> None:
     with searchcore.create_index(tmp_path / "ix") as ix:
         ix.add(records)
         hits = {h.id: h.score for h in ix.search("brent").hits}
+        phrase = {h.id: h.score for h in ix.search('"brent crude"').hits}
     assert len(hits) == 6
     assert hits["de-same"] == pytest.approx(hits["en-same"]) == pytest.approx(hits["pl-same"])
+    assert set(phrase) == {"en-same", "de-same", "pl-same"}
+    assert phrase["de-same"] == pytest.approx(phrase["en-same"]) == pytest.approx(phrase["pl-same"])
 
 
 def test_english_only_indexes_rank_as_before(tmp_path: Path) -> None:

@@ -16,8 +16,11 @@ field's values; ``language=`` narrows it) and the different results become
   index whichever language finds it, and a German article and an English one that
   use the word as often, in texts as long, score the same.
 * **Phrases** (and words the analyzer splits) become one phrase per distinct
-  analysis, ORed: ``"die Ölpreise"`` is the English phrase ``die olpreis`` or the
-  German term ``de:olpreis`` (German drops its stop word).
+  analysis. Those of as many words are one
+  :class:`~searchcore.scoring.bm25f.CombinedPhrase`, each word position with one
+  document frequency over the languages (``"Brent crude"`` is ``brent crude`` or
+  ``de:brent de:crude``); others are ORed: ``"die Ölpreise"`` is the English phrase
+  ``die olpreis`` or the German term ``de:olpreis`` (German drops its stop word).
 * **Stop words are per language.** A word that is a stop word in some languages but
   not others (German "die", English "the") keeps its alternatives in the others; in
   an AND, the clause is *neutral* for the languages that drop it
@@ -39,7 +42,7 @@ from whoosh import query as wq
 from whoosh.matching import ListMatcher, NullMatcher
 
 from searchcore.multilingual import Profile, profile_for
-from searchcore.scoring.bm25f import CombinedTerm
+from searchcore.scoring.bm25f import CombinedPhrase, CombinedTerm
 
 __all__ = ["LanguageDocs", "QueryLanguages", "combine", "index_languages", "with_neutral"]
 
@@ -149,6 +152,31 @@ def _single_terms(q: wq.Query) -> list[wq.Term] | None:
     return None
 
 
+def _phrases(q: wq.Query) -> list[wq.Phrase] | None:
+    """The per-field Phrases of a phrase query (a Phrase, or a CombinedPhrase), else None."""
+    if type(q) is wq.Phrase:
+        return [q] if q.boost > 0 else None
+    if type(q) is CombinedPhrase and q.boost == 1.0:
+        return list(q.subqueries)
+    return None
+
+
+def _merge_phrases(others: list[wq.Query]) -> list[wq.Query]:
+    """Phrase alternatives of as many words (and one slop) as one CombinedPhrase, so
+    each word position has one document frequency over the languages."""
+    found = [(q, _phrases(q)) for q in others]
+    phrases = [p for _, ps in found if ps is not None for p in ps]
+    if len({id(q) for q, ps in found if ps is not None}) < 2:
+        return others
+    if len({(len(p.words), p.slop) for p in phrases}) != 1:
+        return others
+    unique: list[wq.Phrase] = []
+    for p in phrases:
+        if p not in unique:
+            unique.append(p)
+    return [CombinedPhrase(unique)] + [q for q, ps in found if ps is None]
+
+
 def combine(analyses: Sequence[tuple[Profile, wq.Query | None]], langs: QueryLanguages,
             analyzer_language: str) -> wq.Query | None:
     """One query of the per-language queries of a text (see the module docstring).
@@ -180,7 +208,7 @@ def combine(analyses: Sequence[tuple[Profile, wq.Query | None]], langs: QueryLan
     parts: list[wq.Query] = []
     if words:
         parts.append(words[0] if len(words) == 1 else CombinedTerm(words))
-    parts += others
+    parts += _merge_phrases(others)
     if not parts:
         return None
     out = parts[0] if len(parts) == 1 else wq.Or(parts)

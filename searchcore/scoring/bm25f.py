@@ -119,34 +119,38 @@ class CombinedPhrase(CombinedTerm):
     times the phrase occurs in it, and the idf is the sum of the words' idfs, as
     Lucene scores a phrase. whoosh's own phrase score adds its words' scores, which
     would weigh a phrase very differently from the same words unquoted.
+
+    The phrases may also be *alternatives* of one quoted phrase in several languages
+    (``de:brent de:crude`` beside ``brent crude``): as many words and the same slop;
+    the document frequency of each word position is then
+    :func:`combined_doc_frequency` over the alternatives' words at that position.
     """
 
     def __init__(self, subqueries: Sequence[wq.Phrase], boost: float = 1.0) -> None:
         if not subqueries or not all(isinstance(q, wq.Phrase) for q in subqueries):
             raise TypeError("CombinedPhrase takes whoosh Phrase queries")
         first = subqueries[0]
-        if any(q.words != first.words or q.slop != first.slop for q in subqueries):
-            raise ValueError("CombinedPhrase needs the same words and slop in every field")
+        if any(len(q.words) != len(first.words) or q.slop != first.slop for q in subqueries):
+            raise ValueError("CombinedPhrase needs as many words and the same slop in every phrase")
         wq.compound.CompoundQuery.__init__(self, list(subqueries), boost=boost)
 
     def _combined_matcher(self, searcher: Any, weighting: Any) -> Matcher:
         parent = searcher.get_parent()
         reader = searcher.reader()
         parts: list[_Part] = []
-        words = self.subqueries[0].words
-        doc_frequencies = [0] * len(words)
+        frequencies: list[list[tuple[bytes, int]]] = [[] for _ in self.subqueries[0].words]
         for phrase in self.subqueries:
             name = phrase.fieldname
             if name not in searcher.schema or phrase.boost <= 0:
                 continue
             field = searcher.schema[name]
             try:
-                texts = [field.to_bytes(word) for word in words]
+                texts = [field.to_bytes(word) for word in phrase.words]
             except ValueError:
                 continue
             for i, text in enumerate(texts):
-                doc_frequencies[i] = max(doc_frequencies[i], parent.doc_frequency(name, text))
-            m = wq.Phrase(name, words, slop=phrase.slop).matcher(searcher)
+                frequencies[i].append((text, parent.doc_frequency(name, text)))
+            m = wq.Phrase(name, phrase.words, slop=phrase.slop).matcher(searcher)
             if m.is_active():
                 b = weighting._field_B.get(name, weighting.B)
                 avg = parent.avg_field_length(name) or 1.0
@@ -154,7 +158,8 @@ class CombinedPhrase(CombinedTerm):
         if not parts:
             return NullMatcher()
         count = parent.doc_count_all()
-        idf = sum(weighting.combined_idf(count, df) for df in doc_frequencies)
+        idf = sum(weighting.combined_idf(count, combined_doc_frequency(position))
+                  for position in frequencies)
         k1 = weighting.K1
         # No cheap bound on a phrase's frequency: the saturation limit.
         return CombinedPhraseMatcher(parts, idf * self.boost, k1, idf * self.boost * (k1 + 1))
