@@ -221,3 +221,20 @@ def test_significant_terms_show_the_articles_words(mixed: Path) -> None:
     words = {t.text for t in found}
     assert {"Barrel", "Leitzins"} <= words              # German words as the articles write them
     assert "Zentralbank" not in words and {"die", "Die", "90"}.isdisjoint(words)
+
+
+@pytest.mark.parametrize("query", ["Ölpreis", "brent", '"brent crude"', "die ölpreise", "die hard",
+                                   "日本銀行", "oil OR нефть", "israel -ölpreise", "zentralbank israel"])
+def test_the_array_executor_scores_alternatives_as_whoosh_does(mixed: Path, query: str) -> None:
+    from searchcore.execution.search import execute_search
+    from searchcore.query.alternatives import index_languages
+    from searchcore.query.parser import parse_query
+
+    with searchcore.open_index(mixed) as ix:
+        searcher = ix.searcher()
+        q = parse_query(query, searcher.schema, languages=index_languages(searcher))
+        found = execute_search(searcher, q, None, "relevance", 20)
+        assert found is not None, "the executor ran it"
+        whoosh = [(hit.docnum, hit.score) for hit in searcher.search(q, limit=20)]
+        assert [d for d, _ in found[0]] == [d for d, _ in whoosh]
+        assert [s for _, s in found[0]] == pytest.approx([s for _, s in whoosh])
