@@ -221,6 +221,19 @@ def token_spans(text: str) -> Iterator[tuple[int, int]]:
         yield m.span()
 
 
+def _spans_terms(value: str, cache: _TermCache) -> Iterator[tuple[int, int, str | None]]:
+    """``(start, end, term)`` of ``value``'s tokens (term None for a stop word)."""
+    # str.lower() can change length for a few characters (e.g. "İ"); offsets must
+    # index the original text, so fall back to per-token lower-casing there.
+    lowered = value.lower()
+    if len(lowered) == len(value):
+        for start, end in token_spans(lowered):
+            yield start, end, cache[lowered[start:end]]
+    else:
+        for start, end in token_spans(value):
+            yield start, end, cache[value[start:end].lower()]
+
+
 def term_cache(language: str, stem: bool = True, stop: bool = True) -> _TermCache:
     """The shared ``word -> term`` table for these settings (used by fast paths too)."""
     key = (language, stem, stop)
@@ -281,10 +294,6 @@ class NewsAnalyzer(Analyzer):
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
                  start_char: int = 0, tokenize: bool = True, mode: str = "",
                  **kwargs: object) -> Iterator[Token]:
-        if tokenize and self.stem and _multilingual.special(value, self.language):
-            yield from _multilingual.tokens(self, value, positions, chars, keeporiginal,
-                                            removestops, start_pos, start_char, mode, **kwargs)
-            return
         cache = term_cache(self.language, self.stem, self.stop)
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
@@ -301,20 +310,17 @@ class NewsAnalyzer(Analyzer):
                     token.startchar, token.endchar = start_char, start_char + len(value)
                 yield token
             return
-        # str.lower() can change length for a few characters (e.g. "İ"); offsets must
-        # index the original text, so fall back to per-token lower-casing there.
-        lowered = value.lower()
-        same_length = len(lowered) == len(value)
-        source = lowered if same_length else value
+        if self.stem and _multilingual.special(value, self.language):
+            found = _multilingual.spans_terms(self, value)   # another language, or CJK
+        else:
+            found = _spans_terms(value, cache)
         pos = start_pos
-        for start, end in token_spans(source):
-            word = source[start:end]
-            term = cache[word if same_length else word.lower()]
+        for start, end, term in found:
             if term is None:
                 if removestops:
                     continue
                 token.stopped = True
-                token.text = word
+                token.text = value[start:end].lower()
             else:
                 token.stopped = False
                 token.text = term

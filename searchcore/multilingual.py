@@ -42,12 +42,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from whoosh.analysis import Token
-
 from searchcore.analysis import TOKEN_RE, term_cache
 
 __all__ = ["LanguageText", "Profile", "document_text", "language_code", "profile_for",
-           "special", "spans_terms", "terms", "tokens", "CJK_CHARS"]
+           "special", "spans_terms", "terms", "CJK_CHARS"]
 
 #: ISO 639-1 code -> NLTK Snowball language.
 SNOWBALL: dict[str, str] = {
@@ -227,31 +225,3 @@ def _words(source: str, start: int, end: int, cache: Any,
 def terms(analyzer: Any, text: str, profile: Profile | None = None) -> list[str]:
     """The index terms of ``text`` in order (what ``NewsAnalyzer.terms`` returns)."""
     return [t for _, _, t in spans_terms(analyzer, text, profile) if t is not None]
-
-
-def tokens(analyzer: Any, value: str, positions: bool = False, chars: bool = False,
-           keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
-           start_char: int = 0, mode: str = "", **kwargs: Any) -> Iterator[Token]:
-    """whoosh ``Token``\\ s of ``value``, as ``NewsAnalyzer.__call__`` yields them."""
-    token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-    pos = start_pos
-    for start, end, term in spans_terms(analyzer, value):
-        if term is None:
-            if removestops:
-                continue
-            token.stopped = True
-            token.text = value[start:end].lower()
-        else:
-            token.stopped = False
-            token.text = term
-        if keeporiginal:
-            token.original = value[start:end]
-        token.boost = 1.0
-        if positions:
-            token.pos = pos
-        if chars:
-            token.startchar = start_char + start
-            token.endchar = start_char + end
-        if not token.stopped:
-            pos += 1
-        yield token
