@@ -238,3 +238,4 @@ def test_the_array_executor_scores_alternatives_as_whoosh_does(mixed: Path, quer
         whoosh = [(hit.docnum, hit.score) for hit in searcher.search(q, limit=20)]
         assert [d for d, _ in found[0]] == [d for d, _ in whoosh]
         assert [s for _, s in found[0]] == pytest.approx([s for _, s in whoosh])
+
