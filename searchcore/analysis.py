@@ -6,6 +6,12 @@ Pipeline, per token, in this order::
     ("U.S." -> "us"), digit-group commas ("1,000" -> "1000")  ->  stop word?  ->
     NLTK Snowball stem  ->  accent fold
 
+That is the index's own language. An article in another language (its title and body
+arrive as :class:`searchcore.multilingual.LanguageText`) and text with CJK or Thai
+runs take :mod:`searchcore.multilingual` instead: the same kernel and the same steps
+with that language's stemmer and stop list and a language tag on each term, and
+character bigrams for the CJK runs.
+
 Why one class instead of a whoosh ``Tokenizer | Filter | Filter`` chain: each stage
 of a chain is a Python generator, and on news text the chain costs about four times
 the regex itself. Here every distinct word is analysed once and remembered
