@@ -163,6 +163,17 @@ class _TermCache(dict):
             return None
         return word
 
+    def known_term(self, word: str) -> object:
+        """The term of a lower-cased ``word`` this process or an open index has seen
+        (None for a stop word), else :data:`UNKNOWN`; never stems, so never imports NLTK."""
+        if word in self:
+            return self[word]
+        for _, lookup in self.known:
+            known = lookup(word)
+            if known is not UNKNOWN:
+                return known
+        return UNKNOWN
+
     def __missing__(self, word: str) -> str | None:
         if len(self) >= _CACHE_LIMIT:
             self.clear()
