@@ -30,7 +30,7 @@ import numpy as np
 import orjson
 
 from searchcore.execution.sidefiles import load, npy_bytes, write_atomic
-from searchcore.execution.segment_arrays import reader_cache
+from searchcore.execution.segment_arrays import kept_on
 from searchcore.whoosh_boundary import postings as raw
 from searchcore.whoosh_boundary import segments as boundary
 

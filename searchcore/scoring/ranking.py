@@ -22,6 +22,8 @@ from datetime import datetime, timezone
 from whoosh import scoring
 from whoosh.util.times import datetime_to_long
 
+from searchcore.execution.segment_arrays import reader_cache
+
 #: The raw ``published`` column value whoosh stores for an article without a date.
 UNDATED = 2**64 - 1
 _MICROSECONDS_PER_DAY = 86_400_000_000
@@ -108,16 +110,15 @@ class RecencyBM25F(LuceneIdfBM25F):
         self.half_life_days = half_life_days
         self.weight = weight
         self.now = datetime_to_long(now.astimezone(timezone.utc).replace(tzinfo=None))
-        self._columns: dict[int, object] = {}
 
     def final(self, searcher, docnum: int, score: float) -> float:  # type: ignore[no-untyped-def]
-        key = id(searcher)
-        column = self._columns.get(key)
-        if column is None:
-            reader = searcher.reader()
-            column = (reader.column_reader("published", translate=False)
-                      if reader.has_column("published") else None)
-            self._columns[key] = column
+        # Kept on the segment reader (it dies with it), not in a dict keyed by id().
+        reader = searcher.reader()
+        cache = reader_cache(reader)
+        if "published_column" not in cache:
+            cache["published_column"] = (reader.column_reader("published", translate=False)
+                                         if reader.has_column("published") else None)
+        column = cache["published_column"]
         published = column[docnum] if column is not None else UNDATED
         if published == UNDATED:
             return score * (1.0 - self.weight)
