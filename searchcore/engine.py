@@ -81,8 +81,17 @@ def create_index(path: str | Path, language: str = "english") -> "Index":
 
 
 def open_index(path: str | Path) -> "Index":
-    """Open the index at ``path``; a clear error if there is none or it is unusable."""
-    return Index(Path(path))
+    """Open the index at ``path``; a clear error if there is none or it is unusable.
+
+    A sharded index (built with ``shards=``) opens as a
+    :class:`searchcore.sharding.index.ShardedIndex`, which has the same methods.
+    """
+    path = Path(path)
+    if layout.read_manifest(path).get("shards") is not None:
+        from searchcore.sharding.index import ShardedIndex
+
+        return ShardedIndex(path)
+    return Index(path)
 
 
 def _date_bounds(since: datetime | str | None, until: datetime | str | None,
@@ -117,7 +126,10 @@ class Index:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._manifest = layout.read_manifest(self.path)
+        self._manifest = self._read_manifest()
+        if self._manifest.get("shards") is not None and type(self) is Index:
+            raise IndexFormatError(f"{str(self.path)!r} is a sharded index: open it with "
+                                   "searchcore.open_index()")
         self._whoosh: whoosh_index.Index | None = None
         self._searcher: Searcher | None = None
         self._guard: layout.ReaderGuard | None = None
@@ -126,14 +138,22 @@ class Index:
         self._open_generation()
 
     # -- opening, generations ---------------------------------------------------------
+    def _read_manifest(self) -> dict[str, Any]:
+        return layout.read_manifest(self.path)
+
+    def _reader_guard(self, folder: Path) -> layout.ReaderGuard | None:
+        """The shared lock that keeps ``folder`` from being removed while we read it."""
+        return layout.ReaderGuard(folder)
+
     def _open_generation(self) -> None:
         generation = self._manifest["generation"]
-        gen_dir = self.path / generation
-        guard = layout.ReaderGuard(gen_dir)
+        gen_dir = self._generation_dir()
+        guard = self._reader_guard(gen_dir)
         try:
             ix = whoosh_index.open_dir(str(gen_dir))
         except Exception as exc:  # noqa: BLE001 - whoosh raises many types here
-            guard.release()
+            if guard is not None:
+                guard.release()
             close_leaked_files(exc)
             if is_damage(exc):
                 raise corrupt_error(exc, self.path, generation) from None
@@ -239,37 +259,53 @@ class Index:
             return 0
         with layout.write_lock(self.path, timeout):
             self._follow_switch()
-            _write_batch(self.whoosh_index, list(batch.values()), progress)
-            _stories.record_add(self.whoosh_index, [(a.id, a.body) for a in batch.values()])
+            self._add_locked(list(batch.values()), progress)
             self._record_count()
         return len(batch)
+
+    def _add_locked(self, articles: Sequence[Article],
+                    progress: Callable[[int], None] | None) -> None:
+        """Write ``articles`` (unique ids) and their stories; the caller holds write_lock."""
+        _write_batch(self.whoosh_index, articles, progress)
+        _stories.record_add(self.whoosh_index, [(a.id, a.body) for a in articles])
 
     def delete(self, ids: Iterable[str] | str, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
         """Delete articles by id; returns how many existed and were deleted."""
         ids = [ids] if isinstance(ids, str) else list(ids)
-        return self._delete([wq.Term("id", str(i)) for i in ids], timeout)
+        return self._delete(self._id_queries(ids), timeout)
 
     def delete_by_query(self, query: str, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
         """Delete every article matching ``query`` (the search syntax, match="all")."""
-        q = parse_query(query, self.whoosh_index.schema, match="all")
-        return self._delete([q], timeout)
+        return self._delete(self._parsed_queries(query), timeout)
+
+    @staticmethod
+    def _id_queries(ids: Iterable[str]) -> list[wq.Query]:
+        return [wq.Term("id", str(i)) for i in ids]
+
+    def _parsed_queries(self, query: str) -> list[wq.Query]:
+        return [parse_query(query, self.whoosh_index.schema, match="all")]
 
     def _delete(self, queries: Sequence[wq.Query], timeout: float) -> int:
         with layout.write_lock(self.path, timeout):
             self._follow_switch()
-            writer = self.whoosh_index.writer()
-            try:
-                with writer.searcher() as searcher:
-                    gone = {searcher.stored_fields(n)["id"] for q in queries
-                            for n in searcher.docs_for_query(q)}
-                deleted = sum(writer.delete_by_query(q) for q in queries)
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit()
-            write_missing(self.whoosh_index)     # a delete's commit may merge segments
-            _stories.record_delete(self.whoosh_index, gone)
+            deleted = self._delete_locked(queries)
             self._record_count()
+        return deleted
+
+    def _delete_locked(self, queries: Sequence[wq.Query]) -> int:
+        """Delete what ``queries`` match, with their stories; the caller holds write_lock."""
+        writer = self.whoosh_index.writer()
+        try:
+            with writer.searcher() as searcher:
+                gone = {searcher.stored_fields(n)["id"] for q in queries
+                        for n in searcher.docs_for_query(q)}
+            deleted = sum(writer.delete_by_query(q) for q in queries)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        write_missing(self.whoosh_index)     # a delete's commit may merge segments
+        _stories.record_delete(self.whoosh_index, gone)
         return deleted
 
     def _record_count(self) -> None:
@@ -601,7 +637,7 @@ class Index:
 
         searcher = self.searcher()
         reader = searcher.reader()
-        gen_dir = self.path / self._manifest["generation"]
+        gen_dir = self._generation_dir()
         size = sum(p.stat().st_size for p in gen_dir.iterdir() if p.is_file())
         cols = columns_for(searcher)
         codes = cols.source.codes[cols.live]
