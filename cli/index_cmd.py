@@ -264,7 +264,8 @@ STATS_HELP = """Show what the index holds: documents, terms, size, sources, date
 --json prints {"path", "documents", "deleted", "terms": {"title", "body"},
 "size_bytes", "segments", "sources": {name: count}, "date_range": [first, last]
 or null, "language", "format_version", "generation", "created", "updated",
-"analyzer"}.
+"analyzer"}; a sharded index adds "shards": [{"name", "documents", "deleted",
+"terms", "size_bytes", "segments"}] (its "terms" are the largest shard's).
 
 \b
 Examples:
@@ -320,6 +321,9 @@ def format_stats(stats: dict[str, Any]) -> str:
         ("Format", f"version {stats['format_version']}, {stats['generation']}"),
         ("Updated", stats.get("updated") or "?"),
     ]
+    if stats.get("shards"):
+        rows.insert(2, ("Shards", f"{len(stats['shards'])}: " + ", ".join(
+            f"{s['name']} {s['documents']:,}" for s in stats["shards"])))
     return "".join(f"{label:<10} {value}\n" for label, value in rows)
 
 

@@ -211,3 +211,23 @@ def test_cli_scheduler_needs_shards_and_a_reachable_scheduler(tmp_path: Path,
     assert result.exit_code == 1
     assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'" in result.output
     assert not (tmp_path / "b" / "searchcore.json").exists()
+
+
+def test_check_reads_every_shard_and_reports_each(tmp_path: Path, scheduler: str) -> None:
+    path = tmp_path / "ix"
+    build_index([BBC_FILE], path, shards=2, scheduler=scheduler)
+    result = CliRunner().invoke(cli, ["index", "check", "--index", str(path), "--json", "-q"])
+    assert result.exit_code == 0, result.output
+    report = orjson.loads(result.stdout)
+    assert report["ok"] and report["documents"] == 300
+    assert [s["documents"] for s in report["shards"]] == \
+        layout.read_manifest(path)["shards"]["documents"]
+    # An article written into the wrong shard behind searchcore's back is found.
+    with searchcore.open_index(path) as ix:
+        wrong = next(k for k in range(2) if shard_of("stray-1", 2) != k)
+        ix.shards[wrong]._add_locked(
+            [searchcore.Article(id="stray-1", title="Stray", body="in the wrong shard")], None)
+    result = CliRunner().invoke(cli, ["index", "check", "--index", str(path), "--json", "-q"])
+    assert result.exit_code == 1
+    problems = orjson.loads(result.stdout)["problems"]
+    assert any("'stray-1' belongs in shard" in p for p in problems)
