@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh import collectors, sorting, writing
+from whoosh import writing
 from whoosh.searching import Searcher
 
 from searchcore import layout
@@ -24,16 +24,16 @@ from searchcore.analysis import check_language
 from searchcore.languages import normalize_language
 from searchcore.article import Article, normalize_article, to_document
 from searchcore.execution.columns import DocColumns, columns_for, write_missing
-from searchcore.execution.search import allowed_docnums, execute_search
+from searchcore.execution.search import allowed_docnums, rank as rank_matches
 from searchcore.execution.words import register_index_words
 from searchcore.whoosh_boundary.segments import open_segment_reader, segment_count
 from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
 from searchcore.dates import to_utc
 from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
-from searchcore.query.budget import QueryBudget, enforced, with_deadline
+from searchcore.query.budget import QueryBudget, enforced
 from searchcore.query.parser import parse_query
 from searchcore.query.request import SORTS as REQUEST_SORTS, SearchRequest
-from searchcore.scoring.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
+from searchcore.scoring.ranking import DEFAULT_RANKING, RankingConfig, weighting
 from searchcore.results.types import Copy, Hit, Results
 from searchcore.schema import build_schema
 from searchcore.results.snippets import make_snippets
@@ -120,6 +120,18 @@ def _date_bounds(since: datetime | str | None, until: datetime | str | None,
         raise QuerySyntaxError(f"since {since!r} is after until {until!r}: no date is in "
                                "between", str(since))
     return start, end
+
+
+def checked_request(query: str, *, facets: Sequence[str] | None, facet_limit: int,
+                    after: str | None, collapse: bool, page: int,
+                    **options: Any) -> tuple[tuple[str, ...], SearchRequest]:
+    """``(facet names, request)``: every search argument checked before anything runs
+    (:class:`~searchcore.errors.InvalidRequestError`, ``FacetError``)."""
+    facet_names = check_facets(facets, facet_limit)
+    if after is not None and (page != 1 or collapse):
+        raise SearchcoreError("after= continues from a cursor: leave page at 1, and do not "
+                              "combine it with collapse")
+    return facet_names, SearchRequest.create(query, page=page, **options)
 
 
 class Index:
@@ -406,17 +418,17 @@ class Index:
         (:class:`~searchcore.query.budget.QueryBudget`; over one: ``QueryLimitError``).
         ``after``: a ``Results.next_cursor``; the page is then the ``limit`` hits
         after it (``page`` must stay 1), however deep (:mod:`searchcore.news.export`).
+        Ties (equal scores or dates) are ordered by article id
+        (:mod:`searchcore.execution.order`). ``exact_total=False`` lets a query the
+        array executor does not run skip what cannot make the page (its total is
+        then a lower bound, ``total_is_exact`` False).
         """
         started = time.perf_counter()
-        facet_names = check_facets(facets, facet_limit)
-        if after is not None and (page != 1 or collapse):
-            raise SearchcoreError("after= continues from a cursor: leave page at 1, and do not "
-                                  "combine it with collapse")
-        # Every argument checked before anything runs (InvalidRequestError).
-        request = SearchRequest.create(query, limit=limit, page=page, sort=sort, match=match,
-                                       lenient=lenient, source=source, category=category,
-                                       since=since, until=until, ranking=ranking,
-                                       snippets=snippets, exact_total=exact_total, now=now)
+        facet_names, request = checked_request(
+            query, facets=facets, facet_limit=facet_limit, after=after, collapse=collapse,
+            limit=limit, page=page, sort=sort, match=match, lenient=lenient, source=source,
+            category=category, since=since, until=until, ranking=ranking, snippets=snippets,
+            exact_total=exact_total, now=now)
         ranking, now = request.ranking, request.now
         searcher = self.searcher()
         q = parse_query(query, searcher.schema, match=match, lenient=lenient,
@@ -451,28 +463,13 @@ class Index:
             copies = {d: others for d, _, others in grouped.page}
             total, total_articles, total_is_exact = (grouped.total_stories,
                                                      grouped.total_articles, True)
-        elif (found := execute_search(searcher, flat, allowed, sort, offset + limit)
-              if self.array_execution else None) is not None:
-            # On the side arrays, a posting list at a time (searchcore.execution).
-            best, total = found
+        else:
+            # The executor on the side arrays, or whoosh's matchers for what it does not
+            # run; in result order either way (searchcore.execution.search.rank).
+            best, total, total_is_exact = rank_matches(searcher, flat, allowed, sort,
+                                                       offset + limit, exact_total)
             page_hits = [(docnum, score, searcher.stored_fields(docnum))
                          for docnum, score in best[offset:offset + limit]]
-            total_is_exact = True
-        else:
-            collector = with_deadline(_collector(offset + limit, sort, exact_total))
-            if allowed is not None:
-                collector = collectors.FilterCollector(collector, allow=allowed)
-            searcher.search_with_collector(flat, collector)
-            results = collector.results()
-            # A date sort collects every match, so its count is exact either way.
-            total_is_exact = exact_total or sort != "relevance"
-            if total_is_exact:
-                total = len(results)
-            else:
-                # What was collected before skipping: a lower bound, flagged as such.
-                total = max(results.scored_length(), getattr(results.collector, "total", 0))
-            page_hits = [(hit.docnum, hit.score, hit.fields())
-                         for hit in results[offset:offset + limit]]
         hits = []
         analyzer = searcher.schema["body"].analyzer
         for rank, (docnum, score, fields) in enumerate(page_hits, offset + 1):
@@ -526,15 +523,7 @@ class Index:
                            elapsed_ms=(time.perf_counter() - started) * 1000.0)
         offset = (page - 1) * limit
         want = offset + limit + len(excluded)
-        found = execute_search(searcher, q, allowed, "relevance", want)
-        if found is None:       # a form the arrays do not run: whoosh's matchers
-            collector = collectors.TopCollector(want, usequality=False, replace=0)
-            if allowed is not None:
-                collector = collectors.FilterCollector(collector, allow=allowed)
-            searcher.search_with_collector(q, collector)
-            results = collector.results()
-            found = ([(h.docnum, h.score) for h in results], len(results))
-        ranked, total = found
+        ranked, total, _ = rank_matches(searcher, q, allowed, "relevance", want)
         kept = []
         skipped = 0
         for docnum, score in ranked:
@@ -757,16 +746,7 @@ def _hit(rank: int, score: float | None, fields: Mapping[str, Any], q: wq.Query,
 def _rank_all(searcher: Searcher, q: wq.Query, allowed: set[int] | None,
               sort: str) -> list[tuple[int, float | None]]:
     """Every match of ``q`` as ``(docnum, score)``, best (or by ``sort``) first."""
-    found = execute_search(searcher, q, allowed, sort, searcher.doc_count_all())
-    if found is not None:
-        return found[0]
-    collector: collectors.Collector = (
-        collectors.UnlimitedCollector() if sort == "relevance" else
-        collectors.SortingCollector(_date_sort(sort), limit=None, reverse=sort == "newest"))
-    if allowed is not None:
-        collector = collectors.FilterCollector(collector, allow=allowed)
-    searcher.search_with_collector(q, collector)
-    return [(hit.docnum, hit.score) for hit in collector.results()]
+    return rank_matches(searcher, q, allowed, sort, None)[0]
 
 
 def _copy(fields: Mapping[str, Any]) -> Copy:
@@ -811,36 +791,6 @@ def _merge_smallest(writer: writing.SegmentWriter, segments: list[Any]) -> list[
         writer.add_reader(reader)
         reader.close()
     return [seg for seg in segments if seg not in smallest]
-
-
-def _collector(limit: int, sort: str, exact_total: bool) -> collectors.Collector:
-    """The whoosh collector for one search.
-
-    Relevance with an exact total: no block-quality skipping and no matcher
-    replacement. whoosh's TopCollector otherwise prunes sub-matchers that cannot
-    beat the current top N (``replace``) and then counts only what it still saw, so
-    its "exact" total undercounts OR queries (109k instead of 266k matches over
-    150 Reuters queries); without pruning one pass scores and counts every match,
-    faster than pruning plus whoosh's separate counting pass (7.7 vs 11.1 ms p50).
-    """
-    if sort != "relevance":
-        return collectors.SortingCollector(_date_sort(sort), limit=limit,
-                                           reverse=sort == "newest")
-    if exact_total:
-        return collectors.TopCollector(limit, usequality=False, replace=0)
-    return collectors.TopCollector(limit)
-
-
-def _date_sort(sort: str) -> sorting.FacetType:
-    """Sort by ``published`` with undated articles last in both directions.
-
-    Whoosh stores "no date" as the column's maximum value, which would put undated
-    articles first when sorting newest-first.
-    """
-    if sort == "oldest":
-        return sorting.FieldFacet("published")
-    return sorting.TranslateFacet(lambda v: -1 if v == UNDATED else v,
-                                  sorting.FieldFacet("published"))
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

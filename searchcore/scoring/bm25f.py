@@ -37,6 +37,7 @@ from whoosh import query as wq
 from whoosh.matching import Matcher, MultiMatcher, NullMatcher
 
 from searchcore.execution.segment_arrays import field_lengths
+from searchcore.scoring.stats import collection_size
 from searchcore.whoosh_boundary.segments import field_b
 
 #: ``(postings matcher, field weight, b, average field length, field length of a docnum)``
@@ -100,7 +101,7 @@ class CombinedTerm(wq.compound.CompoundQuery):
                 best_tf += term.boost * info.max_weight() / (1.0 - b + b * info.min_length() / avg)
         if not parts:
             return NullMatcher()
-        idf = weighting.combined_idf(parent.doc_count_all(), doc_frequency)
+        idf = weighting.combined_idf(collection_size(parent), doc_frequency)
         k1 = weighting.K1
         bound = saturate(idf * self.boost, best_tf, k1)
         return CombinedTermMatcher(parts, idf * self.boost, k1, bound)
@@ -148,7 +149,7 @@ class CombinedPhrase(CombinedTerm):
                 parts.append((m, float(phrase.boost), b, avg, _length_of(reader, name)))
         if not parts:
             return NullMatcher()
-        count = parent.doc_count_all()
+        count = collection_size(parent)
         idf = sum(weighting.combined_idf(count, df) for df in doc_frequencies)
         k1 = weighting.K1
         # No cheap bound on a phrase's frequency: the saturation limit.

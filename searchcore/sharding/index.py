@@ -25,13 +25,19 @@ atomic way to change many articles at once.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from searchcore import layout
 from searchcore.article import Article, normalize_article
 from searchcore.engine import DEFAULT_LOCK_TIMEOUT, Index
 from searchcore.errors import IndexFormatError, SearchcoreError
+from searchcore.results.types import Results
+from searchcore.sharding import search as _search
 from searchcore.sharding.routing import ROUTING, shard_of
+
+if TYPE_CHECKING:
+    from searchcore.news.export import Scan
+    from searchcore.news.timeline import Timeline
 
 
 class ShardIndex(Index):
@@ -270,3 +276,25 @@ class ShardedIndex(Index):
                     for shard, s in zip(self.shards, per_shard)])
         return total
 
+
+    # -- searching (searchcore.sharding.search) ----------------------------------------
+    #: :meth:`searchcore.Index.search` over every shard, ranked as one index would
+    #: rank the same articles (:func:`searchcore.sharding.search.search`).
+    search = _search.search
+
+    def timeline(self, query: str, by: str = "month", **filters: Any) -> "Timeline":
+        """:meth:`searchcore.Index.timeline` over every shard."""
+        return _search.timeline(self, query, by, **filters)
+
+    def scan(self, query: str, *, sort: str = "relevance",
+             fields: Sequence[str] | str | None = None, **filters: Any) -> "Scan":
+        """:meth:`searchcore.Index.scan` over every shard, in the order one index gives."""
+        return _search.scan(self, query, sort=sort, fields=fields, **filters)
+
+    def similar(self, *args: Any, **kwargs: Any) -> Results:  # type: ignore[override]
+        raise SearchcoreError("similar() is not available on a sharded index yet (its "
+                              "distinctive terms and story exclusions are per shard)")
+
+    def significant_terms(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        raise SearchcoreError("significant_terms() is not available on a sharded index yet "
+                              "(its phrase counts are per shard)")
