@@ -35,12 +35,13 @@ from searchcore.execution.columns import NO_DATE
 #: The date key of an undated article: after every date in both date orders.
 UNDATED_KEY = np.iinfo(np.int64).max
 _CACHE_KEY = "id_keys"
-_SEARCHER_ATTR = "_searchcore_id_keys"
+_READER_ATTR = "_searchcore_id_keys"
 
 
 def id_keys(searcher: Any) -> np.ndarray:
     """Per global document number of ``searcher``: its article id as bytes (``S``)."""
-    found = getattr(searcher, _SEARCHER_ATTR, None)
+    holder = searcher.reader()          # kept on the reader, as the columns are
+    found = getattr(holder, _READER_ATTR, None)
     if found is not None:
         return found
     parts = [(segment_keys(reader), offset) for reader, offset in leaf_readers(searcher)]
@@ -48,10 +49,7 @@ def id_keys(searcher: Any) -> np.ndarray:
     keys = np.zeros(searcher.doc_count_all(), dtype=f"S{width}")
     for part, offset in parts:
         keys[offset:offset + len(part)] = part
-    try:
-        setattr(searcher, _SEARCHER_ATTR, keys)
-    except AttributeError:
-        pass
+    setattr(holder, _READER_ATTR, keys)
     return keys
 
 

@@ -41,7 +41,7 @@ class CollectionStats:
 
     documents: int
     field_lengths: Mapping[str, float]
-    frequencies: Mapping[tuple[str, bytes], int] = field(default_factory=dict)
+    frequencies: dict[tuple[str, bytes], int] = field(default_factory=dict)
     lookup: Callable[[str, bytes], int] | None = field(default=None, compare=False)
     live: int = 0
     readers: Sequence[Any] = field(default=(), compare=False, repr=False)
@@ -55,9 +55,11 @@ class CollectionStats:
 
     def doc_frequency(self, fieldname: str, text: bytes | str) -> int:
         btext = text.encode("utf-8") if isinstance(text, str) else text
-        found = self.frequencies.get((fieldname, btext))
+        key = (fieldname, btext)
+        found = self.frequencies.get(key)
         if found is None:
             found = self.lookup(fieldname, btext) if self.lookup is not None else 0
+            self.frequencies[key] = found        # asked again by every shard's scorer
         return found
 
     def field_length(self, fieldname: str) -> float:

@@ -95,8 +95,8 @@ def build_sharded(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[
             with dask_client(scheduler, workers) as client, cluster_errors(scheduler):
                 check_shared_storage(client, tmp, token)
                 n_workers = len(client.scheduler_info().get("workers", {}))
-                counts = _run(client, pieces, shards, tmp, token, lang, options,
-                              summary, throttle, errors)
+                counts, timings = _run(client, pieces, shards, tmp, token, lang, options,
+                                       summary, throttle, errors)
             shutil.rmtree(tmp / tasks.SPILL, ignore_errors=True)
             (tmp / tasks.TOKEN_FILE).unlink()
             os.rename(tmp, path / generation)
@@ -109,6 +109,7 @@ def build_sharded(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[
                                   "names": [shard_name(k) for k in range(shards)],
                                   "documents": counts}
             manifest["build"]["scheduler"] = scheduler or "LocalCluster"
+            manifest["build"].update(timings)
             layout.write_manifest(path, manifest)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -121,8 +122,9 @@ def build_sharded(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[
 
 def _run(client: Any, pieces: list[Any], shards: int, tmp: Path, token: str, language: str,
          options: Mapping[str, Any], summary: IngestSummary, throttle: Throttle,
-         errors: str | os.PathLike[str] | None) -> list[int]:
-    """Both task stages; returns the document count of each shard."""
+         errors: str | os.PathLike[str] | None) -> tuple[list[int], dict[str, list[float]]]:
+    """Both task stages; returns the document count of each shard and the seconds each
+    task took (``route_seconds`` per piece, ``shard_seconds`` per shard)."""
     from distributed import as_completed
 
     folder = str(tmp)
@@ -141,7 +143,7 @@ def _run(client: Any, pieces: list[Any], shards: int, tmp: Path, token: str, lan
     sink = open(errors, "wb") if errors is not None else None
     try:
         for number in range(len(pieces)):          # in input order, as a one-process build
-            _, part, records = answers[number]
+            _, part, records, _ = answers[number]
             summary.merge(part)
             for record in records:
                 sink.write(orjson.dumps(record) + b"\n")   # type: ignore[union-attr]
@@ -153,9 +155,12 @@ def _run(client: Any, pieces: list[Any], shards: int, tmp: Path, token: str, lan
                            key=f"shard-{token}-{k}", retries=TASK_RETRIES, pure=False)
              for k in range(shards)]
     counts = [0] * shards
+    shard_seconds = [0.0] * shards
     for k, future in enumerate(built):
         answer = future.result()
         tasks.raise_answer(answer)
         counts[k] = answer[1]
         summary.duplicates += answer[2]
-    return counts
+        shard_seconds[k] = round(answer[3], 3)
+    return counts, {"route_seconds": [round(answers[n][3], 3) for n in range(len(pieces))],
+                    "shard_seconds": shard_seconds}

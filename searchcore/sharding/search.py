@@ -158,10 +158,11 @@ def search(ix: "ShardedIndex", query: str, *, limit: int = 10, page: int = 1,
                              copies=tuple(_copy(shards.base[c].stored_fields(d))
                                           for c, d in copies[(k, docnum)])
                              if collapse else None))
+        # Matching needs no scores: the shards' own long-lived searchers (their
+        # columns are kept on them).
         facet_counts = (merge_facets(
-            [(news_columns(searcher), match_docnums(searcher, flat, allowed[k])
-              if allowed[k] is None or allowed[k] else np.zeros(0, np.int64))
-             for k, searcher in enumerate(shards.searchers)], facet_names, facet_limit)
+            [(news_columns(base), match_docnums(base, flat, allowed[k]))
+             for k, base in enumerate(shards.base)], facet_names, facet_limit)
             if facet_names else {})
         last = offset + len(page_items)
         cursor = None

@@ -74,10 +74,11 @@ def route_piece(number: int, piece: Source, shards: int, folder: str, token: str
                 options: Mapping[str, Any], want_errors: bool) -> tuple[Any, ...]:
     """Read piece ``number``; write its articles into per-shard spill files.
 
-    Returns ``("ok", summary, error records)`` or an expected failure
+    Returns ``("ok", summary, error records, seconds)`` or an expected failure
     (:func:`raise_answer`).
     """
     _delay()
+    started = time.perf_counter()
     root = Path(folder)
     try:
         check_token(root, token)
@@ -112,7 +113,7 @@ def route_piece(number: int, piece: Source, shards: int, folder: str, token: str
                 os.replace(tmp, final)
             else:
                 final.unlink(missing_ok=True)
-        return ("ok", summary, records)
+        return ("ok", summary, records, time.perf_counter() - started)
     except SearchcoreError as exc:
         return _failure(exc)
 
@@ -136,7 +137,7 @@ def build_shard(shard: int, pieces: int, folder: str, token: str,
                 language: str) -> tuple[Any, ...]:
     """Write shard ``shard`` from its spill files as ``folder/shard-NNN``.
 
-    Returns ``("ok", documents, duplicates)`` or an expected failure.
+    Returns ``("ok", documents, duplicates, seconds)`` or an expected failure.
     """
     from whoosh import index as whoosh_index
 
@@ -145,6 +146,7 @@ def build_shard(shard: int, pieces: int, folder: str, token: str,
     from searchcore.schema import build_schema
 
     _delay()
+    started = time.perf_counter()
     root = Path(folder)
     work = root / f"{shard_name(shard)}.{uuid.uuid4().hex[:8]}.part"
     try:
@@ -162,7 +164,7 @@ def build_shard(shard: int, pieces: int, folder: str, token: str,
         if final.exists():         # an earlier attempt finished, but its answer was lost
             shutil.rmtree(final)
         os.rename(work, final)
-        return ("ok", count, summary.duplicates)
+        return ("ok", count, summary.duplicates, time.perf_counter() - started)
     except SearchcoreError as exc:
         shutil.rmtree(work, ignore_errors=True)
         return _failure(exc)
