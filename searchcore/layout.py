@@ -51,11 +51,13 @@ READERS_LOCK_NAME = "readers.lock"
 FORMAT_NAME = "searchcore-index"
 #: Bump when the schema, analyzer output or layout changes incompatibly.
 #: 2: numbers and names tokenised whole ("1.5", "1,000" = "1000", "AT&T").
-#: 3: a generation may hold shards (``shard-NNN/`` folders, the manifest's ``shards``);
-#: unsharded indexes of format 2 are still read as they are.
-FORMAT_VERSION = 3
+#: 3: each article analysed in its own language (tagged terms ``de:olpreis``), CJK
+#:    and Thai runs as character bigrams (searchcore.multilingual).
+#: 4: a generation may hold shards (``shard-NNN/`` folders, the manifest's ``shards``);
+#:    unsharded indexes of format 3 are still read as they are.
+FORMAT_VERSION = 4
 #: Oldest format version this code can still read.
-MIN_FORMAT_VERSION = 2
+MIN_FORMAT_VERSION = 3
 GENERATION_PREFIX = "gen-"
 
 REBUILD_HINT = "rebuild it with `searchcore index build SOURCE... --index {path}`"

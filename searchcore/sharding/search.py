@@ -42,6 +42,8 @@ from searchcore.news import collapse as _collapse
 from searchcore.news.export import make_cursor, page_after
 from searchcore.news.facets import DEFAULT_FACET_LIMIT
 from searchcore.news.matches import match_docnums, news_columns
+from searchcore.languages import normalize_language
+from searchcore.query.alternatives import QueryLanguages, index_languages
 from searchcore.query.budget import QueryBudget, enforced
 from searchcore.query.parser import parse_query
 from searchcore.query.request import SearchRequest
@@ -67,6 +69,17 @@ class ShardSet:
         self.stats = combined_stats(readers, [n for n in schema.names() if schema[n].scorable])
         model = weighting(ranking, now)
         self.searchers = [StatsSearcher(r, self.stats, model) for r in readers]
+
+    def languages(self, language: str | Sequence[str] | None) -> QueryLanguages | None:
+        """What :func:`~searchcore.query.alternatives.index_languages` says for one
+        index holding every shard's languages."""
+        codes = [language] if isinstance(language, str) else list(language or ())
+        narrow = [normalize_language(c) for c in codes if c]
+        present = tuple(sorted({code for base in self.base
+                                for code in getattr(index_languages(base), "present", ())}))
+        if narrow:
+            return QueryLanguages(tuple(narrow), present)
+        return QueryLanguages(("",) + present, present) if present else None
 
     def filters(self, source: Any, category: Any, since: Any, until: Any, language: Any,
                 now: datetime) -> list[set[int] | None]:
@@ -116,7 +129,8 @@ def search(ix: "ShardedIndex", query: str, *, limit: int = 10, page: int = 1,
     shards = ShardSet(ix, ranking, now)
     try:
         q = parse_query(query, shards.schema, match=match, lenient=lenient,
-                        field_weights=ranking.field_weights, now=now)
+                        field_weights=ranking.field_weights, now=now,
+                        languages=shards.languages(language))
         flat = flatten(q)
         allowed = shards.filters(source, category, since, until, language, now)
         offset = (page - 1) * limit
