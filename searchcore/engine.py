@@ -213,6 +213,11 @@ class Index:
             self._manifest = manifest
             self._manifest_stamp = self._stamp()
 
+    def refresh(self) -> None:
+        """Move to the live generation now if a rebuild switched it (searches do this
+        by themselves); the manifest is then the live one."""
+        self._follow_switch()
+
     @property
     def whoosh_index(self) -> whoosh_index.Index:
         """The live generation's whoosh index (for advanced use and our own tools)."""

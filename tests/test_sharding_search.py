@@ -184,3 +184,16 @@ def test_big_corpora_rank_alike(shared_data: Path, tmp_path: Path, corpus: str) 
             for options in ({}, {"match": "any"}, {"sort": "newest", "limit": 20},
                             {"facets": ["category", "month"], "limit": 20}):
                 same_results(single, sharded, query, lenient=True, **options)
+
+
+def test_serve_answers_from_a_sharded_index(pair) -> None:
+    from starlette.testclient import TestClient
+
+    from searchcore.web.app import create_app
+
+    _, sharded_path = pair
+    with TestClient(create_app(sharded_path)) as client:
+        assert client.get("/healthz").json()["status"] == "ok"
+        assert client.get("/api/stats").json()["documents"] == 600
+        found = client.get("/api/search", params={"q": "oil"}).json()
+        assert found["total"] > 0 and found["hits"]
