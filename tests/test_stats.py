@@ -1,5 +1,5 @@
-"""Collection statistics: the executor's numbers are whoosh's, and plugging in another
-collection's numbers scores a part of it as the whole (what a sharded search needs)."""
+"""The index's own statistics from the side postings are whoosh's, and the executor
+given another collection's numbers scores a part of it as the whole would."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from conftest import bbc_articles
 import searchcore
 from searchcore.engine import flatten
 from searchcore.execution.executor import Executor
-from searchcore.execution.stats import CollectionStats, local_stats
+from searchcore.execution.stats import local_stats
+from searchcore.scoring.stats import CollectionStats
 from searchcore.query.parser import parse_query
 
 
 def test_local_stats_are_whooshs(news_index: searchcore.Index) -> None:
     searcher = news_index.searcher()
     stats = local_stats(searcher)
-    assert stats.doc_count == searcher.doc_count_all()
+    assert stats.doc_count_all() == searcher.doc_count_all()
     for name in ("title", "body"):
         assert stats.avg_field_length(name) == pytest.approx(searcher.avg_field_length(name))
         for i, (btext, _) in enumerate(searcher.reader().iter_field(name)):
@@ -41,9 +42,10 @@ def test_a_part_scored_with_the_wholes_stats_scores_as_the_whole(tmp_path: Path,
         wanted = {big.stored_fields(int(d))["id"]: s for d, s in
                   zip(*_hits(Executor(big, big.weighting).run(q)))}
         mine = local_stats(big)
-        given = CollectionStats(mine.doc_count, dict(mine.field_lengths), mine.doc_frequency)
+        given = CollectionStats(documents=mine.doc_count_all(),
+                                field_lengths=dict(mine.field_lengths), lookup=mine.doc_frequency)
         got = {small.stored_fields(int(d))["id"]: s for d, s in
-               zip(*_hits(Executor(small, small.weighting, given).run(q)))}
+               zip(*_hits(Executor(small, small.weighting, stats=given).run(q)))}
         local = {small.stored_fields(int(d))["id"]: s for d, s in
                  zip(*_hits(Executor(small, small.weighting).run(q)))}
     assert got and set(got) <= set(wanted)
