@@ -57,10 +57,11 @@ from searchcore.engine import DEFAULT_LOCK_TIMEOUT, Index, analyzer_settings, cr
 from searchcore.errors import IndexFormatError, IndexNotFoundError, SearchcoreError
 from searchcore.index.ingest import (IngestSummary, Skipped, count_records, dedupe_last_wins,
                                      iter_articles)
-from searchcore.execution.columns import write_missing
+from searchcore.execution.columns import write_extra_column, write_missing
+from searchcore.index.idtable import IdTable
 from searchcore.index.parallel import write_segments
 from searchcore.index.progress import ProgressCallback, Throttle
-from searchcore.news.stories import StoryStore, write_story_column
+from searchcore.news.stories_build import StoryBuilder
 from searchcore.schema import build_schema
 
 __all__ = ["CHUNK_CHARS", "CHUNK_DOCS", "add_sources", "batch_bounds", "build_index"]
@@ -190,10 +191,16 @@ def add_sources(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
 
 def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
                       summary: IngestSummary, throttle: Throttle) -> int:
-    """Write every article into ``ix`` (a fresh whoosh index); return the live count."""
+    """Write every article into ``ix`` (a fresh whoosh index); return the live count.
+
+    Kept for the whole build, per article: its id's hash and document number
+    (:class:`~searchcore.index.idtable.IdTable`, 24 bytes) and, until the stories are
+    linked at the end, its shingle count (:mod:`searchcore.news.stories_build`);
+    everything else is one batch's and freed with it.
+    """
     segments: list[Any] = []
-    stories = StoryStore(Path(ix.storage.folder))   # signatures and story ids, per batch
-    seen: dict[str, int] = {}          # id -> global docnum, for earlier batches
+    stories = StoryBuilder(Path(ix.storage.folder))   # signatures spilled per batch
+    seen = IdTable()                   # id hash -> global docnum, for earlier batches
     stale: list[int] = []              # global docnums replaced by a later batch
     batch: dict[str, Article] = {}
     chars = 0
@@ -211,9 +218,10 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
         base = written
         segments.extend(write_segments(ix, articles, workers,
                                        lambda done: throttle(base + done)))
-        for offset, article in enumerate(articles):
-            seen[article.id] = base + offset
-        stories.add([(a.id, a.body) for a in articles])
+        replaced = seen.add([a.id for a in articles], base)
+        summary.duplicates += len(replaced)
+        stale.extend(replaced)
+        stories.add_batch([(a.id, a.body) for a in articles])
         written += len(articles)
         del articles
         # The collector is paused for speed inside a batch, not across batches: one
@@ -228,19 +236,19 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
         article: Article = item                    # type: ignore[assignment]
         if article.id in batch:
             summary.duplicates += 1
-        elif article.id in seen:
-            summary.duplicates += 1
-            stale.append(seen.pop(article.id))
         batch[article.id] = article
         chars += len(article.title) + len(article.body)
         if len(batch) >= CHUNK_DOCS or chars >= CHUNK_CHARS:
             flush()
     if batch:
         flush()
+    del seen
     _delete_global(segments, stale)
+    # Story data is written before the commit: the TOC names the segments, and the
+    # generation only goes live at the manifest switch after both.
+    codes = stories.finish(stale)
     _commit(ix, segments)
-    stories.save()
-    write_story_column(ix, stories)
+    write_extra_column(ix, "story", codes)      # document number == story row here
     return written - len(stale)
 
 

@@ -158,6 +158,35 @@ def test_adds_in_any_order_and_a_rebuild_agree(tmp_path: Path) -> None:
     assert story_map(tmp_path / "added") == built
 
 
+def test_a_build_in_many_batches_makes_the_stories_of_one_add(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build links stories band by band from its spilled chunks (stories_build.py);
+    with batches of 40 and ids written again by later batches (replaced: the last
+    record wins), it gives the stories one in-memory add of the surviving articles gives."""
+    from searchcore.index import build as build_mod
+
+    articles = corpus()
+    rewritten = [dict(a, body=articles[k + 100]["body"]) for k, a in enumerate(articles[:30])]
+    source = tmp_path / "all.jsonl"
+    source.write_bytes(b"\n".join(orjson.dumps(a) for a in articles + rewritten))
+    monkeypatch.setattr(build_mod, "CHUNK_DOCS", 40)
+    summary = searchcore.build_index([source], tmp_path / "built", workers=1)
+    assert summary.duplicates == 30
+    survivors = {a["id"]: a for a in articles + rewritten}
+    store = StoryStore(Path("unused"))
+    store.add([(i, a["body"]) for i, a in survivors.items()])
+    built = story_map(tmp_path / "built")
+    assert built == store.story_ids()
+    assert len(set(built.values())) < len(built) - 20
+    with searchcore.open_index(tmp_path / "built") as ix:        # the column agrees
+        codes = ix.columns().story
+        searcher = ix.searcher()
+        for docnum in range(0, searcher.doc_count_all(), 7):
+            if not ix.columns().deleted[docnum]:
+                article_id = searcher.stored_fields(docnum)["id"]
+                assert ix.stories().ids[codes[docnum]] == built[article_id]
+
+
 def test_deleting_an_article_recomputes_its_story(tmp_path: Path) -> None:
     articles = corpus()
     with searchcore.create_index(tmp_path / "ix") as ix:

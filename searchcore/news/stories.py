@@ -152,7 +152,7 @@ class StoryStore:
         store.chunks = list(state["chunks"])
         sigs, counts = [store.sig], [store.count]
         for chunk in store.chunks:
-            base = store.folder / f"stories-c{chunk:06d}"
+            base = chunk_base(store.folder, chunk)
             store.ids.extend(orjson.loads(Path(f"{base}.json").read_bytes()))
             sigs.append(np.load(f"{base}-sig.npy", allow_pickle=False))
             counts.append(np.load(f"{base}-count.npy", allow_pickle=False))
@@ -306,19 +306,13 @@ class StoryStore:
         chunk_written = list(self.chunks)
         for ids, sig, count in self._pending_chunks:
             number = (max(chunk_written) + 1) if chunk_written else 1
-            base = self.folder / f"stories-c{number:06d}"
-            _write(Path(f"{base}-sig.npy"), sig)
-            _write(Path(f"{base}-count.npy"), count)
-            _write_bytes(Path(f"{base}.json"), orjson.dumps(ids))
+            write_chunk(self.folder, number, ids, sig, count)
             chunk_written.append(number)
         self._pending_chunks = []
         self.chunks = chunk_written
         old = self.version
         self.version += 1
-        _write(self.folder / f"stories-{self.version:06d}-story.npy", self.story)
-        _write_bytes(self.folder / f"stories-{self.version:06d}.json", orjson.dumps(
-            {"store_version": STORE_VERSION, "params": _params(), "chunks": self.chunks,
-             "rows": len(self.ids), "live": int(np.sum(self.story >= 0))}))
+        write_state(self.folder, self.version, self.chunks, self.story)
         # The state just replaced stays one more round: a reader may have listed it.
         for version in range(max(0, old - 2), old):
             if 0 < version < self.version:
@@ -327,6 +321,29 @@ class StoryStore:
                         os.unlink(self.folder / name)
                     except FileNotFoundError:
                         pass
+
+
+def chunk_base(folder: Path, number: int) -> Path:
+    """The common prefix of chunk ``number``'s files in ``folder``."""
+    return Path(folder) / f"stories-c{number:06d}"
+
+
+def write_chunk(folder: Path, number: int, ids: Sequence[str], sig: np.ndarray,
+                count: np.ndarray) -> None:
+    """Write one chunk's article ids, signatures and shingle counts (see the module doc)."""
+    base = chunk_base(folder, number)
+    _write(Path(f"{base}-sig.npy"), sig)
+    _write(Path(f"{base}-count.npy"), count)
+    _write_bytes(Path(f"{base}.json"), orjson.dumps(list(ids)))
+
+
+def write_state(folder: Path, version: int, chunks: Sequence[int], story: np.ndarray) -> None:
+    """Write state ``version``: its story array, then (last, atomically) its JSON."""
+    folder = Path(folder)
+    _write(folder / f"stories-{version:06d}-story.npy", story)
+    _write_bytes(folder / f"stories-{version:06d}.json", orjson.dumps(
+        {"store_version": STORE_VERSION, "params": _params(), "chunks": list(chunks),
+         "rows": len(story), "live": int(np.sum(story >= 0))}))
 
 
 def _write(path: Path, array: np.ndarray) -> None:
