@@ -124,27 +124,59 @@ def lock_timeout_option(f: F) -> F:
         metavar="SECONDS", help="How long to wait for another writer to finish.")(f)
 
 
+def paging_options(f: F) -> F:
+    """``-n/--limit`` and ``-p/--page``, as every command that lists hits takes them."""
+    for decorator in reversed([
+        click.option("-n", "--limit", type=click.IntRange(min=1), default=10, show_default=True,
+                     help="Hits per page."),
+        click.option("-p", "--page", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Which page of hits."),
+    ]):
+        f = decorator(f)
+    return f
+
+
+def snippets_option(f: F) -> F:
+    return click.option("--snippets", type=click.IntRange(min=0), default=3, show_default=True,
+                        help="Snippets per hit (0 for none).")(f)
+
+
+def narrowing_options(*, language: bool = True) -> Callable[[F], F]:
+    """``--source``, ``--category``, (``--language``), ``--since``, ``--until``: what
+    narrows the matches, shared by search, similar and the news commands so that the
+    same words mean the same filters everywhere."""
+    options = [
+        click.option("--source", multiple=True, metavar="NAME",
+                     help="Only articles from this source (repeat for several)."),
+        click.option("--category", multiple=True, metavar="NAME",
+                     help="Only articles in this category (repeat for several)."),
+    ]
+    if language:
+        options.append(click.option(
+            "--language", multiple=True, metavar="CODE",
+            help="Only articles in this language: de, en, ja... (repeat for several)."))
+    options += [
+        click.option("--since", metavar="DATE", help="Only articles published on or after DATE."),
+        click.option("--until", metavar="DATE", help="Only articles published on or before DATE."),
+    ]
+
+    def apply(f: F) -> F:
+        for decorator in reversed(options):
+            f = decorator(f)
+        return f
+    return apply
+
+
 def filter_options(f: F) -> F:
     """The query options every search-like command shares: filters, ``--any``, ``--lenient``.
 
     The command receives ``source``, ``category``, ``language``, ``since``, ``until``,
     ``match_any`` and ``lenient``; :func:`filter_kwargs` turns them into the library's keywords.
     """
-    for decorator in reversed([
-        click.option("--source", multiple=True, metavar="NAME",
-                     help="Only articles from this source (repeat for several)."),
-        click.option("--category", multiple=True, metavar="NAME",
-                     help="Only articles in this category (repeat for several)."),
-        click.option("--language", multiple=True, metavar="CODE",
-                     help="Only articles in this language: de, en, ja... (repeat for several)."),
-        click.option("--since", metavar="DATE", help="Only articles published on or after DATE."),
-        click.option("--until", metavar="DATE", help="Only articles published on or before DATE."),
-        click.option("--any", "match_any", is_flag=True, help="Match any of the words, not all."),
-        click.option("--lenient", is_flag=True,
-                     help="Never fail on query syntax: read what cannot be parsed as plain words."),
-    ]):
-        f = decorator(f)
-    return f
+    f = click.option("--lenient", is_flag=True,
+                     help="Never fail on query syntax: read what cannot be parsed as plain words.")(f)
+    f = click.option("--any", "match_any", is_flag=True, help="Match any of the words, not all.")(f)
+    return narrowing_options()(f)
 
 
 def filter_kwargs(source: tuple[str, ...], category: tuple[str, ...], since: str | None,

@@ -12,8 +12,8 @@ from searchcore.cli.errors import SearchcoreCommand, UserError
 from searchcore.news.facets import DEFAULT_FACET_LIMIT, FACETS
 from searchcore.news.render import facets_text
 from searchcore.cli.options import (color_option, common_options, filter_kwargs,
-                                    filter_options, is_tty, json_option, resolve_index_path,
-                                    use_color)
+                                    filter_options, is_tty, json_option, paging_options,
+                                    resolve_index_path, snippets_option, use_color)
 
 FORMATS = ("text", "json", "jsonl", "html")
 SORTS = ("relevance", "newest", "oldest")
@@ -70,17 +70,13 @@ Examples:
 @click.command("search", cls=SearchcoreCommand, help=SEARCH_HELP,
                short_help="Search the index.")
 @click.argument("query", nargs=-1, required=True)
-@click.option("-n", "--limit", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Hits per page.")
-@click.option("-p", "--page", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Which page of hits.")
+@paging_options
 @click.option("--after", metavar="CURSOR",
               help="The hits after a previous page's next_cursor (see --json), however deep.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
               help="Best match first, or by publication date.")
 @filter_options
-@click.option("--snippets", type=click.IntRange(min=0), default=3, show_default=True,
-              help="Snippets per hit (0 for none).")
+@snippets_option
 @click.option("--facet", "facets", multiple=True, type=click.Choice(FACETS), metavar="NAME",
               help="Count every match by NAME (repeat): " + ", ".join(FACETS) + ".")
 @click.option("--facet-limit", type=click.IntRange(min=1), default=DEFAULT_FACET_LIMIT,

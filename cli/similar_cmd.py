@@ -8,7 +8,8 @@ import click
 
 import searchcore
 from searchcore.cli.errors import SearchcoreCommand
-from searchcore.cli.options import color_option, common_options, json_option, resolve_index_path
+from searchcore.cli.options import (color_option, common_options, json_option, narrowing_options,
+                                    paging_options, resolve_index_path, snippets_option)
 from searchcore.cli.search_cmd import FORMATS, write_results
 
 SIMILAR_HELP = """Articles about the same thing as article ID (or as --text).
@@ -32,18 +33,9 @@ Examples:
                short_help="Find articles like one article (or like some text).")
 @click.argument("article_id", metavar="[ID]", required=False)
 @click.option("--text", metavar="TEXT", help="Find articles like TEXT instead ('-': stdin).")
-@click.option("-n", "--limit", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Hits per page.")
-@click.option("-p", "--page", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Which page of hits.")
-@click.option("--source", multiple=True, metavar="NAME",
-              help="Only articles from this source (repeat for several).")
-@click.option("--category", multiple=True, metavar="NAME",
-              help="Only articles in this category (repeat for several).")
-@click.option("--since", metavar="DATE", help="Only articles published on or after DATE.")
-@click.option("--until", metavar="DATE", help="Only articles published on or before DATE.")
-@click.option("--snippets", type=click.IntRange(min=0), default=3, show_default=True,
-              help="Snippets per hit (0 for none).")
+@paging_options
+@narrowing_options(language=False)
+@snippets_option
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text",
               show_default=True, help="Output format (as in `searchcore search`).")
 @json_option

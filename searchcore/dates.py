@@ -93,8 +93,8 @@ def parse_date_text(text: str, *, require_year: bool = False) -> tuple[datetime,
     epoch digits, ISO 8601, RFC 2822, written forms (``April 1, 1987``, ``April
     1987``, ``1 Apr 1987 9:30``). The unit is ``"day"`` for ``April 1, 1987``,
     ``"month"`` for ``April 1987``, None for an exact instant (epoch values).
-    ``require_year``: refuse a text without a year (``April 1``), which the importer
-    fills from a fixed default but a query filter must not guess. Raises
+    ``require_year``: refuse a text without a year (``April 1``) rather than fill it
+    from a fixed default; the importer and the query filters both ask for that. Raises
     :class:`DateError`.
     """
     text = text.strip()
@@ -133,7 +133,10 @@ def parse_date_text(text: str, *, require_year: bool = False) -> tuple[datetime,
 
 
 def _parse_string(text: str) -> datetime:
-    return parse_date_text(text)[0]
+    # An article date without a year ("March 14", "9:30") would be filled from
+    # dateutil's default and land every such article in the same wrong year, where
+    # timelines and date filters would count it silently; refusing it names the record.
+    return parse_date_text(text, require_year=True)[0]
 
 
 def parse_datetime(value: object, now: datetime | None = None) -> datetime:

@@ -223,3 +223,12 @@ def test_summaries_from_workers_merge():
     assert first.skipped["empty"] == 3 + 1 and first.skipped["broken-csv"] == 1
     assert (first.indexed, first.duplicates) == (2, 1)
     assert first.messages[-1] == second.messages[-1]
+
+
+@pytest.mark.parametrize("text", ["March 14", "14 Mar 9:30", "9:30"])
+def test_a_date_without_a_year_is_refused_not_filled_in(text: str):
+    with pytest.raises(InvalidArticleError) as caught:
+        searchcore.article.normalize_article({"id": "a", "title": "t", "published": text},
+                                             origin="feed.jsonl:3")
+    assert f"no year in {text!r}" in str(caught.value)
+    assert "feed.jsonl:3" in str(caught.value)

@@ -155,7 +155,7 @@ def create_app(index_path: str | os.PathLike[str], allow_writes: bool = False,
             key = (manifest.get("generation"), manifest.get("updated"), manifest.get("documents"))
             if key not in stats_cache:
                 stats_cache.clear()
-                stats_cache[key] = ix.stats()            # reads every stored document
+                stats_cache[key] = ix.stats()            # once per generation
             return stats_cache[key]
         return JSON(await with_index(work))
 

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from starlette.datastructures import QueryParams
 
 from searchcore.engine import SORTS
+from searchcore.query.budget import DEFAULT_BUDGET
 
 MATCHES = ("all", "any")
 TRUE = ("1", "true", "yes", "on")
@@ -26,11 +27,12 @@ class Limits:
     """Upper bounds on one request. ``max_depth`` bounds ``page * limit`` (as
     Elasticsearch's ``max_result_window`` does): deep pages cost as much as collecting
     every hit before them; a program that walks everything uses ``after`` (a cursor).
+    It is the engine's own ``max_results`` (one number, not two that drift apart).
     """
 
     max_query_chars: int = 1_000
     max_limit: int = 100
-    max_depth: int = 10_000
+    max_depth: int = DEFAULT_BUDGET.max_results
     max_snippets: int = 10
     max_filter_values: int = 20
     max_facet_limit: int = 1_000
