@@ -47,6 +47,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
@@ -61,6 +62,7 @@ from searchcore.execution.columns import write_extra_column, write_missing
 from searchcore.index.idtable import IdTable
 from searchcore.index.parallel import write_segments
 from searchcore.index.progress import ProgressCallback, Throttle
+from searchcore.news.stories import ROW_COLUMN
 from searchcore.news.stories_build import StoryBuilder
 from searchcore.schema import build_schema
 
@@ -244,11 +246,11 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
         flush()
     del seen
     _delete_global(segments, stale)
-    # Story data is written before the commit: the TOC names the segments, and the
+    # The stories are saved for the generation the commit makes, before it; and the
     # generation only goes live at the manifest switch after both.
-    codes = stories.finish(stale)
+    stories.finish(stale, toc=ix.latest_generation() + 1)
     _commit(ix, segments)
-    write_extra_column(ix, "story", codes)      # document number == story row here
+    write_extra_column(ix, ROW_COLUMN, np.arange(written))     # docnum == story row
     return written - len(stale)
 
 

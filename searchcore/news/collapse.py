@@ -2,10 +2,11 @@
 
 The story of an article lives in the generation's :class:`~searchcore.news.stories.StoryStore`
 keyed by article id, because it can change after the article is written (a later
-copy with a smaller id renames the story; a delete splits it). After every write the
-writer also stores each document's *story code* (the store row of its story's id) in
-the ``story`` column of :mod:`searchcore.execution.columns`, so a search reads
-the stories of all its matches as one array.
+copy with a smaller id renames the story; a delete splits it). Every writer also
+stores each document's store *row* in the ``storyrow`` column of
+:mod:`searchcore.execution.columns`; a document's *story code* is the row of its
+story's id, ``story[row]`` in the state for the searcher's generation, so a search
+reads the stories of all its matches as one array.
 """
 
 from __future__ import annotations
@@ -15,18 +16,25 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from searchcore.execution.columns import columns_for
+from searchcore.news.stories import StoryStore, document_story_codes
+
+_CODES_ATTR = "_searchcore_story_codes"
 
 
-def story_codes(searcher: Any) -> np.ndarray:
+def story_codes(searcher: Any, store: StoryStore) -> np.ndarray:
     """Per global document number its story code; ``-1 - docnum`` where none is known.
 
-    Read from the ``story`` column (:mod:`searchcore.execution.columns`), which every
-    writer updates under the write lock. An article without one (an index written
-    before stories, or a crash between whoosh's commit and ours) is its own story.
+    ``store`` is the state for ``searcher``'s generation; each document's row comes
+    from the ``storyrow`` column (derived from the ids of a segment that lacks it),
+    its code is ``store.story[row]``. Kept on the searcher for its state.
     """
-    codes = columns_for(searcher).story
-    return np.where(codes >= 0, codes, -1 - np.arange(len(codes), dtype=np.int64))
+    cached = getattr(searcher, _CODES_ATTR, None)
+    if cached is not None and cached[0] is store:
+        return cached[1]
+    codes = document_story_codes(searcher, store)
+    codes = np.where(codes >= 0, codes, -1 - np.arange(len(codes), dtype=np.int64))
+    setattr(searcher, _CODES_ATTR, (store, codes))
+    return codes
 
 
 @dataclass(frozen=True)

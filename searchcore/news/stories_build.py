@@ -22,16 +22,13 @@ row (16).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
-import orjson
 
 from searchcore.news import minhash
-from searchcore.news.stories import MAX_BUCKET, chunk_base, write_chunk, write_state
-
-#: Candidate pairs verified per block: bounds the signature pages mapped at once.
-VERIFY_BLOCK = 16_384
+from searchcore.news.stories import (MAX_BUCKET, Chunk, StoryStore, UnionFind, chunk_base,
+                                     write_state)
 
 
 class StoryBuilder:
@@ -50,84 +47,47 @@ class StoryBuilder:
         if not articles:
             return
         sig, count = minhash.signatures([body for _, body in articles])
-        write_chunk(self.folder, len(self.sizes) + 1, [a for a, _ in articles], sig, count)
+        Chunk.make([a for a, _ in articles], sig, count).write(self.folder, len(self.sizes) + 1)
         self.sizes.append(len(articles))
 
-    def finish(self, dead: Iterable[int] = ()) -> np.ndarray:
-        """Link every live row, save the state; return the story array (-1: ``dead`` row).
-
-        ``dead`` rows are replaced articles (an id written again by a later batch).
-        """
+    def finish(self, dead: Iterable[int] = (), toc: int = 1) -> np.ndarray:
+        """Link every live row, save the state for whoosh generation ``toc``; return the
+        story array (-1: a ``dead`` row, a replaced article)."""
+        store = StoryStore(self.folder)
+        numbers = list(range(1, len(self.sizes) + 1))
+        store.parts = [Chunk(size, chunk_base(self.folder, c))
+                       for c, size in zip(numbers, self.sizes)]
         n = self.rows
         live = np.ones(n, dtype=bool)
-        dead = np.fromiter(dead, dtype=np.int64)
-        live[dead] = False
-        counts = np.concatenate([np.load(f"{chunk_base(self.folder, c)}-count.npy")
-                                 for c in self._chunks()]) if n else np.zeros(0, np.int32)
+        live[np.fromiter(dead, dtype=np.int64)] = False
+        starts = store.starts
         linked: list[np.ndarray] = []
         for band in range(minhash.BANDS + 1):          # the last: whole-signature digest
-            keys, rows = self._band(band, counts)
+            keys = np.concatenate([np.asarray(p.bands[band]) for p in store.parts]
+                                  or [np.zeros(0, np.uint64)])
+            rows = np.concatenate([np.asarray(p.brows[band], dtype=np.int64) + s
+                                   for p, s in zip(store.parts, starts[:-1].tolist())]
+                                  or [np.zeros(0, np.int64)])
+            for part in store.parts:
+                part.release("bands", "brows")
             keep = live[rows]
             keys, rows = keys[keep], rows[keep]
             order = np.argsort(keys, kind="stable")
             pairs = _bucket_pairs(keys[order], rows[order], chain=band == minhash.BANDS)
-            for start in range(0, len(pairs), VERIFY_BLOCK):
-                block = pairs[start:start + VERIFY_BLOCK]
-                linked.append(block[self._same_story(block, counts)])
+            del keys, rows, order
+            linked.append(store.verified(pairs))
         story = np.where(live, np.arange(n, dtype=np.int64), -1)
-        if linked:
-            _assign(story, np.unique(np.concatenate(linked), axis=0), self._ids_of)
-        write_state(self.folder, 1, self._chunks(), story)
+        pairs = np.unique(np.concatenate(linked), axis=0) if linked else np.zeros((0, 2), int)
+        if len(pairs):
+            uf = UnionFind()
+            for a, b in pairs.tolist():
+                uf.union(a, b)
+            members = np.unique(pairs)
+            store.story = story
+            store._set_stories(members, np.array([uf.find(r) for r in members.tolist()],
+                                                 dtype=np.int64))
+        write_state(self.folder, 1, numbers, self.sizes, story, toc)
         return story
-
-    # -- reading the chunks back -----------------------------------------------------
-    def _chunks(self) -> list[int]:
-        return list(range(1, len(self.sizes) + 1))
-
-    def _starts(self) -> np.ndarray:
-        return np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
-
-    def _band(self, band: int, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every row's key in ``band`` (``BANDS``: the digest), and the rows."""
-        parts = []
-        for chunk, start, size in zip(self._chunks(), self._starts(), self.sizes):
-            sig = np.load(f"{chunk_base(self.folder, chunk)}-sig.npy", mmap_mode="r")
-            if band < minhash.BANDS:
-                parts.append(minhash.band_key(sig, band))
-            else:
-                parts.append(minhash.digest(minhash.band_keys(np.asarray(sig)),
-                                            counts[start:start + size]))
-            del sig
-        keys = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
-        return keys, np.arange(len(keys), dtype=np.int64)
-
-    def _same_story(self, pairs: np.ndarray, counts: np.ndarray) -> np.ndarray:
-        a, b = self._gather(pairs[:, 0]), self._gather(pairs[:, 1])
-        return np.asarray(minhash.same_story(a, counts[pairs[:, 0]], b, counts[pairs[:, 1]]),
-                          dtype=bool)
-
-    def _gather(self, rows: np.ndarray) -> np.ndarray:
-        """The signatures of ``rows``, read from memory-mapped chunks closed afterwards."""
-        out = np.empty((len(rows), minhash.PERMUTATIONS), dtype=np.uint32)
-        starts = self._starts()
-        chunk_of = np.searchsorted(starts, rows, side="right") - 1
-        for k in np.unique(chunk_of):
-            sel = np.flatnonzero(chunk_of == k)
-            sig = np.load(f"{chunk_base(self.folder, int(k) + 1)}-sig.npy", mmap_mode="r")
-            out[sel] = sig[rows[sel] - starts[k]]
-            del sig
-        return out
-
-    def _ids_of(self, rows: np.ndarray) -> list[str]:
-        """Article ids of ``rows`` (sorted), one chunk's id list in memory at a time."""
-        starts = self._starts()
-        found: list[str] = []
-        chunk_of = np.searchsorted(starts, rows, side="right") - 1
-        for k in np.unique(chunk_of):
-            ids = orjson.loads(Path(f"{chunk_base(self.folder, int(k) + 1)}.json").read_bytes())
-            found.extend(ids[int(r - starts[k])] for r in rows[chunk_of == k])
-        return found
-
 
 def _bucket_pairs(keys: np.ndarray, rows: np.ndarray, chain: bool) -> np.ndarray:
     """``(low, high)`` row pairs sharing a key (``keys`` sorted); buckets over
@@ -150,30 +110,3 @@ def _bucket_pairs(keys: np.ndarray, rows: np.ndarray, chain: bool) -> np.ndarray
             found.append(np.stack([members[i], members[j]], axis=1))
     pairs = np.concatenate(found)
     return np.sort(pairs, axis=1)
-
-
-def _assign(story: np.ndarray, pairs: np.ndarray,
-            ids_of: Callable[[np.ndarray], list[str]]) -> None:
-    """Set ``story`` of linked rows to their component's smallest-id member."""
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        root = x
-        while parent.get(root, root) != root:
-            root = parent[root]
-        while parent.get(x, x) != root:
-            parent[x], x = root, parent[x]
-        return root
-
-    for a, b in pairs.tolist():
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    members = np.unique(pairs)
-    roots = [find(r) for r in members.tolist()]
-    best: dict[int, tuple[str, int]] = {}
-    for row, root, article_id in zip(members.tolist(), roots, ids_of(members)):
-        current = best.get(root)
-        if current is None or article_id < current[0]:
-            best[root] = (article_id, row)
-    story[members] = [best[root][1] for root in roots]
