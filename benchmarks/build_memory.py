@@ -117,6 +117,17 @@ def run_worker(kind: str, docs: Path, target: Path, options: Mapping[str, Any],
     return result
 
 
+def replace_dir(built: Path, dest: Path) -> None:
+    """Put ``built`` at ``dest`` with one rename; the old ``dest`` is removed after
+    (readers that have it open keep their files until they close them)."""
+    old = dest.with_name(f"{dest.name}.old-{os.getpid()}")
+    if dest.exists():
+        os.rename(dest, old)
+    os.rename(built, dest)
+    shutil.rmtree(old, ignore_errors=True)
+    print(f"  kept {built.name} as {dest}", file=sys.stderr, flush=True)
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     lines = ["| corpus | run | time | articles/s | peak RSS (largest process) | PSS sum |",
              "|---|---|---:|---:|---:|---:|"]
@@ -150,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=HERE / "out" / "work-build-memory",
                         help="where indexes are built (default: %(default)s)")
     parser.add_argument("--keep", action="store_true", help="keep the last index of each run")
+    parser.add_argument("--keep-as", type=Path, default=None, metavar="DIR",
+                        help="move the index built with default settings (workers = CPUs) "
+                             "of the last size to DIR, replacing it in one rename (readers "
+                             "never see a half-built index there)")
     parser.add_argument("--timeout", type=float, default=4 * 3600.0)
     parser.add_argument("--out", type=Path, default=None, help="JSON report path")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -191,7 +206,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.add is not None and workers == min(args.workers):
                 record(corpus, f"searchcore index add {args.add.name}",
                        run_worker("searchcore-add", args.add, target, {}, args.timeout))
-            if not args.keep:
+            if (args.keep_as is not None and size == args.sizes[-1]
+                    and workers == (os.cpu_count() or 1) and "error" not in rows[-1]["result"]):
+                replace_dir(target, args.keep_as)
+            elif not args.keep:
                 shutil.rmtree(target, ignore_errors=True)
         for peer in args.peers:
             target = args.workdir / f"{peer}-{size}"

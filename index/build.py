@@ -126,7 +126,7 @@ def build_index(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
                                   boilerplate=boilerplate, max_chars=max_chars,
                                   strict=strict, workers=workers)
             with _gc_paused():
-                count = _write_generation(ix, items, workers, summary, throttle)
+                count, story_seconds = _write_generation(ix, items, workers, summary, throttle)
             ix.close()
             _fsync_tree(tmp)
             _pause("before-rename")
@@ -134,6 +134,7 @@ def build_index(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
             _fsync_dir(path)
             manifest = _new_manifest(existing, lang, generation, count, source_list,
                                      summary, workers, time.perf_counter() - started)
+            manifest["build"]["story_seconds"] = story_seconds
             _pause("before-switch")
             layout.write_manifest(path, manifest)
         except BaseException:
@@ -192,8 +193,9 @@ def add_sources(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
 # -- the build itself ---------------------------------------------------------------
 
 def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
-                      summary: IngestSummary, throttle: Throttle) -> int:
-    """Write every article into ``ix`` (a fresh whoosh index); return the live count.
+                      summary: IngestSummary, throttle: Throttle) -> tuple[int, dict[str, float]]:
+    """Write every article into ``ix`` (a fresh whoosh index); return the live count and
+    the seconds the stories took (signing, linking).
 
     Kept for the whole build, per article: its id's hash and document number
     (:class:`~searchcore.index.idtable.IdTable`, 24 bytes) and, until the stories are
@@ -251,7 +253,8 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
     stories.finish(stale, toc=ix.latest_generation() + 1)
     _commit(ix, segments)
     write_extra_column(ix, ROW_COLUMN, np.arange(written))     # docnum == story row
-    return written - len(stale)
+    return written - len(stale), {"sign": round(stories.sign_seconds, 3),
+                                  "link": round(stories.link_seconds, 3)}
 
 
 def batch_bounds(articles: Sequence[Article]) -> list[tuple[int, int]]:

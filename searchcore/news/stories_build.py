@@ -21,6 +21,7 @@ row (16).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -37,6 +38,9 @@ class StoryBuilder:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.sizes: list[int] = []
+        #: Seconds spent signing batches, and linking at the end (for the manifest).
+        self.sign_seconds = 0.0
+        self.link_seconds = 0.0
 
     @property
     def rows(self) -> int:
@@ -46,13 +50,16 @@ class StoryBuilder:
         """Sign ``(article_id, body)`` pairs (rows in order after the earlier batches)."""
         if not articles:
             return
+        started = time.perf_counter()
         sig, count = minhash.signatures([body for _, body in articles])
         Chunk.make([a for a, _ in articles], sig, count).write(self.folder, len(self.sizes) + 1)
         self.sizes.append(len(articles))
+        self.sign_seconds += time.perf_counter() - started
 
     def finish(self, dead: Iterable[int] = (), toc: int = 1) -> np.ndarray:
         """Link every live row, save the state for whoosh generation ``toc``; return the
         story array (-1: a ``dead`` row, a replaced article)."""
+        started = time.perf_counter()
         store = StoryStore(self.folder)
         numbers = list(range(1, len(self.sizes) + 1))
         store.parts = [Chunk(size, chunk_base(self.folder, c))
@@ -87,6 +94,7 @@ class StoryBuilder:
             store._set_stories(members, np.array([uf.find(r) for r in members.tolist()],
                                                  dtype=np.int64))
         write_state(self.folder, 1, numbers, self.sizes, story, toc)
+        self.link_seconds = time.perf_counter() - started
         return story
 
 def _bucket_pairs(keys: np.ndarray, rows: np.ndarray, chain: bool) -> np.ndarray:
