@@ -389,3 +389,21 @@ def test_a_writer_killed_after_whoosh_commits_leaves_whole_stories(
         stored = ix.columns().extra(stories_mod.ROW_COLUMN)
         assert (stored[ix.columns().live] >= 0).all()         # the next writer wrote it
         assert _collapsed_group(ix, copies[0]) == {c["id"] for c in copies}
+
+
+def test_stories_written_by_an_older_searchcore_ask_for_a_rebuild(tmp_path: Path) -> None:
+    from searchcore.errors import IndexFormatError
+
+    path = tmp_path / "ix"
+    with searchcore.create_index(path) as ix:
+        ix.add(bbc_articles()[:30])
+        folder = ix.path / ix.manifest["generation"]
+    for state in folder.glob("stories-??????.json"):
+        data = orjson.loads(state.read_bytes())
+        state.write_bytes(orjson.dumps(dict(data, store_version=1)))
+    with searchcore.open_index(path) as ix:
+        assert ix.search("said", limit=5).total > 0           # plain search is unaffected
+        for use in (ix.stories, lambda: ix.search("said", collapse=True),
+                    lambda: ix.add(bbc_articles()[30:31])):
+            with pytest.raises(IndexFormatError, match="searchcore index build"):
+                use()

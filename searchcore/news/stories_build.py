@@ -109,12 +109,11 @@ def _bucket_pairs(keys: np.ndarray, rows: np.ndarray, chain: bool) -> np.ndarray
         same = np.flatnonzero(keys[1:] == keys[:-1])
         found.append(np.stack([rows[same], rows[same + 1]], axis=1))
     else:
-        two = starts[sizes == 2]
-        found.append(np.stack([rows[two], rows[two + 1]], axis=1))
-        for start, size in zip(starts[(sizes > 2) & (sizes <= MAX_BUCKET)],
-                               sizes[(sizes > 2) & (sizes <= MAX_BUCKET)]):
-            i, j = np.triu_indices(int(size), 1)
-            members = rows[start:start + size]
-            found.append(np.stack([members[i], members[j]], axis=1))
+        for size in np.unique(sizes[(sizes > 1) & (sizes <= MAX_BUCKET)]).tolist():
+            members = rows[starts[sizes == size][:, None] + np.arange(size)]  # buckets x size
+            i, j = np.triu_indices(size, 1)
+            found.append(np.stack([members[:, i].ravel(), members[:, j].ravel()], axis=1))
+        if not found:
+            return np.zeros((0, 2), dtype=np.int64)
     pairs = np.concatenate(found)
     return np.sort(pairs, axis=1)
