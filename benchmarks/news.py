@@ -6,10 +6,9 @@ synthetic expansion):
 * **facets**: p50 of ``search(q, limit=10)`` with and without
   ``facets=["source", "month"]``, for a query chosen to match about ``--fraction``
   of the articles (the word whose document frequency is closest), after one warm-up
-  (columns are opened once per searcher). The difference is what facets add. Before
-  every timed call the recently decoded posting lists are dropped
-  (``scoring.bulk.RECENT_POSTINGS``), so each search decodes its postings as a new
-  query would; facets then reuse what the scoring pass of the same search decoded.
+  (columns are opened once per searcher). The difference is what facets add. The
+  postings are the side index's memory-mapped arrays (nothing is decoded or cached
+  per query), so every timed call reads them as a new query would.
 * **timeline**: p50 of ``timeline(q, by="month")`` for the same query.
 * **export**: articles per second of ``scan("*")`` serialised as JSON Lines to
   /dev/null (what ``searchcore export '*' > /dev/null`` does), for up to
@@ -58,14 +57,6 @@ def pick_query(ix: searchcore.Index, fraction: float) -> tuple[str, int]:
     return best, best_df
 
 
-def forget_postings(ix: searchcore.Index) -> None:
-    """Drop the decoded posting lists kept on the segment readers (a new query's state)."""
-    from searchcore.execution.segment_arrays import reader_cache
-
-    for leaf, _ in ix.searcher().leaf_searchers():
-        reader_cache(leaf.reader()).pop("recent_postings", None)
-
-
 def timed(fn, repeats: int, before=None) -> list[float]:  # type: ignore[no-untyped-def]
     out = []
     for _ in range(repeats):
@@ -97,7 +88,7 @@ def main() -> None:
             query, _ = pick_query(ix, args.fraction)
         out["query"] = query
         ix.search(query, facets=["source", "month"])           # warm-up: open the columns
-        cold = lambda: forget_postings(ix)  # noqa: E731
+        cold = None
         plain = timed(lambda: ix.search(query, limit=10, snippets=0), args.repeats, cold)
         faceted = timed(lambda: ix.search(query, limit=10, snippets=0,
                                           facets=["source", "month"]), args.repeats, cold)

@@ -25,6 +25,7 @@ import click
 
 import searchcore
 from searchcore.execution.columns import verify_segment_columns
+from searchcore.whoosh_boundary.postings import raw_terms_reader
 from searchcore.cli import output
 from searchcore.cli.errors import SearchcoreCommand
 from searchcore.cli.options import (common_options, is_tty, json_option, quiet_option,
@@ -123,7 +124,7 @@ def _check_segment(reader: Any, name: str, report: CheckReport, seen_ids: dict[s
     # Terms are read through the segment's terms reader with raw bytes: the public
     # reader methods convert text to bytes with the field type, which fails for the
     # numeric and date fields' own encoded terms.
-    terms_reader = reader._terms
+    terms_reader = raw_terms_reader(reader)
     schema = reader.schema
     progress(phase, total, total, "documents")
     phase = f"Checking {label or name},"

@@ -32,9 +32,14 @@ from __future__ import annotations
 import struct
 import zlib
 from array import array
-from pickle import dumps
+from itertools import accumulate
+from pickle import dumps, loads
 from typing import Any, Iterable, Mapping
 
+# The bulk writer stems every word it meets: import NLTK's stemmer with this module,
+# not lazily in the middle of a batch (an import there leaves cyclic garbage behind,
+# see tests/test_build_memory.py). Searching never imports this module.
+from nltk.stem.snowball import SnowballStemmer  # noqa: F401
 from whoosh import formats
 from whoosh.fields import NUMERIC
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
@@ -42,8 +47,10 @@ from whoosh.system import pack_int, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from searchcore.analysis import NewsAnalyzer
+from searchcore.analysis import NewsAnalyzer, term_cache
+from searchcore.execution import postings as side_postings
 from searchcore.execution.columns import SegmentColumnsBuilder, write_segment_columns
+from searchcore.execution.words import write_words
 from searchcore.whoosh_boundary import storage as _storage
 from searchcore.whoosh_boundary.segments import storage_folder
 
@@ -73,6 +80,15 @@ class _SinglePositions(dict):
 
 
 _SINGLE = _SinglePositions()
+
+
+def decode_positions(value: bytes) -> list[int]:
+    """The positions :func:`encode_positions` (or whoosh's ``Positions``) encoded.
+
+    These are bytes this writer just made (never read from a file), so unpickling
+    them is safe. Not memoised: a cache would grow with every new position.
+    """
+    return list(accumulate(loads(value[4:])))
 
 
 def encode_positions(positions: list[int]) -> bytes:
@@ -255,6 +271,9 @@ class FastWriter(SegmentWriter):
         fieldmap = fieldwriter._fieldmap
         schema = self.schema
         ndocs = self.docnum
+        folder = storage_folder(self.storage)
+        segid = self.newsegment.segment_id()
+        side_fields: dict[str, bool] = {}
         for fieldname in sorted(self._inv):
             inv = self._inv[fieldname]
             if not inv:
@@ -269,14 +288,33 @@ class FastWriter(SegmentWriter):
             items.sort(key=_first)
             _write_field(postfile, tindex, pack_ushort(fieldid), items, lens,
                          schema[fieldname].format.fixed_value_size(), self.compress_min)
+            if folder is not None and fieldname not in side_postings.SKIP_FIELDS:
+                positional = schema[fieldname].format.supports("positions")
+                side_postings.write_field(folder, segid, fieldname, side_postings.from_inverted(
+                    items, decode_positions if positional else None))
+                side_fields[fieldname] = positional
             del items
         self._inv.clear()
         fieldwriter.close()
-        folder = storage_folder(self.storage)
         if folder is not None:
             lengths = {name: self._lenbytes.get(name, b"") for name in schema.scorable_names()}
-            write_segment_columns(folder, self.newsegment.segment_id(),
-                                  self._columns.finish(lengths, ndocs))
+            write_segment_columns(folder, segid, self._columns.finish(lengths, ndocs))
+            # Fields with no postings in this segment get empty arrays.
+            for name in side_postings.indexed_fields(schema):
+                if name not in side_fields:
+                    positional = schema[name].format.supports("positions")
+                    side_postings.write_field(folder, segid, name,
+                                              side_postings.from_inverted([], None if not positional
+                                                                          else decode_positions))
+                    side_fields[name] = positional
+            side_postings.write_meta(folder, segid, ndocs, side_fields)
+            # The words analysed so far, with their terms: queries of them need no NLTK.
+            stemming = [schema[name].analyzer for name in sorted(self._fast)
+                        if schema[name].analyzer.stem]
+            if stemming:
+                a = stemming[0]
+                write_words(folder, segid, (a.language, a.stem, a.stop),
+                            term_cache(a.language, a.stem, a.stop))
 
 
 def _first(item: tuple[bytes, Any]) -> bytes:

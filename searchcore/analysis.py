@@ -2,7 +2,7 @@
 
 Pipeline, per token, in this order::
 
-    NLTK RegexpTokenizer (character spans)  ->  lower-case (’ -> ')  ->  acronym dots
+    regex tokens (:data:`TOKEN_RE`, character spans)  ->  lower-case (’ -> ')  ->  acronym dots
     ("U.S." -> "us"), digit-group commas ("1,000" -> "1000")  ->  stop word?  ->
     NLTK Snowball stem  ->  accent fold
 
@@ -39,6 +39,15 @@ Decisions a user can see:
   stemmers expect accented input; ``café`` and ``cafe`` end up as the same term.
 * Tokens longer than ``MAX_TOKEN_CHARS`` are dropped (base64 blobs, URLs gone wrong).
 
+One tokenising kernel: :data:`TOKEN_RE` (and its fast forms :func:`split_words`,
+:func:`chunk_tokens`, :func:`token_spans`) is what the analyzer, the bulk writer and
+the snippets split text with; none of them uses a second tokenizer.
+
+NLTK is imported only when a word must be stemmed that this process has not seen
+and no open index knows (an index stores the words it was built from with their
+terms, see :func:`add_known_words`): importing it costs ~0.3 s, most of a cold
+``searchcore search``.
+
 The analyzer is pickled into every index by whoosh. Keep ``NewsAnalyzer`` here, with
 this name and these attribute names; a change to what it produces for the same input
 requires bumping ``searchcore.layout.FORMAT_VERSION``.
@@ -50,8 +59,6 @@ import re
 import unicodedata
 from typing import Callable, Iterator
 
-from nltk.stem.snowball import SnowballStemmer
-from nltk.tokenize import RegexpTokenizer
 from whoosh.analysis import Analyzer, Token
 from whoosh.lang.stopwords import stoplists
 
@@ -64,8 +71,14 @@ TOKEN_PATTERN = r"\w+(?:(?:['’.&]|(?<=\d),(?=\d))\w+)*"
 TOKEN_RE = re.compile(TOKEN_PATTERN)
 MAX_TOKEN_CHARS = 64
 
-#: The languages NLTK's SnowballStemmer supports (plus "porter", its English variant).
-LANGUAGES: tuple[str, ...] = tuple(SnowballStemmer.languages)
+#: The languages NLTK's SnowballStemmer supports (plus "porter", its English variant);
+#: written out so that checking a language does not import NLTK (a test compares).
+LANGUAGES: tuple[str, ...] = (
+    "arabic", "danish", "dutch", "english", "finnish", "french", "german", "hungarian",
+    "italian", "norwegian", "porter", "portuguese", "romanian", "russian", "spanish",
+    "swedish")
+#: How many known-word tables (one per open segment) a term cache consults.
+MAX_KNOWN = 16
 
 # whoosh keys its stop lists by ISO 639-1 code.
 _STOPLIST_CODES = {
@@ -116,9 +129,20 @@ class _TermCache(dict):
 
     def __init__(self, language: str, stem: bool, stop: bool) -> None:
         super().__init__()
+        self.language = language
         self.stopwords = stopwords_for(language) if stop else frozenset()
-        self.stem: Callable[[str], str] = (
-            SnowballStemmer(language).stem if stem else (lambda w: w))
+        self._stem: Callable[[str], str] | None = None if stem else (lambda w: w)
+        #: ``(name, lookup)``: ``lookup(word)`` gives a known term, None for a stop
+        #: word, or ``UNKNOWN``; filled by :func:`add_known_words`.
+        self.known: list[tuple[str, Callable[[str], object]]] = []
+
+    def stem(self, word: str) -> str:
+        """Snowball-stem ``word``; NLTK is imported on the first call (~0.3 s)."""
+        if self._stem is None:
+            from nltk.stem.snowball import SnowballStemmer
+
+            self._stem = SnowballStemmer(self.language).stem
+        return self._stem(word)
 
     def prepare(self, word: str) -> str | None:
         """``word`` as it is stemmed ("u.s" -> "us", "1,000" -> "1000"), None if dropped.
@@ -136,6 +160,11 @@ class _TermCache(dict):
     def __missing__(self, word: str) -> str | None:
         if len(self) >= _CACHE_LIMIT:
             self.clear()
+        for _, lookup in self.known:
+            known = lookup(word)
+            if known is not UNKNOWN:
+                self[word] = known            # type: ignore[assignment]
+                return known                  # type: ignore[return-value]
         key = word
         prepared = self.prepare(word)
         if prepared is None:
@@ -153,7 +182,8 @@ class _TermCache(dict):
 # process, and deliberately *not* an attribute, so it is neither pickled into the
 # index nor compared by whoosh's ``Analyzer.__eq__``.
 _CACHES: dict[tuple[str, bool, bool], _TermCache] = {}
-_TOKENIZER = RegexpTokenizer(TOKEN_PATTERN)
+#: What a known-word lookup returns for a word it does not know.
+UNKNOWN = object()
 
 
 def chunk_tokens(chunk: str) -> list[tuple[int, int, str]]:
@@ -185,6 +215,12 @@ def split_words(text: str) -> list[str]:
     return out
 
 
+def token_spans(text: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of every token of ``text``: :data:`TOKEN_RE`'s matches."""
+    for m in TOKEN_RE.finditer(text):
+        yield m.span()
+
+
 def term_cache(language: str, stem: bool = True, stop: bool = True) -> _TermCache:
     """The shared ``word -> term`` table for these settings (used by fast paths too)."""
     key = (language, stem, stop)
@@ -194,8 +230,20 @@ def term_cache(language: str, stem: bool = True, stop: bool = True) -> _TermCach
     return cache
 
 
+def add_known_words(language: str, stem: bool, stop: bool, name: str,
+                    lookup: Callable[[str], object]) -> None:
+    """Let the term cache for these settings answer new words from ``lookup`` before
+    stemming them (``name`` identifies the table: added once; the oldest of more
+    than ``MAX_KNOWN`` are dropped). Indexes register the words they were built from."""
+    cache = term_cache(language, stem, stop)
+    if any(n == name for n, _ in cache.known):
+        return
+    cache.known.append((name, lookup))
+    del cache.known[:-MAX_KNOWN]
+
+
 class NewsAnalyzer(Analyzer):
-    """Tokenise with NLTK, lower-case, drop stop words, Snowball-stem, fold accents.
+    """Tokenise, lower-case, drop stop words, Snowball-stem, fold accents.
 
     >>> [t.text for t in NewsAnalyzer("english")("Iran launched 300 drones and missiles")]
     ['iran', 'launch', '300', 'drone', 'missil']
@@ -253,7 +301,7 @@ class NewsAnalyzer(Analyzer):
         same_length = len(lowered) == len(value)
         source = lowered if same_length else value
         pos = start_pos
-        for start, end in _TOKENIZER.span_tokenize(source):
+        for start, end in token_spans(source):
             word = source[start:end]
             term = cache[word if same_length else word.lower()]
             if term is None:

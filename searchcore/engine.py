@@ -24,15 +24,16 @@ from searchcore.analysis import check_language
 from searchcore.languages import normalize_language
 from searchcore.article import Article, normalize_article, to_document
 from searchcore.execution.columns import DocColumns, columns_for, write_missing
-from searchcore.scoring.bulk import top_documents
+from searchcore.execution.search import allowed_docnums, execute_search
+from searchcore.execution.words import register_index_words
 from searchcore.whoosh_boundary.segments import open_segment_reader, segment_count
 from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
 from searchcore.dates import to_utc
 from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
 from searchcore.query.budget import QueryBudget, enforced, with_deadline
 from searchcore.query.parser import parse_query
+from searchcore.query.request import SORTS as REQUEST_SORTS, SearchRequest
 from searchcore.scoring.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
-from whoosh.util.times import datetime_to_long
 from searchcore.results.types import Copy, Hit, Results
 from searchcore.schema import build_schema
 from searchcore.results.snippets import make_snippets
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     from searchcore.news.timeline import Timeline
     from searchcore.news.terms import SignificantTerms
 
-SORTS = ("relevance", "newest", "oldest")
+SORTS = REQUEST_SORTS
 DEFAULT_LOCK_TIMEOUT = 10.0
 #: From this many articles, ``Index.add`` writes with the bulk writer (one segment).
 FAST_WRITE_MIN = 100
@@ -122,6 +123,9 @@ class Index:
         self._searcher: Searcher | None = None
         self._guard: layout.ReaderGuard | None = None
         self._manifest_stamp: tuple[int, int] | None = None
+        self._folder_stamp: tuple[int, int] | None = None
+        #: Run searches on the side arrays (False: whoosh's matchers, the reference).
+        self.array_execution = True
         self._story_store: _stories.StoryStore | None = None
         self._open_generation()
 
@@ -140,6 +144,7 @@ class Index:
             raise IndexFormatError(f"cannot open generation {generation!r} of {str(self.path)!r}: "
                                    f"{exc}; " + layout.REBUILD_HINT.format(path=self.path)) from None
         self._close_generation()
+        register_index_words(ix)          # words it has seen need no stemmer (no NLTK)
         self._whoosh, self._guard = ix, guard
         self._story_store = None
         self._manifest_stamp = self._stamp()
@@ -194,7 +199,8 @@ class Index:
     def searcher(self) -> Searcher:
         """A current searcher, reused across calls and refreshed after commits."""
         ix = self.whoosh_index
-        if self._searcher is not None and not self._searcher.up_to_date():
+        if self._searcher is not None and self._folder_changed() \
+                and not self._searcher.up_to_date():
             # Not whoosh's refresh(): its reader reuse keys segments by generation but
             # looks them up by segment id, so it reuses nothing and leaves all but one
             # of the old segment readers (and their open files) unclosed.
@@ -204,6 +210,19 @@ class Index:
             with quiet_leaks():
                 self._searcher = ix.searcher(weighting=weighting(DEFAULT_RANKING))
         return self._searcher
+
+    def _folder_changed(self) -> bool:
+        """Has the generation folder changed since we last asked (a commit writes a new
+        table of contents there)? whoosh's ``up_to_date`` lists the folder: 1.5 ms a
+        search; a stat is microseconds."""
+        try:
+            st = (self.path / self._manifest["generation"]).stat()
+        except OSError:
+            return True
+        stamp = (st.st_mtime_ns, st.st_ino)
+        changed = stamp != self._folder_stamp
+        self._folder_stamp = stamp
+        return changed
 
     def close(self) -> None:
         self._close_generation()
@@ -374,12 +393,12 @@ class Index:
         if after is not None and (page != 1 or collapse):
             raise SearchcoreError("after= continues from a cursor: leave page at 1, and do not "
                                   "combine it with collapse")
-        if sort not in SORTS:
-            raise SearchcoreError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
-        if limit < 1 or page < 1:
-            raise SearchcoreError(f"limit and page must be at least 1 (got limit={limit}, page={page})")
-        ranking = ranking or DEFAULT_RANKING
-        now = now or datetime.now(timezone.utc)
+        # Every argument checked before anything runs (InvalidRequestError).
+        request = SearchRequest.create(query, limit=limit, page=page, sort=sort, match=match,
+                                       lenient=lenient, source=source, category=category,
+                                       since=since, until=until, ranking=ranking,
+                                       snippets=snippets, exact_total=exact_total, now=now)
+        ranking, now = request.ranking, request.now
         searcher = self.searcher()
         q = parse_query(query, searcher.schema, match=match, lenient=lenient,
                         field_weights=ranking.field_weights, now=now)
@@ -414,9 +433,9 @@ class Index:
             copies = {d: others for d, _, others in grouped.page}
             total, total_articles, total_is_exact = (grouped.total_stories,
                                                      grouped.total_articles, True)
-        elif (found := top_documents(searcher, flat, allowed, offset + limit)
-              if sort == "relevance" else None) is not None:
-            # Plain words: scored a whole posting list at a time (searchcore.scoring.bulk).
+        elif (found := execute_search(searcher, flat, allowed, sort, offset + limit)
+              if self.array_execution else None) is not None:
+            # On the side arrays, a posting list at a time (searchcore.execution).
             best, total = found
             page_hits = [(docnum, score, searcher.stored_fields(docnum))
                          for docnum, score in best[offset:offset + limit]]
@@ -489,8 +508,8 @@ class Index:
                            elapsed_ms=(time.perf_counter() - started) * 1000.0)
         offset = (page - 1) * limit
         want = offset + limit + len(excluded)
-        found = top_documents(searcher, q, allowed, want)
-        if found is None:       # not a W3 index: whoosh's matchers
+        found = execute_search(searcher, q, allowed, "relevance", want)
+        if found is None:       # a form the arrays do not run: whoosh's matchers
             collector = collectors.TopCollector(want, usequality=False, replace=0)
             if allowed is not None:
                 collector = collectors.FilterCollector(collector, allow=allowed)
@@ -571,18 +590,11 @@ class Index:
                 language: str | Sequence[str] | None = None) -> set[int] | None:
         """The document numbers the filters allow, or None when there are none.
 
-        Computed once per search as a plain set, because whoosh would evaluate a filter
-        query twice (the empty check and the search), and a date range over its
-        numeric trie terms costs ~165 ms on Reuters; scanning the ``published`` column
-        costs a few milliseconds.
+        Computed once per search on the arrays (source and category postings, the
+        ``published`` column), as a set for whoosh's FilterCollector and the facets.
         """
-        allowed: set[int] | None = None
-
-        def narrow(docs: Iterable[int]) -> None:
-            nonlocal allowed
-            allowed = set(docs) if allowed is None else allowed.intersection(docs)
-
         schema = searcher.schema
+        queries = []
         if source:
             names = [source] if isinstance(source, str) else list(source)
             options = []
@@ -590,23 +602,15 @@ class Index:
                 words = [t.text for t in schema["source"].analyzer(name)]
                 options.append(wq.Phrase("source", words) if len(words) > 1
                                else wq.Term("source", words[0]) if words else wq.NullQuery)
-            narrow(searcher.docs_for_query(wq.Or(options)))
+            queries.append(wq.Or(options))
         if category:
             cats = [category] if isinstance(category, str) else list(category)
-            narrow(searcher.docs_for_query(wq.Or([wq.Term("category", c.strip().lower())
-                                                  for c in cats])))
+            queries.append(wq.Or([wq.Term("category", c.strip().lower()) for c in cats]))
         if language:
             codes = [language] if isinstance(language, str) else list(language)
-            narrow(searcher.docs_for_query(wq.Or([wq.Term("language", normalize_language(c))
-                                                  for c in codes])))
-        if since or until:
-            low = datetime_to_long(since) if since else -1
-            high = datetime_to_long(until) if until else UNDATED   # exclusive; undated out
-            reader = searcher.reader()
-            column = (reader.column_reader("published", translate=False)
-                      if reader.has_column("published") else ())
-            narrow(n for n, value in enumerate(column) if low <= value < high)
-        return allowed
+            queries.append(wq.Or([wq.Term("language", normalize_language(c)) for c in codes]))
+        allowed = allowed_docnums(searcher, queries, since, until)
+        return None if allowed is None else set(allowed.tolist())
 
     @reports_damage
     def stats(self) -> dict[str, Any]:
@@ -735,10 +739,9 @@ def _hit(rank: int, score: float | None, fields: Mapping[str, Any], q: wq.Query,
 def _rank_all(searcher: Searcher, q: wq.Query, allowed: set[int] | None,
               sort: str) -> list[tuple[int, float | None]]:
     """Every match of ``q`` as ``(docnum, score)``, best (or by ``sort``) first."""
-    found = (top_documents(searcher, q, allowed, searcher.doc_count_all())
-             if sort == "relevance" else None)
+    found = execute_search(searcher, q, allowed, sort, searcher.doc_count_all())
     if found is not None:
-        return found[0]   # type: ignore[return-value]
+        return found[0]
     collector: collectors.Collector = (
         collectors.UnlimitedCollector() if sort == "relevance" else
         collectors.SortingCollector(_date_sort(sort), limit=None, reverse=sort == "newest"))

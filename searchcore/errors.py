@@ -10,6 +10,7 @@
     ├── IndexLockedError            another process holds the writer lock
     ├── QuerySyntaxError            a query string that cannot be parsed
     │   └── QueryLimitError         a query over its budget (names the limit)
+    ├── InvalidRequestError         a bad search argument (sort, limit, ranking, ...); also a ValueError
     ├── InvalidArticleError         a record that cannot be indexed (names file, line, field)
     └── SourceError                 an input file that cannot be read at all
 
@@ -79,6 +80,14 @@ class QueryLimitError(QuerySyntaxError):
         super().__init__(message, query, None)
         self.limit = limit
         self.value = value
+
+
+class InvalidRequestError(SearchcoreError, ValueError):
+    """A search argument out of range or of the wrong kind; the message names it.
+
+    Also a ``ValueError``, which is what such arguments raised before requests were
+    validated up front (``searchcore.query.request``).
+    """
 
 
 class InvalidArticleError(SearchcoreError):

@@ -180,8 +180,8 @@ def test_columns_are_cached_per_searcher(news_index: searchcore.Index) -> None:
 def test_epoch_conversion_handles_aware_datetimes() -> None:
     naive = datetime(2024, 4, 14, 10, 0, 0, 5)
     aware = naive.replace(tzinfo=timezone.utc)
-    assert colmod._epoch_us(naive) == colmod._epoch_us(aware) == int(aware.timestamp()) * 10**6 + 5
-    assert colmod._epoch_us(None) == NO_DATE
+    assert colmod.epoch_us(naive) == colmod.epoch_us(aware) == int(aware.timestamp()) * 10**6 + 5
+    assert colmod.epoch_us(None) == NO_DATE
 
 
 def test_index_check_verifies_columns(tmp_path: Path) -> None:

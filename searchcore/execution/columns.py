@@ -31,7 +31,7 @@ API (what other modules call)
 
 Vocabularies are sorted display values as stored (``"Reuters"``, ``"BBC News"``;
 categories as given, e.g. ``"business"``), so codes compare like the values sort. The
-object is immutable and cached on the searcher it was made for: ``Index.searcher()``
+object is immutable and cached on the searcher's reader: ``Index.searcher()``
 is reused across searches, so the columns are assembled once per commit, not per query.
 
 On disk
@@ -65,7 +65,6 @@ read -1 until the next assignment pass.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
@@ -76,6 +75,7 @@ import numpy as np
 import orjson
 
 from searchcore.execution.segment_arrays import DECODE_LENGTHS, reader_cache
+from searchcore.execution.sidefiles import load, npy_bytes, write_atomic
 from searchcore.whoosh_boundary import segments as boundary
 
 #: Bump when the files change; segments with another version are recomputed.
@@ -135,7 +135,8 @@ class SegmentColumns:
 
 # -- building one segment's columns ---------------------------------------------------
 
-def _epoch_us(value: Any) -> int:
+def epoch_us(value: Any) -> int:
+    """Microseconds since 1970 of a datetime (naive = UTC); NO_DATE for anything else."""
     if not isinstance(value, datetime):
         return int(NO_DATE)
     if value.tzinfo is not None:
@@ -168,7 +169,7 @@ class SegmentColumnsBuilder:
         self._category: list[list[str]] = []
 
     def add(self, stored: Mapping[str, Any]) -> None:
-        self._published.append(_epoch_us(stored.get("published")))
+        self._published.append(epoch_us(stored.get("published")))
         self._source.append(stored.get("source") or "")
         self._language.append(stored.get("language") or "")
         self._category.append(_categories(stored.get("category")))
@@ -223,24 +224,6 @@ def _path(folder: Path, segid: str, name: str) -> Path:
     return folder / f"{segid}{_PREFIX}{name}"
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    # A leading dot: whoosh's file cleaning skips it if a crash leaves it behind.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _npy_bytes(array: np.ndarray) -> bytes:
-    import io
-
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
-    return buf.getvalue()
-
-
 def write_segment_columns(folder: Path, segid: str, cols: SegmentColumns) -> None:
     """Write one segment's column files (the meta file last, marking them complete)."""
     arrays = {"published.npy": cols.published_us, "source.npy": cols.source.codes,
@@ -250,16 +233,12 @@ def write_segment_columns(folder: Path, segid: str, cols: SegmentColumns) -> Non
     for name, lengths in cols.length_bytes.items():
         arrays[f"len_{name}.npy"] = lengths
     for name, array in arrays.items():
-        _write_atomic(_path(folder, segid, name), _npy_bytes(array))
+        write_atomic(_path(folder, segid, name), npy_bytes(array))
     meta = {"version": COLUMNS_VERSION, "docs": cols.doc_count,
             "lengths": sorted(cols.length_bytes),
             "vocab": {"source": list(cols.source.vocab), "language": list(cols.language.vocab),
                       "category": list(cols.category.vocab)}}
-    _write_atomic(_path(folder, segid, _META), orjson.dumps(meta))
-
-
-def _load(path: Path) -> np.ndarray:
-    return np.load(path, mmap_mode="r", allow_pickle=False)
+    write_atomic(_path(folder, segid, _META), orjson.dumps(meta))
 
 
 def read_segment_columns(folder: Path, segid: str, doc_count: int) -> SegmentColumns | None:
@@ -274,28 +253,54 @@ def read_segment_columns(folder: Path, segid: str, doc_count: int) -> SegmentCol
         vocab = meta["vocab"]
         cols = SegmentColumns(
             doc_count=doc_count,
-            published_us=_load(_path(folder, segid, "published.npy")),
-            source=Coded(_load(_path(folder, segid, "source.npy")), tuple(vocab["source"])),
-            language=Coded(_load(_path(folder, segid, "language.npy")), tuple(vocab["language"])),
-            category=MultiCoded(_load(_path(folder, segid, "category_offsets.npy")),
-                                _load(_path(folder, segid, "category_codes.npy")),
+            published_us=load(_path(folder, segid, "published.npy")),
+            source=Coded(load(_path(folder, segid, "source.npy")), tuple(vocab["source"])),
+            language=Coded(load(_path(folder, segid, "language.npy")), tuple(vocab["language"])),
+            category=MultiCoded(load(_path(folder, segid, "category_offsets.npy")),
+                                load(_path(folder, segid, "category_codes.npy")),
                                 tuple(vocab["category"])),
-            length_bytes={name: _load(_path(folder, segid, f"len_{name}.npy"))
+            length_bytes={name: load(_path(folder, segid, f"len_{name}.npy"))
                           for name in meta["lengths"]},
             extras=_read_extras(folder, segid, doc_count))
-    except (FileNotFoundError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    if len(cols.published_us) != doc_count or len(cols.category.offsets) != doc_count + 1:
-        return None
-    return cols
+    return cols if _consistent(cols, doc_count) else None
+
+
+def _consistent(cols: SegmentColumns, doc_count: int) -> bool:
+    """Do a segment's column files fit together? Files are input: a damaged or hostile
+    one is ignored (the columns are computed from whoosh's records instead)."""
+    def ok(a: np.ndarray, dtype: Any, length: int | None) -> bool:
+        return a.ndim == 1 and a.dtype == np.dtype(dtype) and (length is None or len(a) == length)
+
+    def codes_ok(a: np.ndarray, vocab: tuple[str, ...]) -> bool:
+        return not len(a) or (int(a.min()) >= -1 and int(a.max()) < len(vocab))
+
+    cat = cols.category
+    if not (ok(cols.published_us, np.int64, doc_count) and ok(cols.source.codes, np.int32, doc_count)
+            and ok(cols.language.codes, np.int32, doc_count)
+            and ok(cat.offsets, np.int64, doc_count + 1) and ok(cat.codes, np.int32, None)):
+        return False
+    if cat.offsets[0] != 0 or cat.offsets[-1] != len(cat.codes) or np.any(np.diff(cat.offsets) < 0):
+        return False
+    if not all(isinstance(v, str) for v in cols.source.vocab + cols.language.vocab + cat.vocab):
+        return False
+    if not (codes_ok(cols.source.codes, cols.source.vocab)
+            and codes_ok(cols.language.codes, cols.language.vocab)
+            and codes_ok(cat.codes, cat.vocab) and (not len(cat.codes) or int(cat.codes.min()) >= 0)):
+        return False
+    return all(ok(a, np.uint8, doc_count) for a in cols.length_bytes.values())
 
 
 def _read_extras(folder: Path, segid: str, doc_count: int) -> dict[str, np.ndarray]:
     extras = {}
     prefix = f"{segid}{_PREFIX}x_"
     for path in folder.glob(f"{segid}{_PREFIX}x_*.npy"):
-        array = _load(path)
-        if len(array) == doc_count:
+        try:
+            array = load(path)
+        except (OSError, ValueError):
+            continue
+        if array.ndim == 1 and array.dtype == np.int64 and len(array) == doc_count:
             extras[path.name[len(prefix):-len(".npy")]] = array
     return extras
 
@@ -349,22 +354,28 @@ def _decoded(coded: Coded) -> np.ndarray:
 
 
 def write_missing(ix: Any) -> int:
-    """Write the columns of every segment of ``ix`` that has none; returns how many.
+    """Write the side files (columns, postings) of every segment of ``ix`` lacking them.
+
+    Returns how many segments needed some.
 
     Call under the index write lock after a commit. Cheap when nothing is missing
     (one small file read per segment).
     """
-    folder = boundary.storage_folder(ix.storage)
-    if folder is None:
-        return 0
+    from searchcore.execution import postings     # it builds on this module
+
     written = 0
-    for segment in boundary.index_segments(ix):
-        segid = segment.segment_id()
-        if read_segment_columns(folder, segid, segment.doc_count_all()) is not None:
+    for folder, segid, segment in boundary.stored_segments(ix):
+        count = segment.doc_count_all()
+        need_columns = read_segment_columns(folder, segid, count) is None
+        need_postings = not postings.has_segment_postings(folder, segid, count)
+        if not (need_columns or need_postings):
             continue
         reader = boundary.open_segment_reader(ix, segment)
         try:
-            write_segment_columns(folder, segid, compute_segment_columns(reader))
+            if need_columns:
+                write_segment_columns(folder, segid, compute_segment_columns(reader))
+            if need_postings:
+                postings.write_segment_postings(folder, segid, reader)
         finally:
             reader.close()
         written += 1
@@ -390,8 +401,8 @@ def write_extra_column(ix: Any, name: str, values: np.ndarray) -> None:
     start = 0
     for segment in segments:
         end = start + segment.doc_count_all()
-        _write_atomic(_path(folder, segment.segment_id(), f"x_{name}.npy"),
-                      _npy_bytes(values[start:end]))
+        write_atomic(_path(folder, segment.segment_id(), f"x_{name}.npy"),
+                      npy_bytes(values[start:end]))
         start = end
 
 
@@ -512,7 +523,9 @@ def columns_for(source: Any) -> DocColumns:
     """The :class:`DocColumns` of a ``searchcore.Index`` (its current searcher) or of a
     whoosh ``Searcher``; made once per searcher and kept on it."""
     searcher = source.searcher() if callable(getattr(source, "searcher", None)) else source
-    cols = getattr(searcher, _SEARCHER_ATTR, None)
+    # Kept on the reader: searchers made for another weighting share it.
+    holder = searcher.reader()
+    cols = getattr(holder, _SEARCHER_ATTR, None)
     if cols is None:
         leaves = boundary.leaf_readers(searcher)
         segments = [segment_columns(reader) for reader, _ in leaves]
@@ -521,7 +534,7 @@ def columns_for(source: Any) -> DocColumns:
         for (reader, offset), _ in zip(leaves, segments):
             deleted[boundary.deleted_docnums(reader) + offset] = True
         cols = DocColumns(segments, offsets, deleted)
-        setattr(searcher, _SEARCHER_ATTR, cols)
+        setattr(holder, _SEARCHER_ATTR, cols)
     return cols
 
 

@@ -1,11 +1,11 @@
 """Per-segment arrays decoded once and kept on the segment's reader.
 
-Scoring needs every document's field length, and the bulk scorer every deleted
+Scoring needs every document's field length, and the executor every deleted
 document number. whoosh answers these one document at a time (a column lookup and a
 byte decode per call); here each is decoded once per reader into a numpy array. Our
 searcher and its readers live across searches, so the cost is paid once per segment
 until the next commit. Both the BM25F matchers (:mod:`searchcore.scoring.bm25f`) and the
-bulk scorer (:mod:`searchcore.scoring.bulk`) read lengths from here, so the two
+array executor (:mod:`searchcore.execution.executor`) read lengths from here, so the two
 paths score with the same numbers.
 
 The bytes come from whoosh through :mod:`searchcore.whoosh_boundary.segments`.

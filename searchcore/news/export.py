@@ -36,7 +36,7 @@ from whoosh import query as wq
 
 from searchcore.errors import SearchcoreError
 from searchcore.news.matches import match_docnums, news_columns
-from searchcore.scoring.bulk import top_documents
+from searchcore.execution.search import scored_matches
 from searchcore.whoosh_boundary.stored_fields import stored_fields_getter
 
 SCAN_SORTS = ("relevance", "newest", "oldest")
@@ -108,11 +108,9 @@ def _scored(searcher: Any, q: wq.Query, allowed: set[int] | None) -> tuple[np.nd
     """Every match's document number and score, as ``Index.search`` would score it."""
     if allowed is not None and not allowed:
         return np.zeros(0, np.int64), np.zeros(0)
-    found = top_documents(searcher, q, allowed, max(1, searcher.doc_count_all()))
+    found = scored_matches(searcher, q, allowed)
     if found is not None:
-        best = found[0]
-        return (np.fromiter((d for d, _ in best), np.int64, len(best)),
-                np.fromiter((s for _, s in best), np.float64, len(best)))
+        return found
     collector: collectors.Collector = collectors.UnlimitedCollector()
     if allowed is not None:
         collector = collectors.FilterCollector(collector, allow=allowed)

@@ -11,7 +11,9 @@ so the tools above do not care where they come from:
   numbers, built once per reader and kept on it (a new commit brings a new reader).
 
 Both come from the execution layer (:mod:`searchcore.execution.columns`: the
-memory-mapped per-segment columns and its ``match_docnums``), adapted here to what
+memory-mapped per-segment columns, and the array executor's
+:func:`~searchcore.execution.search.matching_docnums`, with whoosh's matchers for a
+form the executor does not run), adapted here to what
 the news tools count: categories lower-cased as the ``category=`` filter compares
 them, dates as numpy ``datetime64``. Authors have no column there yet; they are read
 from the stored fields once per searcher, only when an ``authors`` facet is asked for.
@@ -26,7 +28,7 @@ import numpy as np
 from whoosh import query as wq
 
 from searchcore.execution import columns as execution
-from searchcore.scoring.bulk import matching_docnums
+from searchcore.execution.search import matching_docnums
 
 NAT = np.datetime64("NaT", "us")
 

@@ -37,6 +37,7 @@ from whoosh import query as wq
 from whoosh.matching import Matcher, MultiMatcher, NullMatcher
 
 from searchcore.execution.segment_arrays import field_lengths
+from searchcore.whoosh_boundary.segments import field_b
 
 #: ``(postings matcher, field weight, b, average field length, field length of a docnum)``
 _Part = tuple[Matcher, float, float, float, Callable[[int], float]]
@@ -90,7 +91,7 @@ class CombinedTerm(wq.compound.CompoundQuery):
             except ValueError:
                 continue
             doc_frequency = max(doc_frequency, parent.doc_frequency(name, text))
-            b = weighting._field_B.get(name, weighting.B)
+            b = field_b(weighting, name)
             avg = parent.avg_field_length(name) or 1.0
             if (name, text) in reader:
                 parts.append((reader.postings(name, text), float(term.boost), b, avg,
@@ -142,7 +143,7 @@ class CombinedPhrase(CombinedTerm):
                 doc_frequencies[i] = max(doc_frequencies[i], parent.doc_frequency(name, text))
             m = wq.Phrase(name, words, slop=phrase.slop).matcher(searcher)
             if m.is_active():
-                b = weighting._field_B.get(name, weighting.B)
+                b = field_b(weighting, name)
                 avg = parent.avg_field_length(name) or 1.0
                 parts.append((m, float(phrase.boost), b, avg, _length_of(reader, name)))
         if not parts:
@@ -168,7 +169,7 @@ def per_segment_matcher(query: wq.Query, searcher: Any, context: Any = None) -> 
 
 def saturate(weight: Any, tf: Any, k1: float) -> Any:
     """BM25's saturation of a combined frequency ``tf~`` (a float, or a numpy array for
-    :mod:`searchcore.scoring.bulk`), scaled by ``weight`` = boost * idf."""
+    the array executor, :mod:`searchcore.execution.executor`), scaled by ``weight`` = boost * idf."""
     return weight * tf * (k1 + 1.0) / (tf + k1)
 
 

@@ -24,6 +24,16 @@ def index_segments(ix: Any) -> list[Any]:
     return list(ix._segments())
 
 
+def stored_segments(ix: Any) -> Iterator[tuple[Path, str, Any]]:
+    """``(folder, segment id, segment)`` of every segment of an index kept in a folder
+    (none for an in-memory one): where the side files of each segment go."""
+    folder = storage_folder(ix.storage)
+    if folder is None:
+        return
+    for segment in index_segments(ix):
+        yield folder, segment.segment_id(), segment
+
+
 def segment_count(ix: Any) -> int:
     return len(ix._segments())
 
@@ -111,3 +121,8 @@ def all_stored_fields(reader: Any) -> Iterator[dict[str, Any]]:
     get = perdoc.stored_fields if perdoc is not None else reader.stored_fields
     for docnum in range(reader.doc_count_all()):
         yield get(docnum)
+
+
+def field_b(weighting: Any, fieldname: str) -> float:
+    """BM25's ``b`` for ``fieldname`` in a whoosh ``BM25F`` model (``title_B=`` etc.)."""
+    return float(weighting._field_B.get(fieldname, weighting.B))

@@ -1,0 +1,492 @@
+"""The array executor: a parsed query evaluated a whole posting list at a time.
+
+whoosh walks a tree of Python matchers one document at a time. Here every node of the
+query tree is evaluated over whole arrays (the side postings of
+:mod:`searchcore.execution.postings` and the columns of
+:mod:`searchcore.execution.columns`) into a :class:`Hits`: the sorted global numbers
+of the documents it matches and their scores. The scores are whoosh's, node by node:
+
+==================  ==============================================================
+node                documents, score
+==================  ==============================================================
+Term                its postings; BM25 (whoosh's ``BM25F`` scorer: one field) x boost
+CombinedTerm        the union over fields; BM25F (tf~ combined, saturated once)
+Phrase              positions within ``slop``; the sum of its words' Term scores
+CombinedPhrase      the union over fields; BM25F of the phrase counts (spans)
+And                 intersection; the sum of the parts
+Or                  union; the sum of the parts that match
+AndNot              ``a`` without ``b``; ``a``'s score
+AndMaybe            ``a``; plus ``b``'s score where ``b`` matches too
+Not (in Or)         every live document ``q`` misses; 1.0
+Every               every live document; ``boost`` (with a field named: those with a
+                    term in it; 1.0, as whoosh)
+DateRange           the ``published`` column in range; ``boost`` (a constant)
+==================  ==============================================================
+
+Not yet here (whoosh's scores for them depend on the index size and the number of
+expansions per segment): ``Prefix``/``Wildcard`` and ``FuzzyTerm``. Anything else raises :class:`Unsupported` and the engine asks whoosh; the equivalence
+tests (tests/test_executor.py) compare every form above against whoosh's matchers.
+Scores agree to ~1e-15 (sums are added in another order), ties break by document
+number as whoosh's collectors do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+from whoosh import query as wq
+
+from searchcore.execution.columns import NO_DATE, DocColumns, columns_for
+from searchcore.execution.postings import segment_postings
+from searchcore.query.parser import FieldPresent
+from searchcore.scoring.bm25f import CombinedPhrase, CombinedTerm, saturate
+from searchcore.whoosh_boundary.segments import field_b, leaf_readers
+
+#: whoosh's longs count microseconds from 0001-01-01; the columns from 1970-01-01.
+_EPOCH_FROM_MIN_US = 62135596800 * 1_000_000
+#: Phrase positions are matched as ``doc << 32 | position`` keys.
+_SHIFT = np.int64(32)
+
+
+class Unsupported(Exception):
+    """A query form the executor does not run (yet); whoosh's matchers answer it."""
+
+
+@dataclass(frozen=True)
+class Hits:
+    """Sorted unique global document numbers and their scores."""
+
+    docs: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+
+def _empty() -> Hits:
+    return Hits(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+
+
+def _const(docs: np.ndarray, score: float) -> Hits:
+    return Hits(docs, np.full(len(docs), float(score)))
+
+
+class Executor:
+    """Evaluates whoosh query trees over one searcher's side arrays."""
+
+    def __init__(self, searcher: Any, weighting: Any) -> None:
+        if not getattr(weighting, "combine_fields", False):
+            raise Unsupported("per-field sum scoring")
+        self.searcher = searcher
+        self.weighting = weighting
+        self.schema = searcher.schema
+        self.columns: DocColumns = columns_for(searcher)
+        self.leaves = [(segment_postings(reader), offset) for reader, offset in leaf_readers(searcher)]
+        self.doc_count = searcher.doc_count_all()
+        self.k1 = float(weighting.K1)
+        self._live = None
+
+    # -- shared pieces ----------------------------------------------------------------
+    @property
+    def live_docs(self) -> np.ndarray:
+        if self._live is None:
+            self._live = np.flatnonzero(self.columns.live).astype(np.int64)
+        return self._live
+
+    def _btext(self, fieldname: str, text: Any) -> bytes | None:
+        if fieldname not in self.schema:
+            return None
+        try:
+            return self.schema[fieldname].to_bytes(text)
+        except ValueError:
+            return None
+
+    def postings(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """Global document numbers (int64, deleted ones included) and frequencies."""
+        docs, tfs = [], []
+        for sp, offset in self.leaves:
+            fp = sp.field(fieldname)
+            if fp is None:
+                continue
+            i = fp.find(btext)
+            if i < 0:
+                continue
+            d, tf = fp.postings(i)
+            docs.append(d.astype(np.int64) + offset)
+            tfs.append(tf.astype(np.float64))
+        if not docs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        if len(docs) == 1:
+            return docs[0], tfs[0]
+        return np.concatenate(docs), np.concatenate(tfs)
+
+    def positions(self, fieldname: str, btext: bytes, docs: np.ndarray) -> np.ndarray:
+        """``doc << 32 | position`` keys of ``btext`` in ``docs`` (sorted global numbers), sorted."""
+        keys = []
+        for sp, offset in self.leaves:
+            fp = sp.field(fieldname)
+            if fp is None or fp.pos is None:
+                continue
+            i = fp.find(btext)
+            if i < 0:
+                continue
+            d, _ = fp.postings(i)
+            local = docs[(docs >= offset) & (docs < offset + sp.doc_count)] - offset
+            wanted = np.flatnonzero(_member(d, local))
+            if not len(wanted):
+                continue
+            pos, posoff = fp.positions(i)
+            counts = posoff[wanted + 1] - posoff[wanted]
+            starts = posoff[wanted]
+            index = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+            owner = np.repeat(d[wanted].astype(np.int64) + offset, counts)
+            keys.append((owner << _SHIFT) | pos[index].astype(np.int64))
+        return np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
+
+    def _norm_tf(self, fieldname: str, docs: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        b = field_b(self.weighting, fieldname)
+        avg = self.searcher.avg_field_length(fieldname) or 1.0
+        lengths = self.columns.field_length(fieldname)[docs]
+        return tf / (1.0 - b + b * lengths / avg)
+
+    # -- evaluation -------------------------------------------------------------------
+    def run(self, q: Any, scored: bool = True) -> Hits:
+        """Every live document ``q`` matches, with whoosh's score for it."""
+        hits = self.eval(q, scored)
+        if not self.columns.live.all():
+            keep = self.columns.live[hits.docs]
+            hits = Hits(hits.docs[keep], hits.scores[keep])
+        return hits
+
+    def eval(self, q: Any, scored: bool = True) -> Hits:
+        kind = type(q)
+        method = _DISPATCH.get(kind)
+        if method is None:
+            for base, fn in _DISPATCH.items():
+                if kind.__name__ == base.__name__ and issubclass(kind, base):
+                    method = fn
+                    break
+        if method is None:
+            raise Unsupported(kind.__name__)
+        return method(self, q, scored)
+
+    def term(self, q: wq.Term, scored: bool) -> Hits:
+        name = q.fieldname
+        btext = self._btext(name, q.text)
+        if btext is None:
+            return _empty()
+        docs, tf = self.postings(name, btext)
+        if not len(docs):
+            return _empty()
+        if not scored:
+            return Hits(docs, tf)                      # whoosh: the weight as the score
+        if not self.schema[name].scorable:
+            scores = tf                                # whoosh's WeightScorer
+        else:
+            idf = self.weighting.idf(self.searcher, name, btext)
+            b = field_b(self.weighting, name)
+            avg = self.searcher.avg_field_length(name) or 1.0
+            length = self.columns.field_length(name)[docs]
+            k1 = self.k1
+            # whoosh.scoring.bm25, term for term
+            scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / avg)))
+        if q.boost != 1.0:
+            scores = scores * q.boost
+        return Hits(docs, scores)
+
+    def combined_term(self, q: CombinedTerm, scored: bool) -> Hits:
+        parts: list[tuple[np.ndarray, np.ndarray]] = []
+        doc_frequency = 0
+        for term in q.subqueries:
+            name = term.fieldname
+            if name not in self.schema or term.boost <= 0:
+                continue
+            btext = self._btext(name, term.text)
+            if btext is None:
+                continue
+            doc_frequency = max(doc_frequency, self.searcher.doc_frequency(name, btext))
+            docs, tf = self.postings(name, btext)
+            if len(docs):
+                parts.append((docs, float(term.boost) * self._norm_tf(name, docs, tf)))
+        if not parts:
+            return _empty()
+        docs, tf = _sum_union(parts)
+        weight = self.weighting.combined_idf(self.doc_count, doc_frequency) * q.boost
+        return Hits(docs, saturate(weight, tf, self.k1))
+
+    def phrase(self, q: wq.Phrase, scored: bool) -> Hits:
+        docs, counts, word_hits = self._phrase_counts(q.fieldname, q.words, q.slop)
+        if not len(docs):
+            return _empty()
+        scores = np.zeros(len(docs))
+        for hits in word_hits:                      # the sum of the words' Term scores
+            scores += hits.scores[np.searchsorted(hits.docs, docs)]
+        if q.boost != 1.0:
+            scores = scores * q.boost
+        return Hits(docs, scores)
+
+    def _phrase_counts(self, fieldname: str, words: Any, slop: int,
+                       scored: bool = True) -> tuple[np.ndarray, np.ndarray, list[Hits]]:
+        """Documents with the phrase in ``fieldname``, how many spans each, and each
+        word's Term hits (for whoosh's phrase score)."""
+        field = self.schema[fieldname] if fieldname in self.schema else None
+        if field is None or not words:
+            return np.zeros(0, np.int64), np.zeros(0), []
+        if not field.format or not field.format.supports("positions"):
+            raise Unsupported("phrase over a field without positions")
+        btexts = []
+        for word in words:
+            btext = self._btext(fieldname, word)
+            if btext is None:
+                return np.zeros(0, np.int64), np.zeros(0), []
+            btexts.append(btext)
+        word_hits = [self.term(wq.Term(fieldname, btext.decode("utf-8")), True) for btext in btexts] \
+            if scored else []
+        # Candidates: documents with every word (deleted ones are dropped at the end).
+        docs = None
+        for btext in btexts:
+            d, _ = self.postings(fieldname, btext)
+            docs = d if docs is None else np.intersect1d(docs, d, assume_unique=True)
+            if not len(docs):
+                return np.zeros(0, np.int64), np.zeros(0), []
+        assert docs is not None
+        # whoosh's SpanNear2 (ordered, mindist 1): a span (start, end) grows by a next
+        # word at end + 1 .. end + slop; distinct (start, end) pairs are the count.
+        first = self.positions(fieldname, btexts[0], docs)
+        starts, ends = first, first
+        for btext in btexts[1:]:
+            nxt = self.positions(fieldname, btext, docs)      # sorted, unique
+            new_starts, new_ends = [], []
+            for gap in range(1, max(int(slop), 0) + 1):
+                cand = ends + gap
+                ok = _member(cand, nxt)
+                new_starts.append(starts[ok])
+                new_ends.append(cand[ok])
+            if not new_starts:
+                return np.zeros(0, np.int64), np.zeros(0), []
+            starts = np.concatenate(new_starts)
+            ends = np.concatenate(new_ends)
+            if not len(starts):
+                return np.zeros(0, np.int64), np.zeros(0), []
+            if len(new_starts) > 1:
+                # Distinct (start, end) pairs, in start order (a sort, not unique(axis=1)).
+                order = np.lexsort((ends, starts))
+                starts, ends = starts[order], ends[order]
+                keep = np.ones(len(starts), dtype=bool)
+                keep[1:] = (np.diff(starts) != 0) | (np.diff(ends) != 0)
+                starts, ends = starts[keep], ends[keep]
+        owners = starts >> _SHIFT
+        found, counts = np.unique(owners, return_counts=True)
+        return found, counts.astype(np.float64), word_hits
+
+    def combined_phrase(self, q: CombinedPhrase, scored: bool) -> Hits:
+        words = q.subqueries[0].words
+        doc_frequencies = [0] * len(words)
+        parts: list[tuple[np.ndarray, np.ndarray]] = []
+        for phrase in q.subqueries:
+            name = phrase.fieldname
+            if name not in self.schema or phrase.boost <= 0:
+                continue
+            btexts = [self._btext(name, w) for w in words]
+            if any(b is None for b in btexts):
+                continue
+            for i, btext in enumerate(btexts):
+                doc_frequencies[i] = max(doc_frequencies[i], self.searcher.doc_frequency(name, btext))
+            docs, counts, _ = self._phrase_counts(name, words, phrase.slop, scored=False)
+            if len(docs):
+                parts.append((docs, float(phrase.boost) * self._norm_tf(name, docs, counts)))
+        if not parts:
+            return _empty()
+        docs, tf = _sum_union(parts)
+        idf = sum(self.weighting.combined_idf(self.doc_count, df) for df in doc_frequencies)
+        return Hits(docs, saturate(idf * q.boost, tf, self.k1))
+
+    def and_(self, q: wq.And, scored: bool) -> Hits:
+        subs = list(q.subqueries)
+        if not subs:
+            return _empty()
+        result = self.eval(subs[0], scored)
+        for sub in subs[1:]:
+            if not len(result):
+                return _empty()
+            other = self.eval(sub, scored)
+            common, ia, ib = np.intersect1d(result.docs, other.docs, assume_unique=True,
+                                            return_indices=True)
+            result = Hits(common, result.scores[ia] + other.scores[ib])
+        return _boosted(result, q.boost) if len(subs) > 1 else result
+
+    def or_(self, q: wq.Or, scored: bool) -> Hits:
+        subs = list(q.subqueries)
+        if not subs:
+            return _empty()
+        if len(subs) == 1:
+            return self.eval(subs[0], scored)
+        if getattr(q, "scale", None) or getattr(q, "minmatch", 0):
+            raise Unsupported("Or with scale or minmatch")
+        parts = [self.eval(sub, scored) for sub in subs]
+        docs, scores = _sum_union([(h.docs, h.scores) for h in parts])
+        return _boosted(Hits(docs, scores), q.boost)
+
+    def and_not(self, q: wq.AndNot, scored: bool) -> Hits:
+        a = self.eval(q.a, scored)
+        if not len(a):
+            return a
+        b = self.eval(q.b, False)
+        keep = ~np.isin(a.docs, b.docs, assume_unique=True)
+        return Hits(a.docs[keep], a.scores[keep])
+
+    def and_maybe(self, q: wq.AndMaybe, scored: bool) -> Hits:
+        a = self.eval(q.a, scored)
+        if not len(a):
+            return a
+        b = self.eval(q.b, scored)
+        _, ia, ib = np.intersect1d(a.docs, b.docs, assume_unique=True, return_indices=True)
+        scores = a.scores.copy()
+        scores[ia] += b.scores[ib]
+        return Hits(a.docs, scores)
+
+    def not_(self, q: wq.Not, scored: bool) -> Hits:
+        inner = self.eval(q.query, False)
+        docs = self.live_docs
+        docs = docs[~np.isin(docs, inner.docs, assume_unique=True)]
+        return _const(docs, 1.0)
+
+    def every(self, q: wq.Every, scored: bool) -> Hits:
+        if q.fieldname in (None, "*"):
+            return _const(self.live_docs, q.boost)
+        if q.fieldname == "published":
+            return _const(np.flatnonzero(self.columns.dated).astype(np.int64), 1.0)
+        if q.fieldname not in self.schema:
+            return _empty()
+        parts = []
+        for sp, offset in self.leaves:
+            fp = sp.field(q.fieldname)
+            if fp is not None and len(fp.docs):
+                parts.append(np.unique(fp.docs).astype(np.int64) + offset)
+        docs = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return _const(docs, 1.0)
+
+    def field_present(self, q: Any, scored: bool) -> Hits:
+        """``FieldPresent`` (``title:*``, ``published:*``): a length or a date; ``boost``."""
+        name = q.fieldname
+        field = self.schema[name] if name in self.schema else None
+        if field is not None and getattr(field, "scorable", False):
+            present = self.columns.field_length(name) > 0
+        elif name == "published":
+            present = self.columns.dated.copy()
+        else:
+            return self.every(q, scored)
+        return _const(np.flatnonzero(present & self.columns.live).astype(np.int64), q.boost)
+
+    def null(self, q: Any, scored: bool) -> Hits:
+        return _empty()
+
+    def date_range(self, q: wq.NumericRange, scored: bool) -> Hits:
+        if q.fieldname != "published" or not q.constantscore:
+            raise Unsupported("numeric range on another field")
+        us = self.columns.published_us
+        ok = us != NO_DATE
+        if q.start is not None:
+            low = _to_epoch_us(q.start, self.schema["published"])
+            ok &= (us > low) if q.startexcl else (us >= low)
+        if q.end is not None:
+            high = _to_epoch_us(q.end, self.schema["published"])
+            ok &= (us < high) if q.endexcl else (us <= high)
+        return _const(np.flatnonzero(ok).astype(np.int64), q.boost)
+
+
+def _to_epoch_us(value: Any, field: Any) -> int:
+    """A range end as the ``published`` column counts (whoosh keeps its own longs)."""
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        from whoosh.util.times import datetime_to_long
+
+        return int(datetime_to_long(value)) - _EPOCH_FROM_MIN_US
+    return int(value) - _EPOCH_FROM_MIN_US
+
+
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """``np.isin(values, sorted_set)`` for a sorted ``sorted_set``, by binary search."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    at = np.searchsorted(sorted_set, values)
+    at[at == len(sorted_set)] = 0
+    return sorted_set[at] == values
+
+
+def _boosted(hits: Hits, boost: float) -> Hits:
+    return hits if boost == 1.0 else Hits(hits.docs, hits.scores * boost)
+
+
+def _sum_union(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Union of sorted document arrays, adding the values of each document."""
+    if len(parts) == 1:
+        return parts[0]
+    docs = np.concatenate([d for d, _ in parts])
+    values = np.concatenate([v for _, v in parts])
+    unique, inverse = np.unique(docs, return_inverse=True)
+    return unique, np.bincount(inverse, weights=values, minlength=len(unique))
+
+
+_DISPATCH: dict[type, Callable[[Executor, Any, bool], Hits]] = {
+    wq.Term: Executor.term,
+    CombinedPhrase: Executor.combined_phrase,
+    CombinedTerm: Executor.combined_term,
+    wq.Phrase: Executor.phrase,
+    wq.And: Executor.and_,
+    wq.Or: Executor.or_,
+    wq.AndNot: Executor.and_not,
+    wq.AndMaybe: Executor.and_maybe,
+    wq.Not: Executor.not_,
+    wq.Every: Executor.every,
+    FieldPresent: Executor.field_present,
+    type(wq.NullQuery): Executor.null,
+    wq.DateRange: Executor.date_range,
+    wq.NumericRange: Executor.date_range,
+}
+
+
+# -- ranking ----------------------------------------------------------------------------
+
+def top_k(hits: Hits, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best ``(docs, scores)``: score descending, then document number."""
+    n = len(hits)
+    scores = hits.scores
+    candidates = np.arange(n)
+    if n > k:
+        cut = np.partition(scores, n - k)[n - k]
+        candidates = np.flatnonzero(scores >= cut)
+    order = np.lexsort((hits.docs[candidates], -scores[candidates]))[:k]
+    best = candidates[order]
+    return hits.docs[best], scores[best]
+
+
+def by_date(hits: Hits, columns: DocColumns, newest: bool, k: int) -> np.ndarray:
+    """``k`` documents by ``published`` as whoosh's sorting collector orders them.
+
+    Oldest first: dates ascending, undated last, ties by document number. Newest
+    first: the reverse of (date with undated as -1, document number), so undated
+    come last and ties run by descending document number.
+    """
+    us = columns.published_us[hits.docs]
+    if newest:
+        key = np.where(us == NO_DATE, np.iinfo(np.int64).min, us)
+        order = np.lexsort((hits.docs, key))[::-1]
+    else:
+        order = np.lexsort((hits.docs, us))
+    return hits.docs[order[:k]]
+
+
+def recency(hits: Hits, columns: DocColumns, weighting: Any) -> Hits:
+    """whoosh's ``RecencyBM25F.final`` over all hits: the score times the recency factor."""
+    us = columns.published_us[hits.docs]
+    dated = us != NO_DATE
+    now_us = int(weighting.now) - _EPOCH_FROM_MIN_US
+    factor = np.full(len(us), 1.0 - weighting.weight)
+    age = (now_us - us[dated]) / 86_400_000_000
+    decay = 0.5 ** (np.maximum(age, 0.0) / weighting.half_life_days)
+    factor[dated] = 1.0 - weighting.weight + weighting.weight * decay
+    return Hits(hits.docs, hits.scores * factor)

@@ -1,0 +1,308 @@
+"""The term dictionary and posting lists of a segment as memory-mapped arrays.
+
+Per segment and indexed field (all but ``published``, whose ranges run on the
+``published`` column), beside whoosh's own files and removed with them::
+
+    MAIN_<segid>.spst_<field>_terms.npy      uint8: every term's bytes, in byte order
+    MAIN_<segid>.spst_<field>_termoff.npy    int64: term i is terms[termoff[i]:termoff[i+1]]
+    MAIN_<segid>.spst_<field>_docoff.npy     int64: term i's postings are docoff[i]:docoff[i+1]
+    MAIN_<segid>.spst_<field>_docs.npy       int32: document numbers (deleted ones included)
+    MAIN_<segid>.spst_<field>_tf.npy         float32: frequencies, as whoosh stores them
+    MAIN_<segid>.spst_<field>_posoff.npy     int64: posting j's positions are posoff[j]:posoff[j+1]
+    MAIN_<segid>.spst_<field>_pos.npy        int32: word positions (fields with positions)
+    MAIN_<segid>.spst_meta.json              version, documents, fields (written last)
+
+Lookups are a binary search over the term bytes; a prefix is a range of term ids.
+The arrays are made from whoosh's postings (:mod:`searchcore.whoosh_boundary.postings`),
+so they equal them by construction, and ``index check`` compares them again.
+Segments without them are converted in memory when first searched and written by the
+next writer (:func:`searchcore.execution.columns.write_missing`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from searchcore.execution.sidefiles import load, npy_bytes, write_atomic
+from searchcore.execution.segment_arrays import reader_cache
+from searchcore.whoosh_boundary import postings as raw
+from searchcore.whoosh_boundary import segments as boundary
+
+POSTINGS_VERSION = 1
+_PREFIX = ".spst_"
+_META = "meta.json"
+_CACHE_KEY = "postings"
+#: Indexed fields left out: date ranges and sorting use the ``published`` column.
+SKIP_FIELDS = frozenset({"published"})
+_PARTS = ("terms", "termoff", "docoff", "docs", "tf", "posoff", "pos")
+
+
+class _TermKeys:
+    """Term ``i``'s bytes by index, for :mod:`bisect`."""
+
+    def __init__(self, blob: np.ndarray, offsets: np.ndarray) -> None:
+        self._blob = blob
+        self._offsets = offsets
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, i: int) -> bytes:
+        return self._blob[self._offsets[i]:self._offsets[i + 1]].tobytes()
+
+
+@dataclass(frozen=True)
+class FieldPostings:
+    """One field's term dictionary and postings in one segment."""
+
+    terms: np.ndarray
+    termoff: np.ndarray
+    docoff: np.ndarray
+    docs: np.ndarray
+    tf: np.ndarray
+    posoff: np.ndarray | None
+    pos: np.ndarray | None
+
+    @cached_property
+    def keys(self) -> _TermKeys:
+        return _TermKeys(self.terms, self.termoff)
+
+    def __len__(self) -> int:
+        return len(self.termoff) - 1
+
+    def find(self, btext: bytes) -> int:
+        """The term id of ``btext``, or -1."""
+        import bisect
+
+        keys = self.keys
+        i = bisect.bisect_left(keys, btext)
+        return i if i < len(keys) and keys[i] == btext else -1
+
+    def prefix_range(self, bprefix: bytes) -> tuple[int, int]:
+        """Term ids ``[lo, hi)`` of the terms starting with ``bprefix``."""
+        import bisect
+
+        keys = self.keys
+        lo = bisect.bisect_left(keys, bprefix)
+        hi = lo
+        while hi < len(keys) and keys[hi].startswith(bprefix):
+            hi += 1
+        return lo, hi
+
+    def term(self, i: int) -> bytes:
+        return self.keys[i]
+
+    def df(self, i: int) -> int:
+        return int(self.docoff[i + 1] - self.docoff[i])
+
+    def postings(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Term ``i``'s document numbers (int32) and frequencies (float32)."""
+        start, end = self.docoff[i], self.docoff[i + 1]
+        return self.docs[start:end], self.tf[start:end]
+
+    def positions(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Term ``i``'s positions (flat) and, per posting, where its positions start/end."""
+        if self.posoff is None or self.pos is None:
+            raise ValueError("this field has no positions")
+        start, end = self.docoff[i], self.docoff[i + 1]
+        offsets = self.posoff[start:end + 1]
+        return self.pos[offsets[0]:offsets[-1]], offsets - offsets[0]
+
+
+def consistent(fp: FieldPostings, doc_count: int) -> bool:
+    """Do the arrays fit together (types, offsets, document numbers in range)?
+
+    Files are input like any other: a damaged or hostile one is ignored (the field is
+    converted from whoosh's postings instead) rather than indexing out of bounds.
+    """
+    def ints(a: np.ndarray | None, kinds: tuple[Any, ...]) -> bool:
+        return a is not None and a.ndim == 1 and a.dtype in kinds
+
+    i64, i32 = (np.dtype(np.int64),), (np.dtype(np.int32),)
+    if not (ints(fp.terms, (np.dtype(np.uint8),)) and ints(fp.termoff, i64)
+            and ints(fp.docoff, i64) and ints(fp.docs, i32)
+            and fp.tf.ndim == 1 and fp.tf.dtype == np.float32):
+        return False
+    n = len(fp.termoff) - 1
+    if n < 0 or len(fp.docoff) != n + 1 or fp.termoff[0] != 0 or fp.docoff[0] != 0:
+        return False
+    if fp.termoff[-1] != len(fp.terms) or fp.docoff[-1] != len(fp.docs) \
+            or len(fp.docs) != len(fp.tf):
+        return False
+    if np.any(np.diff(fp.termoff) < 0) or np.any(np.diff(fp.docoff) < 0):
+        return False
+    if len(fp.docs) and (int(fp.docs.min()) < 0 or int(fp.docs.max()) >= doc_count):
+        return False
+    if (fp.posoff is None) != (fp.pos is None):
+        return False
+    if fp.posoff is not None and fp.pos is not None:
+        if not (ints(fp.posoff, i64) and ints(fp.pos, i32)) or len(fp.posoff) != len(fp.docs) + 1:
+            return False
+        if fp.posoff[0] != 0 or fp.posoff[-1] != len(fp.pos) or np.any(np.diff(fp.posoff) < 0):
+            return False
+    return True
+
+
+def build_field(reader: Any, fieldname: str) -> FieldPostings:
+    """One field's arrays, converted from whoosh's postings."""
+    with_positions = reader.schema[fieldname].format.supports("positions")
+    terms = bytearray()
+    termoff = [0]
+    docoff = [0]
+    docs: list[np.ndarray] = []
+    tfs: list[np.ndarray] = []
+    counts: list[int] = []
+    flat: list[int] = []
+    for btext, ids, weights, positions in raw.field_postings(reader, fieldname, with_positions):
+        terms += btext
+        termoff.append(len(terms))
+        docoff.append(docoff[-1] + len(ids))
+        docs.append(ids)
+        tfs.append(weights)
+        for plist in positions:
+            counts.append(len(plist))
+            flat.extend(plist)
+    posoff = pos = None
+    if with_positions:
+        posoff = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=posoff[1:])
+        pos = np.array(flat, dtype=np.int32)
+    return FieldPostings(
+        terms=np.frombuffer(bytes(terms), dtype=np.uint8),
+        termoff=np.array(termoff, dtype=np.int64), docoff=np.array(docoff, dtype=np.int64),
+        docs=(np.concatenate(docs) if docs else np.zeros(0)).astype(np.int32),
+        tf=(np.concatenate(tfs) if tfs else np.zeros(0)).astype(np.float32),
+        posoff=posoff, pos=pos)
+
+
+def indexed_fields(schema: Any) -> list[str]:
+    return [name for name in schema.names() if schema[name].indexed and name not in SKIP_FIELDS]
+
+
+def _path(folder: Path, segid: str, name: str) -> Path:
+    return folder / f"{segid}{_PREFIX}{name}"
+
+
+def write_field(folder: Path, segid: str, name: str, fp: FieldPostings) -> None:
+    """Write one field's arrays."""
+    for part in _PARTS:
+        array = getattr(fp, part)
+        if array is not None:
+            write_atomic(_path(folder, segid, f"{name}_{part}.npy"), npy_bytes(array))
+
+
+def write_meta(folder: Path, segid: str, doc_count: int, fields: dict[str, bool]) -> None:
+    """Mark a segment's postings complete (``fields``: name -> has positions)."""
+    meta = {"version": POSTINGS_VERSION, "docs": doc_count,
+            "fields": [{"name": n, "positions": p} for n, p in sorted(fields.items())]}
+    write_atomic(_path(folder, segid, _META), orjson.dumps(meta))
+
+
+def write_segment_postings(folder: Path, segid: str, reader: Any) -> None:
+    """Convert and write every indexed field of one segment (the meta file last)."""
+    fields = {}
+    for name in indexed_fields(reader.schema):
+        fp = build_field(reader, name)
+        write_field(folder, segid, name, fp)
+        fields[name] = fp.pos is not None
+    write_meta(folder, segid, reader.doc_count_all(), fields)
+
+
+def from_inverted(items: list[tuple[bytes, list[Any]]], decode: Any | None) -> FieldPostings:
+    """A field's arrays from the bulk writer's sorted ``(term, [doc, weight, value, ...])``.
+
+    ``decode(value) -> positions`` for fields with positions, else None. The same
+    arrays :func:`build_field` reads back from whoosh's files (tests compare them).
+    """
+    from itertools import chain
+
+    lengths = np.fromiter((len(k) for k, _ in items), dtype=np.int64, count=len(items))
+    termoff = np.zeros(len(items) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=termoff[1:])
+    counts = np.fromiter((len(flat) // 3 for _, flat in items), dtype=np.int64, count=len(items))
+    docoff = np.zeros(len(items) + 1, dtype=np.int64)
+    np.cumsum(counts, out=docoff[1:])
+    total = int(docoff[-1])
+    docs = np.fromiter(chain.from_iterable(flat[0::3] for _, flat in items), dtype=np.int32,
+                       count=total)
+    tf = np.fromiter(chain.from_iterable(flat[1::3] for _, flat in items), dtype=np.float32,
+                     count=total)
+    posoff = pos = None
+    if decode is not None:
+        plists = [decode(v) for _, flat in items for v in flat[2::3]]
+        pcounts = np.fromiter(map(len, plists), dtype=np.int64, count=len(plists))
+        posoff = np.zeros(len(plists) + 1, dtype=np.int64)
+        np.cumsum(pcounts, out=posoff[1:])
+        pos = np.fromiter(chain.from_iterable(plists), dtype=np.int32, count=int(posoff[-1]))
+    return FieldPostings(terms=np.frombuffer(b"".join(k for k, _ in items), dtype=np.uint8),
+                         termoff=termoff, docoff=docoff, docs=docs, tf=tf, posoff=posoff, pos=pos)
+
+
+def has_segment_postings(folder: Path, segid: str, doc_count: int) -> bool:
+    try:
+        meta = orjson.loads(_path(folder, segid, _META).read_bytes())
+    except (FileNotFoundError, orjson.JSONDecodeError):
+        return False
+    return meta.get("version") == POSTINGS_VERSION and meta.get("docs") == doc_count
+
+
+class SegmentPostings:
+    """A segment's fields, loaded (memory-mapped, or converted) on first use."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+        self._fields: dict[str, FieldPostings | None] = {}
+        folder, segid = boundary.segment_folder(reader), boundary.segment_name(reader)
+        self._folder = folder
+        self._segid = segid
+        self._on_disk = (folder is not None and segid is not None
+                         and has_segment_postings(folder, segid, reader.doc_count_all()))
+        self.doc_count = reader.doc_count_all()
+
+    def field(self, name: str) -> FieldPostings | None:
+        """The field's arrays, or None when the segment has no such indexed field."""
+        if name in self._fields:
+            return self._fields[name]
+        fp: FieldPostings | None = None
+        schema = self._reader.schema
+        if name in schema and schema[name].indexed and name not in SKIP_FIELDS:
+            if self._on_disk:
+                fp = self._read(name)
+            if fp is None:
+                try:
+                    fp = build_field(self._reader, name)
+                except raw.NotW3 as exc:
+                    from searchcore.execution.executor import Unsupported
+
+                    raise Unsupported(f"segment not in whoosh's W3 layout ({exc})") from None
+        self._fields[name] = fp
+        return fp
+
+    def _read(self, name: str) -> FieldPostings | None:
+        assert self._folder is not None and self._segid is not None
+        parts: dict[str, np.ndarray | None] = {}
+        try:
+            for part in _PARTS:
+                path = _path(self._folder, self._segid, f"{name}_{part}.npy")
+                parts[part] = load(path) if path.exists() else None
+        except (OSError, ValueError):
+            return None
+        if any(parts[p] is None for p in _PARTS[:5]):
+            return None
+        fp = FieldPostings(**parts)  # type: ignore[arg-type]
+        return fp if consistent(fp, self.doc_count) else None
+
+
+def segment_postings(reader: Any) -> SegmentPostings:
+    """The side postings of one segment reader (kept on the reader)."""
+    cache = reader_cache(reader)
+    sp = cache.get(_CACHE_KEY)
+    if sp is None:
+        sp = cache[_CACHE_KEY] = SegmentPostings(reader)
+    return sp

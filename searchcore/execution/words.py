@@ -1,0 +1,98 @@
+"""The words an index was built from, with the terms they analyse to.
+
+Stemming a word needs NLTK's Snowball stemmer, and importing NLTK costs ~0.3 s: most
+of a cold ``searchcore search WORD``. The bulk writer already analysed every word of
+its documents, so it stores them per segment (``MAIN_<segid>.swrd_*.npy``: sorted
+UTF-8 words and their terms, an empty term for a stop word, and a meta file with the
+analyzer settings). Opening an index registers the tables with the analyzer
+(:func:`searchcore.analysis.add_known_words`), so a query of words the index has
+seen never imports NLTK; a new word still gets stemmed. The table maps a word exactly
+as the analyzer would (the same cache produced it), so answers are identical.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from searchcore.analysis import UNKNOWN, add_known_words
+from searchcore.execution.sidefiles import load, npy_bytes, write_atomic
+from searchcore.whoosh_boundary import segments as boundary
+
+_PREFIX = ".swrd_"
+
+
+def _path(folder: Path, segid: str, name: str) -> Path:
+    return folder / f"{segid}{_PREFIX}{name}"
+
+
+def _blob(strings: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    offsets = np.zeros(len(strings) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in strings], out=offsets[1:])
+    return np.frombuffer(b"".join(strings), dtype=np.uint8), offsets
+
+
+def write_words(folder: Path, segid: str, settings: tuple[str, bool, bool],
+                table: dict[str, str | None]) -> None:
+    """Store ``word -> term`` (None: a stop word) for a segment."""
+    items = sorted((w.encode("utf-8"), (t or "").encode("utf-8")) for w, t in table.items())
+    keys, keyoff = _blob([k for k, _ in items])
+    vals, valoff = _blob([v for _, v in items])
+    for name, array in (("keys.npy", keys), ("keyoff.npy", keyoff), ("vals.npy", vals),
+                        ("valoff.npy", valoff)):
+        write_atomic(_path(folder, segid, name), npy_bytes(array))
+    language, stem, stop = settings
+    write_atomic(_path(folder, segid, "meta.json"), orjson.dumps(
+        {"language": language, "stem": stem, "stop": stop, "count": len(items)}))
+
+
+class WordTable:
+    """One segment's words, opened on the first lookup."""
+
+    def __init__(self, folder: Path, segid: str) -> None:
+        self._folder, self._segid = folder, segid
+        self._arrays: tuple[np.ndarray, ...] | None = None
+
+    def _open(self) -> tuple[np.ndarray, ...]:
+        if self._arrays is None:
+            self._arrays = tuple(load(_path(self._folder, self._segid, name)) for name in
+                                 ("keys.npy", "keyoff.npy", "vals.npy", "valoff.npy"))
+        return self._arrays
+
+    def lookup(self, word: str) -> object:
+        """The word's term, None for a stop word, or ``UNKNOWN``."""
+        try:
+            keys, keyoff, vals, valoff = self._open()
+        except (OSError, ValueError):
+            return UNKNOWN
+        key = word.encode("utf-8")
+        n = len(keyoff) - 1
+        lo, hi = 0, n
+        while lo < hi:                       # bisect over the blob
+            mid = (lo + hi) // 2
+            if keys[keyoff[mid]:keyoff[mid + 1]].tobytes() < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < n and keys[keyoff[lo]:keyoff[lo + 1]].tobytes() == key:
+            term = vals[valoff[lo]:valoff[lo + 1]].tobytes().decode("utf-8")
+            return term or None
+        return UNKNOWN
+
+
+def register_index_words(ix: Any) -> int:
+    """Register every segment's word table of a whoosh index; returns how many."""
+    count = 0
+    for folder, segid, _ in boundary.stored_segments(ix):
+        try:
+            meta = orjson.loads(_path(folder, segid, "meta.json").read_bytes())
+        except (FileNotFoundError, orjson.JSONDecodeError):
+            continue
+        table = WordTable(folder, segid)
+        add_known_words(str(meta["language"]), bool(meta["stem"]), bool(meta["stop"]),
+                        str(_path(folder, segid, "")), table.lookup)
+        count += 1
+    return count

@@ -1,0 +1,55 @@
+"""NLTK is imported only to stem a word no open index has seen (cold CLI start)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import bbc_articles
+
+from searchcore import analysis
+
+
+def test_languages_match_nltk_and_one_kernel_tokenises() -> None:
+    from nltk.stem.snowball import SnowballStemmer
+
+    assert analysis.LANGUAGES == tuple(SnowballStemmer.languages)
+    analyzer = analysis.make_analyzer()
+    for article in bbc_articles()[:80]:
+        text = article["body"] + " U.S. don’t 3.5% 1,000 AT&T BRK.B e-mail café İstanbul"
+        spans = list(analysis.token_spans(text))
+        # The analyzer's tokens, the bulk writer's words and the snippets' chunks are
+        # all the kernel's (TOKEN_RE) matches.
+        assert [m.span() for m in analysis.TOKEN_RE.finditer(text)] == spans
+        assert analysis.split_words(text) == [text[a:b] for a, b in spans]
+        tokens = [(t.startchar, t.endchar) for t in
+                  analyzer(text, chars=True, removestops=False)]
+        assert tokens == spans
+
+
+SCRIPT = """
+import sys, searchcore
+ix = searchcore.open_index(sys.argv[1])
+first = ix.search(sys.argv[2], snippets=3)
+print("nltk" in sys.modules, first.total, [h.id for h in first.hits][:3])
+second = ix.search(sys.argv[3], snippets=0)
+print("nltk" in sys.modules, second.total)
+"""
+
+
+def run(index: Path, seen: str, unseen: str) -> list[str]:
+    out = subprocess.run([sys.executable, "-c", SCRIPT, str(index), seen, unseen],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.splitlines()
+
+
+def test_a_seen_word_needs_no_nltk_a_new_one_does(news_index_path: Path) -> None:
+    import searchcore
+
+    with searchcore.open_index(news_index_path) as ix:
+        expected = ix.search("governments", snippets=3)
+        expected_new = ix.search("unheardofwordings", snippets=0)
+    lines = run(news_index_path, "governments", "unheardofwordings")
+    assert lines[0] == f"False {expected.total} {[h.id for h in expected.hits][:3]}"
+    assert lines[1] == f"True {expected_new.total}"
