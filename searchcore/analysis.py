@@ -6,6 +6,12 @@ Pipeline, per token, in this order::
     ("U.S." -> "us"), digit-group commas ("1,000" -> "1000")  ->  stop word?  ->
     NLTK Snowball stem  ->  accent fold
 
+That is the index's own language. An article in another language (its title and body
+arrive as :class:`searchcore.multilingual.LanguageText`) and text with CJK or Thai
+runs take :mod:`searchcore.multilingual` instead: the same kernel and the same steps
+with that language's stemmer and stop list and a language tag on each term, and
+character bigrams for the CJK runs.
+
 Why one class instead of a whoosh ``Tokenizer | Filter | Filter`` chain: each stage
 of a chain is a Python generator, and on news text the chain costs about four times
 the regex itself. Here every distinct word is analysed once and remembered
@@ -157,6 +163,17 @@ class _TermCache(dict):
             return None
         return word
 
+    def known_term(self, word: str) -> object:
+        """The term of a lower-cased ``word`` this process or an open index has seen
+        (None for a stop word), else :data:`UNKNOWN`; never stems, so never imports NLTK."""
+        if word in self:
+            return self[word]
+        for _, lookup in self.known:
+            known = lookup(word)
+            if known is not UNKNOWN:
+                return known
+        return UNKNOWN
+
     def __missing__(self, word: str) -> str | None:
         if len(self) >= _CACHE_LIMIT:
             self.clear()
@@ -221,6 +238,19 @@ def token_spans(text: str) -> Iterator[tuple[int, int]]:
         yield m.span()
 
 
+def _spans_terms(value: str, cache: _TermCache) -> Iterator[tuple[int, int, str | None]]:
+    """``(start, end, term)`` of ``value``'s tokens (term None for a stop word)."""
+    # str.lower() can change length for a few characters (e.g. "İ"); offsets must
+    # index the original text, so fall back to per-token lower-casing there.
+    lowered = value.lower()
+    if len(lowered) == len(value):
+        for start, end in token_spans(lowered):
+            yield start, end, cache[lowered[start:end]]
+    else:
+        for start, end in token_spans(value):
+            yield start, end, cache[value[start:end].lower()]
+
+
 def term_cache(language: str, stem: bool = True, stop: bool = True) -> _TermCache:
     """The shared ``word -> term`` table for these settings (used by fast paths too)."""
     key = (language, stem, stop)
@@ -266,6 +296,8 @@ class NewsAnalyzer(Analyzer):
 
     def terms(self, text: str) -> list[str]:
         """Just the index terms of ``text``, in order (no Token objects)."""
+        if self.stem and _multilingual.special(text, self.language):
+            return _multilingual.terms(self, text)      # another language, or CJK
         cache = term_cache(self.language, self.stem, self.stop)
         lowered = text.lower()
         if len(lowered) == len(text):
@@ -295,20 +327,17 @@ class NewsAnalyzer(Analyzer):
                     token.startchar, token.endchar = start_char, start_char + len(value)
                 yield token
             return
-        # str.lower() can change length for a few characters (e.g. "İ"); offsets must
-        # index the original text, so fall back to per-token lower-casing there.
-        lowered = value.lower()
-        same_length = len(lowered) == len(value)
-        source = lowered if same_length else value
+        if self.stem and _multilingual.special(value, self.language):
+            found = _multilingual.spans_terms(self, value)   # another language, or CJK
+        else:
+            found = _spans_terms(value, cache)
         pos = start_pos
-        for start, end in token_spans(source):
-            word = source[start:end]
-            term = cache[word if same_length else word.lower()]
+        for start, end, term in found:
             if term is None:
                 if removestops:
                     continue
                 token.stopped = True
-                token.text = word
+                token.text = value[start:end].lower()
             else:
                 token.stopped = False
                 token.text = term
@@ -323,6 +352,11 @@ class NewsAnalyzer(Analyzer):
             if not token.stopped:
                 pos += 1
             yield token
+
+
+# Per-language analysis (another language's stemmer and stop words, CJK bigrams) lives
+# in its own module; imported last because it builds on this one.
+from searchcore import multilingual as _multilingual  # noqa: E402
 
 
 def make_analyzer(language: str = "english") -> NewsAnalyzer:

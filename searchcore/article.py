@@ -34,6 +34,7 @@ from typing import Any, Mapping
 from searchcore.dates import DateError, parse_datetime
 from searchcore.errors import InvalidArticleError
 from searchcore.languages import normalize_language
+from searchcore.multilingual import LanguageText
 
 #: Default limit on title + body, in characters (about 300 printed pages).
 MAX_ARTICLE_CHARS = 1_000_000
@@ -188,6 +189,13 @@ def normalize_article(record: Mapping[str, Any] | Article, origin: str | None = 
 def to_document(article: Article) -> dict[str, Any]:
     """The keyword arguments for whoosh's ``add_document``/``update_document``."""
     doc: dict[str, Any] = {"id": article.id, "title": article.title, "body": article.body}
+    if article.language:
+        # The analyzer reads the language off the text (searchcore.multilingual);
+        # the stored values stay plain strings.
+        doc["title"] = LanguageText(article.title, article.language)
+        doc["body"] = LanguageText(article.body, article.language)
+        doc["_stored_title"] = article.title
+        doc["_stored_body"] = article.body
     if article.published is not None:
         # whoosh's DATETIME compares naive datetimes; we store UTC, naive.
         doc["published"] = article.published.replace(tzinfo=None)

@@ -31,6 +31,8 @@ from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, parse_p
 from searchcore.dates import to_utc
 from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
 from searchcore.query.budget import QueryBudget, enforced, with_deadline
+from searchcore.multilingual import document_text
+from searchcore.query.alternatives import QueryLanguages, index_languages
 from searchcore.query.parser import parse_query
 from searchcore.query.request import SORTS as REQUEST_SORTS, SearchRequest
 from searchcore.scoring.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
@@ -401,7 +403,8 @@ class Index:
         ranking, now = request.ranking, request.now
         searcher = self.searcher()
         q = parse_query(query, searcher.schema, match=match, lenient=lenient,
-                        field_weights=ranking.field_weights, now=now)
+                        field_weights=ranking.field_weights, now=now,
+                        languages=_query_languages(searcher, language))
         allowed = self._filter(searcher, source, category, *_date_bounds(since, until, now),
                                language=language)
         if allowed is not None and not allowed:
@@ -497,7 +500,8 @@ class Index:
             seed = self.get(str(article_id))
             if seed is None:
                 raise SearchcoreError(f"no article with id {str(article_id)!r} in {str(self.path)!r}")
-            text = f"{seed.title}\n\n{seed.body}"
+            # The seed's words as it was analysed (its language's stems and tags).
+            text = document_text(f"{seed.title}\n\n{seed.body}", seed.language)
             excluded = set(self.stories().members(seed.id)) | {seed.id}
         terms = _similar.distinctive_terms(searcher, text or "", in_index=article_id is not None)
         label = "more like this: " + " ".join(t for t, _ in terms)
@@ -542,7 +546,8 @@ class Index:
         now = now or datetime.now(timezone.utc)
         searcher = self.searcher()
         q = parse_query(query, searcher.schema, match=match, lenient=lenient,
-                        field_weights=DEFAULT_RANKING.field_weights, now=now)
+                        field_weights=DEFAULT_RANKING.field_weights, now=now,
+                        languages=_query_languages(searcher, language))
         return searcher, flatten(q), self._filter(searcher, source, category,
                                                   *_date_bounds(since, until, now),
                                                   language=language)
@@ -716,6 +721,13 @@ def _write_bulk(ix: whoosh_index.Index, articles: Sequence[Article],
         raise
     # whoosh appends the writer's own segment (the last chunk) after these.
     writer.commit(mergetype=lambda _writer, segments: segments + earlier)
+
+
+def _query_languages(searcher: Searcher,
+                     language: str | Sequence[str] | None) -> QueryLanguages | None:
+    """The languages to analyse a query in: the index's, or those ``language=`` keeps."""
+    codes = [language] if isinstance(language, str) else list(language or ())
+    return index_languages(searcher, [normalize_language(c) for c in codes if c])
 
 
 def _offset(progress: Callable[[int], None], base: int) -> Callable[[int], None]:

@@ -51,9 +51,11 @@ READERS_LOCK_NAME = "readers.lock"
 FORMAT_NAME = "searchcore-index"
 #: Bump when the schema, analyzer output or layout changes incompatibly.
 #: 2: numbers and names tokenised whole ("1.5", "1,000" = "1000", "AT&T").
-FORMAT_VERSION = 2
+#: 3: each article analysed in its own language (tagged terms ``de:olpreis``), CJK
+#:    and Thai runs as character bigrams (searchcore.multilingual).
+FORMAT_VERSION = 3
 #: Oldest format version this code can still read.
-MIN_FORMAT_VERSION = 2
+MIN_FORMAT_VERSION = 3
 GENERATION_PREFIX = "gen-"
 
 REBUILD_HINT = "rebuild it with `searchcore index build SOURCE... --index {path}`"

@@ -53,3 +53,28 @@ def test_a_seen_word_needs_no_nltk_a_new_one_does(news_index_path: Path) -> None
     lines = run(news_index_path, "governments", "unheardofwordings")
     assert lines[0] == f"False {expected.total} {[h.id for h in expected.hits][:3]}"
     assert lines[1] == f"True {expected_new.total}"
+
+
+def test_a_rare_seen_word_needs_no_nltk_either(news_index_path: Path) -> None:
+    """Did-you-mean looks at rare words' one-edit neighbours: it must ask the index's
+    known words about them, not the stemmer, or every rare-word search loads NLTK."""
+    import searchcore
+
+    with searchcore.open_index(news_index_path) as ix:
+        searcher = ix.searcher()
+        analyzer = searcher.schema["body"].analyzer
+        rare = None
+        for article in ix.scan("*", fields=["body"]):
+            for word in article["body"].split():
+                if word.isalpha() and word.islower() and len(word) > 6:
+                    terms = [t.text for t in analyzer(word)]
+                    if len(terms) == 1 and searcher.doc_frequency("body", terms[0]) == 1:
+                        rare = word
+                        break
+            if rare:
+                break
+        assert rare is not None
+        expected = ix.search(rare, snippets=3)
+    assert expected.total >= 1
+    lines = run(news_index_path, rare, "unheardofwordings")
+    assert lines[0] == f"False {expected.total} {[h.id for h in expected.hits][:3]}"

@@ -212,6 +212,11 @@ def test_shared_warc_gives_the_pages_and_only_the_pages(shared_data: Path,
         hits = ix.search("*", limit=1000).hits
         assert {h.url for h in hits} == {v["url"] for v in truth.values()}
         warc = {h.id: ix.get(h.id) for h in hits}
+        # Each page analysed in its detected language (tests/test_multilingual.py):
+        # Italian and Russian stems, Japanese bigrams.
+        for query, language in (("nostalgico", "it"), ("кулинарный блог", "ru"),
+                                ("商標法違反", "ja")):
+            assert [warc[h.id].language for h in ix.search(query).hits] == [language], query
     # The html/ folder holds the same pages: the same articles, and the same ids
     # wherever the page names its own URL (3 of the 121 pages do not).
     pages = [a for a in iter_articles([str(folder / "html")], workers=2)

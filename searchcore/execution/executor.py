@@ -13,6 +13,7 @@ Term                its postings; BM25 (whoosh's ``BM25F`` scorer: one field) x 
 CombinedTerm        the union over fields; BM25F (tf~ combined, saturated once)
 Phrase              positions within ``slop``; the sum of its words' Term scores
 CombinedPhrase      the union over fields; BM25F of the phrase counts (spans)
+LanguageDocs        the articles of some languages (via ``language``); 0
 And                 intersection; the sum of the parts
 Or                  union; the sum of the parts that match
 AndNot              ``a`` without ``b``; ``a``'s score
@@ -40,8 +41,9 @@ from whoosh import query as wq
 
 from searchcore.execution.columns import NO_DATE, DocColumns, columns_for
 from searchcore.execution.postings import segment_postings
+from searchcore.query.alternatives import LanguageDocs
 from searchcore.query.parser import FieldPresent
-from searchcore.scoring.bm25f import CombinedPhrase, CombinedTerm, saturate
+from searchcore.scoring.bm25f import CombinedPhrase, CombinedTerm, combined_doc_frequency, saturate
 from searchcore.whoosh_boundary.segments import field_b, leaf_readers
 
 #: whoosh's longs count microseconds from 0001-01-01; the columns from 1970-01-01.
@@ -198,7 +200,7 @@ class Executor:
 
     def combined_term(self, q: CombinedTerm, scored: bool) -> Hits:
         parts: list[tuple[np.ndarray, np.ndarray]] = []
-        doc_frequency = 0
+        frequencies: list[tuple[bytes, int]] = []
         for term in q.subqueries:
             name = term.fieldname
             if name not in self.schema or term.boost <= 0:
@@ -206,14 +208,15 @@ class Executor:
             btext = self._btext(name, term.text)
             if btext is None:
                 continue
-            doc_frequency = max(doc_frequency, self.searcher.doc_frequency(name, btext))
+            frequencies.append((btext, self.searcher.doc_frequency(name, btext)))
             docs, tf = self.postings(name, btext)
             if len(docs):
                 parts.append((docs, float(term.boost) * self._norm_tf(name, docs, tf)))
         if not parts:
             return _empty()
         docs, tf = _sum_union(parts)
-        weight = self.weighting.combined_idf(self.doc_count, doc_frequency) * q.boost
+        weight = self.weighting.combined_idf(self.doc_count,
+                                             combined_doc_frequency(frequencies)) * q.boost
         return Hits(docs, saturate(weight, tf, self.k1))
 
     def phrase(self, q: wq.Phrase, scored: bool) -> Hits:
@@ -282,25 +285,26 @@ class Executor:
         return found, counts.astype(np.float64), word_hits
 
     def combined_phrase(self, q: CombinedPhrase, scored: bool) -> Hits:
-        words = q.subqueries[0].words
-        doc_frequencies = [0] * len(words)
+        # Alternatives in several languages have as many words (bm25f.CombinedPhrase).
+        frequencies: list[list[tuple[bytes, int]]] = [[] for _ in q.subqueries[0].words]
         parts: list[tuple[np.ndarray, np.ndarray]] = []
         for phrase in q.subqueries:
             name = phrase.fieldname
             if name not in self.schema or phrase.boost <= 0:
                 continue
-            btexts = [self._btext(name, w) for w in words]
+            btexts = [self._btext(name, w) for w in phrase.words]
             if any(b is None for b in btexts):
                 continue
             for i, btext in enumerate(btexts):
-                doc_frequencies[i] = max(doc_frequencies[i], self.searcher.doc_frequency(name, btext))
-            docs, counts, _ = self._phrase_counts(name, words, phrase.slop, scored=False)
+                frequencies[i].append((btext, self.searcher.doc_frequency(name, btext)))  # type: ignore[arg-type]
+            docs, counts, _ = self._phrase_counts(name, phrase.words, phrase.slop, scored=False)
             if len(docs):
                 parts.append((docs, float(phrase.boost) * self._norm_tf(name, docs, counts)))
         if not parts:
             return _empty()
         docs, tf = _sum_union(parts)
-        idf = sum(self.weighting.combined_idf(self.doc_count, df) for df in doc_frequencies)
+        idf = sum(self.weighting.combined_idf(self.doc_count, combined_doc_frequency(position))
+                  for position in frequencies)
         return Hits(docs, saturate(idf * q.boost, tf, self.k1))
 
     def and_(self, q: wq.And, scored: bool) -> Hits:
@@ -380,6 +384,11 @@ class Executor:
             return self.every(q, scored)
         return _const(np.flatnonzero(present & self.columns.live).astype(np.int64), q.boost)
 
+    def language_docs(self, q: LanguageDocs, scored: bool) -> Hits:
+        """Every article of some languages, score 0 (a clause's neutral side, see
+        :mod:`searchcore.query.alternatives`)."""
+        return _const(self.eval(q.child, False).docs, 0.0)
+
     def null(self, q: Any, scored: bool) -> Hits:
         return _empty()
 
@@ -443,6 +452,7 @@ _DISPATCH: dict[type, Callable[[Executor, Any, bool], Hits]] = {
     wq.Not: Executor.not_,
     wq.Every: Executor.every,
     FieldPresent: Executor.field_present,
+    LanguageDocs: Executor.language_docs,
     type(wq.NullQuery): Executor.null,
     wq.DateRange: Executor.date_range,
     wq.NumericRange: Executor.date_range,

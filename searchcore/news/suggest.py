@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from searchcore.analysis import term_cache
 from searchcore.schema import TEXT_FIELDS
 from searchcore.whoosh_boundary.fuzzy import terms_within
 
@@ -53,6 +54,8 @@ def correction(searcher: Any, word: str) -> str | None:
     if len(terms) != 1:
         return None                       # a stop word, or several tokens
     term = terms[0]
+    if _known_in_another_language(searcher, analyzer, word):
+        return None
     df = _df(searcher, term)
     if df >= max(NEVER_CORRECT_MIN, NEVER_CORRECT_SHARE * searcher.doc_count()):
         return None
@@ -67,6 +70,23 @@ def correction(searcher: Any, word: str) -> str | None:
     return fixed
 
 
+def _known_in_another_language(searcher: Any, analyzer: Any, word: str) -> bool:
+    """Is ``word`` a term of the index in one of its other languages (German "Ölpreis"
+    in an English index holding German articles)? Then it is no typo."""
+    from searchcore import multilingual
+    from searchcore.query.alternatives import index_languages
+
+    langs = index_languages(searcher)
+    if langs is None:
+        return False
+    for profile in langs.profiles(analyzer.language):
+        if profile.tag:
+            terms = multilingual.terms(analyzer, word, profile)
+            if len(terms) == 1 and _df(searcher, terms[0]):
+                return True
+    return False
+
+
 def _one_edit_words(searcher: Any, word: str, term: str) -> tuple[int, str] | None:
     """The commonest word one edit from ``word`` whose term is in the index: ``(df, word)``.
 
@@ -74,13 +94,17 @@ def _one_edit_words(searcher: Any, word: str, term: str) -> tuple[int, str] | No
     "minister", but its stem "minster" is three edits from "minist".
     """
     analyzer = searcher.schema["body"].analyzer
+    cache = term_cache(analyzer.language, analyzer.stem, analyzer.stop)
     by_term: dict[str, list[str]] = {}
     for variant in sorted(_edits1(word)):
         if variant[:PREFIX] != word[:PREFIX]:
             continue
-        tokens = [t.text for t in analyzer(variant)]
-        if len(tokens) == 1 and tokens[0] != term:
-            by_term.setdefault(tokens[0], []).append(variant)
+        # Only words the articles use are suggestions (a one-edit string whose stem
+        # happens to be an index term is not a word anyone wrote); asking the index's
+        # known words, not the stemmer, also keeps NLTK out of every ordinary search.
+        known = cache.known_term(variant)
+        if isinstance(known, str) and known != term:
+            by_term.setdefault(known, []).append(variant)
     scored = [(_df(searcher, t), t) for t in by_term]
     scored = [(df, t) for df, t in scored if df]
     if not scored:

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
+from searchcore.multilingual import document_text
 from searchcore.errors import SearchcoreError
 from searchcore.news.matches import match_docnums
 from searchcore.whoosh_boundary.stored_fields import stored_fields_getter
@@ -174,7 +175,9 @@ def _count(searcher: Any, docs: np.ndarray) -> tuple[Counter, Counter, dict[str,
     pairs: Counter = Counter()
     forms: dict[str, Counter] = defaultdict(Counter)
     for docnum in docs.tolist():
-        body = stored(docnum).get("body") or ""
+        fields = stored(docnum)
+        # Analysed in the article's language, as indexed (searchcore.multilingual).
+        body = document_text(fields.get("body") or "", fields.get("language"))
         seen: set[str] = set()
         seen_pairs: set[tuple[str, str]] = set()
         previous: tuple[str, int] | None = None
@@ -184,7 +187,8 @@ def _count(searcher: Any, docs: np.ndarray) -> tuple[Counter, Counter, dict[str,
                 continue
             term, start, end = token.text, token.startchar, token.endchar
             surface = body[start:end]
-            if len(term) < 2 or not _HAS_LETTER.search(term):
+            bare = term[term.find(":") + 1:]            # without a language tag (de:90)
+            if len(bare) < 2 or not _HAS_LETTER.search(bare):
                 previous = None
                 continue
             seen.add(term)

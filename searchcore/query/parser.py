@@ -91,7 +91,10 @@ from whoosh.query import Query
 
 from searchcore.analysis import NewsAnalyzer, fold_accents
 from searchcore.execution.segment_arrays import deleted_docnums, field_lengths
+from searchcore import multilingual
+from searchcore.languages import normalize_language
 from searchcore.query import budget
+from searchcore.query.alternatives import QueryLanguages, combine, with_neutral
 from searchcore.scoring.bm25f import CombinedPhrase, CombinedTerm, per_segment_matcher
 from searchcore.scoring.ranking import UNDATED
 from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, bounds_for, parse_period
@@ -124,6 +127,7 @@ class _Field:
     positions: bool
     stemmed: bool
     news: bool                                  # a NewsAnalyzer (lower-case + fold)
+    analyzer: Any = None                        # the NewsAnalyzer of a stemmed field
 
 
 _SCHEMA_CACHE: dict[int, tuple[Schema, dict[str, _Field]]] = {}
@@ -157,7 +161,7 @@ def _field_infos(schema: Schema) -> dict[str, _Field]:
             def analyze(text: str, _field=field) -> list[str]:
                 return [t for t in _field.process_text(text, mode="query") if t]
         infos[name] = _Field(name, kind, analyze, bool(field.format and field.format.supports("positions")),
-                             news and analyzer.stem, news)
+                             news and analyzer.stem, news, analyzer if news and analyzer.stem else None)
     if len(_SCHEMA_CACHE) > 32:
         _SCHEMA_CACHE.clear()
     _SCHEMA_CACHE[id(schema)] = (schema, infos)
@@ -321,8 +325,10 @@ _STOP_AT = ("EOF", "RPAREN", "AND", "OR")
 class _Parser:
     def __init__(self, text: str, tokens: list[_Tok], fields: dict[str, _Field],
                  default: list[tuple[_Field, float]], match: str, lenient: bool,
-                 now: datetime, display: str | None = None) -> None:
+                 now: datetime, display: str | None = None,
+                 langs: QueryLanguages | None = None) -> None:
         self.text = text
+        self.langs = langs
         self.display = text if display is None else display
         self.toks = tokens
         self.i = 0
@@ -542,7 +548,7 @@ class _Parser:
         """``text`` as plain words (lenient recovery): each word ANDed or ORed by mode."""
         parts = []
         for word in text.split():
-            q = _terms_query(word, ctx)
+            q = _terms_query(word, ctx, langs=self.langs)
             if q is not None:
                 parts.append(q)
         if not parts:
@@ -561,14 +567,14 @@ class _Parser:
                     slop = min(int(m.group("slop")), 1000) + 1    # Lucene's N words between
                 if m.group("boost"):
                     boost = float(m.group("boost"))
-        q = _terms_query(tok.text, ctx, slop=slop)
+        q = _terms_query(tok.text, ctx, slop=slop, langs=self.langs)
         return _boosted(q, boost) if q is not None and boost != 1.0 else q
 
     def url(self, tok: _Tok, ctx: list[tuple[_Field, float]]) -> Query | None:
         """A URL: its words as a phrase (``http www.reuters.com``) where it is quoted in
         text, or, searching the default fields, the exact ``url`` of an article."""
         text = _unescape(tok.text)
-        q = _terms_query(text, ctx)
+        q = _terms_query(text, ctx, langs=self.langs)
         url_field = self.fields.get("url")
         if ctx is self.default and url_field is not None:
             exact = _terms_query(text, [(url_field, 1.0)])
@@ -610,11 +616,11 @@ class _Parser:
                 else:
                     self.fail(f"fuzzy edit distance must be 0, 1 or 2, not {fuzzy!r}",
                               tok.pos + len(raw) + 1)
-            q = _fuzzy_query(body, ctx, edits)
+            q = _fuzzy_query(body, ctx, edits, self.langs)
         elif star:
-            q = _prefix_query(body, ctx)
+            q = _prefix_query(body, ctx, self.langs)
         else:
-            q = _terms_query(body, ctx)
+            q = _terms_query(body, ctx, langs=self.langs)
         return _boosted(q, boost) if q is not None and boost != 1.0 else q
 
     # -- dates ------------------------------------------------------------------------
@@ -786,6 +792,8 @@ class FieldPresent(wq.Every):
 
 
 def _and(qs: list[Query]) -> Query:
+    if len(qs) > 1:
+        qs = with_neutral(qs)       # a word some languages drop (searchcore.query.alternatives)
     return qs[0] if len(qs) == 1 else wq.And(qs)
 
 
@@ -815,19 +823,55 @@ def _date_range(name: str, start: datetime | None, end: datetime | None) -> Quer
     return wq.DateRange(name, start, end, endexcl=end is not None)
 
 
-def _terms_query(text: str, ctx: list[tuple[_Field, float]], slop: int = 1) -> Query | None:
+def _terms_query(text: str, ctx: list[tuple[_Field, float]], slop: int = 1,
+                 langs: QueryLanguages | None = None) -> Query | None:
     """``text`` analysed per field: a Term, or a Phrase when it yields several terms.
 
     A word (a phrase) in several text fields is one :class:`CombinedTerm`
     (:class:`CombinedPhrase`), scored by BM25F over the fields together rather than
-    field by field."""
+    field by field. With ``langs`` (an index of several languages) ``text`` is analysed
+    in each and the results combined (:mod:`searchcore.query.alternatives`)."""
+    profiles = _profiles(ctx, langs)
+    if profiles is not None:
+        analyzer_language = profiles[0][1]
+        return combine([(profile, _terms_query_in(text, ctx, slop, profile))
+                        for profile, _ in profiles], langs, analyzer_language)  # type: ignore[arg-type]
+    return _terms_query_in(text, ctx, slop, None)
+
+
+def _profiles(ctx: list[tuple[_Field, float]],
+              langs: QueryLanguages | None) -> list[tuple[multilingual.Profile, str]] | None:
+    """``(profile, analyzer language)`` to analyse ``ctx``'s stemmed fields with, or
+    None when there is only the index's own language."""
+    if langs is None:
+        return None
+    analyzer = next((info.analyzer for info, _ in ctx if info.analyzer is not None), None)
+    if analyzer is None:
+        return None
+    profiles = langs.profiles(analyzer.language)
+    if len(profiles) == 1 and not profiles[0].tag:
+        return None
+    return [(p, analyzer.language) for p in profiles]
+
+
+def _analyze(info: _Field, text: str, profile: multilingual.Profile | None) -> list[str]:
+    if profile is None or info.analyzer is None:
+        return info.analyze(text)
+    if not profile.tag:
+        return info.analyze(text)
+    return multilingual.terms(info.analyzer, text, profile)
+
+
+def _terms_query_in(text: str, ctx: list[tuple[_Field, float]], slop: int,
+                    profile: multilingual.Profile | None) -> Query | None:
+    """:func:`_terms_query` in one language (``profile``; None: the fields' own)."""
     parts: list[Query] = []
     words: list[wq.Term] = []
     phrases: list[wq.Phrase] = []
     for info, boost in ctx:
         if info.kind == "date":
             continue
-        terms = info.analyze(text)
+        terms = _analyze(info, text, profile)
         if not terms:
             continue
         combinable = info.kind == "text" and boost > 0
@@ -855,21 +899,26 @@ def _prefix_norm(info: _Field, text: str) -> str:
     return terms[0] if len(terms) == 1 else text.lower()
 
 
-def _prefix_query(text: str, ctx: list[tuple[_Field, float]]) -> Query | None:
+def _prefix_query(text: str, ctx: list[tuple[_Field, float]],
+                  langs: QueryLanguages | None = None) -> Query | None:
     """Terms starting with ``text`` as typed; in stemmed fields also the word's own stem,
-    so ``missile*`` finds "missiles" although the index holds the stem ``missil``."""
+    so ``missile*`` finds "missiles" although the index holds the stem ``missil``.
+    In an index of several languages, also each other language's tagged terms."""
     parts: list[Query] = []
+    profiles = _profiles(ctx, langs) or [(None, "")]
     for info, boost in ctx:
         if info.kind == "date":
             continue
         prefix = _prefix_norm(info, text)
         if not prefix:
             continue
-        parts.append(Prefix(info.name, prefix, boost=boost))
-        if info.stemmed:
-            stems = info.analyze(text)
-            if len(stems) == 1 and not stems[0].startswith(prefix):
-                parts.append(wq.Term(info.name, stems[0], boost=boost))
+        for profile, _ in (profiles if info.stemmed else [(None, "")]):
+            tag = profile.tag if profile is not None else ""
+            parts.append(Prefix(info.name, tag + prefix, boost=boost))
+            if info.stemmed:
+                stems = _analyze(info, text, profile)
+                if len(stems) == 1 and not stems[0].startswith(tag + prefix):
+                    parts.append(wq.Term(info.name, stems[0], boost=boost))
     return _or(parts) if parts else None
 
 
@@ -878,23 +927,32 @@ def _auto_edits(term: str) -> int:
     return 0 if len(term) <= 2 else 1 if len(term) <= 5 else 2
 
 
-def _fuzzy_query(text: str, ctx: list[tuple[_Field, float]], edits: int | None) -> Query | None:
-    """Fuzzy match on the *analysed* term (``missles`` -> ``missl`` ~ ``missil``)."""
+def _fuzzy_query(text: str, ctx: list[tuple[_Field, float]], edits: int | None,
+                 langs: QueryLanguages | None = None) -> Query | None:
+    """Fuzzy match on the *analysed* term (``missles`` -> ``missl`` ~ ``missil``); in an
+    index of several languages, on each language's analysis (the tag never fuzzed)."""
     parts: list[Query] = []
+    profiles = _profiles(ctx, langs) or [(None, "")]
     for info, boost in ctx:
         if info.kind == "date":
             continue
-        terms = info.analyze(text) or [_prefix_norm(info, text)]
-        subs: list[Query] = []
-        for term in terms:
-            if not term:
-                continue
-            dist = _auto_edits(term) if edits is None else edits
-            subs.append(FuzzyTerm(info.name, term, boost=boost, maxdist=dist,
-                                  prefixlength=FUZZY_PREFIX) if dist
-                        else wq.Term(info.name, term, boost=boost))
-        if subs:
-            parts.append(_and(subs))
+        for profile, _ in (profiles if info.stemmed else [(None, "")]):
+            tag = profile.tag if profile is not None else ""
+            terms = _analyze(info, text, profile) or [tag + _prefix_norm(info, text)]
+            subs: list[Query] = []
+            for term in terms:
+                if not term or term == tag:
+                    continue
+                bare = term[len(tag):] if tag and term.startswith(tag) else term
+                own = tag if bare is not term else ""
+                dist = _auto_edits(bare) if edits is None else edits
+                subs.append(FuzzyTerm(info.name, term, boost=boost, maxdist=dist,
+                                      prefixlength=FUZZY_PREFIX + len(own)) if dist
+                            else wq.Term(info.name, term, boost=boost))
+            if subs:
+                sub = _and(subs)
+                if sub not in parts:
+                    parts.append(sub)
     return _or(parts) if parts else None
 
 
@@ -908,12 +966,13 @@ def _default_fields(fields: dict[str, _Field],
 
 
 def _plain_words(text: str, schema: Schema, match: str,
-                 field_weights: Mapping[str, float] | None) -> Query:
+                 field_weights: Mapping[str, float] | None,
+                 langs: QueryLanguages | None = None) -> Query:
     """Last-resort lenient reading: every word of ``text`` in the default fields."""
     try:
         default = _default_fields(_field_infos(schema), field_weights)
         parts = [q for w in re.split(r'[\s()"\[\]{}:~^*+\\]+', text) if w
-                 for q in [_terms_query(w, default)] if q is not None]
+                 for q in [_terms_query(w, default, langs=langs)] if q is not None]
     except Exception:  # noqa: BLE001 - lenient mode must never raise
         return wq.NullQuery
     if not parts:
@@ -923,7 +982,7 @@ def _plain_words(text: str, schema: Schema, match: str,
 
 def parse_query(text: str, schema: Schema, *, match: str = "all", lenient: bool = False,
                 field_weights: Mapping[str, float] | None = None,
-                now: datetime | None = None) -> Query:
+                now: datetime | None = None, languages: QueryLanguages | None = None) -> Query:
     """Parse ``text`` in searchcore's query language (see the module docstring).
 
     ``match="all"`` joins juxtaposed clauses with AND, ``"any"`` with OR.
@@ -931,6 +990,8 @@ def parse_query(text: str, schema: Schema, *, match: str = "all", lenient: bool 
     text field named there besides title/body is searched by default too. ``now``
     anchors relative dates (aware; naive is taken as UTC; default: the current time).
     Strict mode raises :class:`QuerySyntaxError`; ``lenient=True`` never raises.
+    ``languages`` (:func:`searchcore.query.alternatives.index_languages`): analyse each
+    word in every language of the index, not only the fields' own.
 
     >>> from searchcore.schema import build_schema
     >>> parse_query('title:"ballistic missiles"', build_schema())
@@ -948,19 +1009,19 @@ def parse_query(text: str, schema: Schema, *, match: str = "all", lenient: bool 
         now = now.replace(tzinfo=timezone.utc)
     text = _without_surrogates(text, lenient)
     try:
-        q = _parse(text, schema, match, lenient, field_weights, now)
+        q = _parse(text, schema, match, lenient, field_weights, now, languages)
         # Over the search's max_clauses: strict raises, lenient keeps the first words.
         while (shorter := budget.trim_clauses(text, q, lenient)) is not None:
             text = shorter
-            q = _parse(text, schema, match, lenient, field_weights, now)
+            q = _parse(text, schema, match, lenient, field_weights, now, languages)
         return q
     except QuerySyntaxError:
         if lenient:
-            return _plain_words(text, schema, match, field_weights)
+            return _plain_words(text, schema, match, field_weights, languages)
         raise
     except Exception as exc:  # noqa: BLE001 - never let a whoosh/internal traceback out
         if lenient:
-            return _plain_words(text, schema, match, field_weights)
+            return _plain_words(text, schema, match, field_weights, languages)
         raise QuerySyntaxError(f"internal error while parsing {text!r}: {type(exc).__name__}: {exc}",
                                text, None) from exc
 
@@ -984,13 +1045,38 @@ def _without_surrogates(text: str, lenient: bool) -> str:
         shown, found.start())
 
 
+def _language_hint(tokens: list[_Tok], langs: QueryLanguages) -> QueryLanguages:
+    """``language:de`` required at the top level of an AND query: analyse the words in
+    German only, as ``language="de"`` does (the same hits, the same scores)."""
+    codes: list[str] = []
+    depth = 0
+    for i, tok in enumerate(tokens):
+        if tok.kind == "LPAREN":
+            depth += 1
+        elif tok.kind == "RPAREN":
+            depth -= 1
+        elif tok.kind in ("OR", "NOT"):
+            if depth == 0:
+                return langs                    # not a plain conjunction: leave it
+        elif (tok.kind == "FIELD" and depth == 0 and tok.text.lower() == "language"
+              and tokens[i + 1].kind == "WORD"
+              and not (i and tokens[i - 1].kind == "MINUS")):
+            codes.append(normalize_language(_unescape(tokens[i + 1].text)))
+    if not codes:
+        return langs
+    return QueryLanguages(tuple(dict.fromkeys(codes)), langs.present)
+
+
 def _parse(text: str, schema: Schema, match: str, lenient: bool,
-           field_weights: Mapping[str, float] | None, now: datetime) -> Query:
+           field_weights: Mapping[str, float] | None, now: datetime,
+           langs: QueryLanguages | None = None) -> Query:
     """The parse itself, without :func:`parse_query`'s safety net (the fuzz tests call
     this to see internal errors that lenient mode would otherwise hide)."""
     text = _without_surrogates(text, lenient)
     fields = _field_infos(schema)
     tokens = _Lexer(text.translate(_QUOTES), lenient, text).tokens()
+    if langs is not None and match == "all":
+        langs = _language_hint(tokens, langs)
     parser = _Parser(text.translate(_QUOTES), tokens, fields, _default_fields(fields, field_weights),
-                     match, lenient, now, display=text)
+                     match, lenient, now, display=text, langs=langs)
     return parser.parse()

@@ -89,6 +89,7 @@ from whoosh.support.levenshtein import distance as edit_distance
 
 from searchcore.analysis import (TOKEN_RE, NewsAnalyzer, chunk_tokens, fold_accents,
                                  split_words, term_cache)
+from searchcore import multilingual
 from searchcore.results.types import Snippet
 from searchcore.schema import TEXT_FIELDS
 
@@ -360,6 +361,8 @@ def _term_matches(text: str, matchers: FieldMatchers,
 
 def find_matches(text: str, matchers: FieldMatchers, analyzer: NewsAnalyzer) -> list[Match]:
     """Every match of ``matchers`` in ``text`` (up to ``SCAN_CHARS``), sorted by start."""
+    if multilingual.special(text, analyzer.language):
+        return _token_matches(text, matchers, analyzer)
     text = text[:_scan_end(text)]
     if not matchers.phrases:
         fast = _term_matches(text, matchers, analyzer)
@@ -378,6 +381,23 @@ def find_matches(text: str, matchers: FieldMatchers, analyzer: NewsAnalyzer) -> 
     matches: list[Match] = [(*spans[i], terms[i]) for i in hits]
     if phrases:
         matches.extend(_phrase_matches(spans, terms, phrases))
+        matches.sort(key=lambda m: (m[0], m[1]))
+    return matches
+
+
+def _token_matches(text: str, matchers: FieldMatchers, analyzer: NewsAnalyzer) -> list[Match]:
+    """:func:`find_matches` for text in another language or with CJK runs: every token
+    analysed as the index analysed it (tagged terms, bigrams; no fast path)."""
+    cut = multilingual.document_text(text[:_scan_end(text)], getattr(text, "language", ""))
+    tokens = multilingual.spans_terms(analyzer, cut)
+    terms = [t for _, _, t in tokens]
+    present = set(terms)
+    present.discard(None)
+    accepted = {t for t in present if matchers.accepts(t)}  # type: ignore[arg-type]
+    matches: list[Match] = [(s, e, t) for s, e, t in tokens if t in accepted]  # type: ignore[misc]
+    phrases = [(w, slop) for w, slop in matchers.phrases if present.issuperset(w)]
+    if phrases:
+        matches.extend(_phrase_matches([(s, e) for s, e, _ in tokens], terms, phrases))
         matches.sort(key=lambda m: (m[0], m[1]))
     return matches
 
@@ -606,7 +626,8 @@ def make_snippets(query: wq.Query, fields: Mapping[str, str], analyzer: NewsAnal
         matchers = query_matchers(query)
         _LAST = (query, matchers)
     out: list[Snippet] = []
-    body = fields.get("body") or ""
+    language = fields.get("language") or ""          # the article's own analysis
+    body = multilingual.document_text(fields.get("body") or "", language)
     if body.strip():
         body_m = matchers.get("body")
         matches = find_matches(body, body_m, analyzer) if body_m else []
@@ -614,7 +635,7 @@ def make_snippets(query: wq.Query, fields: Mapping[str, str], analyzer: NewsAnal
             out.extend(fragments(body, matches, max_fragments, fragment_chars))
         else:
             out.append(lead(body, "body", fragment_chars))
-    title = fields.get("title") or ""
+    title = multilingual.document_text(fields.get("title") or "", language)
     title_m = matchers.get("title")
     if title.strip() and title_m:
         matches = find_matches(title, title_m, analyzer)

@@ -19,6 +19,12 @@ lets short headlines have their own ``b``.
 The document frequency of the pseudo-field is the largest of the fields' (as
 Lucene's ``CombinedFieldQuery`` approximates it): the exact count of documents
 having the word in any field would need a pass over every posting list first.
+A CombinedTerm may also hold *alternatives* of one query word (its analyses in the
+index's languages, :mod:`searchcore.query.alternatives`), scored as Lucene's
+``SynonymQuery`` does: the frequencies of whichever alternative a document has, and
+one document frequency, the sum over the alternatives of each one's largest over
+the fields (:func:`combined_doc_frequency`; an article is in one language, so the
+alternatives' documents are disjoint and the sum counts each document once).
 
 :class:`CombinedTerm` is the query: one word in several fields, each a whoosh
 ``Term`` whose boost is the field weight; :class:`CombinedPhrase` is the same for a
@@ -30,7 +36,7 @@ as whoosh would, an ``Or`` of the per-field queries.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from whoosh import matching
 from whoosh import query as wq
@@ -80,7 +86,7 @@ class CombinedTerm(wq.compound.CompoundQuery):
         parent = searcher.get_parent()
         reader = searcher.reader()
         parts: list[_Part] = []
-        doc_frequency = 0
+        frequencies: list[tuple[bytes, int]] = []
         best_tf = 0.0                    # the largest tf~ any document here can have
         for term in self.subqueries:
             name = term.fieldname
@@ -90,7 +96,7 @@ class CombinedTerm(wq.compound.CompoundQuery):
                 text = searcher.schema[name].to_bytes(term.text)
             except ValueError:
                 continue
-            doc_frequency = max(doc_frequency, parent.doc_frequency(name, text))
+            frequencies.append((text, parent.doc_frequency(name, text)))
             b = field_b(weighting, name)
             avg = parent.avg_field_length(name) or 1.0
             if (name, text) in reader:
@@ -100,7 +106,7 @@ class CombinedTerm(wq.compound.CompoundQuery):
                 best_tf += term.boost * info.max_weight() / (1.0 - b + b * info.min_length() / avg)
         if not parts:
             return NullMatcher()
-        idf = weighting.combined_idf(parent.doc_count_all(), doc_frequency)
+        idf = weighting.combined_idf(parent.doc_count_all(), combined_doc_frequency(frequencies))
         k1 = weighting.K1
         bound = saturate(idf * self.boost, best_tf, k1)
         return CombinedTermMatcher(parts, idf * self.boost, k1, bound)
@@ -114,34 +120,38 @@ class CombinedPhrase(CombinedTerm):
     times the phrase occurs in it, and the idf is the sum of the words' idfs, as
     Lucene scores a phrase. whoosh's own phrase score adds its words' scores, which
     would weigh a phrase very differently from the same words unquoted.
+
+    The phrases may also be *alternatives* of one quoted phrase in several languages
+    (``de:brent de:crude`` beside ``brent crude``): as many words and the same slop;
+    the document frequency of each word position is then
+    :func:`combined_doc_frequency` over the alternatives' words at that position.
     """
 
     def __init__(self, subqueries: Sequence[wq.Phrase], boost: float = 1.0) -> None:
         if not subqueries or not all(isinstance(q, wq.Phrase) for q in subqueries):
             raise TypeError("CombinedPhrase takes whoosh Phrase queries")
         first = subqueries[0]
-        if any(q.words != first.words or q.slop != first.slop for q in subqueries):
-            raise ValueError("CombinedPhrase needs the same words and slop in every field")
+        if any(len(q.words) != len(first.words) or q.slop != first.slop for q in subqueries):
+            raise ValueError("CombinedPhrase needs as many words and the same slop in every phrase")
         wq.compound.CompoundQuery.__init__(self, list(subqueries), boost=boost)
 
     def _combined_matcher(self, searcher: Any, weighting: Any) -> Matcher:
         parent = searcher.get_parent()
         reader = searcher.reader()
         parts: list[_Part] = []
-        words = self.subqueries[0].words
-        doc_frequencies = [0] * len(words)
+        frequencies: list[list[tuple[bytes, int]]] = [[] for _ in self.subqueries[0].words]
         for phrase in self.subqueries:
             name = phrase.fieldname
             if name not in searcher.schema or phrase.boost <= 0:
                 continue
             field = searcher.schema[name]
             try:
-                texts = [field.to_bytes(word) for word in words]
+                texts = [field.to_bytes(word) for word in phrase.words]
             except ValueError:
                 continue
             for i, text in enumerate(texts):
-                doc_frequencies[i] = max(doc_frequencies[i], parent.doc_frequency(name, text))
-            m = wq.Phrase(name, words, slop=phrase.slop).matcher(searcher)
+                frequencies[i].append((text, parent.doc_frequency(name, text)))
+            m = wq.Phrase(name, phrase.words, slop=phrase.slop).matcher(searcher)
             if m.is_active():
                 b = field_b(weighting, name)
                 avg = parent.avg_field_length(name) or 1.0
@@ -149,10 +159,21 @@ class CombinedPhrase(CombinedTerm):
         if not parts:
             return NullMatcher()
         count = parent.doc_count_all()
-        idf = sum(weighting.combined_idf(count, df) for df in doc_frequencies)
+        idf = sum(weighting.combined_idf(count, combined_doc_frequency(position))
+                  for position in frequencies)
         k1 = weighting.K1
         # No cheap bound on a phrase's frequency: the saturation limit.
         return CombinedPhraseMatcher(parts, idf * self.boost, k1, idf * self.boost * (k1 + 1))
+
+
+def combined_doc_frequency(frequencies: Iterable[tuple[Any, int]]) -> int:
+    """The document frequency of a :class:`CombinedTerm` from ``(word, df in one field)``
+    pairs: per word the largest over its fields, summed over the words (see above)."""
+    best: dict[Any, int] = {}
+    for word, df in frequencies:
+        if df > best.get(word, -1):
+            best[word] = df
+    return sum(best.values())
 
 
 def per_segment_matcher(query: wq.Query, searcher: Any, context: Any = None) -> Matcher:
