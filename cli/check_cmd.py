@@ -48,6 +48,8 @@ class CheckReport:
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
     problem_count: int = 0
+    #: A sharded index: each shard's figures (name, segments, documents, terms, postings).
+    shards: list[dict[str, Any]] = field(default_factory=list)
 
     def problem(self, message: str) -> None:
         self.problem_count += 1
@@ -62,12 +64,15 @@ class CheckReport:
         return {"path": self.path, "ok": self.ok, "segments": self.segments,
                 "documents": self.documents, "terms": self.terms, "postings": self.postings,
                 "seconds": round(self.seconds, 3), "problem_count": self.problem_count,
-                "problems": list(self.problems)}
+                "problems": list(self.problems),
+                **({"shards": list(self.shards)} if self.shards else {})}
 
     def format(self) -> str:
         lines = [f"Checked {self.path!r}: {self.segments:,} segment"
                  f"{'s' if self.segments != 1 else ''}, {self.documents:,} documents, "
                  f"{self.terms:,} terms, {self.postings:,} postings in {self.seconds:.1f} s."]
+        lines.extend(f"  {s['name']}: {s['segments']:,} segments, {s['documents']:,} documents, "
+                     f"{s['terms']:,} terms, {s['postings']:,} postings" for s in self.shards)
         if self.ok:
             lines.append("No problems found.")
         else:
@@ -167,10 +172,48 @@ def check_index(ix: searchcore.Index, progress: CheckProgress = _no_progress) ->
     """Read every segment of ``ix``'s live generation; the problems found, in words.
 
     ``progress(phase, done, total, unit)`` is called as each segment's documents, then
-    its terms, are read (``total`` None where it is not known in advance)."""
+    its terms, are read (``total`` None where it is not known in advance). A sharded
+    index is checked shard by shard (``report.shards``: each one's figures), and every
+    article must be in the shard its id routes to.
+    """
     started = time.perf_counter()
     report = CheckReport(path=str(ix.path))
     seen_ids: dict[str, str] = {}
+    shards = getattr(ix, "shards", None)
+    if shards is None:
+        opened = _check_generation(ix, "", report, seen_ids, progress)
+    else:
+        from searchcore.sharding.routing import shard_of
+
+        opened = True
+        counts = ix.manifest["shards"]["documents"]
+        for k, shard in enumerate(ix.live_shards()):
+            before = (report.segments, report.documents, report.terms, report.postings)
+            ids_before = set(seen_ids)
+            opened &= _check_generation(shard, f"{shard.shard} ", report, seen_ids, progress)
+            figures = {"name": shard.shard, "segments": report.segments - before[0],
+                       "documents": report.documents - before[1],
+                       "terms": report.terms - before[2], "postings": report.postings - before[3]}
+            report.shards.append(figures)
+            if figures["documents"] != counts[k]:
+                report.problem(f"{shard.shard}: the manifest says {counts[k]:,} documents, "
+                               f"the shard holds {figures['documents']:,}")
+            for article_id in set(seen_ids) - ids_before:
+                if shard_of(article_id, len(shards)) != k:
+                    report.problem(f"{shard.shard}: id {article_id!r} belongs in shard "
+                                   f"{shard_of(article_id, len(shards))}")
+    expected = ix.manifest.get("documents")
+    if opened and isinstance(expected, int) and expected != report.documents:
+        report.problem(f"the manifest says {expected:,} documents, the segments hold "
+                       f"{report.documents:,}")
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _check_generation(ix: searchcore.Index, label: str, report: CheckReport,
+                      seen_ids: dict[str, str], progress: CheckProgress) -> bool:
+    """Check every segment of one whoosh index (a generation or a shard); False if it
+    would not open."""
     # whoosh leaks the file of a segment it fails to open; its ResourceWarning would
     # only repeat the problem reported here.
     with warnings.catch_warnings():
@@ -178,25 +221,19 @@ def check_index(ix: searchcore.Index, progress: CheckProgress = _no_progress) ->
         try:
             reader = ix.whoosh_index.reader()
         except Exception as exc:  # noqa: BLE001 - a segment that will not open is damage
-            report.problem(f"cannot open the segments of {ix.manifest['generation']}: {exc!r}")
-            reader = None
-        if reader is None:
+            report.problem(f"cannot open the segments of {label}{ix.manifest['generation']}: "
+                           f"{exc!r}")
             gc.collect()  # free the half-built reader (it sits in a cycle) while warnings are off
-        else:
-            with reader:
-                leaves = reader.leaf_readers()
-                for number, (leaf, _offset) in enumerate(leaves, 1):
-                    segment = getattr(leaf, "segment", lambda: None)()
-                    name = segment.segment_id() if segment is not None else f"#{number}"
-                    report.segments += 1
-                    _check_segment(leaf, name, report, seen_ids, progress,
-                                   f"segment {number}/{len(leaves)}")
-    expected = ix.manifest.get("documents")
-    if reader is not None and isinstance(expected, int) and expected != report.documents:
-        report.problem(f"the manifest says {expected:,} documents, the segments hold "
-                       f"{report.documents:,}")
-    report.seconds = time.perf_counter() - started
-    return report
+            return False
+        with reader:
+            leaves = reader.leaf_readers()
+            for number, (leaf, _offset) in enumerate(leaves, 1):
+                segment = getattr(leaf, "segment", lambda: None)()
+                name = segment.segment_id() if segment is not None else f"#{number}"
+                report.segments += 1
+                _check_segment(leaf, f"{label}{name}", report, seen_ids, progress,
+                               f"{label}segment {number}/{len(leaves)}")
+    return True
 
 
 CHECK_HELP = """Read the whole index and report damage; exit code 1 if there is any.

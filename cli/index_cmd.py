@@ -152,6 +152,13 @@ Examples:
   searchcore index build articles/ --format txt --index ./news-index
   searchcore index build CC-NEWS-20240101.warc.gz saved-pages/ feeds/
   zcat dump.jsonl.gz | searchcore index build - --language german
+  searchcore index build archive/ --shards 8                      # Dask LocalCluster here
+  searchcore index build /shared/archive/ --shards 32 --scheduler tcp://head:8786 \
+      --index /shared/news-index                                # an existing Dask cluster
+
+--shards N builds N shards as Dask tasks (pip install 'searchcore[dask]'), on a
+LocalCluster of --workers processes, or on the cluster of --scheduler; the sources
+and the index must then be on storage every worker shares (checked).
 """
 
 
@@ -159,16 +166,26 @@ Examples:
 @ingest_options
 @click.option("-w", "--workers", type=click.IntRange(min=1), metavar="N",
               help="Worker processes [default: one per CPU].")
+@click.option("--shards", type=click.IntRange(min=1), metavar="N",
+              help="Build a sharded index of N shards with Dask (see above).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="A running Dask scheduler (tcp://HOST:PORT) for --shards "
+                   "[default: a LocalCluster here].")
 def build_command(sources: tuple[str, ...], fmt: str | None,
                   csv_columns: dict[str, str | None] | None, boilerplate: tuple[str, ...],
                   keep_boilerplate: bool, strict: bool, language: str | None, as_json: bool,
                   quiet: bool, lock_timeout: float, index_path: str | None,
-                  errors_file: str | None, workers: int | None) -> None:
+                  errors_file: str | None, workers: int | None, shards: int | None,
+                  scheduler: str | None) -> None:
     from searchcore.index.build import build_index
 
+    if scheduler and not shards:
+        raise click.UsageError("--scheduler runs a sharded build: give --shards N too")
     path, kwargs = _ingest_setup(sources, fmt, csv_columns, boilerplate, keep_boilerplate,
                                  strict, lock_timeout, quiet, index_path)
     kwargs["errors"] = errors_file
+    if shards:
+        kwargs.update(shards=shards, scheduler=scheduler)
     with ProgressReporter("Indexing", enabled=not quiet) as progress:
         summary = build_index(list(sources), path, language=language, workers=workers,
                               progress=progress, **kwargs)
@@ -247,7 +264,8 @@ STATS_HELP = """Show what the index holds: documents, terms, size, sources, date
 --json prints {"path", "documents", "deleted", "terms": {"title", "body"},
 "size_bytes", "segments", "sources": {name: count}, "date_range": [first, last]
 or null, "language", "format_version", "generation", "created", "updated",
-"analyzer"}.
+"analyzer"}; a sharded index adds "shards": [{"name", "documents", "deleted",
+"terms", "size_bytes", "segments"}] (its "terms" are the largest shard's).
 
 \b
 Examples:
@@ -303,6 +321,9 @@ def format_stats(stats: dict[str, Any]) -> str:
         ("Format", f"version {stats['format_version']}, {stats['generation']}"),
         ("Updated", stats.get("updated") or "?"),
     ]
+    if stats.get("shards"):
+        rows.insert(2, ("Shards", f"{len(stats['shards'])}: " + ", ".join(
+            f"{s['name']} {s['documents']:,}" for s in stats["shards"])))
     return "".join(f"{label:<10} {value}\n" for label, value in rows)
 
 

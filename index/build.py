@@ -54,7 +54,7 @@ from whoosh.writing import SegmentWriter
 from searchcore import layout
 from searchcore.analysis import check_language
 from searchcore.article import MAX_ARTICLE_CHARS, Article, to_document
-from searchcore.engine import DEFAULT_LOCK_TIMEOUT, Index, analyzer_settings, create_index
+from searchcore.engine import DEFAULT_LOCK_TIMEOUT, analyzer_settings, create_index, open_index
 from searchcore.errors import IndexFormatError, IndexNotFoundError, SearchcoreError
 from searchcore.index.ingest import (IngestSummary, Skipped, count_records, dedupe_last_wins,
                                      iter_articles)
@@ -88,7 +88,8 @@ def build_index(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
                 boilerplate: Iterable[str] | None = None,
                 max_chars: int = MAX_ARTICLE_CHARS,
                 lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-                errors: str | os.PathLike[str] | None = None) -> IngestSummary:
+                errors: str | os.PathLike[str] | None = None,
+                shards: int | None = None, scheduler: str | None = None) -> IngestSummary:
     """Rebuild the index at ``path`` from ``sources``; switch to it atomically.
 
     Creates the index (and the directory) if there is none. Bad records are skipped
@@ -100,7 +101,21 @@ def build_index(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
     for longer than ``lock_timeout`` seconds. ``errors`` names a file that receives
     every skipped record as a JSON line (:func:`searchcore.index.ingest.error_record`);
     the summary keeps only the first few messages.
+
+    ``shards=N`` builds a sharded index on a Dask cluster instead (``scheduler``: a
+    running scheduler's address, else a LocalCluster of ``workers`` processes); see
+    :func:`searchcore.sharding.build.build_sharded`.
     """
+    if shards is not None:
+        from searchcore.sharding.build import build_sharded
+
+        return build_sharded(sources, path, shards=shards, scheduler=scheduler,
+                             language=language, workers=workers, strict=strict,
+                             progress=progress, format=format, csv_columns=csv_columns,
+                             boilerplate=boilerplate, max_chars=max_chars,
+                             lock_timeout=lock_timeout, errors=errors)
+    if scheduler is not None:
+        raise SearchcoreError("scheduler= runs a sharded build: give shards= too")
     started = time.perf_counter()
     path = Path(path)
     workers = max(1, int(workers or os.cpu_count() or 1))
@@ -182,7 +197,7 @@ def add_sources(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
         except SearchcoreError:
             if not layout.manifest_path(path).exists():   # not a concurrent creation
                 raise
-    with Index(path) as ix, _gc_paused():
+    with open_index(path) as ix, _gc_paused():
         ix.add(articles, timeout=lock_timeout, progress=throttle)
     summary.indexed = len(articles)
     summary.seconds = time.perf_counter() - started
@@ -353,6 +368,7 @@ def _new_manifest(existing: dict[str, Any] | None, language: str, generation: st
                   seconds: float) -> dict[str, Any]:
     manifest = dict(existing) if existing else layout.new_manifest(
         language, analyzer_settings(language), generation)
+    manifest.pop("shards", None)           # a sharded build sets its own
     manifest.update(
         format=layout.FORMAT_NAME, format_version=layout.FORMAT_VERSION,
         language=language, analyzer=analyzer_settings(language), generation=generation,

@@ -90,6 +90,10 @@ class Source:
     format: str
     compressed: bool = False
     relative: str = ""
+    #: Only part of a plain JSON Lines file: ``(first byte, end byte, number of the
+    #: first line)``, both bytes at line starts (a sharded build reads a big file in
+    #: pieces on several machines; see :mod:`searchcore.sharding.partition`).
+    span: tuple[int, int, int] | None = None
 
 
 def normalize_format(format: str | None) -> str | None:
@@ -126,6 +130,9 @@ def expand_sources(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike
         sources = [sources]
     out: list[Source] = []
     for given in sources:
+        if isinstance(given, Source):        # already expanded (a piece of a file)
+            out.append(given)
+            continue
         text = os.fspath(given)
         if text == STDIN:
             out.append(Source(None, STDIN_NAME, fmt or "jsonl", False, STDIN_NAME))
@@ -325,8 +332,13 @@ def read_source(source: Source, *, csv_columns: Mapping[str, str | None] | None 
         return
     try:
         if source.format == "jsonl":
+            lines: Iterable[bytes] = stream
+            first = 1
+            if source.span is not None:
+                lines, first = _span_lines(stream, *source.span[:2]), source.span[2]
             reader: Iterator[RawRecord | Skipped] = read_jsonl(
-                stream, name, encoding_errors=encoding_errors, max_bytes=max_bytes)
+                lines, name, encoding_errors=encoding_errors, max_bytes=max_bytes,
+                first_line=first)
         elif source.format == "csv":
             reader = read_csv(stream, name, csv_columns, encoding_errors=encoding_errors)
         elif source.format in ("html", "warc", "feed"):
@@ -367,16 +379,29 @@ def _read_web(source: Source, stream: IO[bytes],
     return iter([PageJob(data, source.name, extra={"path": source.relative})])
 
 
-def read_jsonl(stream: IO[bytes], name: str, *, encoding_errors: str = "strict",
-               max_bytes: int | None = None) -> Iterator[RawRecord | Skipped]:
-    """One raw record per non-blank line; line numbers are 1-based.
+def _span_lines(stream: IO[bytes], start: int, end: int) -> Iterator[bytes]:
+    """The lines of ``stream`` from byte ``start`` (a line start) up to byte ``end``."""
+    stream.seek(start)
+    position = start
+    for line in stream:
+        if position >= end:
+            return
+        position += len(line)
+        yield line
+
+
+def read_jsonl(stream: Iterable[bytes], name: str, *, encoding_errors: str = "strict",
+               max_bytes: int | None = None,
+               first_line: int = 1) -> Iterator[RawRecord | Skipped]:
+    """One raw record per non-blank line; line numbers are 1-based (the first line of
+    ``stream`` is ``first_line``: a piece of a file keeps the file's numbers).
 
     The fast path is one ``orjson.loads`` per line; only a line that fails is looked
     at again to tell blank lines (ignored), invalid UTF-8 and broken JSON apart.
     """
     loads = orjson.loads
     decode_error = orjson.JSONDecodeError
-    for number, line in enumerate(stream, 1):
+    for number, line in enumerate(stream, first_line):
         if number == 1 and line.startswith(_BOM):
             line = line[3:]
         if max_bytes is not None and len(line) > max_bytes:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh import collectors, sorting, writing
+from whoosh import writing
 from whoosh.searching import Searcher
 
 from searchcore import layout
@@ -24,18 +24,18 @@ from searchcore.analysis import check_language
 from searchcore.languages import normalize_language
 from searchcore.article import Article, normalize_article, to_document
 from searchcore.execution.columns import DocColumns, columns_for, write_missing
-from searchcore.execution.search import allowed_docnums, execute_search
+from searchcore.execution.search import allowed_docnums, rank as rank_matches
 from searchcore.execution.words import register_index_words
 from searchcore.whoosh_boundary.segments import open_segment_reader, segment_count
 from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
 from searchcore.dates import to_utc
 from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
-from searchcore.query.budget import QueryBudget, enforced, with_deadline
+from searchcore.query.budget import QueryBudget, enforced
 from searchcore.multilingual import document_text
 from searchcore.query.alternatives import QueryLanguages, index_languages
 from searchcore.query.parser import parse_query
 from searchcore.query.request import SORTS as REQUEST_SORTS, SearchRequest
-from searchcore.scoring.ranking import DEFAULT_RANKING, UNDATED, RankingConfig, weighting
+from searchcore.scoring.ranking import DEFAULT_RANKING, RankingConfig, weighting
 from searchcore.results.types import Copy, Hit, Results
 from searchcore.schema import build_schema
 from searchcore.results.snippets import make_snippets
@@ -84,8 +84,17 @@ def create_index(path: str | Path, language: str = "english") -> "Index":
 
 
 def open_index(path: str | Path) -> "Index":
-    """Open the index at ``path``; a clear error if there is none or it is unusable."""
-    return Index(Path(path))
+    """Open the index at ``path``; a clear error if there is none or it is unusable.
+
+    A sharded index (built with ``shards=``) opens as a
+    :class:`searchcore.sharding.index.ShardedIndex`, which has the same methods.
+    """
+    path = Path(path)
+    if layout.read_manifest(path).get("shards") is not None:
+        from searchcore.sharding.index import ShardedIndex
+
+        return ShardedIndex(path)
+    return Index(path)
 
 
 def _date_bounds(since: datetime | str | None, until: datetime | str | None,
@@ -115,12 +124,27 @@ def _date_bounds(since: datetime | str | None, until: datetime | str | None,
     return start, end
 
 
+def checked_request(query: str, *, facets: Sequence[str] | None, facet_limit: int,
+                    after: str | None, collapse: bool, page: int,
+                    **options: Any) -> tuple[tuple[str, ...], SearchRequest]:
+    """``(facet names, request)``: every search argument checked before anything runs
+    (:class:`~searchcore.errors.InvalidRequestError`, ``FacetError``)."""
+    facet_names = check_facets(facets, facet_limit)
+    if after is not None and (page != 1 or collapse):
+        raise SearchcoreError("after= continues from a cursor: leave page at 1, and do not "
+                              "combine it with collapse")
+    return facet_names, SearchRequest.create(query, page=page, **options)
+
+
 class Index:
     """An open searchcore index. Use as a context manager, or call :meth:`close`."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._manifest = layout.read_manifest(self.path)
+        self._manifest = self._read_manifest()
+        if self._manifest.get("shards") is not None and type(self) is Index:
+            raise IndexFormatError(f"{str(self.path)!r} is a sharded index: open it with "
+                                   "searchcore.open_index()")
         self._whoosh: whoosh_index.Index | None = None
         self._searcher: Searcher | None = None
         self._guard: layout.ReaderGuard | None = None
@@ -132,14 +156,22 @@ class Index:
         self._open_generation()
 
     # -- opening, generations ---------------------------------------------------------
+    def _read_manifest(self) -> dict[str, Any]:
+        return layout.read_manifest(self.path)
+
+    def _reader_guard(self, folder: Path) -> layout.ReaderGuard | None:
+        """The shared lock that keeps ``folder`` from being removed while we read it."""
+        return layout.ReaderGuard(folder)
+
     def _open_generation(self) -> None:
         generation = self._manifest["generation"]
-        gen_dir = self.path / generation
-        guard = layout.ReaderGuard(gen_dir)
+        gen_dir = self._generation_dir()
+        guard = self._reader_guard(gen_dir)
         try:
             ix = whoosh_index.open_dir(str(gen_dir))
         except Exception as exc:  # noqa: BLE001 - whoosh raises many types here
-            guard.release()
+            if guard is not None:
+                guard.release()
             close_leaked_files(exc)
             if is_damage(exc):
                 raise corrupt_error(exc, self.path, generation) from None
@@ -181,6 +213,11 @@ class Index:
             self._manifest = manifest
             self._manifest_stamp = self._stamp()
 
+    def refresh(self) -> None:
+        """Move to the live generation now if a rebuild switched it (searches do this
+        by themselves); the manifest is then the live one."""
+        self._follow_switch()
+
     @property
     def whoosh_index(self) -> whoosh_index.Index:
         """The live generation's whoosh index (for advanced use and our own tools)."""
@@ -218,7 +255,7 @@ class Index:
         table of contents there)? whoosh's ``up_to_date`` lists the folder: 1.5 ms a
         search; a stat is microseconds."""
         try:
-            st = (self.path / self._manifest["generation"]).stat()
+            st = self._generation_dir().stat()
         except OSError:
             return True
         stamp = (st.st_mtime_ns, st.st_ino)
@@ -260,49 +297,65 @@ class Index:
             return 0
         with layout.write_lock(self.path, timeout):
             self._follow_switch()
-            ix = self.whoosh_index
-            # Stories first, for the generation the commit makes (news/stories.py).
-            staged = _stories.stage_add(ix, [(a.id, a.body) for a in batch.values()])
-            try:
-                _write_batch(ix, list(batch.values()), progress)
-            except BaseException:
-                staged.discard()
-                raise
-            _stories.finish_write(ix, staged)
+            self._add_locked(list(batch.values()), progress)
             self._record_count()
         return len(batch)
+
+    def _add_locked(self, articles: Sequence[Article],
+                    progress: Callable[[int], None] | None) -> None:
+        """Write ``articles`` (unique ids) and their stories; the caller holds write_lock."""
+        ix = self.whoosh_index
+        # Stories first, for the generation the commit makes (news/stories.py).
+        staged = _stories.stage_add(ix, [(a.id, a.body) for a in articles])
+        try:
+            _write_batch(ix, articles, progress)
+        except BaseException:
+            staged.discard()
+            raise
+        _stories.finish_write(ix, staged)
 
     def delete(self, ids: Iterable[str] | str, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
         """Delete articles by id; returns how many existed and were deleted."""
         ids = [ids] if isinstance(ids, str) else list(ids)
-        return self._delete([wq.Term("id", str(i)) for i in ids], timeout)
+        return self._delete(self._id_queries(ids), timeout)
 
     def delete_by_query(self, query: str, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
         """Delete every article matching ``query`` (the search syntax, match="all")."""
-        q = parse_query(query, self.whoosh_index.schema, match="all")
-        return self._delete([q], timeout)
+        return self._delete(self._parsed_queries(query), timeout)
+
+    @staticmethod
+    def _id_queries(ids: Iterable[str]) -> list[wq.Query]:
+        return [wq.Term("id", str(i)) for i in ids]
+
+    def _parsed_queries(self, query: str) -> list[wq.Query]:
+        return [parse_query(query, self.whoosh_index.schema, match="all")]
 
     def _delete(self, queries: Sequence[wq.Query], timeout: float) -> int:
         with layout.write_lock(self.path, timeout):
             self._follow_switch()
-            writer = self.whoosh_index.writer()
-            try:
-                with writer.searcher() as searcher:
-                    gone = {searcher.stored_fields(n)["id"] for q in queries
-                            for n in searcher.docs_for_query(q)}
-                deleted = sum(writer.delete_by_query(q) for q in queries)
-                staged = _stories.stage_delete(self.whoosh_index, gone, writer.generation)
-            except BaseException:
-                writer.cancel()
-                raise
-            try:
-                writer.commit()
-            except BaseException:
-                staged.discard()
-                raise
-            write_missing(self.whoosh_index)     # a delete's commit may merge segments
-            _stories.finish_write(self.whoosh_index, staged)
+            deleted = self._delete_locked(queries)
             self._record_count()
+        return deleted
+
+    def _delete_locked(self, queries: Sequence[wq.Query]) -> int:
+        """Delete what ``queries`` match, with their stories; the caller holds write_lock."""
+        writer = self.whoosh_index.writer()
+        try:
+            with writer.searcher() as searcher:
+                gone = {searcher.stored_fields(n)["id"] for q in queries
+                        for n in searcher.docs_for_query(q)}
+            deleted = sum(writer.delete_by_query(q) for q in queries)
+            staged = _stories.stage_delete(self.whoosh_index, gone, writer.generation)
+        except BaseException:
+            writer.cancel()
+            raise
+        try:
+            writer.commit()
+        except BaseException:
+            staged.discard()
+            raise
+        write_missing(self.whoosh_index)     # a delete's commit may merge segments
+        _stories.finish_write(self.whoosh_index, staged)
         return deleted
 
     def _record_count(self) -> None:
@@ -389,17 +442,17 @@ class Index:
         (:class:`~searchcore.query.budget.QueryBudget`; over one: ``QueryLimitError``).
         ``after``: a ``Results.next_cursor``; the page is then the ``limit`` hits
         after it (``page`` must stay 1), however deep (:mod:`searchcore.news.export`).
+        Ties (equal scores or dates) are ordered by article id
+        (:mod:`searchcore.execution.order`). ``exact_total=False`` lets a query the
+        array executor does not run skip what cannot make the page (its total is
+        then a lower bound, ``total_is_exact`` False).
         """
         started = time.perf_counter()
-        facet_names = check_facets(facets, facet_limit)
-        if after is not None and (page != 1 or collapse):
-            raise SearchcoreError("after= continues from a cursor: leave page at 1, and do not "
-                                  "combine it with collapse")
-        # Every argument checked before anything runs (InvalidRequestError).
-        request = SearchRequest.create(query, limit=limit, page=page, sort=sort, match=match,
-                                       lenient=lenient, source=source, category=category,
-                                       since=since, until=until, ranking=ranking,
-                                       snippets=snippets, exact_total=exact_total, now=now)
+        facet_names, request = checked_request(
+            query, facets=facets, facet_limit=facet_limit, after=after, collapse=collapse,
+            limit=limit, page=page, sort=sort, match=match, lenient=lenient, source=source,
+            category=category, since=since, until=until, ranking=ranking, snippets=snippets,
+            exact_total=exact_total, now=now)
         ranking, now = request.ranking, request.now
         searcher = self.searcher()
         q = parse_query(query, searcher.schema, match=match, lenient=lenient,
@@ -436,28 +489,13 @@ class Index:
             copies = {d: others for d, _, others in grouped.page}
             total, total_articles, total_is_exact = (grouped.total_stories,
                                                      grouped.total_articles, True)
-        elif (found := execute_search(searcher, flat, allowed, sort, offset + limit)
-              if self.array_execution else None) is not None:
-            # On the side arrays, a posting list at a time (searchcore.execution).
-            best, total = found
+        else:
+            # The executor on the side arrays, or whoosh's matchers for what it does not
+            # run; in result order either way (searchcore.execution.search.rank).
+            best, total, total_is_exact = rank_matches(searcher, flat, allowed, sort,
+                                                       offset + limit, exact_total)
             page_hits = [(docnum, score, searcher.stored_fields(docnum))
                          for docnum, score in best[offset:offset + limit]]
-            total_is_exact = True
-        else:
-            collector = with_deadline(_collector(offset + limit, sort, exact_total))
-            if allowed is not None:
-                collector = collectors.FilterCollector(collector, allow=allowed)
-            searcher.search_with_collector(flat, collector)
-            results = collector.results()
-            # A date sort collects every match, so its count is exact either way.
-            total_is_exact = exact_total or sort != "relevance"
-            if total_is_exact:
-                total = len(results)
-            else:
-                # What was collected before skipping: a lower bound, flagged as such.
-                total = max(results.scored_length(), getattr(results.collector, "total", 0))
-            page_hits = [(hit.docnum, hit.score, hit.fields())
-                         for hit in results[offset:offset + limit]]
         hits = []
         analyzer = searcher.schema["body"].analyzer
         for rank, (docnum, score, fields) in enumerate(page_hits, offset + 1):
@@ -512,15 +550,7 @@ class Index:
                            elapsed_ms=(time.perf_counter() - started) * 1000.0)
         offset = (page - 1) * limit
         want = offset + limit + len(excluded)
-        found = execute_search(searcher, q, allowed, "relevance", want)
-        if found is None:       # a form the arrays do not run: whoosh's matchers
-            collector = collectors.TopCollector(want, usequality=False, replace=0)
-            if allowed is not None:
-                collector = collectors.FilterCollector(collector, allow=allowed)
-            searcher.search_with_collector(q, collector)
-            results = collector.results()
-            found = ([(h.docnum, h.score) for h in results], len(results))
-        ranked, total = found
+        ranked, total, _ = rank_matches(searcher, q, allowed, "relevance", want)
         kept = []
         skipped = 0
         for docnum, score in ranked:
@@ -628,7 +658,7 @@ class Index:
 
         searcher = self.searcher()
         reader = searcher.reader()
-        gen_dir = self.path / self._manifest["generation"]
+        gen_dir = self._generation_dir()
         size = sum(p.stat().st_size for p in gen_dir.iterdir() if p.is_file())
         cols = columns_for(searcher)
         codes = cols.source.codes[cols.live]
@@ -751,16 +781,7 @@ def _hit(rank: int, score: float | None, fields: Mapping[str, Any], q: wq.Query,
 def _rank_all(searcher: Searcher, q: wq.Query, allowed: set[int] | None,
               sort: str) -> list[tuple[int, float | None]]:
     """Every match of ``q`` as ``(docnum, score)``, best (or by ``sort``) first."""
-    found = execute_search(searcher, q, allowed, sort, searcher.doc_count_all())
-    if found is not None:
-        return found[0]
-    collector: collectors.Collector = (
-        collectors.UnlimitedCollector() if sort == "relevance" else
-        collectors.SortingCollector(_date_sort(sort), limit=None, reverse=sort == "newest"))
-    if allowed is not None:
-        collector = collectors.FilterCollector(collector, allow=allowed)
-    searcher.search_with_collector(q, collector)
-    return [(hit.docnum, hit.score) for hit in collector.results()]
+    return rank_matches(searcher, q, allowed, sort, None)[0]
 
 
 def _copy(fields: Mapping[str, Any]) -> Copy:
@@ -805,36 +826,6 @@ def _merge_smallest(writer: writing.SegmentWriter, segments: list[Any]) -> list[
         writer.add_reader(reader)
         reader.close()
     return [seg for seg in segments if seg not in smallest]
-
-
-def _collector(limit: int, sort: str, exact_total: bool) -> collectors.Collector:
-    """The whoosh collector for one search.
-
-    Relevance with an exact total: no block-quality skipping and no matcher
-    replacement. whoosh's TopCollector otherwise prunes sub-matchers that cannot
-    beat the current top N (``replace``) and then counts only what it still saw, so
-    its "exact" total undercounts OR queries (109k instead of 266k matches over
-    150 Reuters queries); without pruning one pass scores and counts every match,
-    faster than pruning plus whoosh's separate counting pass (7.7 vs 11.1 ms p50).
-    """
-    if sort != "relevance":
-        return collectors.SortingCollector(_date_sort(sort), limit=limit,
-                                           reverse=sort == "newest")
-    if exact_total:
-        return collectors.TopCollector(limit, usequality=False, replace=0)
-    return collectors.TopCollector(limit)
-
-
-def _date_sort(sort: str) -> sorting.FacetType:
-    """Sort by ``published`` with undated articles last in both directions.
-
-    Whoosh stores "no date" as the column's maximum value, which would put undated
-    articles first when sorting newest-first.
-    """
-    if sort == "oldest":
-        return sorting.FieldFacet("published")
-    return sorting.TranslateFacet(lambda v: -1 if v == UNDATED else v,
-                                  sorting.FieldFacet("published"))
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

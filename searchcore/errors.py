@@ -12,7 +12,9 @@
     │   └── QueryLimitError         a query over its budget (names the limit)
     ├── InvalidRequestError         a bad search argument (sort, limit, ranking, ...); also a ValueError
     ├── InvalidArticleError         a record that cannot be indexed (names file, line, field)
-    └── SourceError                 an input file that cannot be read at all
+    ├── SourceError                 an input file that cannot be read at all
+    └── ClusterError                a sharded build's Dask cluster failed it (lost
+                                    scheduler, workers that keep dying, unshared storage)
 
 Messages quote the offending value with ``{value!r}`` and, where there is one, the
 file and line, so a user can fix the input without reading our code. We never shadow a
@@ -104,3 +106,13 @@ class InvalidArticleError(SearchcoreError):
 
 class SourceError(SearchcoreError):
     """An input source (file, folder, stdin) that cannot be read at all."""
+
+
+class ClusterError(SearchcoreError):
+    """The Dask cluster of a sharded build could not finish it.
+
+    The scheduler cannot be reached or went away, a task's workers kept dying (more
+    than Dask's ``distributed.scheduler.allowed-failures``), or the workers cannot see
+    the index folder (a sharded index needs storage every worker shares). The live
+    index is left as it was.
+    """

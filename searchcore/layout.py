@@ -53,7 +53,9 @@ FORMAT_NAME = "searchcore-index"
 #: 2: numbers and names tokenised whole ("1.5", "1,000" = "1000", "AT&T").
 #: 3: each article analysed in its own language (tagged terms ``de:olpreis``), CJK
 #:    and Thai runs as character bigrams (searchcore.multilingual).
-FORMAT_VERSION = 3
+#: 4: a generation may hold shards (``shard-NNN/`` folders, the manifest's ``shards``);
+#:    unsharded indexes of format 3 are still read as they are.
+FORMAT_VERSION = 4
 #: Oldest format version this code can still read.
 MIN_FORMAT_VERSION = 3
 GENERATION_PREFIX = "gen-"
@@ -111,7 +113,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
 #: The manifest fields searchcore reads, and the type each must have.
 MANIFEST_TYPES: dict[str, type | tuple[type, ...]] = {
     "generation": str, "language": str, "analyzer": dict, "documents": int,
-    "created": str, "updated": str,
+    "created": str, "updated": str, "shards": dict,
 }
 _GENERATION_NAME = re.compile(rf"{GENERATION_PREFIX}[0-9]{{6,}}")
 
@@ -149,6 +151,31 @@ def check_manifest_fields(path: Path, manifest: dict[str, Any]) -> None:
             f"generation {generation!r} of {str(path)!r} is a link to "
             f"{str(gen_dir.resolve())!r}, outside the index folder; "
             + REBUILD_HINT.format(path=path))
+    if manifest.get("shards") is not None:
+        check_shards(path, manifest["shards"], gen_dir)
+
+
+_SHARD_NAME = re.compile(r"shard-[0-9]{3,}")
+
+
+def check_shards(path: Path, shards: dict[str, Any], gen_dir: Path) -> None:
+    """Reject a ``shards`` entry that does not name shard folders inside the generation."""
+    mpath = manifest_path(path)
+    names, count = shards.get("names"), shards.get("count")
+    documents = shards.get("documents")
+    if (not isinstance(names, list) or not names or not isinstance(count, int)
+            or count != len(names) or not all(isinstance(n, str) and _SHARD_NAME.fullmatch(n)
+                                              for n in names)
+            or not isinstance(documents, list) or len(documents) != count
+            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                       for d in documents)):
+        raise IndexFormatError(f"{str(mpath)!r} is damaged: 'shards' is {shards!r}; "
+                               + REBUILD_HINT.format(path=path))
+    for name in names:
+        shard_dir = gen_dir / name
+        if not shard_dir.is_dir() or shard_dir.is_symlink():
+            raise IndexFormatError(f"index at {str(path)!r} names a missing shard "
+                                   f"{gen_dir.name}/{name}; " + REBUILD_HINT.format(path=path))
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 SCRIPTS = ("quality.py", "speed.py", "core_vs_whoosh.py", "expand.py", "extraction.py",
-           "serve_load.py", "news.py", "stories.py")
+           "serve_load.py", "news.py", "stories.py", "shards.py")
 
 
 @pytest.fixture(scope="module")

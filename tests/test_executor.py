@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import bbc_articles, seed_article
 from test_columns import dated
@@ -19,7 +20,7 @@ from whoosh import collectors
 
 import searchcore
 from searchcore.engine import flatten
-from searchcore.execution.executor import Executor, Unsupported, top_k
+from searchcore.execution.executor import Executor, Unsupported
 from searchcore.query.parser import parse_query
 from searchcore.scoring.ranking import DEFAULT_RANKING, RankingConfig, weighting
 
@@ -77,7 +78,8 @@ def check_queries(ix: searchcore.Index, queries: list[str], match: str,
         except Unsupported:
             unsupported.add(text)
             continue
-        docs, scores = top_k(hits, len(hits))
+        order = np.lexsort((hits.docs, -hits.scores))          # whoosh's order, to compare
+        docs, scores = hits.docs[order], hits.scores[order]
         assert_same(list(zip(docs.tolist(), scores.tolist())), want, text)
     return unsupported
 

@@ -27,8 +27,9 @@ DateRange           the ``published`` column in range; ``boost`` (a constant)
 Not yet here (whoosh's scores for them depend on the index size and the number of
 expansions per segment): ``Prefix``/``Wildcard`` and ``FuzzyTerm``. Anything else raises :class:`Unsupported` and the engine asks whoosh; the equivalence
 tests (tests/test_executor.py) compare every form above against whoosh's matchers.
-Scores agree to ~1e-15 (sums are added in another order), ties break by document
-number as whoosh's collectors do.
+Scores agree to ~1e-15 (sums are added in another order). The order of the results
+is not made here: :func:`searchcore.execution.search.rank` sorts by score or date,
+ties by article id (:mod:`searchcore.execution.order`).
 """
 
 from __future__ import annotations
@@ -76,13 +77,20 @@ def _const(docs: np.ndarray, score: float) -> Hits:
 
 
 class Executor:
-    """Evaluates whoosh query trees over one searcher's side arrays."""
+    """Evaluates whoosh query trees over one searcher's side arrays.
 
-    def __init__(self, searcher: Any, weighting: Any) -> None:
+    ``stats``: the collection statistics to score with (``N``, document frequencies,
+    average field lengths; :class:`searchcore.scoring.stats.CollectionStats`). By
+    default the searcher's own, or the collection's when the searcher carries them (a
+    shard's :class:`~searchcore.scoring.stats.StatsSearcher`).
+    """
+
+    def __init__(self, searcher: Any, weighting: Any, stats: Any = None) -> None:
         if not getattr(weighting, "combine_fields", False):
             raise Unsupported("per-field sum scoring")
         self.searcher = searcher
         self.weighting = weighting
+        self.stats = stats or getattr(searcher, "collection_stats", None) or searcher
         self.schema = searcher.schema
         self.columns: DocColumns = columns_for(searcher)
         self.leaves = [(segment_postings(reader), offset) for reader, offset in leaf_readers(searcher)]
@@ -149,7 +157,7 @@ class Executor:
 
     def _norm_tf(self, fieldname: str, docs: np.ndarray, tf: np.ndarray) -> np.ndarray:
         b = field_b(self.weighting, fieldname)
-        avg = self.searcher.avg_field_length(fieldname) or 1.0
+        avg = self.stats.avg_field_length(fieldname) or 1.0
         lengths = self.columns.field_length(fieldname)[docs]
         return tf / (1.0 - b + b * lengths / avg)
 
@@ -187,9 +195,9 @@ class Executor:
         if not self.schema[name].scorable:
             scores = tf                                # whoosh's WeightScorer
         else:
-            idf = self.weighting.idf(self.searcher, name, btext)
+            idf = self.weighting.idf(self.stats, name, btext)
             b = field_b(self.weighting, name)
-            avg = self.searcher.avg_field_length(name) or 1.0
+            avg = self.stats.avg_field_length(name) or 1.0
             length = self.columns.field_length(name)[docs]
             k1 = self.k1
             # whoosh.scoring.bm25, term for term
@@ -208,14 +216,14 @@ class Executor:
             btext = self._btext(name, term.text)
             if btext is None:
                 continue
-            frequencies.append((btext, self.searcher.doc_frequency(name, btext)))
+            frequencies.append((btext, self.stats.doc_frequency(name, btext)))
             docs, tf = self.postings(name, btext)
             if len(docs):
                 parts.append((docs, float(term.boost) * self._norm_tf(name, docs, tf)))
         if not parts:
             return _empty()
         docs, tf = _sum_union(parts)
-        weight = self.weighting.combined_idf(self.doc_count,
+        weight = self.weighting.combined_idf(self.stats.doc_count_all(),
                                              combined_doc_frequency(frequencies)) * q.boost
         return Hits(docs, saturate(weight, tf, self.k1))
 
@@ -296,14 +304,14 @@ class Executor:
             if any(b is None for b in btexts):
                 continue
             for i, btext in enumerate(btexts):
-                frequencies[i].append((btext, self.searcher.doc_frequency(name, btext)))  # type: ignore[arg-type]
+                frequencies[i].append((btext, self.stats.doc_frequency(name, btext)))  # type: ignore[arg-type]
             docs, counts, _ = self._phrase_counts(name, phrase.words, phrase.slop, scored=False)
             if len(docs):
                 parts.append((docs, float(phrase.boost) * self._norm_tf(name, docs, counts)))
         if not parts:
             return _empty()
         docs, tf = _sum_union(parts)
-        idf = sum(self.weighting.combined_idf(self.doc_count, combined_doc_frequency(position))
+        idf = sum(self.weighting.combined_idf(self.stats.doc_count_all(), combined_doc_frequency(position))
                   for position in frequencies)
         return Hits(docs, saturate(idf * q.boost, tf, self.k1))
 
@@ -460,35 +468,6 @@ _DISPATCH: dict[type, Callable[[Executor, Any, bool], Hits]] = {
 
 
 # -- ranking ----------------------------------------------------------------------------
-
-def top_k(hits: Hits, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` best ``(docs, scores)``: score descending, then document number."""
-    n = len(hits)
-    scores = hits.scores
-    candidates = np.arange(n)
-    if n > k:
-        cut = np.partition(scores, n - k)[n - k]
-        candidates = np.flatnonzero(scores >= cut)
-    order = np.lexsort((hits.docs[candidates], -scores[candidates]))[:k]
-    best = candidates[order]
-    return hits.docs[best], scores[best]
-
-
-def by_date(hits: Hits, columns: DocColumns, newest: bool, k: int) -> np.ndarray:
-    """``k`` documents by ``published`` as whoosh's sorting collector orders them.
-
-    Oldest first: dates ascending, undated last, ties by document number. Newest
-    first: the reverse of (date with undated as -1, document number), so undated
-    come last and ties run by descending document number.
-    """
-    us = columns.published_us[hits.docs]
-    if newest:
-        key = np.where(us == NO_DATE, np.iinfo(np.int64).min, us)
-        order = np.lexsort((hits.docs, key))[::-1]
-    else:
-        order = np.lexsort((hits.docs, us))
-    return hits.docs[order[:k]]
-
 
 def recency(hits: Hits, columns: DocColumns, weighting: Any) -> Hits:
     """whoosh's ``RecencyBM25F.final`` over all hits: the score times the recency factor."""

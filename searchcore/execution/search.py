@@ -1,10 +1,13 @@
-"""One search on the arrays: execute, filter, rank or sort by date, cut the page.
+"""One search: execute, filter, rank or sort by date, cut the page.
 
 The step between the engine's plan (a parsed query, the filters' allowed documents,
-the sort) and its presentation (stored fields, snippets): :func:`execute_search`
-returns the ranked document numbers of the first ``k`` hits and the exact total, or
-``None`` when the query holds a form the executor leaves to whoosh
-(:class:`~searchcore.execution.executor.Unsupported`).
+the sort) and its presentation (stored fields, snippets): :func:`rank` returns the
+document numbers of the first ``k`` hits in result order and the exact total. The
+matches come from the array executor, or from whoosh's matchers for a form the
+executor leaves to whoosh (:class:`~searchcore.execution.executor.Unsupported`);
+either way they are put in order by :mod:`searchcore.execution.order` (sort key,
+then article id), so the order never depends on which path ran, nor on document
+numbers (a sharded index ranks each shard with this same function).
 """
 
 from __future__ import annotations
@@ -14,8 +17,12 @@ from typing import Any, Collection
 
 import numpy as np
 
-from searchcore.execution.columns import NO_DATE, epoch_us
-from searchcore.execution.executor import Executor, Hits, Unsupported, by_date, recency, top_k
+from whoosh import collectors
+
+from searchcore.execution.columns import NO_DATE, columns_for, epoch_us
+from searchcore.execution.executor import Executor, Hits, Unsupported, recency
+from searchcore.execution.order import id_keys, ordered, sort_key
+from searchcore.query.budget import with_deadline
 
 
 def _hits(searcher: Any, q: Any, allowed: Collection[int] | None,
@@ -41,23 +48,66 @@ def _hits(searcher: Any, q: Any, allowed: Collection[int] | None,
     return executor, hits
 
 
-def execute_search(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
-                   k: int) -> tuple[list[tuple[int, float | None]], int] | None:
-    """``([(docnum, score or None)] for the first k, total)``, or None to ask whoosh.
+def rank(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
+         k: int | None, exact_total: bool = True
+         ) -> tuple[list[tuple[int, float | None]], int, bool]:
+    """``([(docnum, score or None)] for the first k (None: all), total, exact)`` in
+    result order.
 
-    ``sort``: ``relevance`` (score, then document number, as whoosh's collector),
-    ``newest`` or ``oldest`` (``published``, undated last; scores are not given).
+    ``sort``: ``relevance`` (score, then article id), ``newest`` or ``oldest``
+    (``published``, undated last, then article id; scores are not given).
+    ``exact_total=False`` lets whoosh's matchers (for the forms the executor does not
+    run) skip what cannot reach the first ``k``: faster, and ``total`` is then only
+    a lower bound (``exact`` False).
     """
-    found = _hits(searcher, q, allowed, scored=sort == "relevance")
-    if found is None:
-        return None
-    executor, hits = found
-    total = len(hits)
-    if sort != "relevance":
-        docs = by_date(hits, executor.columns, sort == "newest", k)
-        return [(int(d), None) for d in docs], total
-    docs, scores = top_k(hits, k)
-    return [(int(d), float(s)) for d, s in zip(docs, scores)], total
+    if allowed is not None and not allowed:
+        return [], 0, True
+    scored = sort == "relevance"
+    found = _hits(searcher, q, allowed, scored=scored)
+    exact = True
+    if found is not None:
+        docs, scores = found[1].docs, found[1].scores
+        total = len(docs)
+    elif scored and not exact_total and k is not None:
+        docs, scores, total = _whoosh_best(searcher, q, allowed, k)
+        exact = False
+    else:
+        docs, scores = whoosh_matches(searcher, q, allowed)
+        total = len(docs)
+    published = None if scored else columns_for(searcher).published_us[docs]
+    pick = ordered(sort_key(sort, scores, published), id_keys(searcher)[docs], k)
+    best = docs[pick].tolist()
+    if not scored:
+        return [(d, None) for d in best], total, exact
+    return list(zip(best, scores[pick].tolist())), total, exact
+
+
+def _whoosh_best(searcher: Any, q: Any, allowed: Collection[int] | None,
+                 k: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """whoosh's pruning top-``k`` (block quality, matcher replacement) and the count of
+    what it saw, a lower bound of the total."""
+    collector: collectors.Collector = with_deadline(collectors.TopCollector(k))
+    if allowed is not None:
+        collector = collectors.FilterCollector(collector, allow=allowed)
+    searcher.search_with_collector(q, collector)
+    results = collector.results()
+    items = results.top_n                       # (score, docnum)
+    total = max(results.scored_length(), getattr(results.collector, "total", 0))
+    return (np.fromiter((d for _, d in items), np.int64, len(items)),
+            np.fromiter((s for s, _ in items), np.float64, len(items)), total)
+
+
+def whoosh_matches(searcher: Any, q: Any,
+                    allowed: Collection[int] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Every match's document number and score through whoosh's matchers (for the
+    forms the executor does not run), under the query budget's deadline."""
+    collector: collectors.Collector = with_deadline(collectors.UnlimitedCollector())
+    if allowed is not None:
+        collector = collectors.FilterCollector(collector, allow=allowed)
+    searcher.search_with_collector(q, collector)
+    items = collector.results().top_n            # (score, docnum)
+    return (np.fromiter((d for _, d in items), np.int64, len(items)),
+            np.fromiter((s for s, _ in items), np.float64, len(items)))
 
 
 def scored_matches(searcher: Any, q: Any,

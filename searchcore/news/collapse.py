@@ -21,20 +21,35 @@ from searchcore.news.stories import StoryStore, document_story_codes
 _CODES_ATTR = "_searchcore_story_codes"
 
 
-def story_codes(searcher: Any, store: StoryStore) -> np.ndarray:
+def story_codes(searcher: Any, store: StoryStore | None = None) -> np.ndarray:
     """Per global document number its story code; ``-1 - docnum`` where none is known.
 
-    ``store`` is the state for ``searcher``'s generation; each document's row comes
-    from the ``storyrow`` column (derived from the ids of a segment that lacks it),
-    its code is ``store.story[row]``. Kept on the searcher for its state.
+    ``store`` is the state for ``searcher``'s generation (default: loaded for it);
+    each document's row comes from the ``storyrow`` column (derived from the ids of a
+    segment that lacks it), its code is ``store.story[row]``. Kept on the searcher.
     """
     cached = getattr(searcher, _CODES_ATTR, None)
-    if cached is not None and cached[0] is store:
+    if cached is not None and (store is None or cached[0] is store):
         return cached[1]
+    if store is None:
+        store = _store_of(searcher)
     codes = document_story_codes(searcher, store)
     codes = np.where(codes >= 0, codes, -1 - np.arange(len(codes), dtype=np.int64))
     setattr(searcher, _CODES_ATTR, (store, codes))
     return codes
+
+
+def _store_of(searcher: Any) -> StoryStore:
+    """The story state for ``searcher``'s generation, from its segments' folder."""
+    from pathlib import Path
+
+    from searchcore.whoosh_boundary.segments import leaf_readers, segment_folder
+
+    leaves = leaf_readers(searcher)
+    folder = segment_folder(leaves[0][0]) if leaves else None
+    if folder is None:
+        return StoryStore(Path("."))
+    return StoryStore.load(folder, toc=searcher.reader().generation())
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,19 @@ than one article is held however many match.
 
 Order (the same as ``Index.search`` pages, so a cursor walk and a page walk agree):
 
-* ``relevance``: score descending, ties by document number ascending;
-* ``newest``: date descending, undated last, ties by document number descending
-  (whoosh's reversed sort);
-* ``oldest``: date ascending, undated last, ties by document number ascending.
+* ``relevance``: score descending;
+* ``newest``: date descending, undated last;
+* ``oldest``: date ascending, undated last;
+
+ties by article id in each (:mod:`searchcore.execution.order`, the one place the
+order is defined).
 
 The **cursor** (``Results.next_cursor``, then ``search(..., after=cursor)``) is
-Elasticsearch's ``search_after``: it carries the last hit's sort value, document
-number and article id, and the next page is the hits that sort after it, computed
-afresh, so a deep page costs the same as the first. On continuing, the article id
-is looked up again, so adds and merges that renumber documents between pages do not
-lose the place; ties with the cursor's sort value stay in a stable order.
+Elasticsearch's ``search_after``: it carries the last hit's sort value and article
+id, and the next page is the hits that sort after that pair, computed afresh, so a
+deep page costs the same as the first, adds and merges that renumber documents
+between pages do not lose the place, and a sharded index continues a cursor the
+same way on every shard.
 """
 
 from __future__ import annotations
@@ -31,12 +33,13 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 import orjson
-from whoosh import collectors
 from whoosh import query as wq
 
 from searchcore.errors import SearchcoreError
 from searchcore.news.matches import match_docnums, news_columns
-from searchcore.execution.search import scored_matches
+from searchcore.execution.columns import columns_for
+from searchcore.execution.order import UNDATED_KEY, id_keys, sort_key
+from searchcore.execution.search import scored_matches, whoosh_matches
 from searchcore.whoosh_boundary.stored_fields import stored_fields_getter
 
 SCAN_SORTS = ("relevance", "newest", "oldest")
@@ -45,7 +48,6 @@ ARTICLE_FIELDS = ("id", "title", "body", "published", "source", "url", "authors"
                   "language", "extra")
 EXPORT_FORMATS = ("jsonl", "csv")
 _CURSOR_VERSION = 1
-_UNDATED_KEY = np.iinfo(np.int64).max
 
 
 class CursorError(SearchcoreError):
@@ -81,25 +83,17 @@ def ordered_matches(searcher: Any, q: wq.Query, allowed: set[int] | None,
                     sort: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(docnums, primary, secondary)`` of every match, sorted ascending by the two keys.
 
-    ``primary`` is ``-score`` or a date key, ``secondary`` the document number (negated
-    for ``newest``); see the module docstring for why these orders.
+    ``primary`` is ``-score`` or a date key, ``secondary`` the article id
+    (:mod:`searchcore.execution.order`).
     """
     check_sort(sort)
     if sort == "relevance":
         docs, scores = _scored(searcher, q, allowed)
-        primary = -scores
-        secondary = docs
+        primary = sort_key(sort, scores, None)
     else:
         docs = match_docnums(searcher, q, allowed)
-        published = news_columns(searcher).published[docs]
-        keys = published.astype(np.int64)
-        undated = np.isnat(published)
-        if sort == "newest":
-            primary = np.where(undated, _UNDATED_KEY, -keys)
-            secondary = -docs
-        else:
-            primary = np.where(undated, _UNDATED_KEY, keys)
-            secondary = docs
+        primary = sort_key(sort, None, columns_for(searcher).published_us[docs])
+    secondary = id_keys(searcher)[docs]
     order = np.lexsort((secondary, primary))
     return docs[order], primary[order], secondary[order]
 
@@ -109,15 +103,7 @@ def _scored(searcher: Any, q: wq.Query, allowed: set[int] | None) -> tuple[np.nd
     if allowed is not None and not allowed:
         return np.zeros(0, np.int64), np.zeros(0)
     found = scored_matches(searcher, q, allowed)
-    if found is not None:
-        return found
-    collector: collectors.Collector = collectors.UnlimitedCollector()
-    if allowed is not None:
-        collector = collectors.FilterCollector(collector, allow=allowed)
-    searcher.search_with_collector(q, collector)
-    items = collector.results().top_n            # (score, docnum)
-    return (np.fromiter((d for _, d in items), np.int64, len(items)),
-            np.fromiter((s for s, _ in items), np.float64, len(items)))
+    return found if found is not None else whoosh_matches(searcher, q, allowed)
 
 
 # -- scanning ------------------------------------------------------------------------------
@@ -225,17 +211,13 @@ def _read_cursor(cursor: str, sort: str) -> tuple[float | int | None, int, str]:
 def page_after(searcher: Any, q: wq.Query, allowed: set[int] | None, sort: str, cursor: str,
                limit: int) -> tuple[int, list[tuple[int, float | None]], int]:
     """``(matches before the page, [(docnum, score)] of the page, total)``."""
-    value, docnum, article_id = _read_cursor(cursor, sort)
-    current = searcher.document_number(id=article_id)
-    if current is not None:
-        docnum = current                     # renumbered by a merge since: follow the article
+    value, _docnum, article_id = _read_cursor(cursor, sort)
     docs, primary, secondary = ordered_matches(searcher, q, allowed, sort)
     if sort == "relevance":
         key = -float(value or 0.0)
-        tie = docnum
     else:
-        key = _UNDATED_KEY if value is None else (-value if sort == "newest" else value)
-        tie = -docnum if sort == "newest" else docnum
+        key = UNDATED_KEY if value is None else (-value if sort == "newest" else value)
+    tie = article_id.encode("utf-8")
     after = (primary > key) | ((primary == key) & (secondary > tie))
     start = int(np.argmax(after)) if after.any() else len(docs)
     page = docs[start:start + limit].tolist()

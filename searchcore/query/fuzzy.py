@@ -62,15 +62,22 @@ class WeightedFuzzyTerm(wq.FuzzyTerm):
                             prefix=self.prefixlength)
 
     def matcher(self, searcher: Any, context: Any = None) -> Any:
-        reader = searcher.reader()
+        # The expansions and their frequencies are the whole collection's (the top
+        # searcher's, every shard's for a sharded index), not this segment's: a
+        # word's boosts must not depend on how the articles are split into segments.
+        top = searcher.get_parent()
+        stats = getattr(top, "collection_stats", None)
+        readers = stats.readers if stats is not None and stats.readers else [top.reader()]
         field = self.field()
         expansions = {}
-        for word in self._btexts(reader):
-            if word:
-                expansions[word] = reader.doc_frequency(field, word)
+        for reader in readers:
+            for word in self._btexts(reader):
+                if word and word not in expansions:
+                    expansions[word] = top.doc_frequency(field, word)
         if not expansions:
             return matching.NullMatcher()
-        boosts = expansion_boosts(self.text, expansions, max(1, reader.doc_count()))
+        live = stats.live if stats is not None else top.doc_count()
+        boosts = expansion_boosts(self.text, expansions, max(1, live))
         terms = [wq.Term(field, word, boost=boosts[word]) for word in sorted(expansions)]
         if len(terms) == 1:
             terms[0].boost *= self.boost

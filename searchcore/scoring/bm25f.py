@@ -43,6 +43,7 @@ from whoosh import query as wq
 from whoosh.matching import Matcher, MultiMatcher, NullMatcher
 
 from searchcore.execution.segment_arrays import field_lengths
+from searchcore.scoring.stats import collection_size
 from searchcore.whoosh_boundary.segments import field_b
 
 #: ``(postings matcher, field weight, b, average field length, field length of a docnum)``
@@ -106,7 +107,7 @@ class CombinedTerm(wq.compound.CompoundQuery):
                 best_tf += term.boost * info.max_weight() / (1.0 - b + b * info.min_length() / avg)
         if not parts:
             return NullMatcher()
-        idf = weighting.combined_idf(parent.doc_count_all(), combined_doc_frequency(frequencies))
+        idf = weighting.combined_idf(collection_size(parent), combined_doc_frequency(frequencies))
         k1 = weighting.K1
         bound = saturate(idf * self.boost, best_tf, k1)
         return CombinedTermMatcher(parts, idf * self.boost, k1, bound)
@@ -158,7 +159,7 @@ class CombinedPhrase(CombinedTerm):
                 parts.append((m, float(phrase.boost), b, avg, _length_of(reader, name)))
         if not parts:
             return NullMatcher()
-        count = parent.doc_count_all()
+        count = collection_size(parent)
         idf = sum(weighting.combined_idf(count, combined_doc_frequency(position))
                   for position in frequencies)
         k1 = weighting.K1

@@ -150,7 +150,7 @@ def create_app(index_path: str | os.PathLike[str], allow_writes: bool = False,
 
     async def stats(request: Request) -> Response:
         def work(ix: Index) -> dict[str, Any]:
-            ix.whoosh_index                              # follows a rebuild's switch
+            ix.refresh()                                 # follows a rebuild's switch
             manifest = ix.manifest
             key = (manifest.get("generation"), manifest.get("updated"), manifest.get("documents"))
             if key not in stats_cache:
@@ -161,7 +161,7 @@ def create_app(index_path: str | os.PathLike[str], allow_writes: bool = False,
 
     async def healthz(request: Request) -> Response:
         def work(ix: Index) -> dict[str, Any]:
-            ix.whoosh_index
+            ix.refresh()
             manifest = ix.manifest
             return {"status": "ok", "generation": manifest.get("generation"),
                     "documents": manifest.get("documents"), "writes": allow_writes,

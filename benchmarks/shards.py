@@ -1,0 +1,169 @@
+"""Sharded builds on Dask against one process, and sharded search against one index.
+
+For a corpus (the synthetic expansions in /work/bench-data: x100k.jsonl, x1m.jsonl):
+
+* wall time of ``build_index(workers=1)`` (one process) and of ``build_index(shards=N)``
+  on a LocalCluster of ``--workers`` single-threaded processes, for each N;
+* each sharded build's task times (routing pieces, building shards; recorded in the
+  manifest by the build), and from them a projection of the same build on one more
+  machine like this one: the routing tasks spread over twice the workers, the shard
+  tasks packed longest first onto twice the workers, plus what the client did alone;
+* query p50/p95 (ms, snippets included) on the single index and on each sharded one,
+  the same queries in the same order, after a warm-up pass.
+
+Examples::
+
+    python benchmarks/shards.py --docs /work/bench-data/x100k.jsonl --shards 4 8
+    python benchmarks/shards.py --docs /work/bench-data/x1m.jsonl --shards 4 --no-single
+    python benchmarks/shards.py --quick          # 5,000 articles of x100k, 2 and 4 shards
+
+Heavy runs belong under ``flock /work/trees/bench.lock``. Indexes are built under
+``--workdir`` and deleted afterwards unless ``--keep``. Prints a markdown table and
+writes JSON to ``benchmarks/out/shards-<corpus>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import itertools
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+QUERIES = ["oil", "oil prices", "government election", '"prime minister"', "market OR shares",
+           "bank -interest", "title:football", "econom*", "profits^2 rise", "minister~",
+           "(tax OR budget) labour", "published:>=1987-03 trade", "film", "world cup",
+           "company said", "police", '"central bank"', "technology OR internet", "music",
+           "strike"]
+
+
+def build_seconds(fn: Any) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def query_times(path: Path, rounds: int) -> dict[str, float]:
+    """p50/p95 milliseconds of QUERIES on the index at ``path`` (warm: one pass first)."""
+    import searchcore
+
+    with searchcore.open_index(path) as ix:
+        for q in QUERIES:
+            ix.search(q, lenient=True)
+        times = []
+        for _ in range(rounds):
+            for q in QUERIES:
+                started = time.perf_counter()
+                ix.search(q, lenient=True)
+                times.append((time.perf_counter() - started) * 1000.0)
+    times.sort()
+    return {"p50_ms": round(statistics.median(times), 2),
+            "p95_ms": round(times[int(len(times) * 0.95) - 1], 2)}
+
+
+def projection(build: dict[str, Any], workers: int, machines: int) -> float:
+    """Seconds the recorded build would take on ``machines`` machines of ``workers``."""
+    route, shard = build["route_seconds"], build["shard_seconds"]
+    slots = workers * machines
+    # What the tasks did not account for on the measured cluster: partitioning,
+    # cluster start, the shared-storage probe, the switch.
+    measured = _makespan(route, workers) + _makespan(shard, workers)
+    overhead = max(build["seconds"] - measured, 0.0)
+    return overhead + _makespan(route, slots) + _makespan(shard, slots)
+
+
+def _makespan(durations: list[float], slots: int) -> float:
+    """Longest-first list scheduling of ``durations`` onto ``slots`` workers."""
+    finish = [0.0] * max(slots, 1)
+    heapq.heapify(finish)
+    for d in sorted(durations, reverse=True):
+        heapq.heappush(finish, heapq.heappop(finish) + d)
+    return max(finish)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="examples:\n  python benchmarks/shards.py --docs /work/bench-data/x100k.jsonl "
+               "--shards 4 8\n  python benchmarks/shards.py --quick",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=Path, default=Path("/work/bench-data/x100k.jsonl"))
+    parser.add_argument("--shards", type=int, nargs="+", default=[4, 8])
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="LocalCluster worker processes [default: one per core]")
+    parser.add_argument("--no-single", action="store_true",
+                        help="skip the one-process build (e.g. reuse another run's figure)")
+    parser.add_argument("--single-seconds", type=float,
+                        help="a one-process build time measured elsewhere, for the table")
+    parser.add_argument("--rounds", type=int, default=5, help="query passes timed")
+    parser.add_argument("--workdir", type=Path, default=Path("/work/bench-data/shards-bench"))
+    parser.add_argument("--keep", action="store_true", help="keep the indexes")
+    parser.add_argument("--quick", action="store_true",
+                        help="5,000 articles of --docs, 2 and 4 shards")
+    args = parser.parse_args(argv)
+
+    import orjson
+
+    from searchcore.index.build import build_index
+
+    docs = args.docs
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.quick:
+        small = args.workdir / "quick.jsonl"
+        with open(docs, "rb") as src, open(small, "wb") as out:
+            out.writelines(itertools.islice(src, 5000))
+        docs, args.shards = small, [2, 4]
+    out: dict[str, Any] = {"docs": str(docs), "workers": args.workers, "cpus": os.cpu_count(),
+                           "builds": {}}
+    single = args.workdir / "single"
+    if not args.no_single:
+        shutil.rmtree(single, ignore_errors=True)
+        seconds = build_seconds(lambda: build_index(docs, single, workers=1))
+        out["builds"]["single"] = {"seconds": round(seconds, 2)}
+        out["builds"]["single"].update(query_times(single, args.rounds))
+        print(f"single process: {seconds:.1f} s", file=sys.stderr)
+    elif args.single_seconds:
+        out["builds"]["single"] = {"seconds": args.single_seconds, "measured": "elsewhere"}
+    for n in args.shards:
+        path = args.workdir / f"shards-{n}"
+        shutil.rmtree(path, ignore_errors=True)
+        seconds = build_seconds(lambda: build_index(docs, path, shards=n, workers=args.workers))
+        manifest = orjson.loads((path / "searchcore.json").read_bytes())
+        build = dict(manifest["build"], seconds=seconds)
+        entry = {"seconds": round(seconds, 2),
+                 "route_tasks": len(build["route_seconds"]),
+                 "route_task_s": round(sum(build["route_seconds"]), 1),
+                 "shard_task_s": [round(s, 1) for s in build["shard_seconds"]],
+                 "projected_2_machines_s": round(projection(build, args.workers, 2), 1)}
+        entry.update(query_times(path, args.rounds))
+        out["builds"][f"shards-{n}"] = entry
+        print(f"{n} shards: {seconds:.1f} s", file=sys.stderr)
+        if not args.keep:
+            shutil.rmtree(path, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(single, ignore_errors=True)
+
+    print(f"\n{docs.name}, LocalCluster of {args.workers} workers on {os.cpu_count()} cores\n")
+    print("| build | wall s | vs one process | projected, 2 machines | query p50 ms | p95 ms |")
+    print("|---|---|---|---|---|---|")
+    base = out["builds"].get("single", {}).get("seconds")
+    for name, b in out["builds"].items():
+        ratio = f"{base / b['seconds']:.2f}x" if base and name != "single" else ""
+        proj = b.get("projected_2_machines_s", "")
+        print(f"| {name} | {b['seconds']} | {ratio} | {proj} | {b.get('p50_ms', '')} | "
+              f"{b.get('p95_ms', '')} |")
+    target = Path(__file__).parent / "out" / f"shards-{docs.stem}.json"
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(json.dumps(out, indent=2))
+    print(f"\nwrote {target}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
