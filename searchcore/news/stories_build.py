@@ -28,8 +28,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from searchcore.news import minhash
-from searchcore.news.stories import (MAX_BUCKET, Chunk, StoryStore, UnionFind, chunk_base,
-                                     write_state)
+from searchcore.news.stories import MAX_BUCKET, Chunk, StoryStore, chunk_base, write_state
 
 
 class StoryBuilder:
@@ -68,8 +67,8 @@ class StoryBuilder:
         live = np.ones(n, dtype=bool)
         live[np.fromiter(dead, dtype=np.int64)] = False
         starts = store.starts
-        linked: list[np.ndarray] = []
-        for band in range(minhash.BANDS + 1):          # the last: whole-signature digest
+        linked = np.zeros(0, dtype=np.int64)           # verified pairs as low * n + high
+        for band in range(minhash.BANDS + 1 if n else 0):   # the last: signature digest
             keys = np.concatenate([np.asarray(p.bands[band]) for p in store.parts]
                                   or [np.zeros(0, np.uint64)])
             rows = np.concatenate([np.asarray(p.brows[band], dtype=np.int64) + s
@@ -82,17 +81,16 @@ class StoryBuilder:
             order = np.argsort(keys, kind="stable")
             pairs = _bucket_pairs(keys[order], rows[order], chain=band == minhash.BANDS)
             del keys, rows, order
-            linked.append(store.verified(pairs))
+            # Copies share most bands: verify each pair once, keep each link once.
+            codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
+            codes = codes[~_in_sorted(codes, linked)]
+            found = store.verified(np.stack([codes // n, codes % n], axis=1))
+            linked = np.union1d(linked, found[:, 0] * n + found[:, 1])
         story = np.where(live, np.arange(n, dtype=np.int64), -1)
-        pairs = np.unique(np.concatenate(linked), axis=0) if linked else np.zeros((0, 2), int)
-        if len(pairs):
-            uf = UnionFind()
-            for a, b in pairs.tolist():
-                uf.union(a, b)
-            members = np.unique(pairs)
+        if len(linked):
             store.story = story
-            store._set_stories(members, np.array([uf.find(r) for r in members.tolist()],
-                                                 dtype=np.int64))
+            members, roots = _components(n, linked)
+            store._set_stories(members, roots)
         write_state(self.folder, 1, numbers, self.sizes, story, toc)
         self.link_seconds = time.perf_counter() - started
         return story
@@ -117,3 +115,40 @@ def _bucket_pairs(keys: np.ndarray, rows: np.ndarray, chain: bool) -> np.ndarray
             return np.zeros((0, 2), dtype=np.int64)
     pairs = np.concatenate(found)
     return np.sort(pairs, axis=1)
+
+
+def _in_sorted(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """``np.isin`` for a sorted second argument (binary search, no sort)."""
+    if not len(sorted_values):
+        return np.zeros(len(values), dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
+    return sorted_values[pos] == values
+
+
+def _components(n: int, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The linked rows and, per row, its component (smallest row) of the links
+    ``codes`` (``low * n + high``), in bounded memory: a parent array over the rows,
+    unions a block of links at a time, then pointer jumping in numpy."""
+    parent = np.arange(n, dtype=np.int64)
+
+    def find(x: int) -> int:
+        root = x
+        while parent[root] != root:
+            root = int(parent[root])
+        while parent[x] != root:
+            parent[x], x = root, int(parent[x])
+        return root
+
+    for start in range(0, len(codes), 65_536):
+        block = codes[start:start + 65_536]
+        for a, b in zip((block // n).tolist(), (block % n).tolist()):
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    while True:
+        jumped = parent[parent]
+        if np.array_equal(jumped, parent):
+            break
+        parent = jumped
+    members = np.unique(np.concatenate([codes // n, codes % n]))
+    return members, parent[members]
