@@ -59,13 +59,29 @@ PEERS = ("tantivy", "sqlite_fts5")
 def measure(run: Any) -> dict[str, Any]:
     """Run ``run()`` (returns an article count); its wall time and memory peaks."""
     reset_peak_rss()
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     with TreeSampler() as tree:
         count = run()
     seconds = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before
     return {"articles": count, "seconds": seconds,
             "articles_per_s": count / seconds if seconds else None,
+            "cpu_seconds": cpu, "articles_per_cpu_s": count / cpu if cpu else None,
+            "load_1min": os.getloadavg()[0],
             "peak_rss_mb": peak_rss_mb(), "pss_sum_mb": tree.peak / 1048576}
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children (the workers).
+
+    On a shared machine, wall time measures the other jobs too; CPU time does not.
+    """
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def worker(kind: str, docs: Path, target: Path, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,16 +133,31 @@ def run_worker(kind: str, docs: Path, target: Path, options: Mapping[str, Any],
     return result
 
 
+def replace_dir(built: Path, dest: Path) -> None:
+    """Put ``built`` at ``dest`` with one rename; the old ``dest`` is removed after
+    (readers that have it open keep their files until they close them)."""
+    old = dest.with_name(f"{dest.name}.old-{os.getpid()}")
+    if dest.exists():
+        os.rename(dest, old)
+    os.rename(built, dest)
+    shutil.rmtree(old, ignore_errors=True)
+    print(f"  kept {built.name} as {dest}", file=sys.stderr, flush=True)
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| corpus | run | time | articles/s | peak RSS (largest process) | PSS sum |",
-             "|---|---|---:|---:|---:|---:|"]
+    lines = ["| corpus | run | time | articles/s | articles per CPU-s | load | "
+             "peak RSS (largest process) | PSS sum |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         r = row["result"]
         if "error" in r:
-            lines.append(f"| {row['corpus']} | {row['run']} | error: {r['error']} | | | |")
+            lines.append(f"| {row['corpus']} | {row['run']} | error: {r['error']} | | | | | |")
             continue
+        per_cpu = r.get("articles_per_cpu_s")
         lines.append(f"| {row['corpus']} | {row['run']} | {r['seconds']:.0f} s | "
-                     f"{r['articles_per_s']:,.0f} | {r['peak_rss_mb']:,.0f} MB | "
+                     f"{r['articles_per_s']:,.0f} | "
+                     f"{'' if per_cpu is None else f'{per_cpu:,.0f}'} | "
+                     f"{r.get('load_1min', float('nan')):.1f} | {r['peak_rss_mb']:,.0f} MB | "
                      f"{r['pss_sum_mb']:,.0f} MB |")
     return "\n".join(lines)
 
@@ -138,8 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         epilog=__doc__.split("Examples::")[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="+", default=["100k"], metavar="SIZE",
                         help="quick reuters 100k 300k 1m (default: 100k)")
-    parser.add_argument("--workers", nargs="+", type=int, default=[1, 2],
-                        help="worker counts for searchcore (default: 1 2)")
+    parser.add_argument("--workers", nargs="*", type=int, default=[1, 2],
+                        help="worker counts for searchcore (default: 1 2; none: peers only)")
     parser.add_argument("--peers", nargs="*", default=list(PEERS), choices=PEERS,
                         help="peer engines built on the same file (default: both)")
     parser.add_argument("--add", type=Path, default=None, metavar="FILE",
@@ -150,6 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=HERE / "out" / "work-build-memory",
                         help="where indexes are built (default: %(default)s)")
     parser.add_argument("--keep", action="store_true", help="keep the last index of each run")
+    parser.add_argument("--keep-as", type=Path, default=None, metavar="DIR",
+                        help="move the index built with default settings (workers = CPUs) "
+                             "of the last size to DIR, replacing it in one rename (readers "
+                             "never see a half-built index there)")
     parser.add_argument("--timeout", type=float, default=4 * 3600.0)
     parser.add_argument("--out", type=Path, default=None, help="JSON report path")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -188,10 +223,13 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(target, ignore_errors=True)
             record(corpus, f"searchcore, {workers} worker(s)",
                    run_worker("searchcore", docs, target, {"workers": workers}, args.timeout))
-            if args.add is not None and workers == min(args.workers):
+            if args.add is not None and workers == min(args.workers):   # the last one
                 record(corpus, f"searchcore index add {args.add.name}",
                        run_worker("searchcore-add", args.add, target, {}, args.timeout))
-            if not args.keep:
+            if (args.keep_as is not None and size == args.sizes[-1]
+                    and workers == (os.cpu_count() or 1) and "error" not in rows[-1]["result"]):
+                replace_dir(target, args.keep_as)
+            elif not args.keep:
                 shutil.rmtree(target, ignore_errors=True)
         for peer in args.peers:
             target = args.workdir / f"{peer}-{size}"

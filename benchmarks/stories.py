@@ -230,7 +230,8 @@ def candidate_recall(m: dict[str, np.ndarray], truth: np.ndarray, bands: int,
     return float(np.sum(hit & truth) / max(1, np.sum(truth)))
 
 
-def speed(corpus: Path, index_dir: Path, queries: int = 60) -> dict[str, Any]:
+def speed(corpus: Path, index_dir: Path, queries: int = 60,
+          index: Path | None = None) -> dict[str, Any]:
     """Signature cost, collapse overhead and similar p50 on an index of ``corpus``.
 
     Times are CPU time of this process (``time.process_time``): the machine these
@@ -248,7 +249,7 @@ def speed(corpus: Path, index_dir: Path, queries: int = 60) -> dict[str, Any]:
     t = time.process_time()
     StoryStore(index_dir / "unused").add([(d["id"], d.get("body", "")) for d in docs])
     per_story = (time.process_time() - t) / len(docs)
-    path = index_dir / "index"
+    path = index or index_dir / "index"
     built = None
     if not (path / "searchcore.json").exists():
         t = time.process_time()
@@ -299,9 +300,12 @@ def main(argv: Iterable[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=HERE / "out" / "stories.json")
     ap.add_argument("--speed", type=Path, metavar="CORPUS", help="measure cost on CORPUS")
     ap.add_argument("--index-dir", type=Path, default=HERE / "out" / "stories-speed")
+    ap.add_argument("--index", type=Path, default=None,
+                    help="with --speed: an index of CORPUS already built (e.g. "
+                         "/work/bench-data/x1m-index), used as it is")
     args = ap.parse_args(list(argv) if argv is not None else None)
     if args.speed:
-        result = speed(args.speed, args.index_dir)
+        result = speed(args.speed, args.index_dir, index=args.index)
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         out = args.out.with_name("stories-speed.json")
         out.parent.mkdir(parents=True, exist_ok=True)

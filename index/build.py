@@ -47,6 +47,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
@@ -57,10 +58,12 @@ from searchcore.engine import DEFAULT_LOCK_TIMEOUT, analyzer_settings, create_in
 from searchcore.errors import IndexFormatError, IndexNotFoundError, SearchcoreError
 from searchcore.index.ingest import (IngestSummary, Skipped, count_records, dedupe_last_wins,
                                      iter_articles)
-from searchcore.execution.columns import write_missing
+from searchcore.execution.columns import write_extra_column, write_missing
+from searchcore.index.idtable import IdTable
 from searchcore.index.parallel import write_segments
 from searchcore.index.progress import ProgressCallback, Throttle
-from searchcore.news.stories import StoryStore, write_story_column
+from searchcore.news.stories import ROW_COLUMN
+from searchcore.news.stories_build import StoryBuilder
 from searchcore.schema import build_schema
 
 __all__ = ["CHUNK_CHARS", "CHUNK_DOCS", "add_sources", "batch_bounds", "build_index"]
@@ -138,7 +141,7 @@ def build_index(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
                                   boilerplate=boilerplate, max_chars=max_chars,
                                   strict=strict, workers=workers)
             with _gc_paused():
-                count = _write_generation(ix, items, workers, summary, throttle)
+                count, story_seconds = _write_generation(ix, items, workers, summary, throttle)
             ix.close()
             _fsync_tree(tmp)
             _pause("before-rename")
@@ -146,6 +149,7 @@ def build_index(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
             _fsync_dir(path)
             manifest = _new_manifest(existing, lang, generation, count, source_list,
                                      summary, workers, time.perf_counter() - started)
+            manifest["build"]["story_seconds"] = story_seconds
             _pause("before-switch")
             layout.write_manifest(path, manifest)
         except BaseException:
@@ -204,11 +208,18 @@ def add_sources(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
 # -- the build itself ---------------------------------------------------------------
 
 def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
-                      summary: IngestSummary, throttle: Throttle) -> int:
-    """Write every article into ``ix`` (a fresh whoosh index); return the live count."""
+                      summary: IngestSummary, throttle: Throttle) -> tuple[int, dict[str, float]]:
+    """Write every article into ``ix`` (a fresh whoosh index); return the live count and
+    the seconds the stories took (signing, linking).
+
+    Kept for the whole build, per article: its id's hash and document number
+    (:class:`~searchcore.index.idtable.IdTable`, 24 bytes) and, until the stories are
+    linked at the end, its shingle count (:mod:`searchcore.news.stories_build`);
+    everything else is one batch's and freed with it.
+    """
     segments: list[Any] = []
-    stories = StoryStore(Path(ix.storage.folder))   # signatures and story ids, per batch
-    seen: dict[str, int] = {}          # id -> global docnum, for earlier batches
+    stories = StoryBuilder(Path(ix.storage.folder))   # signatures spilled per batch
+    seen = IdTable()                   # id hash -> global docnum, for earlier batches
     stale: list[int] = []              # global docnums replaced by a later batch
     batch: dict[str, Article] = {}
     chars = 0
@@ -226,9 +237,10 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
         base = written
         segments.extend(write_segments(ix, articles, workers,
                                        lambda done: throttle(base + done)))
-        for offset, article in enumerate(articles):
-            seen[article.id] = base + offset
-        stories.add([(a.id, a.body) for a in articles])
+        replaced = seen.add([a.id for a in articles], base)
+        summary.duplicates += len(replaced)
+        stale.extend(replaced)
+        stories.add_batch([(a.id, a.body) for a in articles])
         written += len(articles)
         del articles
         # The collector is paused for speed inside a batch, not across batches: one
@@ -243,20 +255,21 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
         article: Article = item                    # type: ignore[assignment]
         if article.id in batch:
             summary.duplicates += 1
-        elif article.id in seen:
-            summary.duplicates += 1
-            stale.append(seen.pop(article.id))
         batch[article.id] = article
         chars += len(article.title) + len(article.body)
         if len(batch) >= CHUNK_DOCS or chars >= CHUNK_CHARS:
             flush()
     if batch:
         flush()
+    del seen
     _delete_global(segments, stale)
+    # The stories are saved for the generation the commit makes, before it; and the
+    # generation only goes live at the manifest switch after both.
+    stories.finish(stale, toc=ix.latest_generation() + 1)
     _commit(ix, segments)
-    stories.save()
-    write_story_column(ix, stories)
-    return written - len(stale)
+    write_extra_column(ix, ROW_COLUMN, np.arange(written))     # docnum == story row
+    return written - len(stale), {"sign": round(stories.sign_seconds, 3),
+                                  "link": round(stories.link_seconds, 3)}
 
 
 def batch_bounds(articles: Sequence[Article]) -> list[tuple[int, int]]:

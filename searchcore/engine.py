@@ -306,8 +306,15 @@ class Index:
     def _add_locked(self, articles: Sequence[Article],
                     progress: Callable[[int], None] | None) -> None:
         """Write ``articles`` (unique ids) and their stories; the caller holds write_lock."""
-        _write_batch(self.whoosh_index, articles, progress)
-        _stories.record_add(self.whoosh_index, [(a.id, a.body) for a in articles])
+        ix = self.whoosh_index
+        # Stories first, for the generation the commit makes (news/stories.py).
+        staged = _stories.stage_add(ix, [(a.id, a.body) for a in articles])
+        try:
+            _write_batch(ix, articles, progress)
+        except BaseException:
+            staged.discard()
+            raise
+        _stories.finish_write(ix, staged)
 
     def delete(self, ids: Iterable[str] | str, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
         """Delete articles by id; returns how many existed and were deleted."""
@@ -340,12 +347,17 @@ class Index:
                 gone = {searcher.stored_fields(n)["id"] for q in queries
                         for n in searcher.docs_for_query(q)}
             deleted = sum(writer.delete_by_query(q) for q in queries)
+            staged = _stories.stage_delete(self.whoosh_index, gone, writer.generation)
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        try:
+            writer.commit()
+        except BaseException:
+            staged.discard()
+            raise
         write_missing(self.whoosh_index)     # a delete's commit may merge segments
-        _stories.record_delete(self.whoosh_index, gone)
+        _stories.finish_write(self.whoosh_index, staged)
         return deleted
 
     def _record_count(self) -> None:
@@ -362,12 +374,17 @@ class Index:
 
     # -- stories ----------------------------------------------------------------------
     def stories(self) -> _stories.StoryStore:
-        """The live generation's stories (reloaded when a writer has changed them)."""
-        self._follow_switch()
+        """The stories of the current searcher's documents (reloaded when they change)."""
+        return self._stories_for(self.searcher())
+
+    def _stories_for(self, searcher: Searcher) -> _stories.StoryStore:
+        """The story state written for ``searcher``'s whoosh generation."""
         folder = self._generation_dir()
+        gen = searcher.reader().generation()
+        found = _stories.choose_state(folder, gen)
         store = self._story_store
-        if store is None or store.version != _stories.latest_version(folder):
-            store = self._story_store = _stories.StoryStore.load(folder)
+        if store is None or store.version != (found[0] if found else 0):
+            store = self._story_store = _stories.StoryStore.load(folder, toc=gen)
         return store
 
     def copies(self, article_id: str) -> list[Article]:
@@ -467,7 +484,8 @@ class Index:
             total_is_exact = True
         elif collapse:
             grouped = _collapse.collapse(_rank_all(searcher, flat, allowed, sort),
-                                         _collapse.story_codes(searcher),
+                                         _collapse.story_codes(searcher,
+                                                               self._stories_for(searcher)),
                                          offset, limit)
             page_hits = [(d, score, searcher.stored_fields(d)) for d, score, _ in grouped.page]
             copies = {d: others for d, _, others in grouped.page}

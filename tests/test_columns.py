@@ -163,7 +163,7 @@ def test_story_hook_round_trips(tmp_path: Path) -> None:
         ix.add(dated(bbc_articles())[:150])
         ix.add(dated(bbc_articles())[150:160])
         n = ix.columns().doc_count
-        assert np.all(ix.columns().story >= 0)        # every add assigns stories (issue 11)
+        assert np.all(ix.columns().extra("storyrow") >= 0)   # every add: story rows (issue 11)
         ids = np.arange(n, dtype=np.int64) // 2
         write_extra_column(ix.whoosh_index, "story", ids)
     with searchcore.open_index(tmp_path / "ix") as ix:

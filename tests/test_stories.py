@@ -12,6 +12,7 @@ import pytest
 
 import searchcore
 from searchcore.news import minhash
+from searchcore.news.collapse import story_codes
 from searchcore.news.stories import StoryStore
 
 from conftest import bbc_articles
@@ -158,6 +159,35 @@ def test_adds_in_any_order_and_a_rebuild_agree(tmp_path: Path) -> None:
     assert story_map(tmp_path / "added") == built
 
 
+def test_a_build_in_many_batches_makes_the_stories_of_one_add(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build links stories band by band from its spilled chunks (stories_build.py);
+    with batches of 40 and ids written again by later batches (replaced: the last
+    record wins), it gives the stories one in-memory add of the surviving articles gives."""
+    from searchcore.index import build as build_mod
+
+    articles = corpus()
+    rewritten = [dict(a, body=articles[k + 100]["body"]) for k, a in enumerate(articles[:30])]
+    source = tmp_path / "all.jsonl"
+    source.write_bytes(b"\n".join(orjson.dumps(a) for a in articles + rewritten))
+    monkeypatch.setattr(build_mod, "CHUNK_DOCS", 40)
+    summary = searchcore.build_index([source], tmp_path / "built", workers=1)
+    assert summary.duplicates == 30
+    survivors = {a["id"]: a for a in articles + rewritten}
+    store = StoryStore(Path("unused"))
+    store.add([(i, a["body"]) for i, a in survivors.items()])
+    built = story_map(tmp_path / "built")
+    assert built == store.story_ids()
+    assert len(set(built.values())) < len(built) - 20
+    with searchcore.open_index(tmp_path / "built") as ix:        # the column agrees
+        searcher = ix.searcher()
+        codes = story_codes(searcher, ix.stories())
+        for docnum in range(0, searcher.doc_count_all(), 7):
+            if not ix.columns().deleted[docnum]:
+                article_id = searcher.stored_fields(docnum)["id"]
+                assert ix.stories().ids[codes[docnum]] == built[article_id]
+
+
 def test_deleting_an_article_recomputes_its_story(tmp_path: Path) -> None:
     articles = corpus()
     with searchcore.create_index(tmp_path / "ix") as ix:
@@ -274,3 +304,106 @@ def test_cli_show_copies(variants_index: Path) -> None:
                                             "truncated")])
     text = run_cli(variants_index, "show", first, "--copies")
     assert text.splitlines()[0] == f"story {first}: 6 copies"
+
+
+# -- the write transaction: stories saved before whoosh commits ------------------------
+
+class _Died(RuntimeError):
+    """Stands for a writer killed at one point of an add."""
+
+
+def _split_story() -> tuple[list[dict], list[dict]]:
+    """(every other article, one article and its five variants)."""
+    first = long_articles()[5]["id"]
+    copies = [a for a in corpus() if a["id"] == first or a["id"].startswith(f"{first}-")]
+    rest = [a for a in corpus() if a not in copies]
+    assert len(copies) == 6
+    return rest, copies
+
+
+def _collapsed_group(ix: searchcore.Index, article: dict) -> set[str]:
+    """The ids shown together with ``article`` when a search for its first words collapses."""
+    query = " ".join(minhash.normalise(article["body"])[:4])
+    for hit in ix.search(query, limit=100, collapse=True, snippets=0).hits:
+        group = {hit.id} | {c.id for c in hit.copies}
+        if article["id"] in group:
+            return group
+    raise AssertionError(f"{article['id']} not found by {query!r}")
+
+
+def test_a_writer_killed_before_whoosh_commits_leaves_the_stories_as_they_were(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import searchcore.engine as engine
+
+    rest, copies = _split_story()
+    path = tmp_path / "ix"
+    with searchcore.create_index(path) as ix:
+        ix.add(rest + copies[:1])
+        before = ix.stories().story_ids()
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise _Died("killed after the stories were saved, before whoosh's commit")
+
+    monkeypatch.setattr(StoryStore, "discard", lambda self: None)    # nothing cleans up
+    monkeypatch.setattr(engine, "_write_batch", killed)
+    with searchcore.open_index(path) as ix, pytest.raises(_Died):
+        ix.add(copies[1:])
+    monkeypatch.undo()
+    with searchcore.open_index(path) as ix:
+        folder = ix.path / ix.manifest["generation"]
+        assert StoryStore.load(folder).toc > ix.whoosh_index.latest_generation()  # left behind
+        assert ix.stories().story_ids() == before          # ... and not used
+        assert _collapsed_group(ix, copies[0]) == {copies[0]["id"]}
+        ix.add(copies[1:])                                 # the next writer replaces it
+        after = ix.stories().story_ids()
+        assert _collapsed_group(ix, copies[0]) == {c["id"] for c in copies}
+    with searchcore.create_index(tmp_path / "fresh") as ix:
+        ix.add(rest + copies)
+        assert ix.stories().story_ids() == after
+
+
+def test_a_writer_killed_after_whoosh_commits_leaves_whole_stories(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The new segment has no ``storyrow`` column yet: its rows come from its ids."""
+    import searchcore.engine as engine
+    from searchcore.news import stories as stories_mod
+
+    rest, copies = _split_story()
+    path = tmp_path / "ix"
+    with searchcore.create_index(path) as ix:
+        ix.add(rest)
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise _Died("killed after whoosh's commit, before the story rows were written")
+
+    monkeypatch.setattr(engine._stories, "finish_write", killed)
+    with searchcore.open_index(path) as ix, pytest.raises(_Died):
+        ix.add(copies)
+    monkeypatch.undo()
+    with searchcore.open_index(path) as ix:
+        assert len(ix) == len(rest) + len(copies)
+        stored = ix.columns().extra(stories_mod.ROW_COLUMN)
+        assert (stored[-len(copies):] == -1).all()           # the column is missing
+        assert _collapsed_group(ix, copies[0]) == {c["id"] for c in copies}
+        ix.add([dict(rest[0], title="Rewritten")])
+        stored = ix.columns().extra(stories_mod.ROW_COLUMN)
+        assert (stored[ix.columns().live] >= 0).all()         # the next writer wrote it
+        assert _collapsed_group(ix, copies[0]) == {c["id"] for c in copies}
+
+
+def test_stories_written_by_an_older_searchcore_ask_for_a_rebuild(tmp_path: Path) -> None:
+    from searchcore.errors import IndexFormatError
+
+    path = tmp_path / "ix"
+    with searchcore.create_index(path) as ix:
+        ix.add(bbc_articles()[:30])
+        folder = ix.path / ix.manifest["generation"]
+    for state in folder.glob("stories-??????.json"):
+        data = orjson.loads(state.read_bytes())
+        state.write_bytes(orjson.dumps(dict(data, store_version=1)))
+    with searchcore.open_index(path) as ix:
+        assert ix.search("said", limit=5).total > 0           # plain search is unaffected
+        for use in (ix.stories, lambda: ix.search("said", collapse=True),
+                    lambda: ix.add(bbc_articles()[30:31])):
+            with pytest.raises(IndexFormatError, match="searchcore index build"):
+                use()

@@ -21,6 +21,7 @@ next writer (:func:`searchcore.execution.columns.write_missing`).
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -256,11 +257,21 @@ def from_inverted(items: list[tuple[bytes, list[Any]]], decode: Any | None) -> F
                      count=total)
     posoff = pos = None
     if decode is not None:
-        plists = [decode(v) for _, flat in items for v in flat[2::3]]
-        pcounts = np.fromiter(map(len, plists), dtype=np.int64, count=len(plists))
-        posoff = np.zeros(len(plists) + 1, dtype=np.int64)
+        # Straight into flat arrays (4 bytes a position): a list per posting held
+        # every position of a batch as Python objects, ~0.4 GB for 50,000 articles.
+        flat_pos = array("i")
+        pcounts = np.empty(total, dtype=np.int64)
+        k = 0
+        for _, flat in items:
+            for v in flat[2::3]:
+                positions = decode(v)
+                pcounts[k] = len(positions)
+                flat_pos.extend(positions)
+                k += 1
+        posoff = np.zeros(total + 1, dtype=np.int64)
         np.cumsum(pcounts, out=posoff[1:])
-        pos = np.fromiter(chain.from_iterable(plists), dtype=np.int32, count=int(posoff[-1]))
+        pos = (np.frombuffer(flat_pos, dtype=np.int32) if len(flat_pos)  # shares the buffer
+               else np.zeros(0, dtype=np.int32))
     return FieldPostings(terms=np.frombuffer(b"".join(k for k, _ in items), dtype=np.uint8),
                          termoff=termoff, docoff=docoff, docs=docs, tf=tf, posoff=posoff, pos=pos)
 

@@ -2,10 +2,11 @@
 
 The story of an article lives in the generation's :class:`~searchcore.news.stories.StoryStore`
 keyed by article id, because it can change after the article is written (a later
-copy with a smaller id renames the story; a delete splits it). After every write the
-writer also stores each document's *story code* (the store row of its story's id) in
-the ``story`` column of :mod:`searchcore.execution.columns`, so a search reads
-the stories of all its matches as one array.
+copy with a smaller id renames the story; a delete splits it). Every writer also
+stores each document's store *row* in the ``storyrow`` column of
+:mod:`searchcore.execution.columns`; a document's *story code* is the row of its
+story's id, ``story[row]`` in the state for the searcher's generation, so a search
+reads the stories of all its matches as one array.
 """
 
 from __future__ import annotations
@@ -15,18 +16,40 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from searchcore.execution.columns import columns_for
+from searchcore.news.stories import StoryStore, document_story_codes
+
+_CODES_ATTR = "_searchcore_story_codes"
 
 
-def story_codes(searcher: Any) -> np.ndarray:
+def story_codes(searcher: Any, store: StoryStore | None = None) -> np.ndarray:
     """Per global document number its story code; ``-1 - docnum`` where none is known.
 
-    Read from the ``story`` column (:mod:`searchcore.execution.columns`), which every
-    writer updates under the write lock. An article without one (an index written
-    before stories, or a crash between whoosh's commit and ours) is its own story.
+    ``store`` is the state for ``searcher``'s generation (default: loaded for it);
+    each document's row comes from the ``storyrow`` column (derived from the ids of a
+    segment that lacks it), its code is ``store.story[row]``. Kept on the searcher.
     """
-    codes = columns_for(searcher).story
-    return np.where(codes >= 0, codes, -1 - np.arange(len(codes), dtype=np.int64))
+    cached = getattr(searcher, _CODES_ATTR, None)
+    if cached is not None and (store is None or cached[0] is store):
+        return cached[1]
+    if store is None:
+        store = _store_of(searcher)
+    codes = document_story_codes(searcher, store)
+    codes = np.where(codes >= 0, codes, -1 - np.arange(len(codes), dtype=np.int64))
+    setattr(searcher, _CODES_ATTR, (store, codes))
+    return codes
+
+
+def _store_of(searcher: Any) -> StoryStore:
+    """The story state for ``searcher``'s generation, from its segments' folder."""
+    from pathlib import Path
+
+    from searchcore.whoosh_boundary.segments import leaf_readers, segment_folder
+
+    leaves = leaf_readers(searcher)
+    folder = segment_folder(leaves[0][0]) if leaves else None
+    if folder is None:
+        return StoryStore(Path("."))
+    return StoryStore.load(folder, toc=searcher.reader().generation())
 
 
 @dataclass(frozen=True)

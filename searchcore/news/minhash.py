@@ -140,6 +140,27 @@ def band_keys(sigs: np.ndarray) -> np.ndarray:
     return key
 
 
+def band_key(sigs: np.ndarray, band: int) -> np.ndarray:
+    """Column ``band`` of :func:`band_keys` (n uint64), computed alone."""
+    cols = np.asarray(sigs[:, band * ROWS:(band + 1) * ROWS]).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        key = np.zeros(len(cols), dtype=np.uint64)
+        for r in range(ROWS):
+            key = (key ^ cols[:, r]) * _BAND_MIX
+        key ^= np.uint64(band) * _POS[1]
+    return key
+
+
+def digest(keys: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """A 64-bit key of a whole signature and its shingle count, from its band ``keys``:
+    equal for identical signatures (which always link, whatever their buckets' sizes)."""
+    with np.errstate(over="ignore"):
+        out = counts.astype(np.uint64) * _BAND_MIX
+        for band in range(keys.shape[1]):
+            out = (out ^ keys[:, band]) * _BAND_MIX
+    return out
+
+
 def jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray | float:
     """Estimated Jaccard similarity: the share of equal signature positions."""
     return np.mean(sig_a == sig_b, axis=-1)

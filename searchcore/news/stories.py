@@ -11,26 +11,50 @@ order). So the stories are a function of the set of articles alone:
 * a delete recomputes the components of each story that lost a member, from the
   links among the remaining members, so a story never keeps a member only the
   deleted article linked it to, and its id moves to the new smallest member;
-* a full rebuild runs the same add over all articles, in batches.
+* a full rebuild links all articles at once (:mod:`searchcore.news.stories_build`).
 
 Adds of the same articles in any order, in any batches, and a rebuild give the same
 stories, with one stated exception: an LSH bucket (one band value) holding more than
-:data:`MAX_BUCKET` articles is not expanded into pairs (its members still link
+:data:`MAX_BUCKET` live articles is not expanded into pairs (its members still link
 through their other bands or an identical signature), and which articles a bucket
-holds at the moment of an add depends on what was added before.
+holds at the moment of an add depends on what was added before. (An add also
+skips, without counting, a bucket of more than :data:`MAX_RAW_BUCKET` rows, dead
+ones included.)
 
 Files, in the generation folder beside whoosh's (which ignores them)::
 
-    stories-000007.json        the state: parameters, the chunk list, the live rows
+    stories-000007.json        the state: parameters, the whoosh generation it is
+                               for ("toc"), the chunks and their sizes
     stories-000007-story.npy   per row: the row of its story's id (-1: deleted row)
     stories-c000003-sig.npy    chunk 3's signatures (rows x PERMUTATIONS uint32)
     stories-c000003-count.npy  chunk 3's shingle counts (int32)
+    stories-c000003-idh.npy    chunk 3's id hashes (rows x 2 uint64, BLAKE2b-128)
+    stories-c000003-bands.npy  per band, then the whole-signature digest: the
+                               chunk's keys, sorted ((BANDS + 1) x rows uint64)
+    stories-c000003-brows.npy  the chunk row of each of those keys (int32)
     stories-c000003.json       chunk 3's article ids, in row order
 
+and per whoosh segment the ``storyrow`` column (:mod:`searchcore.execution.columns`):
+each document's row. Rows never change, so old segments' columns are never
+rewritten; a document's story is ``story[row]`` of the state its reader uses.
+
+**Persisted arrays, so an add does not rescan the archive**: an add looks its ids up
+in the id hashes and its band keys up in each chunk's sorted keys (binary search,
+memory-mapped), reads signatures only of candidate pairs, and derives ``storyrow``
+only for the segments its commit made. Its cost follows the batch, not the index.
+
+**One transaction with whoosh's commit**: a writer computes the new state and
+saves it *before* whoosh writes its table of contents, labelled with the
+generation that commit makes. A reader uses the newest state whose generation is
+not past its own, so it never sees stories ahead of (or behind) its documents; a
+state left by a writer that died before its commit belongs to a generation that
+never came, is ignored, and is overwritten by the next writer. A segment whose
+``storyrow`` column is missing (the writer died after the commit) has its rows
+derived from its ``id`` terms when read, and written by the next writer.
+
 Each add writes one new chunk (signatures are never rewritten) and a new numbered
-state; the state is written last with ``os.replace``, so a reader sees the previous
-state or the new one. Nothing is pickled: numpy arrays (``allow_pickle=False``) and
-JSON.
+state; the state is written last with ``os.replace``. Nothing is pickled: numpy
+arrays (``allow_pickle=False``) and JSON.
 """
 
 from __future__ import annotations
@@ -44,13 +68,21 @@ import numpy as np
 import orjson
 
 from searchcore.errors import IndexFormatError
+from searchcore.index.idtable import id_hashes
 from searchcore.news import minhash
 
 #: Version of the files above; a state with another one is refused with a rebuild hint.
-STORE_VERSION = 1
+STORE_VERSION = 2
 #: LSH buckets larger than this are not expanded into candidate pairs (see above).
 MAX_BUCKET = 1000
+#: An add does not even count the live members of a bucket with more rows than this.
+MAX_RAW_BUCKET = 8 * MAX_BUCKET
+#: The extra column holding each document's store row.
+ROW_COLUMN = "storyrow"
+#: Candidate pairs whose signatures are read (and compared) at once.
+VERIFY_BLOCK = 16_384
 _STATE = re.compile(r"^stories-(\d{6})\.json$")
+_NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
 def _params() -> dict[str, object]:
@@ -59,18 +91,20 @@ def _params() -> dict[str, object]:
             "jaccard_floor": minhash.JACCARD_FLOOR, "min_shingles": minhash.MIN_SHINGLES}
 
 
-class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = np.arange(n)
+class UnionFind:
+    """Union-find over arbitrary ints (only the ones seen take memory)."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
 
     def find(self, x: int) -> int:
         parent = self.parent
         root = x
-        while parent[root] != root:
+        while parent.get(root, root) != root:
             root = parent[root]
-        while parent[x] != root:
+        while parent.get(x, x) != root:
             parent[x], x = root, parent[x]
-        return int(root)
+        return root
 
     def union(self, a: int, b: int) -> None:
         ra, rb = self.find(a), self.find(b)
@@ -106,219 +140,378 @@ def candidate_pairs(keys: np.ndarray, new_from: int) -> np.ndarray:
     return np.unique(np.concatenate(found), axis=0)
 
 
+class Chunk:
+    """One chunk's arrays: made in memory by an add, or read from its files on demand
+    (memory-mapped, except the small shingle counts)."""
+
+    def __init__(self, size: int, base: Path | None = None, **arrays: Any) -> None:
+        self.size = size
+        self.base = base
+        self._arrays: dict[str, Any] = arrays
+
+    @classmethod
+    def make(cls, ids: Sequence[str], sig: np.ndarray, count: np.ndarray) -> "Chunk":
+        """A new chunk of ``ids`` with their signatures and counts (keys computed here)."""
+        keys = minhash.band_keys(sig)
+        keys = np.concatenate([keys, minhash.digest(keys, count)[:, None]], axis=1).T
+        brows = np.argsort(keys, axis=1, kind="stable").astype(np.int32)
+        return cls(len(ids), ids=list(ids), sig=sig, count=count, idh=id_hashes(ids),
+                   bands=np.take_along_axis(keys, brows, axis=1), brows=brows)
+
+    def _get(self, name: str) -> Any:
+        value = self._arrays.get(name)
+        if value is None:
+            if self.base is None:
+                raise KeyError(name)
+            if name == "ids":
+                value = orjson.loads(Path(f"{self.base}.json").read_bytes())
+            else:
+                value = np.load(f"{self.base}-{name}.npy", allow_pickle=False,
+                                mmap_mode=None if name == "count" else "r")
+            self._arrays[name] = value
+        return value
+
+    ids = property(lambda self: self._get("ids"))
+    sig = property(lambda self: self._get("sig"))
+    count = property(lambda self: self._get("count"))
+    idh = property(lambda self: self._get("idh"))
+    bands = property(lambda self: self._get("bands"))
+    brows = property(lambda self: self._get("brows"))
+
+    def write(self, folder: Path, number: int) -> None:
+        base = chunk_base(folder, number)
+        for name in ("sig", "count", "idh", "bands", "brows"):
+            _write(Path(f"{base}-{name}.npy"), np.asarray(self._get(name)))
+        _write_bytes(Path(f"{base}.json"), orjson.dumps(list(self.ids)))
+
+    def release(self, *names: str) -> None:
+        """Forget arrays read from the files (unmapping them): read again on demand."""
+        if self.base is not None:
+            for name in names:
+                self._arrays.pop(name, None)
+
+
 class StoryStore:
     """The signatures and story of every article of one generation."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.version = 0
+        #: The whoosh generation (table of contents) this state is for; -1: none yet.
+        self.toc = -1
         self.chunks: list[int] = []
-        self.ids: list[str] = []
-        self.sig = np.zeros((0, minhash.PERMUTATIONS), dtype=np.uint32)
-        self.count = np.zeros(0, dtype=np.int32)
-        self.story = np.zeros(0, dtype=np.int64)
+        self.parts: list[Chunk] = []
+        self.story = _NO_ROWS.copy()
+        self._pending: list[int] = []                # indexes into parts, not yet written
+        self._starts: np.ndarray | None = None
+        self._count: np.ndarray | None = None
+        self._id_index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._row_of: dict[str, int] | None = None
-        self._keys: np.ndarray | None = None
-        self._pending_chunks: list[tuple[list[str], np.ndarray, np.ndarray]] = []
 
     # -- reading ------------------------------------------------------------------------
     @classmethod
-    def load(cls, folder: Path) -> "StoryStore":
-        """The latest state in ``folder`` (an empty store if it has none).
+    def load(cls, folder: Path, toc: int | None = None) -> "StoryStore":
+        """The state in ``folder`` for whoosh generation ``toc`` (None: the newest),
+        an empty store if there is none.
 
         A writer may replace the state while it is read; then the read starts over.
         """
         for _attempt in range(3):
             try:
-                return cls._load(folder)
+                return cls._load(folder, toc)
             except FileNotFoundError:
                 continue
-        return cls._load(folder)
+        return cls._load(folder, toc)
 
     @classmethod
-    def _load(cls, folder: Path) -> "StoryStore":
+    def _load(cls, folder: Path, toc: int | None) -> "StoryStore":
         store = cls(folder)
-        versions = [int(m.group(1)) for p in store.folder.iterdir()
-                    if (m := _STATE.match(p.name))] if store.folder.is_dir() else []
-        if not versions:
+        found = choose_state(store.folder, toc)
+        if found is None:
             return store
-        store.version = max(versions)
+        store.version, state = found
         state_file = store.folder / f"stories-{store.version:06d}.json"
-        state = orjson.loads(state_file.read_bytes())
         if state.get("store_version") != STORE_VERSION or state.get("params") != _params():
             raise IndexFormatError(
-                f"{str(state_file)!r} was written with other story parameters; rebuild the "
-                f"index with `searchcore index build SOURCE... --index {folder.parent}`")
-        store.chunks = list(state["chunks"])
-        sigs, counts = [store.sig], [store.count]
-        for chunk in store.chunks:
-            base = store.folder / f"stories-c{chunk:06d}"
-            store.ids.extend(orjson.loads(Path(f"{base}.json").read_bytes()))
-            sigs.append(np.load(f"{base}-sig.npy", allow_pickle=False))
-            counts.append(np.load(f"{base}-count.npy", allow_pickle=False))
-        store.sig = np.concatenate(sigs)
-        store.count = np.concatenate(counts)
+                f"{str(state_file)!r} was written by another version of searchcore or with "
+                f"other story parameters; rebuild the index with `searchcore index build "
+                f"SOURCE... --index {store.folder.parent}`")
+        store.toc = int(state["toc"])
+        for number, size in state["chunks"]:
+            store.chunks.append(int(number))
+            store.parts.append(Chunk(int(size), chunk_base(store.folder, int(number))))
         store.story = np.load(store.folder / f"stories-{store.version:06d}-story.npy",
                               allow_pickle=False).astype(np.int64)
-        if not (len(store.ids) == len(store.sig) == len(store.story)):
+        if sum(p.size for p in store.parts) != len(store.story):
             raise IndexFormatError(f"{str(state_file)!r} does not match its chunks; rebuild "
                                    f"the index with `searchcore index build SOURCE...`")
         return store
 
     @property
+    def rows(self) -> int:
+        return len(self.story)
+
+    @property
+    def starts(self) -> np.ndarray:
+        """First row of each chunk, and the row count at the end."""
+        if self._starts is None:
+            self._starts = np.concatenate(
+                [[0], np.cumsum([p.size for p in self.parts])]).astype(np.int64)
+        return self._starts
+
+    @property
+    def count(self) -> np.ndarray:
+        """Shingle count per row."""
+        if self._count is None:
+            self._count = (np.concatenate([np.asarray(p.count) for p in self.parts])
+                           if self.parts else np.zeros(0, np.int32))
+        return self._count
+
+    @property
+    def ids(self) -> list[str]:
+        """Every row's article id (all chunks' id lists: for tests and tools)."""
+        return [i for p in self.parts for i in p.ids]
+
+    @property
     def row_of(self) -> dict[str, int]:
-        """``article id -> live row``."""
+        """``article id -> live row`` for every live article (built on first use)."""
         if self._row_of is None:
             live = np.flatnonzero(self.story >= 0)
-            self._row_of = {self.ids[r]: int(r) for r in live}
+            self._row_of = dict(zip(self.ids_of(live), live.tolist()))
         return self._row_of
+
+    def rows_of(self, article_ids: Sequence[str]) -> np.ndarray:
+        """The live row of each id, -1 where it is not (or no longer) stored."""
+        if not article_ids or not self.rows:
+            return np.full(len(article_ids), -1, dtype=np.int64)
+        if self._id_index is None:
+            hashes = np.concatenate([np.asarray(p.idh) for p in self.parts])
+            order = np.lexsort((hashes[:, 1], hashes[:, 0]))
+            self._id_index = (hashes[order, 0], hashes[order, 1], order.astype(np.int64))
+        hi, lo, rows = self._id_index
+        want = id_hashes(article_ids)
+        pos = np.searchsorted(hi, want[:, 0])
+        out = np.full(len(article_ids), -1, dtype=np.int64)
+        for k in np.flatnonzero(pos < len(hi)):
+            p = int(pos[k])
+            while p < len(hi) and hi[p] == want[k, 0]:
+                if lo[p] == want[k, 1] and self.story[rows[p]] >= 0:
+                    out[k] = rows[p]
+                    break
+                p += 1
+        return out
+
+    def ids_of(self, rows: np.ndarray) -> list[str]:
+        """The article ids of ``rows`` (any order), reading only the chunks they are in."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out: list[str] = [""] * len(rows)
+        chunk_of = np.searchsorted(self.starts, rows, side="right") - 1
+        for k in np.unique(chunk_of):
+            ids, start = self.parts[int(k)].ids, int(self.starts[k])
+            for i in np.flatnonzero(chunk_of == k).tolist():
+                out[i] = ids[int(rows[i]) - start]
+        return out
 
     def story_id(self, article_id: str) -> str | None:
         """The story id of ``article_id`` (its smallest member's id), or None if unknown."""
-        row = self.row_of.get(article_id)
-        return None if row is None else self.ids[int(self.story[row])]
+        row = int(self.rows_of([article_id])[0])
+        return None if row < 0 else self.ids_of(self.story[[row]])[0]
 
     def members(self, article_id: str) -> list[str]:
         """Every article id of ``article_id``'s story (itself included), sorted."""
-        row = self.row_of.get(article_id)
-        if row is None:
+        row = int(self.rows_of([article_id])[0])
+        if row < 0:
             return []
-        return sorted(self.ids[r] for r in np.flatnonzero(self.story == self.story[row]))
+        return sorted(self.ids_of(np.flatnonzero(self.story == self.story[row])))
 
     def story_ids(self) -> dict[str, str]:
         """``article id -> story id`` for every live article."""
-        ids, story = self.ids, self.story
-        return {ids[r]: ids[int(story[r])] for r in self.row_of.values()}
+        live = np.flatnonzero(self.story >= 0)
+        return dict(zip(self.ids_of(live), self.ids_of(self.story[live])))
+
+    def signatures(self, rows: np.ndarray) -> np.ndarray:
+        """The signatures of ``rows``, read chunk by chunk (memory-mapped on disk)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty((len(rows), minhash.PERMUTATIONS), dtype=np.uint32)
+        chunk_of = np.searchsorted(self.starts, rows, side="right") - 1
+        for k in np.unique(chunk_of):
+            sel = np.flatnonzero(chunk_of == k)
+            out[sel] = self.parts[int(k)].sig[rows[sel] - self.starts[k]]
+        return out
 
     # -- writing ------------------------------------------------------------------------
     def add(self, articles: Sequence[tuple[str, str]]) -> None:
         """Add or replace ``(article_id, body)`` pairs and merge the stories they link."""
         if not articles:
             return
-        self.delete([a for a, _ in articles if a in self.row_of])
+        ids = [a for a, _ in articles]
+        old = self.rows_of(ids)
+        self._delete_rows(old[old >= 0])
         sig, count = minhash.signatures([body for _, body in articles])
-        start = len(self.ids)
-        new_ids = [a for a, _ in articles]
-        self.ids.extend(new_ids)
-        self.sig = np.concatenate([self.sig, sig])
-        self.count = np.concatenate([self.count, count])
-        self.story = np.concatenate([self.story, np.arange(start, start + len(new_ids))])
-        self._pending_chunks.append((new_ids, sig, count))
+        chunk = Chunk.make(ids, sig, count)
+        start = self.rows
+        self.parts.append(chunk)
+        self._pending.append(len(self.parts) - 1)
+        self.story = np.concatenate([self.story, np.arange(start, start + len(ids))])
+        self._starts = None
+        if self._count is not None:
+            self._count = np.concatenate([self._count, count])
+        self._id_index = None
         self._row_of = None
-        keys = self._band_keys(start)
-        live = np.flatnonzero(self.story >= 0)
-        # Candidate pairs among live rows that involve a new row.
-        local = candidate_pairs(keys[live], int(np.searchsorted(live, start)))
-        pairs = live[local]
-        self._link(pairs, live)
+        self._link(self._new_pairs(len(self.parts) - 1))
 
-    def _band_keys(self, start: int) -> np.ndarray:
-        """Band keys of every row (cached; rows from ``start`` on are new)."""
-        old = self._keys if self._keys is not None and len(self._keys) == start else None
-        if old is None:
-            old = minhash.band_keys(self.sig[:start])
-        new = minhash.band_keys(self.sig[start:])
-        self._keys = np.concatenate([old, new])
-        # Identical signatures always link, whatever the size of their buckets.
-        return self._keys
+    def _new_pairs(self, k: int) -> np.ndarray:
+        """Candidate pairs ``(low, high)`` of live rows, one of them in chunk ``k``."""
+        new = self.parts[k]
+        start = int(self.starts[k])
+        live = self.story >= 0
+        found = []
+        for band in range(minhash.BANDS + 1):
+            digest = band == minhash.BANDS            # identical signatures
+            qkeys = np.asarray(new.bands[band])
+            qrows = np.asarray(new.brows[band], dtype=np.int64) + start
+            a_parts, b_parts, raw = [], [], np.zeros(len(qkeys), dtype=np.int64)
+            for part, pstart in zip(self.parts, self.starts[:-1].tolist()):
+                keys = part.bands[band]
+                left = np.searchsorted(keys, qkeys, side="left")
+                right = np.searchsorted(keys, qkeys, side="right")
+                raw += right - left
+                a_parts.append((left, right, part, pstart))
+            expand = raw <= MAX_RAW_BUCKET
+            qa, qb = [], []
+            for left, right, part, pstart in a_parts:
+                n = np.where(expand, right - left, 0)
+                if not n.any():
+                    continue
+                q = np.repeat(np.arange(len(qkeys)), n)
+                offsets = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+                qa.append(q)
+                qb.append(np.asarray(part.brows[band], dtype=np.int64)[left[q] + offsets]
+                          + pstart)
+            if not qa:
+                continue
+            q = np.concatenate(qa)
+            b = np.concatenate(qb)
+            keep = live[b]
+            q, b = q[keep], b[keep]
+            size = np.bincount(q, minlength=len(qkeys))     # live rows in the bucket
+            a = qrows[q]
+            if digest:
+                ok = a != b
+            else:
+                ok = (a != b) & (size[q] <= MAX_BUCKET)
+            found.append(np.stack([np.minimum(a, b)[ok], np.maximum(a, b)[ok]], axis=1))
+            if digest:
+                found.append(self._huge_identical(qkeys, qrows, ~expand, live))
+        if not found:
+            return np.zeros((0, 2), dtype=np.int64)
+        return np.unique(np.concatenate(found), axis=0)
 
-    def _link(self, pairs: np.ndarray, rows: np.ndarray) -> None:
+    def _huge_identical(self, qkeys: np.ndarray, qrows: np.ndarray, which: np.ndarray,
+                        live: np.ndarray) -> np.ndarray:
+        """For new rows whose identical-signature bucket is too big to expand: a pair
+        with one live member (enough to join the story those members share)."""
+        pairs = []
+        for q in np.flatnonzero(which).tolist():
+            for part, pstart in zip(self.parts, self.starts[:-1].tolist()):
+                keys = part.bands[minhash.BANDS]
+                lo = int(np.searchsorted(keys, qkeys[q], side="left"))
+                hi = int(np.searchsorted(keys, qkeys[q], side="right"))
+                rows = np.asarray(part.brows[minhash.BANDS][lo:hi], dtype=np.int64) + pstart
+                rows = rows[live[rows] & (rows != qrows[q])]
+                if len(rows):
+                    pairs.append((min(int(rows[0]), int(qrows[q])),
+                                  max(int(rows[0]), int(qrows[q]))))
+                    break
+        return np.array(pairs, dtype=np.int64).reshape(-1, 2)
+
+    def verified(self, pairs: np.ndarray) -> np.ndarray:
+        """The ``pairs`` that are copies of one story (signatures read a block at a time)."""
+        keep = []
+        count = self.count
+        for start in range(0, len(pairs), VERIFY_BLOCK):
+            block = pairs[start:start + VERIFY_BLOCK]
+            ok = np.asarray(minhash.same_story(
+                self.signatures(block[:, 0]), count[block[:, 0]],
+                self.signatures(block[:, 1]), count[block[:, 1]]), dtype=bool)
+            keep.append(block[ok])
+            for part in self.parts:      # unmap: the pages read do not stay in this process
+                part.release("sig")
+        return np.concatenate(keep) if keep else np.zeros((0, 2), dtype=np.int64)
+
+    def _link(self, pairs: np.ndarray) -> None:
         """Merge the stories of the candidate ``pairs`` that are copies of one story."""
-        pairs = np.concatenate([pairs, self._identical_pairs(rows)])
-        if len(pairs):
-            ok = np.asarray(minhash.same_story(self.sig[pairs[:, 0]], self.count[pairs[:, 0]],
-                                               self.sig[pairs[:, 1]], self.count[pairs[:, 1]]))
-            pairs = pairs[ok]
+        pairs = self.verified(pairs)
         if not len(pairs):
             return
         # Union the stories (represented by their id rows) the links touch.
+        uf = UnionFind()
+        for a, b in self.story[pairs].tolist():
+            uf.union(a, b)
         reps = np.unique(self.story[pairs.ravel()])
-        index = {int(r): k for k, r in enumerate(reps)}
-        uf = _UnionFind(len(reps))
-        for a, b in self.story[pairs]:
-            uf.union(index[int(a)], index[int(b)])
-        groups: dict[int, list[int]] = {}
-        for k, r in enumerate(reps):
-            groups.setdefault(uf.find(k), []).append(int(r))
         affected = np.flatnonzero(np.isin(self.story, reps))
-        for group in groups.values():
-            if len(group) < 2:
-                continue
-            rows_in = affected[np.isin(self.story[affected], group)]
-            self._set_story(rows_in)
+        groups = np.array([uf.find(r) for r in self.story[affected].tolist()], dtype=np.int64)
+        self._set_stories(affected, groups)
 
-    def _identical_pairs(self, rows: np.ndarray) -> np.ndarray:
-        """Pairs of ``rows`` with identical signatures and counts (consecutive in sort order)."""
-        if len(rows) < 2:
-            return np.zeros((0, 2), dtype=np.int64)
-        sig = self.sig[rows]
-        order = np.lexsort(np.vstack([self.count[rows][None, :], sig.T[::-1]]))
-        same = np.all(sig[order[1:]] == sig[order[:-1]], axis=1) & (
-            self.count[rows][order[1:]] == self.count[rows][order[:-1]])
-        return np.stack([rows[order[:-1]][same], rows[order[1:]][same]], axis=1)
-
-    def _set_story(self, rows: np.ndarray) -> None:
-        """Make ``rows`` one story whose id row is the member with the smallest id."""
-        ids = self.ids
-        rep = min((int(r) for r in rows), key=lambda r: ids[r])
-        self.story[rows] = rep
+    def _set_stories(self, rows: np.ndarray, groups: np.ndarray) -> None:
+        """Give each group of ``rows`` (same value in ``groups``) the row of its smallest id."""
+        best: dict[int, tuple[str, int]] = {}
+        for row, group, article_id in zip(rows.tolist(), groups.tolist(), self.ids_of(rows)):
+            current = best.get(group)
+            if current is None or article_id < current[0]:
+                best[group] = (article_id, row)
+        self.story[rows] = [best[g][1] for g in groups.tolist()]
 
     def delete(self, article_ids: Iterable[str]) -> None:
         """Forget ``article_ids`` and recompute the stories they belonged to."""
-        rows = [self.row_of[a] for a in set(article_ids) if a in self.row_of]
-        if not rows:
+        rows = self.rows_of(sorted(set(article_ids)))
+        self._delete_rows(rows[rows >= 0])
+
+    def _delete_rows(self, rows: np.ndarray) -> None:
+        if not len(rows):
             return
         reps = np.unique(self.story[rows])
         self.story[rows] = -1
+        self._id_index = None
         self._row_of = None
-        for rep in reps:
-            members = np.flatnonzero(self.story == rep)
-            if len(members):
-                self._recompute(members)
+        rest = np.flatnonzero(np.isin(self.story, reps))
+        order = np.argsort(self.story[rest], kind="stable")
+        rest = rest[order]
+        bounds = np.flatnonzero(np.r_[True, np.diff(self.story[rest]) != 0, True])
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            self._recompute(rest[lo:hi])
 
     def _recompute(self, members: np.ndarray) -> None:
         """The components of the links among ``members`` (one former story)."""
-        keys = self._band_keys_for(members)
+        if len(members) == 1:
+            self.story[members] = members
+            return
+        sig = self.signatures(members)
+        keys = minhash.band_keys(sig)
         local = candidate_pairs(keys, 0)
-        pairs = np.concatenate([members[local], self._identical_pairs(members)])
-        if len(pairs):
-            ok = np.asarray(minhash.same_story(self.sig[pairs[:, 0]], self.count[pairs[:, 0]],
-                                               self.sig[pairs[:, 1]], self.count[pairs[:, 1]]))
-            pairs = pairs[ok]
-        index = {int(r): k for k, r in enumerate(members)}
-        uf = _UnionFind(len(members))
-        for a, b in pairs:
-            uf.union(index[int(a)], index[int(b)])
-        groups: dict[int, list[int]] = {}
-        for k, r in enumerate(members):
-            groups.setdefault(uf.find(k), []).append(int(r))
-        for group in groups.values():
-            self._set_story(np.array(group))
+        pairs = np.concatenate([members[local], _identical(members, sig, self.count[members])])
+        pairs = self.verified(pairs)
+        uf = UnionFind()
+        for a, b in pairs.tolist():
+            uf.union(a, b)
+        self._set_stories(members, np.array([uf.find(r) for r in members.tolist()],
+                                            dtype=np.int64))
 
-    def _band_keys_for(self, rows: np.ndarray) -> np.ndarray:
-        if self._keys is not None and len(self._keys) == len(self.sig):
-            return self._keys[rows]
-        return minhash.band_keys(self.sig[rows])
-
-    def save(self) -> None:
-        """Write the pending chunk (if any) and a new state; remove superseded states."""
+    def save(self, toc: int | None = None) -> None:
+        """Write the pending chunks and a new state for whoosh generation ``toc``
+        (default: this state's); remove superseded states."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        chunk_written = list(self.chunks)
-        for ids, sig, count in self._pending_chunks:
-            number = (max(chunk_written) + 1) if chunk_written else 1
-            base = self.folder / f"stories-c{number:06d}"
-            _write(Path(f"{base}-sig.npy"), sig)
-            _write(Path(f"{base}-count.npy"), count)
-            _write_bytes(Path(f"{base}.json"), orjson.dumps(ids))
-            chunk_written.append(number)
-        self._pending_chunks = []
-        self.chunks = chunk_written
+        for k in self._pending:
+            number = (max(self.chunks) + 1) if self.chunks else 1
+            self.parts[k].write(self.folder, number)
+            self.chunks.append(number)
+        self._pending = []
         old = self.version
         self.version += 1
-        _write(self.folder / f"stories-{self.version:06d}-story.npy", self.story)
-        _write_bytes(self.folder / f"stories-{self.version:06d}.json", orjson.dumps(
-            {"store_version": STORE_VERSION, "params": _params(), "chunks": self.chunks,
-             "rows": len(self.ids), "live": int(np.sum(self.story >= 0))}))
+        if toc is not None:
+            self.toc = toc
+        write_state(self.folder, self.version, self.chunks,
+                    [p.size for p in self.parts], self.story, self.toc)
         # The state just replaced stays one more round: a reader may have listed it.
         for version in range(max(0, old - 2), old):
             if 0 < version < self.version:
@@ -327,6 +520,65 @@ class StoryStore:
                         os.unlink(self.folder / name)
                     except FileNotFoundError:
                         pass
+
+    def discard(self) -> None:
+        """Remove the state :meth:`save` just wrote (its commit did not happen)."""
+        for name in (f"stories-{self.version:06d}.json", f"stories-{self.version:06d}-story.npy"):
+            try:
+                os.unlink(self.folder / name)
+            except FileNotFoundError:
+                pass
+
+
+def _identical(rows: np.ndarray, sig: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Pairs of ``rows`` with identical signatures and counts (consecutive in sort order)."""
+    if len(rows) < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    order = np.lexsort(np.vstack([count[None, :], sig.T[::-1]]))
+    same = np.all(sig[order[1:]] == sig[order[:-1]], axis=1) & (
+        count[order[1:]] == count[order[:-1]])
+    a, b = rows[order[:-1]][same], rows[order[1:]][same]
+    return np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
+
+
+def chunk_base(folder: Path, number: int) -> Path:
+    """The common prefix of chunk ``number``'s files in ``folder``."""
+    return Path(folder) / f"stories-c{number:06d}"
+
+
+def write_state(folder: Path, version: int, chunks: Sequence[int], sizes: Sequence[int],
+                story: np.ndarray, toc: int) -> None:
+    """Write state ``version`` (for whoosh generation ``toc``): its story array, then
+    (last, atomically) its JSON."""
+    folder = Path(folder)
+    _write(folder / f"stories-{version:06d}-story.npy", story)
+    _write_bytes(folder / f"stories-{version:06d}.json", orjson.dumps(
+        {"store_version": STORE_VERSION, "params": _params(), "toc": int(toc),
+         "chunks": [[int(c), int(s)] for c, s in zip(chunks, sizes)],
+         "rows": len(story), "live": int(np.sum(story >= 0))}))
+
+
+def choose_state(folder: Path, toc: int | None) -> tuple[int, dict[str, Any]] | None:
+    """``(version, state)`` of the newest state for whoosh generation ``toc`` or before
+    (None: the newest of all); the oldest there is if every one is newer."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return None
+    versions = sorted((int(m.group(1)) for n in names if (m := _STATE.match(n))), reverse=True)
+    oldest = None
+    for version in versions:
+        try:
+            state = orjson.loads((Path(folder) / f"stories-{version:06d}.json").read_bytes())
+        except FileNotFoundError:
+            continue
+        except orjson.JSONDecodeError:
+            raise IndexFormatError(f"{str(Path(folder) / f'stories-{version:06d}.json')!r} is "
+                                   f"damaged; rebuild the index") from None
+        if toc is None or not isinstance(state.get("toc"), int) or state["toc"] <= toc:
+            return version, state
+        oldest = (version, state)
+    return oldest
 
 
 def _write(path: Path, array: np.ndarray) -> None:
@@ -347,60 +599,77 @@ def _write_bytes(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def record_add(ix: Any, articles: Sequence[tuple[str, str]]) -> None:
-    """After ``ix`` (a whoosh index) committed ``(article_id, body)`` adds: update stories.
 
-    Call under the index write lock, after the columns of new segments are written.
-    """
-    store = StoryStore.load(Path(ix.storage.folder))
+
+# -- with whoosh: the write transaction and the per-document rows ---------------------
+
+def stage_add(ix: Any, articles: Sequence[tuple[str, str]]) -> StoryStore:
+    """Before ``ix`` (a whoosh index) commits ``(article_id, body)`` adds: save the stories
+    for the generation that commit makes. Call under the index write lock; then
+    commit, then :func:`finish_write` (or :meth:`StoryStore.discard` if it failed)."""
+    gen = ix.latest_generation()
+    store = StoryStore.load(Path(ix.storage.folder), toc=gen)
     store.add(articles)
-    store.save()
-    write_story_column(ix, store)
+    store.save(toc=gen + 1)
+    return store
 
 
-def record_delete(ix: Any, article_ids: Iterable[str]) -> None:
-    """After ``ix`` committed deleting ``article_ids``: recompute the stories they were in."""
-    store = StoryStore.load(Path(ix.storage.folder))
+def stage_delete(ix: Any, article_ids: Iterable[str], toc: int) -> StoryStore:
+    """As :func:`stage_add`, for deletes committed as whoosh generation ``toc``."""
+    store = StoryStore.load(Path(ix.storage.folder), toc=toc - 1)
     store.delete(list(article_ids))
-    store.save()
-    write_story_column(ix, store)
+    store.save(toc=toc)
+    return store
 
 
-def write_story_column(ix: Any, store: StoryStore) -> None:
-    """Store every document's story code as the ``story`` column (see execution.columns).
+def finish_write(ix: Any, store: StoryStore) -> None:
+    """After the commit: write the ``storyrow`` column of segments that lack it."""
+    from searchcore.execution.columns import columns_for, write_extra_column
 
-    The code is the store row of the story's id: equal codes, same story. Documents
-    the store does not know get -1 (each its own story).
-    """
-    from searchcore.execution.columns import write_extra_column
-
-    with ix.reader() as reader:
-        codes = document_story_codes(reader, store)
-    write_extra_column(ix, "story", codes)
+    with ix.searcher() as searcher:
+        rows, derived = document_rows(searcher, store, columns_for(searcher).extra(ROW_COLUMN))
+        if derived:
+            write_extra_column(ix, ROW_COLUMN, rows)
 
 
-def document_story_codes(reader: Any, store: StoryStore) -> np.ndarray:
-    """Per global document number of ``reader``, its story code, -1 where unknown.
+def document_rows(searcher: Any, store: StoryStore,
+                  stored: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Per global document number of ``searcher``, its store row (-1: unknown), from the
+    ``stored`` column, derived from the ``id`` terms of segments that lack it.
+    Returns the rows and whether any had to be derived."""
+    from searchcore.whoosh_boundary.segments import leaf_readers
 
-    One pass over each segment's ``id`` terms, whose single posting gives the
-    document number (``TermInfo.min_id``).
-    """
-    parts = []
-    row_of, story = store.row_of, store.story
-    for leaf, _offset in reader.leaf_readers():
-        codes = np.full(leaf.doc_count_all(), -1, dtype=np.int64)
+    rows = np.array(stored, dtype=np.int64)
+    derived = False
+    for leaf, offset in leaf_readers(searcher):
+        n = leaf.doc_count_all()
+        part = rows[offset:offset + n]
+        if n == 0 or (part >= 0).any() or not leaf.doc_count():
+            continue                     # has its column (a live document has a row)
+        derived = True
+        docs, ids = [], []
         for text, info in leaf.iter_field("id"):
-            row = row_of.get(text.decode("utf-8"))
-            if row is None:
-                continue
-            docnum = info.min_id()
-            if info.max_id() != docnum:       # a replaced copy is still in this segment
+            article_id = text.decode("utf-8")
+            if info.max_id() != info.min_id():    # a replaced copy is still in this segment
                 for d in leaf.postings("id", text).all_ids():
-                    codes[d] = story[row]
+                    docs.append(d)
+                    ids.append(article_id)
             else:
-                codes[docnum] = story[row]
-        parts.append(codes)
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+                docs.append(info.min_id())
+                ids.append(article_id)
+        found = store.rows_of(ids)
+        part[np.asarray(docs, dtype=np.int64)] = found
+    return rows, derived
+
+
+def document_story_codes(searcher: Any, store: StoryStore) -> np.ndarray:
+    """Per global document number its story code (the row of its story's id), -1
+    where unknown."""
+    from searchcore.execution.columns import columns_for
+
+    rows, _ = document_rows(searcher, store, columns_for(searcher).extra(ROW_COLUMN))
+    known = (rows >= 0) & (rows < store.rows)
+    return np.where(known, store.story[np.where(known, rows, 0)], -1)
 
 
 def latest_version(folder: Path) -> int:

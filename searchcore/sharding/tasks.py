@@ -155,8 +155,8 @@ def build_shard(shard: int, pieces: int, folder: str, token: str,
         ix = whoosh_index.create_in(str(work), build_schema(language))
         summary = IngestSummary()
         with _gc_paused():
-            count = _write_generation(ix, read_spill(root, shard, pieces), 1, summary,
-                                      Throttle(None, None))
+            count, _story_seconds = _write_generation(ix, read_spill(root, shard, pieces), 1,
+                                                      summary, Throttle(None, None))
         ix.close()
         _fsync_tree(work)
         check_token(root, token)
