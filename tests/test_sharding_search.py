@@ -197,3 +197,26 @@ def test_serve_answers_from_a_sharded_index(pair) -> None:
         assert client.get("/api/stats").json()["documents"] == 600
         found = client.get("/api/search", params={"q": "oil"}).json()
         assert found["total"] > 0 and found["hits"]
+
+
+def test_shards_of_several_segments_rank_as_one_index(pair, tmp_path: Path) -> None:
+    """A shard after an add (or past one build batch) has several segments, and whoosh
+    then makes one sub-searcher per segment: the sharded search must still work and
+    rank as one index."""
+    import shutil
+
+    single_path, sharded_path = (shutil.copytree(p, tmp_path / p.name) for p in pair)
+    added = [{"id": f"added-{i}", "title": f"Oil prices and film music {i}",
+              "body": "Crude oil prices rose as the film and music markets fell. " * (i + 1),
+              "published": f"1987-03-{i + 1:02d}"} for i in range(12)]
+    for path in (single_path, sharded_path):
+        with searchcore.open_index(path) as ix:
+            ix.add(added)
+    with searchcore.open_index(single_path) as single, \
+            searchcore.open_index(sharded_path) as sharded:
+        segments = [s.stats()["segments"] for s in sharded.shards]
+        assert max(segments) > 1, segments
+        for query in ["oil", "oil prices", '"oil prices"', "pric*", "markt~", "-oil",
+                      "published:1987-03 oil", "film OR music OR game"]:
+            same_results(single, sharded, query)
+            same_results(single, sharded, query, match="any", limit=30)

@@ -95,6 +95,12 @@ class StatsSearcher(Searcher):
         self.__dict__.pop("doc_frequency", None)
         self.collection_stats = stats
 
+    def _subsearcher(self, reader: Any) -> Searcher:
+        # whoosh builds one sub-searcher per segment as ``self.__class__(reader,
+        # fromindex=, parent=)``; a plain one suffices: its scorers ask the parent
+        # (this searcher) for idf and field lengths, i.e. for the collection's.
+        return Searcher(reader, fromindex=self._ix, weighting=self.weighting, parent=self)
+
     def doc_frequency(self, fieldname: str, text: Any) -> int:
         return self.collection_stats.doc_frequency(fieldname, self._to_bytes(fieldname, text))
 
