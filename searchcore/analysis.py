@@ -168,6 +168,9 @@ class _TermCache(dict):
         (None for a stop word), else :data:`UNKNOWN`; never stems, so never imports NLTK."""
         if word in self:
             return self[word]
+        return self._from_known_tables(word)
+
+    def _from_known_tables(self, word: str) -> object:
         for _, lookup in self.known:
             known = lookup(word)
             if known is not UNKNOWN:
@@ -177,11 +180,10 @@ class _TermCache(dict):
     def __missing__(self, word: str) -> str | None:
         if len(self) >= _CACHE_LIMIT:
             self.clear()
-        for _, lookup in self.known:
-            known = lookup(word)
-            if known is not UNKNOWN:
-                self[word] = known            # type: ignore[assignment]
-                return known                  # type: ignore[return-value]
+        known = self._from_known_tables(word)
+        if known is not UNKNOWN:
+            self[word] = known                # type: ignore[assignment]
+            return known                      # type: ignore[return-value]
         key = word
         prepared = self.prepare(word)
         if prepared is None:
