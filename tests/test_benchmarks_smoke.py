@@ -11,7 +11,7 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 SCRIPTS = ("quality.py", "speed.py", "core_vs_whoosh.py", "expand.py", "extraction.py",
-           "serve_load.py", "news.py", "stories.py", "shards.py")
+           "serve_load.py", "news.py", "stories.py", "shards.py", "search_memory.py")
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +89,11 @@ def test_extraction_scoring_follows_the_benchmark(bench_path) -> None:
     assert page_scores("zero One two three four five", true) == pytest.approx((2 / 3, 2 / 3))
     result = score([(true, true), ("", true)])
     assert (result["precision"], result["recall"], result["f1"]) == (0.5, 0.5, 0.5)
+
+
+def test_search_memory_runs_on_a_small_index(news_index_path: Path) -> None:
+    proc = subprocess.run([sys.executable, str(BENCH / "search_memory.py"), "--index",
+                           str(news_index_path), "--quick"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "peak RSS (VmHWM)" in proc.stdout and "after open + 21 queries" in proc.stdout

@@ -56,3 +56,25 @@ def test_a_part_scored_with_the_wholes_stats_scores_as_the_whole(tmp_path: Path,
 
 def _hits(hits):  # type: ignore[no-untyped-def]
     return hits.docs.tolist(), hits.scores.tolist()
+
+
+def test_looked_up_frequencies_are_kept_within_a_bound() -> None:
+    """A long-lived index asked about ever new words keeps at most MEMO_LIMIT of their
+    document frequencies; the ones gathered up front (a shard's) are never dropped."""
+    from searchcore.scoring.stats import MEMO_LIMIT
+
+    asked: list[bytes] = []
+
+    def lookup(fieldname: str, btext: bytes) -> int:
+        asked.append(btext)
+        return len(btext)
+
+    stats = CollectionStats(documents=10, field_lengths={"body": 100.0},
+                            frequencies={("body", b"given"): 7}, lookup=lookup)
+    for i in range(MEMO_LIMIT + 10):
+        assert stats.doc_frequency("body", f"w{i}".encode()) == len(f"w{i}")
+    assert len(stats.memo) <= MEMO_LIMIT
+    assert stats.doc_frequency("body", b"given") == 7 and b"given" not in asked
+    before = len(asked)
+    assert stats.doc_frequency("body", f"w{MEMO_LIMIT + 9}") == len(f"w{MEMO_LIMIT + 9}")
+    assert len(asked) == before                      # the latest ones are still kept

@@ -27,7 +27,7 @@ import orjson
 
 from searchcore.execution.columns import epoch_us
 from searchcore.execution.segment_arrays import kept_on
-from searchcore.execution.sidefiles import load, npy_bytes, write_atomic
+from searchcore.execution.sidefiles import ReadFile, npy_bytes, write_atomic
 from searchcore.whoosh_boundary import segments as boundary
 
 DISPLAY_VERSION = 1
@@ -112,15 +112,18 @@ class SegmentDisplay:
     """One segment's records, memory-mapped; None-returning when it has none."""
 
     def __init__(self, reader: Any) -> None:
-        self.blob: np.ndarray | None = None
-        self.offsets: np.ndarray | None = None
+        self.blob: ReadFile | None = None
+        self.offsets: ReadFile | None = None
         folder, segid = boundary.segment_folder(reader), boundary.segment_name(reader)
         count = reader.doc_count_all()
         if folder is None or segid is None or not has_display(folder, segid, count):
             return
         try:
-            blob, offsets = load(_path(folder, segid, "blob.npy")), \
-                load(_path(folder, segid, "offsets.npy"))
+            # Read a record at a time, not mapped: a page of hits reads ten scattered
+            # records, and each mapped one kept 64 KB (the kernel's fault-around) of
+            # the blob resident for as long as the index stays open.
+            blob, offsets = ReadFile(_path(folder, segid, "blob.npy")), \
+                ReadFile(_path(folder, segid, "offsets.npy"))
         except (OSError, ValueError):
             return
         # Files are input: only arrays that fit together are used.
@@ -132,7 +135,9 @@ class SegmentDisplay:
     def fields(self, docnum: int) -> dict[str, Any] | None:
         if self.blob is None or self.offsets is None:
             return None
-        start, end = int(self.offsets[docnum]), int(self.offsets[docnum + 1])
+        if not 0 <= docnum < len(self.offsets) - 1:
+            return None
+        start, end = (int(v) for v in self.offsets[docnum:docnum + 2])
         if not 0 <= start <= end <= len(self.blob):
             return None
         try:

@@ -407,6 +407,7 @@ class Executor:
         for sp, offset in self.leaves:
             fp = sp.field(q.fieldname)
             if fp is not None and len(fp.docs):
+                fp = fp.checked_whole()               # every posting list at once
                 parts.append(np.unique(fp.docs).astype(np.int64) + offset)
         docs = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         return _const(docs, 1.0)

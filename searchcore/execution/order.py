@@ -27,14 +27,12 @@ from typing import Any
 import numpy as np
 
 from searchcore.execution.postings import segment_postings
-from searchcore.execution.segment_arrays import reader_cache
 from searchcore.whoosh_boundary.segments import leaf_readers
 
 from searchcore.execution.columns import NO_DATE
 
 #: The date key of an undated article: after every date in both date orders.
 UNDATED_KEY = np.iinfo(np.int64).max
-_CACHE_KEY = "id_keys"
 _READER_ATTR = "_searchcore_id_keys"
 
 
@@ -54,16 +52,17 @@ def id_keys(searcher: Any) -> np.ndarray:
 
 
 def segment_keys(reader: Any) -> np.ndarray:
-    """One segment's ids by local document number (deleted ones keep theirs)."""
-    cache = reader_cache(reader)
-    keys = cache.get(_CACHE_KEY)
-    if keys is not None:
-        return keys
+    """One segment's ids by local document number (deleted ones keep theirs).
+
+    Not kept: :func:`id_keys` copies them into its array, which is (8 MB at 1M
+    articles; a second copy per segment doubled it).
+    """
     doc_count = reader.doc_count_all()
     fp = segment_postings(reader).field("id")
     if fp is None or not len(fp):
         keys = np.zeros(doc_count, dtype="S1")
     else:
+        fp = fp.checked_whole()                 # reads every posting list of the field
         blob = np.asarray(fp.terms, dtype=np.uint8)
         termoff = np.asarray(fp.termoff, dtype=np.int64)
         lengths = np.diff(termoff)
@@ -78,7 +77,6 @@ def segment_keys(reader: Any) -> np.ndarray:
         owners = np.repeat(np.arange(n), np.diff(docoff))
         keys = np.zeros(doc_count, dtype=f"S{width}")
         keys[np.asarray(fp.docs, dtype=np.int64)[docoff[0]:docoff[-1]]] = term_keys[owners]
-    cache[_CACHE_KEY] = keys
     return keys
 
 

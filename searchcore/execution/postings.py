@@ -13,6 +13,11 @@ Per segment and indexed field (all but ``published``, whose ranges run on the
     MAIN_<segid>.spst_meta.json              version, documents, fields (written last)
 
 Lookups are a binary search over the term bytes; a prefix is a range of term ids.
+The dictionary (terms, termoff, docoff) is memory-mapped; the posting lists (docs,
+tf, posoff, pos: 97% of the bytes) are read a slice at a time
+(:class:`~searchcore.execution.sidefiles.ReadFile`). Opening checks each file's shape
+only (:func:`structure_ok`); each posting list is checked as it is read
+(:class:`FieldPostings`), and one that fails is answered from whoosh's postings.
 The arrays are made from whoosh's postings (:mod:`searchcore.whoosh_boundary.postings`),
 so they equal them by construction, and ``index check`` compares them again.
 Segments without them are converted in memory when first searched and written by the
@@ -22,15 +27,15 @@ next writer (:func:`searchcore.execution.columns.write_missing`).
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
+from functools import cached_property, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import orjson
 
-from searchcore.execution.sidefiles import load, npy_bytes, write_atomic
+from searchcore.execution.sidefiles import ReadFile, load, npy_bytes, write_atomic
 from searchcore.execution.segment_arrays import kept_on
 from searchcore.whoosh_boundary import postings as raw
 from searchcore.whoosh_boundary import segments as boundary
@@ -42,6 +47,10 @@ _CACHE_KEY = "postings"
 #: Indexed fields left out: date ranges and sorting use the ``published`` column.
 SKIP_FIELDS = frozenset({"published"})
 _PARTS = ("terms", "termoff", "docoff", "docs", "tf", "posoff", "pos")
+#: Read a slice at a time (:class:`~searchcore.execution.sidefiles.ReadFile`), not
+#: mapped: the posting lists, 97% of the bytes. The term dictionary is mapped (a
+#: lookup reads a few pages of it, the lookup prefixes all of its offsets once).
+_READ_PARTS = frozenset({"docs", "tf", "posoff", "pos"})
 
 
 class _TermKeys:
@@ -60,7 +69,17 @@ class _TermKeys:
 
 @dataclass(frozen=True)
 class FieldPostings:
-    """One field's term dictionary and postings in one segment."""
+    """One field's term dictionary and postings in one segment.
+
+    Read from files (``doc_count`` set, ``repair`` given), the arrays are input like
+    any other: :func:`structure_ok` checked their types, lengths and end offsets when
+    they were opened, and each posting list is bounds-checked here when it is read
+    (offsets inside the arrays, document numbers sorted and below ``doc_count``). A
+    list that fails is never used: ``repair()`` gives the field converted from
+    whoosh's postings, which answers instead (and from then on). Checking a slice
+    as it is read keeps opening an index from faulting every postings page of its
+    memory maps into memory (4 GB of them at 1M articles).
+    """
 
     terms: np.ndarray
     termoff: np.ndarray
@@ -69,6 +88,10 @@ class FieldPostings:
     tf: np.ndarray
     posoff: np.ndarray | None
     pos: np.ndarray | None
+    #: Documents of the segment (-1: trusted arrays, made here, nothing to check).
+    doc_count: int = field(default=-1, compare=False)
+    #: The field converted from whoosh's postings, for a slice that fails its checks.
+    repair: Callable[[], "FieldPostings"] | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def keys(self) -> _TermKeys:
@@ -120,28 +143,74 @@ class FieldPostings:
     def term(self, i: int) -> bytes:
         return self.keys[i]
 
+    # -- posting lists, each checked as it is read ----------------------------------
+    def _span(self, i: int) -> tuple[int, int] | None:
+        """Where term ``i``'s postings are, or None if its offsets do not fit."""
+        if not 0 <= i < len(self):
+            raise IndexError(f"term id {i} out of range")
+        start, end = int(self.docoff[i]), int(self.docoff[i + 1])
+        return (start, end) if 0 <= start <= end <= len(self.docs) else None
+
+    def _repaired(self) -> "FieldPostings":
+        if self.repair is None:               # arrays made here: cannot be wrong
+            raise AssertionError("trusted postings failed a check")
+        return self.repair()
+
     def df(self, i: int) -> int:
-        return int(self.docoff[i + 1] - self.docoff[i])
+        if self.doc_count < 0:
+            return int(self.docoff[i + 1] - self.docoff[i])
+        span = self._span(i)
+        if span is None or span[1] - span[0] > self.doc_count:
+            return self._repaired().df(i)
+        return span[1] - span[0]
 
     def postings(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Term ``i``'s document numbers (int32) and frequencies (float32)."""
-        start, end = self.docoff[i], self.docoff[i + 1]
-        return self.docs[start:end], self.tf[start:end]
+        """Term ``i``'s document numbers (int32, ascending) and frequencies (float32)."""
+        if self.doc_count < 0:
+            start, end = self.docoff[i], self.docoff[i + 1]
+            return self.docs[start:end], self.tf[start:end]
+        span = self._span(i)
+        if span is None:
+            return self._repaired().postings(i)
+        docs = self.docs[span[0]:span[1]]
+        if len(docs) and not (docs[0] >= 0 and docs[-1] < self.doc_count
+                              and (len(docs) == 1 or bool(np.all(docs[1:] > docs[:-1])))):
+            return self._repaired().postings(i)
+        return docs, self.tf[span[0]:span[1]]
 
     def positions(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """Term ``i``'s positions (flat) and, per posting, where its positions start/end."""
         if self.posoff is None or self.pos is None:
             raise ValueError("this field has no positions")
-        start, end = self.docoff[i], self.docoff[i + 1]
-        offsets = self.posoff[start:end + 1]
+        if self.doc_count < 0:
+            start, end = self.docoff[i], self.docoff[i + 1]
+            offsets = self.posoff[start:end + 1]
+        else:
+            span = self._span(i)
+            if span is None:
+                return self._repaired().positions(i)
+            offsets = self.posoff[span[0]:span[1] + 1]
+            if not (offsets[0] >= 0 and offsets[-1] <= len(self.pos)
+                    and bool(np.all(offsets[1:] >= offsets[:-1]))):
+                return self._repaired().positions(i)
         return self.pos[offsets[0]:offsets[-1]], offsets - offsets[0]
 
+    def checked_whole(self) -> "FieldPostings":
+        """These arrays when every posting list fits (all document numbers in range,
+        offsets ascending), else the repaired field: for the few readers of a whole
+        field at once (the ``id`` field's keys, ``field:*`` over a non-scored field)."""
+        if self.doc_count < 0 or consistent(self, self.doc_count):
+            return self
+        return self._repaired()
 
-def consistent(fp: FieldPostings, doc_count: int) -> bool:
-    """Do the arrays fit together (types, offsets, document numbers in range)?
 
-    Files are input like any other: a damaged or hostile one is ignored (the field is
-    converted from whoosh's postings instead) rather than indexing out of bounds.
+def structure_ok(fp: FieldPostings) -> bool:
+    """Do the arrays fit together as a whole: types, lengths, first and last offsets,
+    and the term dictionary (its offsets ascending: every lookup reads all of them)?
+
+    Cheap at open: it reads no posting list (those are checked as they are read,
+    :class:`FieldPostings`), so the memory maps stay untouched until a query needs
+    a page of them.
     """
     def ints(a: np.ndarray | None, kinds: tuple[Any, ...]) -> bool:
         return a is not None and a.ndim == 1 and a.dtype in kinds
@@ -157,17 +226,30 @@ def consistent(fp: FieldPostings, doc_count: int) -> bool:
     if fp.termoff[-1] != len(fp.terms) or fp.docoff[-1] != len(fp.docs) \
             or len(fp.docs) != len(fp.tf):
         return False
-    if np.any(np.diff(fp.termoff) < 0) or np.any(np.diff(fp.docoff) < 0):
-        return False
-    if len(fp.docs) and (int(fp.docs.min()) < 0 or int(fp.docs.max()) >= doc_count):
+    if np.any(np.diff(fp.termoff) < 0):
         return False
     if (fp.posoff is None) != (fp.pos is None):
         return False
     if fp.posoff is not None and fp.pos is not None:
         if not (ints(fp.posoff, i64) and ints(fp.pos, i32)) or len(fp.posoff) != len(fp.docs) + 1:
             return False
-        if fp.posoff[0] != 0 or fp.posoff[-1] != len(fp.pos) or np.any(np.diff(fp.posoff) < 0):
+        if fp.posoff[0] != 0 or fp.posoff[-1] != len(fp.pos):
             return False
+    return True
+
+
+def consistent(fp: FieldPostings, doc_count: int) -> bool:
+    """Every check at once: :func:`structure_ok` and every posting list's offsets and
+    document numbers (reads all of the arrays; :meth:`FieldPostings.checked_whole`)."""
+    if not structure_ok(fp):
+        return False
+    if np.any(np.diff(fp.docoff) < 0):
+        return False
+    docs = np.asarray(fp.docs)
+    if len(docs) and (int(docs.min()) < 0 or int(docs.max()) >= doc_count):
+        return False
+    if fp.posoff is not None and np.any(np.diff(np.asarray(fp.posoff)) < 0):
+        return False
     return True
 
 
@@ -290,6 +372,7 @@ class SegmentPostings:
     def __init__(self, reader: Any) -> None:
         self._reader = reader
         self._fields: dict[str, FieldPostings | None] = {}
+        self._converted: dict[str, FieldPostings] = {}
         folder, segid = boundary.segment_folder(reader), boundary.segment_name(reader)
         self._folder = folder
         self._segid = segid
@@ -307,12 +390,7 @@ class SegmentPostings:
             if self._on_disk:
                 fp = self._read(name)
             if fp is None:
-                try:
-                    fp = build_field(self._reader, name)
-                except raw.NotW3 as exc:
-                    from searchcore.execution.executor import Unsupported
-
-                    raise Unsupported(f"segment not in whoosh's W3 layout ({exc})") from None
+                fp = self._convert(name)
         self._fields[name] = fp
         return fp
 
@@ -322,13 +400,35 @@ class SegmentPostings:
         try:
             for part in _PARTS:
                 path = _path(self._folder, self._segid, f"{name}_{part}.npy")
-                parts[part] = load(path) if path.exists() else None
+                if not path.exists():
+                    parts[part] = None
+                elif part in _READ_PARTS:
+                    parts[part] = ReadFile(path)  # type: ignore[assignment]
+                else:
+                    parts[part] = load(path)
         except (OSError, ValueError):
             return None
         if any(parts[p] is None for p in _PARTS[:5]):
             return None
-        fp = FieldPostings(**parts)  # type: ignore[arg-type]
-        return fp if consistent(fp, self.doc_count) else None
+        fp = FieldPostings(**parts, doc_count=self.doc_count,  # type: ignore[arg-type]
+                           repair=partial(self._repair, name))
+        return fp if structure_ok(fp) else None
+
+    def _repair(self, name: str) -> FieldPostings:
+        """The field converted from whoosh's postings, in place of files that failed a
+        check; kept, so later lookups use it at once."""
+        fp = self._converted.get(name)
+        if fp is None:
+            fp = self._converted[name] = self._fields[name] = self._convert(name)
+        return fp
+
+    def _convert(self, name: str) -> FieldPostings:
+        try:
+            return build_field(self._reader, name)
+        except raw.NotW3 as exc:
+            from searchcore.execution.executor import Unsupported
+
+            raise Unsupported(f"segment not in whoosh's W3 layout ({exc})") from None
 
 
 def segment_postings(reader: Any) -> SegmentPostings:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,3 +39,85 @@ def load(path: Path) -> np.ndarray:
     Python-level ``__getitem__`` each time (term lookups slice a lot).
     """
     return np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+
+
+class ReadFile:
+    """A 1-d ``.npy`` file whose slices are read from disk when asked, never mapped.
+
+    Posting lists are big (4 GB of them at 1M articles) and each query reads a few:
+    mapped, every page a query touched would stay in the process's resident memory
+    for as long as the index is open (a thousand queries touch most of it). Read
+    with ``preadv`` into a fresh array, a slice lives as long as the query needs it;
+    the operating system's page cache keeps the hot parts, shared with every other
+    process, and its memory counts against nobody's RSS. A read costs about what
+    copying the mapped slice did.
+
+    Supports what the postings reader uses: ``len``, ``dtype``, ``ndim``, an int or a
+    step-1 slice (a new writable array), and ``np.asarray(f)`` (the whole file). The
+    file descriptor is opened on the first read and closed when this object goes
+    (``weakref.finalize``: a raw descriptor, no ResourceWarning) or on :meth:`close`.
+    """
+
+    def __init__(self, path: Path) -> None:
+        from numpy.lib import format as npy
+
+        self.path = path
+        with open(path, "rb") as fh:
+            version = npy.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = npy.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, fortran, dtype = npy.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f"{path}: unsupported .npy version {version}")
+            self._start = fh.tell()
+        if dtype.hasobject or len(shape) != 1 or fortran:
+            raise ValueError(f"{path}: not a plain 1-d array")
+        self.dtype = dtype
+        self.ndim = 1
+        self._len = int(shape[0])
+        if path.stat().st_size < self._start + self._len * dtype.itemsize:
+            raise ValueError(f"{path}: shorter than its header says")
+        self._fd: int | None = None
+        self._finalizer: Any = None
+
+    def __len__(self) -> int:
+        return self._len
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        out = np.empty(max(stop - start, 0), dtype=self.dtype)
+        if not len(out):
+            return out
+        if self._fd is None:
+            import weakref
+
+            self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            self._finalizer = weakref.finalize(self, os.close, self._fd)
+        want = out.nbytes
+        got = os.preadv(self._fd, [memoryview(out).cast("B")], self._start + start * self.dtype.itemsize)
+        if got != want:
+            raise ValueError(f"{self.path}: read {got} of {want} bytes (truncated?)")
+        return out
+
+    def __getitem__(self, key: int | slice) -> Any:
+        n = self._len
+        if isinstance(key, slice):
+            start, stop, step = key.indices(n)
+            if step != 1:
+                raise ValueError("only step-1 slices")
+            return self._read(start, max(start, stop))
+        i = int(key)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(f"index {key} out of range for {n}")
+        return self._read(i, i + 1)[0]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        whole = self._read(0, self._len)
+        return whole if dtype is None else whole.astype(dtype, copy=False)
+
+    def close(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+            self._fd = self._finalizer = None

@@ -27,6 +27,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 from whoosh.searching import Searcher
 
+#: Terms whose looked-up document frequency a CollectionStats keeps (~200 bytes each).
+MEMO_LIMIT = 50_000
+
 
 @dataclass(frozen=True)
 class CollectionStats:
@@ -45,6 +48,10 @@ class CollectionStats:
     lookup: Callable[[str, bytes], int] | None = field(default=None, compare=False)
     live: int = 0
     readers: Sequence[Any] = field(default=(), compare=False, repr=False)
+    #: What ``lookup`` answered, kept for the next scorer that asks (every shard's,
+    #: every segment's); at most MEMO_LIMIT terms, then forgotten all at once, so a
+    #: long-lived index serving many distinct words does not grow without end.
+    memo: dict[tuple[str, bytes], int] = field(default_factory=dict, compare=False, repr=False)
 
     # Named as whoosh's searcher methods: weighting models' idf() take either.
     def get_parent(self) -> "CollectionStats":
@@ -56,10 +63,14 @@ class CollectionStats:
     def doc_frequency(self, fieldname: str, text: bytes | str) -> int:
         btext = text.encode("utf-8") if isinstance(text, str) else text
         key = (fieldname, btext)
-        found = self.frequencies.get(key)
+        found = self.frequencies.get(key)        # gathered up front: always kept
+        if found is None:
+            found = self.memo.get(key)
         if found is None:
             found = self.lookup(fieldname, btext) if self.lookup is not None else 0
-            self.frequencies[key] = found        # asked again by every shard's scorer
+            if len(self.memo) >= MEMO_LIMIT:
+                self.memo.clear()
+            self.memo[key] = found               # asked again by every shard's scorer
         return found
 
     def field_length(self, fieldname: str) -> float:
