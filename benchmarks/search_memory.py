@@ -63,7 +63,8 @@ def pick_words(index: Path, seed: int) -> dict[str, list[str]]:
     df = np.diff(np.asarray(docoff))
     words: dict[str, list[str]] = {}
     for band, (lo, hi) in BANDS.items():
-        ids = np.flatnonzero((df >= lo * docs) & (df < hi * docs))
+        low, high = max(1.0, lo * docs), max(2.0, hi * docs)      # a small index: df 1
+        ids = np.flatnonzero((df >= low) & (df < high))
         found = []
         for i in ids.tolist():
             word = bytes(terms[termoff[i]:termoff[i + 1]]).decode("utf-8", "replace")
