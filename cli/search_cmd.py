@@ -64,6 +64,7 @@ Examples:
   searchcore search 'title:cocoa' --json | jq '.hits[].title'
   searchcore search opec --facet source --facet month
   searchcore search 'cocoa prices' --collapse
+  searchcore search 'cocoa OR coffee' --exact-total
 """
 
 
@@ -83,6 +84,10 @@ Examples:
               show_default=True, help="Values shown per source/category/language/authors facet.")
 @click.option("--collapse", is_flag=True,
               help="One hit per story: copies of one article are listed under the best one.")
+@click.option("--exact-total", is_flag=True,
+              help="Count every match. Without it an OR query may skip articles that cannot "
+                   "make the page, and the total is then a lower bound (\"at least N hits\"; "
+                   "total_is_exact false in --json).")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text",
               show_default=True, help="Output format (see above).")
 @json_option
@@ -92,7 +97,8 @@ def search_command(query: tuple[str, ...], limit: int, page: int, after: str | N
                    source: tuple[str, ...], category: tuple[str, ...],
                    language: tuple[str, ...], since: str | None,
                    until: str | None, match_any: bool, lenient: bool, snippets: int,
-                   facets: tuple[str, ...], facet_limit: int, collapse: bool, fmt: str,
+                   facets: tuple[str, ...], facet_limit: int, collapse: bool,
+                   exact_total: bool, fmt: str,
                    as_json: bool, color: bool | None, index_path: str | None) -> None:
     text = " ".join(query)
     if not text.strip():
@@ -104,7 +110,7 @@ def search_command(query: tuple[str, ...], limit: int, page: int, after: str | N
     with searchcore.open_index(resolve_index_path(index_path)) as ix:
         results = ix.search(text, limit=limit, page=page, sort=sort, snippets=snippets, after=after,
                             facets=list(facets) or None, facet_limit=facet_limit,
-                            collapse=collapse,
+                            collapse=collapse, exact_total=exact_total,
                             **filter_kwargs(source, category, since, until, match_any, lenient,
                                             language))
     write_results(results, fmt, color)

@@ -445,9 +445,11 @@ class Index:
         ``after``: a ``Results.next_cursor``; the page is then the ``limit`` hits
         after it (``page`` must stay 1), however deep (:mod:`searchcore.news.export`).
         Ties (equal scores or dates) are ordered by article id
-        (:mod:`searchcore.execution.order`). ``exact_total=False`` lets a query the
-        array executor does not run skip what cannot make the page (its total is
-        then a lower bound, ``total_is_exact`` False).
+        (:mod:`searchcore.execution.order`). ``exact_total=False`` lets an OR query
+        sorted by relevance skip what cannot make the page (MaxScore,
+        :mod:`searchcore.execution.topk`; the same hits and scores): ``total`` is then
+        a lower bound, ``total_is_exact`` False. Facets, ``collapse``, ``after`` and
+        date sorts count every match regardless.
         """
         started = time.perf_counter()
         facet_names, request = checked_request(
@@ -494,8 +496,10 @@ class Index:
         else:
             # The executor on the side arrays, or whoosh's matchers for what it does not
             # run; in result order either way (searchcore.execution.search.rank).
+            # Facets count every match: the total must agree with them.
             best, total, total_is_exact = rank_matches(searcher, flat, allowed, sort,
-                                                       offset + limit, exact_total,
+                                                       offset + limit,
+                                                       exact_total or bool(facet_names),
                                                        arrays=self.array_execution)
             # Without snippets a hit needs no body: the display records, not whoosh's
             # zlib'd stored fields (a third of a one-word search).

@@ -214,12 +214,17 @@ class Executor:
             raise Unsupported(kind.__name__)
         return method(self, q, scored)
 
-    def term(self, q: wq.Term, scored: bool) -> Hits:
+    def term(self, q: wq.Term, scored: bool, within: np.ndarray | None = None) -> Hits:
+        """``within``: only these documents (sorted global numbers; :mod:`.topk` scores
+        a clause on the candidates alone, each score as the whole list gives it)."""
         name = q.fieldname
         btext = self._btext(name, q.text)
         if btext is None:
             return _empty()
         docs, tf = self.postings(name, btext)
+        if within is not None:
+            keep = _member(docs, within)
+            docs, tf = docs[keep], tf[keep]
         if not len(docs):
             return _empty()
         if not scored:
@@ -238,8 +243,19 @@ class Executor:
             scores = scores * q.boost
         return Hits(docs, scores)
 
-    def combined_term(self, q: CombinedTerm, scored: bool) -> Hits:
-        parts: list[tuple[np.ndarray, np.ndarray]] = []
+    def term_bound(self, q: wq.Term) -> float | None:
+        """The most ``q`` can score in any document (None: no bound known): BM25's
+        ``tf / (tf + k1 * norm)`` stays below 1."""
+        name = q.fieldname
+        btext = self._btext(name, q.text)
+        if btext is None or not self.schema[name].scorable or q.boost < 0:
+            return None if btext is not None else 0.0
+        return float(self.weighting.idf(self.stats, name, btext)) * (self.k1 + 1) * q.boost
+
+    def _combined_parts(self, q: CombinedTerm) -> tuple[list[tuple[str, bytes, float]], float]:
+        """``(field, term bytes, field boost)`` of the fields a CombinedTerm scores in,
+        and its weight (combined idf x boost)."""
+        fields: list[tuple[str, bytes, float]] = []
         frequencies: list[tuple[bytes, int]] = []
         for term in q.subqueries:
             name = term.fieldname
@@ -249,15 +265,33 @@ class Executor:
             if btext is None:
                 continue
             frequencies.append((btext, self.stats.doc_frequency(name, btext)))
+            fields.append((name, btext, float(term.boost)))
+        weight = self.weighting.combined_idf(self.stats.doc_count_all(),
+                                             combined_doc_frequency(frequencies)) * q.boost
+        return fields, weight
+
+    def combined_term(self, q: CombinedTerm, scored: bool,
+                      within: np.ndarray | None = None) -> Hits:
+        fields, weight = self._combined_parts(q)
+        parts: list[tuple[np.ndarray, np.ndarray]] = []
+        for name, btext, boost in fields:
             docs, tf = self.postings(name, btext)
+            if within is not None:
+                keep = _member(docs, within)
+                docs, tf = docs[keep], tf[keep]
             if len(docs):
-                parts.append((docs, float(term.boost) * self._norm_tf(name, docs, tf)))
+                parts.append((docs, boost * self._norm_tf(name, docs, tf)))
         if not parts:
             return _empty()
         docs, tf = _sum_union(parts, self.doc_count)
-        weight = self.weighting.combined_idf(self.stats.doc_count_all(),
-                                             combined_doc_frequency(frequencies)) * q.boost
         return Hits(docs, saturate(weight, tf, self.k1))
+
+    def combined_bound(self, q: CombinedTerm) -> float | None:
+        """The most ``q`` can score: ``saturate(w, tf~) < w * (k1 + 1)``."""
+        fields, weight = self._combined_parts(q)
+        if not fields:
+            return 0.0
+        return None if weight < 0 else float(weight) * (self.k1 + 1)
 
     def phrase(self, q: wq.Phrase, scored: bool) -> Hits:
         docs, counts, word_hits = self._phrase_counts(q.fieldname, q.words, q.slop)
@@ -499,7 +533,12 @@ def _sum_union(parts: list[tuple[np.ndarray, np.ndarray]],
     order = np.argsort(docs, kind="stable")
     docs, values = docs[order], values[order]
     unique, starts = _run_starts(docs)
-    return unique, np.add.reduceat(values, starts)
+    # bincount adds one value after another, in order, as the dense way does;
+    # np.add.reduceat does not (a + (b + c) for three), which made a score depend on
+    # which way a union took (MaxScore's unions of a few candidates are sparse).
+    run = np.zeros(len(docs), dtype=np.int64)
+    run[starts[1:]] = 1
+    return unique, np.bincount(np.cumsum(run), weights=values, minlength=len(unique))
 
 
 def _run_starts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -19,6 +19,7 @@ import numpy as np
 
 from whoosh import collectors
 
+from searchcore.execution import topk
 from searchcore.execution.columns import NO_DATE, columns_for, epoch_us
 from searchcore.execution.executor import Executor, Hits, Unsupported, recency
 from searchcore.execution.order import id_keys, ordered, sort_key
@@ -26,26 +27,45 @@ from searchcore.query.budget import with_deadline
 
 
 def _hits(searcher: Any, q: Any, allowed: Collection[int] | None,
-          scored: bool) -> tuple[Executor, Hits] | None:
-    """Every live match of ``q`` within ``allowed`` (recency applied when scored), or
-    None when whoosh must answer (a form or a weighting the executor does not run)."""
+          scored: bool, best_of: int | None = None
+          ) -> tuple[Executor, Hits, int | None] | None:
+    """Every live match of ``q`` within ``allowed`` (recency applied when scored), and
+    None; or None when whoosh must answer (a form or a weighting the executor does
+    not run). ``best_of=k``: only what can be among the ``k`` best may be returned
+    (:mod:`searchcore.execution.topk`), with how many matches were seen (a lower
+    bound of the total) in place of the None when some were skipped."""
     weighting = searcher.weighting
     final = getattr(weighting, "use_final", False)
     if final and not hasattr(weighting, "half_life_days"):
         return None                          # a final() we do not know
     try:
         executor = Executor(searcher, weighting)
-        hits = executor.run(q, scored=scored)
+        keep = None
+        if allowed is not None:
+            keep = np.zeros(executor.doc_count, dtype=bool)
+            keep[np.fromiter(allowed, dtype=np.int64, count=len(allowed))] = True
+        pruned = None
+        if scored and best_of is not None and (not final or 0.0 <= weighting.weight <= 1.0):
+            eligible = executor.columns.live if keep is None else keep & executor.columns.live
+            rescore = None
+            if final:
+                def rescore(docs: np.ndarray, scores: np.ndarray) -> np.ndarray:
+                    return recency(Hits(docs, scores), executor.columns, weighting).scores
+            pruned = topk.best(executor, q, best_of, eligible, rescore)
+        if pruned is not None:
+            hits, known = pruned
+            live = executor.columns.live[hits.docs]
+            hits = Hits(hits.docs[live], hits.scores[live])
+        else:
+            hits, known = executor.run(q, scored=scored), None
     except Unsupported:
         return None
-    if allowed is not None:
-        keep = np.zeros(executor.doc_count, dtype=bool)
-        keep[np.fromiter(allowed, dtype=np.int64, count=len(allowed))] = True
+    if keep is not None:
         mask = keep[hits.docs]
         hits = Hits(hits.docs[mask], hits.scores[mask])
     if scored and final:
         hits = recency(hits, executor.columns, weighting)
-    return executor, hits
+    return executor, hits, known
 
 
 def rank(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
@@ -56,20 +76,26 @@ def rank(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
 
     ``sort``: ``relevance`` (score, then article id), ``newest`` or ``oldest``
     (``published``, undated last, then article id; scores are not given).
-    ``exact_total=False`` lets whoosh's matchers (for the forms the executor does not
-    run) skip what cannot reach the first ``k``: faster, and ``total`` is then only
-    a lower bound (``exact`` False). ``arrays=False``: whoosh's matchers for every
-    form (the reference the equivalence tests compare the executor with).
+    ``exact_total=False`` lets the search skip what cannot reach the first ``k``
+    (the executor's MaxScore over an OR, :mod:`searchcore.execution.topk`; whoosh's
+    block-quality pruning for the forms the executor does not run): faster, and
+    ``total`` is then only a lower bound (``exact`` False) when something was
+    skipped. ``arrays=False``: whoosh's matchers for every form (the reference the
+    equivalence tests compare the executor with).
     """
     if allowed is not None and not allowed:
         return [], 0, True
     scored = sort == "relevance"
-    found = _hits(searcher, q, allowed, scored=scored) if arrays else None
+    prune = scored and not exact_total and k is not None
+    found = _hits(searcher, q, allowed, scored=scored, best_of=k if prune else None) \
+        if arrays else None
     exact = True
     if found is not None:
         docs, scores = found[1].docs, found[1].scores
-        total = len(docs)
-    elif scored and not exact_total and k is not None:
+        known = found[2]
+        total, exact = (len(docs), True) if known is None else (max(len(docs), known), False)
+    elif prune:
+        assert k is not None
         docs, scores, total = _whoosh_best(searcher, q, allowed, k)
         exact = False
     else:

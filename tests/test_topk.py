@@ -1,0 +1,126 @@
+"""Top-k pruning (MaxScore, searchcore.execution.topk) against the exhaustive search
+and whoosh's matchers, on a real multi-segment index with deletions and dates.
+
+With ``exact_total=False`` an OR query sorted by relevance may skip documents that
+cannot make the page: the hits must be the same documents in the same order with the
+same scores as counting everything (bit for bit) and as whoosh's matchers (within
+1e-9), and ``total`` a lower bound flagged ``total_is_exact=False`` when something was
+skipped. Queries are generated from the index's own vocabulary: one rare, one mid
+and one common word, the shape where pruning pays.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import bbc_articles, seed_article
+from test_columns import dated
+
+import searchcore
+from searchcore.cli.main import cli as cli_main
+from searchcore.execution.postings import segment_postings
+from searchcore.scoring.ranking import RankingConfig
+from searchcore.whoosh_boundary.segments import leaf_readers
+
+NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("topk") / "index"
+    articles = dated(bbc_articles())
+    with searchcore.create_index(path) as ix:
+        ix.add(articles[:200])
+        ix.add(articles[200:])                    # a second segment
+        ix.add(articles[10:12])                   # replacements: deletions
+        ix.add([seed_article()])
+        ix.delete([articles[3]["id"]])
+    return path
+
+
+def _or_queries(ix: searchcore.Index, count: int) -> list[str]:
+    """OR queries of a rare, a mid and a common body word (as written in articles:
+    stems of plain words analyse to themselves often enough; lenient parsing)."""
+    reader, _ = leaf_readers(ix.searcher())[0]
+    fp = segment_postings(reader).field("body")
+    df = np.array([fp.df(i) for i in range(len(fp))])
+    words = [fp.term(i).decode() for i in range(len(fp))]
+    bands = [[w for w, d in zip(words, df) if lo <= d < hi and w.isalpha() and len(w) > 3]
+             for lo, hi in ((1, 4), (4, 30), (30, 150))]
+    rng = random.Random(9)
+    return [" OR ".join(rng.choice(band) for band in bands) for _ in range(count)]
+
+
+def _run(ix: searchcore.Index, text: str, arrays: bool = True, **kwargs):
+    ix.array_execution = arrays
+    try:
+        return ix.search(text, snippets=0, now=NOW, lenient=True, suggest=False, **kwargs)
+    finally:
+        ix.array_execution = True
+
+
+CASES = [{}, {"limit": 3}, {"page": 2, "limit": 5}, {"source": "Wire 1"},
+         {"since": "2014-01-01"}, {"ranking": RankingConfig(recency_half_life_days=365)},
+         {"ranking": RankingConfig(k1=0.9, b=0.4, idf="whoosh")}]
+
+
+@pytest.mark.parametrize("kwargs", CASES)
+def test_pruned_hits_equal_exhaustive_and_whoosh(index_path: Path, kwargs: dict) -> None:
+    pruned_some = False
+    with searchcore.open_index(index_path) as ix:
+        for text in _or_queries(ix, 25):
+            fast = _run(ix, text, exact_total=False, **kwargs)
+            full = _run(ix, text, exact_total=True, **kwargs)
+            ref = _run(ix, text, arrays=False, **kwargs)
+            assert [(h.id, h.score) for h in fast.hits] == [(h.id, h.score) for h in full.hits], text
+            assert [h.id for h in fast.hits] == [h.id for h in ref.hits], text
+            assert [h.score for h in fast.hits] == pytest.approx([h.score for h in ref.hits],
+                                                                 rel=1e-9), text
+            assert full.total_is_exact and full.total == ref.total
+            if fast.total_is_exact:
+                assert fast.total == full.total
+            else:
+                pruned_some = True
+                assert len(fast.hits) <= fast.total < full.total
+                assert fast.to_dict()["total_is_exact"] is False
+    # A narrow filter leaves too few candidates to prune among (25 queries here), and
+    # the recency factor (down to 0.5) lowers the threshold below the ceilings.
+    recency = "ranking" in kwargs and kwargs["ranking"].recency_half_life_days
+    if "source" not in kwargs and not recency:
+        assert pruned_some, "nothing was pruned: the test tests nothing"
+
+
+def test_what_needs_every_match_is_never_pruned(index_path: Path) -> None:
+    """Facets, date sorts and story collapse count every match."""
+    with searchcore.open_index(index_path) as ix:
+        text = next(t for t in _or_queries(ix, 25)
+                    if not _run(ix, t, exact_total=False).total_is_exact)
+        full = _run(ix, text).total
+        for kwargs in ({"facets": ["source"]}, {"sort": "newest"}, {"collapse": True}):
+            res = _run(ix, text, exact_total=False, **kwargs)
+            counted = res.total_articles if kwargs.get("collapse") else res.total
+            assert res.total_is_exact and counted == full, kwargs
+
+
+def test_cli_counts_exactly_only_when_asked(index_path: Path) -> None:
+    with searchcore.open_index(index_path) as ix:
+        text = next(t for t in _or_queries(ix, 25)
+                    if not _run(ix, t, exact_total=False).total_is_exact)
+        full = _run(ix, text).total
+    runner = CliRunner()
+    fast = runner.invoke(cli_main, ["--index", str(index_path), "search", "--lenient", "--json",
+                                    text], catch_exceptions=False)
+    exact = runner.invoke(cli_main, ["--index", str(index_path), "search", "--lenient", "--json",
+                                     "--exact-total", text], catch_exceptions=False)
+    assert fast.exit_code == exact.exit_code == 0
+    import orjson
+
+    a, b = orjson.loads(fast.stdout), orjson.loads(exact.stdout)
+    assert a["total_is_exact"] is False and a["total"] < full
+    assert b["total_is_exact"] is True and b["total"] == full
+    assert [h["id"] for h in a["hits"]] == [h["id"] for h in b["hits"]]
