@@ -41,9 +41,6 @@ from searchcore.scoring.ranking import DEFAULT_RANKING, RankingConfig, weighting
 from searchcore.results.types import Copy, Hit, Results
 from searchcore.schema import build_schema
 from searchcore.results.snippets import make_snippets
-from searchcore.news import collapse as _collapse
-from searchcore.news import similar as _similar
-from searchcore.news import stories as _stories
 from searchcore.news import suggest as _suggest
 from searchcore.whoosh_boundary.damage import (close_leaked_files, corrupt_error, is_damage,
                                                 quiet_leaks, reports_damage)
@@ -51,6 +48,7 @@ from searchcore.news.facets import DEFAULT_FACET_LIMIT, check_facets, facets_for
 from searchcore.news.export import Scan, make_cursor, page_after, scan_articles
 
 if TYPE_CHECKING:
+    from searchcore.news.stories import StoryStore
     from searchcore.news.timeline import Timeline
     from searchcore.news.terms import SignificantTerms
 
@@ -83,6 +81,26 @@ def create_index(path: str | Path, language: str = "english") -> "Index":
         layout.write_manifest(path, layout.new_manifest(language, analyzer_settings(language),
                                                         generation))
     return Index(path)
+
+
+# Stories, collapse and "more like this" are imported when first used: a plain search
+# (the cold CLI) needs none of them (minhash and its numpy.random, ~10% of the imports).
+def _stories() -> Any:
+    from searchcore.news import stories
+
+    return stories
+
+
+def _collapse() -> Any:
+    from searchcore.news import collapse
+
+    return collapse
+
+
+def _similar() -> Any:
+    from searchcore.news import similar
+
+    return similar
 
 
 def open_index(path: str | Path) -> "Index":
@@ -154,7 +172,7 @@ class Index:
         self._folder_stamp: tuple[int, int] | None = None
         #: Run searches on the side arrays (False: whoosh's matchers, the reference).
         self.array_execution = True
-        self._story_store: _stories.StoryStore | None = None
+        self._story_store: StoryStore | None = None
         self._open_generation()
 
     # -- opening, generations ---------------------------------------------------------
@@ -308,13 +326,13 @@ class Index:
         """Write ``articles`` (unique ids) and their stories; the caller holds write_lock."""
         ix = self.whoosh_index
         # Stories first, for the generation the commit makes (news/stories.py).
-        staged = _stories.stage_add(ix, [(a.id, a.body) for a in articles])
+        staged = _stories().stage_add(ix, [(a.id, a.body) for a in articles])
         try:
             _write_batch(ix, articles, progress)
         except BaseException:
             staged.discard()
             raise
-        _stories.finish_write(ix, staged)
+        _stories().finish_write(ix, staged)
 
     def delete(self, ids: Iterable[str] | str, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
         """Delete articles by id; returns how many existed and were deleted."""
@@ -347,7 +365,7 @@ class Index:
                 gone = {searcher.stored_fields(n)["id"] for q in queries
                         for n in searcher.docs_for_query(q)}
             deleted = sum(writer.delete_by_query(q) for q in queries)
-            staged = _stories.stage_delete(self.whoosh_index, gone, writer.generation)
+            staged = _stories().stage_delete(self.whoosh_index, gone, writer.generation)
         except BaseException:
             writer.cancel()
             raise
@@ -357,7 +375,7 @@ class Index:
             staged.discard()
             raise
         write_missing(self.whoosh_index)     # a delete's commit may merge segments
-        _stories.finish_write(self.whoosh_index, staged)
+        _stories().finish_write(self.whoosh_index, staged)
         return deleted
 
     def _record_count(self) -> None:
@@ -373,18 +391,18 @@ class Index:
         return self.path / self._manifest["generation"]
 
     # -- stories ----------------------------------------------------------------------
-    def stories(self) -> _stories.StoryStore:
+    def stories(self) -> StoryStore:
         """The stories of the current searcher's documents (reloaded when they change)."""
         return self._stories_for(self.searcher())
 
-    def _stories_for(self, searcher: Searcher) -> _stories.StoryStore:
+    def _stories_for(self, searcher: Searcher) -> StoryStore:
         """The story state written for ``searcher``'s whoosh generation."""
         folder = self._generation_dir()
         gen = searcher.reader().generation()
-        found = _stories.choose_state(folder, gen)
+        found = _stories().choose_state(folder, gen)
         store = self._story_store
         if store is None or store.version != (found[0] if found else 0):
-            store = self._story_store = _stories.StoryStore.load(folder, toc=gen)
+            store = self._story_store = _stories().StoryStore.load(folder, toc=gen)
         return store
 
     def copies(self, article_id: str) -> list[Article]:
@@ -485,8 +503,8 @@ class Index:
                          for docnum, score in after_page]
             total_is_exact = True
         elif collapse:
-            grouped = _collapse.collapse(_rank_all(searcher, flat, allowed, sort),
-                                         _collapse.story_codes(searcher,
+            grouped = _collapse().collapse(_rank_all(searcher, flat, allowed, sort),
+                                         _collapse().story_codes(searcher,
                                                                self._stories_for(searcher)),
                                          offset, limit)
             page_hits = [(d, score, searcher.stored_fields(d)) for d, score, _ in grouped.page]
@@ -551,9 +569,9 @@ class Index:
             # The seed's words as it was analysed (its language's stems and tags).
             text = document_text(f"{seed.title}\n\n{seed.body}", seed.language)
             excluded = set(self.stories().members(seed.id)) | {seed.id}
-        terms = _similar.distinctive_terms(searcher, text or "", in_index=article_id is not None)
+        terms = _similar().distinctive_terms(searcher, text or "", in_index=article_id is not None)
         label = "more like this: " + " ".join(t for t, _ in terms)
-        q = _similar.like_query(terms, DEFAULT_RANKING.field_weights)
+        q = _similar().like_query(terms, DEFAULT_RANKING.field_weights)
         allowed = self._filter(searcher, source, category, *_date_bounds(since, until, now))
         if not terms or (allowed is not None and not allowed):
             return Results(query=label, total=0, page=page, limit=limit,

@@ -365,7 +365,6 @@ def test_a_writer_killed_before_whoosh_commits_leaves_the_stories_as_they_were(
 def test_a_writer_killed_after_whoosh_commits_leaves_whole_stories(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The new segment has no ``storyrow`` column yet: its rows come from its ids."""
-    import searchcore.engine as engine
     from searchcore.news import stories as stories_mod
 
     rest, copies = _split_story()
@@ -376,7 +375,7 @@ def test_a_writer_killed_after_whoosh_commits_leaves_whole_stories(
     def killed(*args: object, **kwargs: object) -> None:
         raise _Died("killed after whoosh's commit, before the story rows were written")
 
-    monkeypatch.setattr(engine._stories, "finish_write", killed)
+    monkeypatch.setattr(stories_mod, "finish_write", killed)   # engine imports it when used
     with searchcore.open_index(path) as ix, pytest.raises(_Died):
         ix.add(copies)
     monkeypatch.undo()
