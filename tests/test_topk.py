@@ -95,6 +95,27 @@ def test_pruned_hits_equal_exhaustive_and_whoosh(index_path: Path, kwargs: dict)
         assert pruned_some, "nothing was pruned: the test tests nothing"
 
 
+MIXED = ['"prime minister" OR tax OR budget', 'tax OR "gordon brown" OR election^2',
+         "title:election OR tax OR economy", "govern* OR tax OR election",
+         "(tax OR budget) OR (labour OR growth)", "tax OR budget -election",
+         "tax^0.5 OR budget^3 OR said", "source:bbc OR tax", "AT&T OR \"1.5 billion\" OR tax",
+         "tax OR -budget", "election OR nosuchwordanywhere OR tax"]
+
+
+@pytest.mark.parametrize("text", MIXED)
+def test_pruning_ors_of_other_forms(index_path: Path, text: str) -> None:
+    """Phrases, boosts, fields, prefixes and negations among an OR's clauses: those
+    without a word ceiling are scored over all their matches, the rest may be pruned."""
+    with searchcore.open_index(index_path) as ix:
+        for kwargs in ({}, {"limit": 3}):
+            fast = _run(ix, text, exact_total=False, **kwargs)
+            full = _run(ix, text, exact_total=True, **kwargs)
+            ref = _run(ix, text, arrays=False, **kwargs)
+            assert [(h.id, h.score) for h in fast.hits] == [(h.id, h.score) for h in full.hits]
+            assert [h.id for h in fast.hits] == [h.id for h in ref.hits]
+            assert fast.total == full.total if fast.total_is_exact else fast.total <= full.total
+
+
 def test_what_needs_every_match_is_never_pruned(index_path: Path) -> None:
     """Facets, date sorts and story collapse count every match."""
     with searchcore.open_index(index_path) as ix:

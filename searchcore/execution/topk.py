@@ -51,7 +51,8 @@ def _clauses(q: Any) -> list[Any] | None:
 
 
 def _bound(executor: Executor, clause: Any) -> float | None:
-    if isinstance(clause, CombinedTerm):
+    # Exact types: a CombinedPhrase is a CombinedTerm subclass, with no word ceiling.
+    if type(clause) is CombinedTerm:
         return executor.combined_bound(clause)
     if type(clause) is wq.Term:
         return executor.term_bound(clause)
@@ -60,7 +61,7 @@ def _bound(executor: Executor, clause: Any) -> float | None:
 
 def _within(executor: Executor, clause: Any, docs: np.ndarray) -> Hits:
     """``clause``'s scores on ``docs`` only (each as the whole list gives it)."""
-    if isinstance(clause, CombinedTerm):
+    if type(clause) is CombinedTerm:
         return executor.combined_term(clause, True, within=docs)
     return executor.term(clause, True, within=docs)
 
