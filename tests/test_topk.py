@@ -18,8 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import bbc_articles, seed_article
-from test_columns import dated
+from test_executor import segmented_index  # noqa: F401  (a fixture)
 
 import searchcore
 from searchcore.cli.main import cli as cli_main
@@ -31,16 +30,9 @@ NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
-def index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("topk") / "index"
-    articles = dated(bbc_articles())
-    with searchcore.create_index(path) as ix:
-        ix.add(articles[:200])
-        ix.add(articles[200:])                    # a second segment
-        ix.add(articles[10:12])                   # replacements: deletions
-        ix.add([seed_article()])
-        ix.delete([articles[3]["id"]])
-    return path
+def index_path(segmented_index: Path) -> Path:
+    """test_executor's index: several segments, dates, replacements, deletions."""
+    return segmented_index
 
 
 def _or_queries(ix: searchcore.Index, count: int) -> list[str]:
