@@ -37,6 +37,7 @@ from searchcore.sharding.routing import ROUTING, shard_of
 
 if TYPE_CHECKING:
     from searchcore.news.export import Scan
+    from searchcore.query.request import SearchRequest
     from searchcore.news.timeline import Timeline
 
 
@@ -81,6 +82,8 @@ class ShardedIndex(Index):
         self._manifest_stamp: tuple[int, int] | None = None
         self._guard: layout.ReaderGuard | None = None
         self.shards: list[ShardIndex] = []
+        #: Run searches on the side arrays (False: whoosh's matchers, the reference).
+        self.array_execution = True
         self._open_shards()
 
     # -- opening, generations ---------------------------------------------------------
@@ -278,9 +281,10 @@ class ShardedIndex(Index):
 
 
     # -- searching (searchcore.sharding.search) ----------------------------------------
-    #: :meth:`searchcore.Index.search` over every shard, ranked as one index would
-    #: rank the same articles (:func:`searchcore.sharding.search.search`).
-    search = _search.search
+    def _search_parts(self, request: "SearchRequest") -> _search.ShardSet:
+        """:meth:`searchcore.Index.search` runs on one part per shard, scored with the
+        collection's statistics (:class:`searchcore.sharding.search.ShardSet`)."""
+        return _search.ShardSet(self, request.ranking, request.now)
 
     def timeline(self, query: str, by: str = "month", **filters: Any) -> "Timeline":
         """:meth:`searchcore.Index.timeline` over every shard."""
