@@ -88,17 +88,22 @@ def create_index(path: str | Path, language: str = "english") -> "Index":
     return Index(path)
 
 
-def open_index(path: str | Path) -> "Index":
+def open_index(path: str | Path, scheduler: str | None = None) -> "Index":
     """Open the index at ``path``; a clear error if there is none or it is unusable.
 
     A sharded index (built with ``shards=``) opens as a
-    :class:`searchcore.sharding.index.ShardedIndex`, which has the same methods.
+    :class:`searchcore.sharding.index.ShardedIndex`, which has the same methods; with
+    ``scheduler="tcp://HOST:PORT"`` its searches run each shard's part on that Dask
+    cluster's workers (:mod:`searchcore.sharding.remote`), else in this process.
     """
     path = Path(path)
     if layout.read_manifest(path).get("shards") is not None:
         from searchcore.sharding.index import ShardedIndex
 
-        return ShardedIndex(path)
+        return ShardedIndex(path, scheduler=scheduler)
+    if scheduler:
+        raise SearchcoreError(f"{str(path)!r} is not a sharded index: scheduler= runs the "
+                              "shards of a sharded index on a Dask cluster; open it without")
     return Index(path)
 
 
@@ -363,6 +368,10 @@ class Index:
             store = self._story_store = _stories.StoryStore.load(folder, toc=gen)
         return store
 
+    def _story_members(self, article_id: str) -> list[str]:
+        """The ids of ``article_id``'s story (empty if unknown)."""
+        return self.stories().members(article_id)
+
     def copies(self, article_id: str) -> list[Article]:
         """Every article of ``article_id``'s story, itself included, smallest id first.
 
@@ -378,6 +387,11 @@ class Index:
         """The stored article with this id, or None."""
         fields = self.searcher().document(id=str(article_id))
         return None if fields is None else stored_to_article(fields)
+
+    def _whole_searcher(self) -> Searcher:
+        """The searcher over every article (a sharded index: over every shard), for
+        what reads the whole collection as one: similar, significant terms."""
+        return self.searcher()
 
     @reports_damage
     def columns(self) -> DocColumns:
@@ -469,7 +483,7 @@ class Index:
         if limit < 1 or page < 1:
             raise SearchcoreError(f"limit and page must be at least 1 (got limit={limit}, page={page})")
         now = now or datetime.now(timezone.utc)
-        searcher = self.searcher()
+        searcher = self._whole_searcher()
         excluded: set[str] = set()
         if article_id is not None:
             seed = self.get(str(article_id))
@@ -477,7 +491,7 @@ class Index:
                 raise SearchcoreError(f"no article with id {str(article_id)!r} in {str(self.path)!r}")
             # The seed's words as it was analysed (its language's stems and tags).
             text = document_text(f"{seed.title}\n\n{seed.body}", seed.language)
-            excluded = set(self.stories().members(seed.id)) | {seed.id}
+            excluded = set(self._story_members(seed.id)) | {seed.id}
         terms = _similar.distinctive_terms(searcher, text or "", in_index=article_id is not None)
         label = "more like this: " + " ".join(t for t, _ in terms)
         q = _similar.like_query(terms, DEFAULT_RANKING.field_weights)
@@ -511,7 +525,7 @@ class Index:
                    ) -> tuple[Searcher, wq.Query, set[int] | None]:
         """``(searcher, parsed query, allowed)``: what the news tools need to find every match."""
         now = now or datetime.now(timezone.utc)
-        searcher = self.searcher()
+        searcher = self._whole_searcher()
         q = parse_query(query, searcher.schema, match=match, lenient=lenient,
                         field_weights=DEFAULT_RANKING.field_weights, now=now,
                         languages=_query_languages(searcher, language))

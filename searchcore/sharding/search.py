@@ -18,9 +18,10 @@ separate "dfs" round would, with no second pass over the query: every shard is o
 in this process. (:mod:`searchcore.sharding.remote` runs the parts on a cluster's
 workers, and gathers the statistics a query needs first.)
 
-Not merged across shards: stories (each shard finds the copies among its own
-articles, so ``collapse`` groups copies within a shard only) and ``suggestion``
-(not computed on a sharded index).
+"Did you mean" reads every shard as one index (``ShardedIndex._whole_searcher``: a
+whoosh ``MultiReader`` of every shard's segments). Not merged across shards: stories
+(each shard finds the copies among its own articles, so ``collapse`` groups copies
+within a shard only).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from searchcore.execution.merge import merge_ranked
 from searchcore.execution.pipeline import Part, Parts
 from searchcore.languages import normalize_language
 from searchcore.news import collapse as _collapse
+from searchcore.news import suggest as _suggest
 from searchcore.news.matches import match_docnums, news_columns
 from searchcore.query.alternatives import QueryLanguages, index_languages
 from searchcore.query.request import SearchRequest
@@ -60,7 +62,8 @@ class ShardSet(Parts):
         super().__init__([Part(searcher, base, k, stories=_stories(shard, base))
                           for k, (shard, base, searcher)
                           in enumerate(zip(self.shards, self.base, self.searchers))],
-                         languages=self.query_languages)
+                         languages=self.query_languages,
+                         suggest=lambda text: _suggest.suggest(ix._whole_searcher(), text))
 
     def query_languages(self, language: str | Sequence[str] | None) -> QueryLanguages | None:
         """What :func:`~searchcore.query.alternatives.index_languages` says for one
