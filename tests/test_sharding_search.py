@@ -325,3 +325,20 @@ def test_similar_terms_and_did_you_mean_answer_as_one_index(pair) -> None:
                                              ).to_dict() == \
                 single.significant_terms(query, source="Reuters" if query == "*" else None
                                          ).to_dict(), query
+
+
+def test_cli_searches_on_the_cluster_workers(pair, cluster) -> None:
+    import orjson
+    from click.testing import CliRunner
+
+    from searchcore.cli.main import cli
+
+    def hits(*extra: str) -> list[tuple[str, float]]:
+        result = CliRunner().invoke(cli, ["search", "oil prices", "--facet", "source", "--json",
+                                          "--index", str(pair[1]), *extra],
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        found = orjson.loads(result.stdout)
+        return [(h["id"], round(h["score"], 9)) for h in found["hits"]], found["facets"]
+
+    assert hits("--scheduler", cluster.scheduler_address) == hits()
