@@ -48,7 +48,8 @@ from searchcore.news import suggest as _suggest
 from searchcore.whoosh_boundary.damage import (close_leaked_files, corrupt_error, is_damage,
                                                 quiet_leaks, reports_damage)
 from searchcore.news.facets import DEFAULT_FACET_LIMIT, check_facets, facets_for
-from searchcore.news.export import Scan, make_cursor, page_after, scan_articles
+from searchcore.news.export import (Scan, collapsed_after, make_cursor, page_after,
+                                    scan_articles)
 
 if TYPE_CHECKING:
     from searchcore.news.timeline import Timeline
@@ -128,13 +129,17 @@ def _date_bounds(since: datetime | str | None, until: datetime | str | None,
 
 def checked_request(query: str, *, facets: Sequence[str] | None, facet_limit: int,
                     after: str | None, collapse: bool, page: int,
+                    collapsed_cursor: bool = False,
                     **options: Any) -> tuple[tuple[str, ...], SearchRequest]:
     """``(facet names, request)``: every search argument checked before anything runs
-    (:class:`~searchcore.errors.InvalidRequestError`, ``FacetError``)."""
+    (:class:`~searchcore.errors.InvalidRequestError`, ``FacetError``).
+    ``collapsed_cursor``: the caller continues a cursor over collapsed stories."""
     facet_names = check_facets(facets, facet_limit)
-    if after is not None and (page != 1 or collapse):
-        raise SearchcoreError("after= continues from a cursor: leave page at 1, and do not "
-                              "combine it with collapse")
+    if after is not None and page != 1:
+        raise SearchcoreError("after= continues from a cursor: leave page at 1")
+    if after is not None and collapse and not collapsed_cursor:
+        raise SearchcoreError("after= continues from a cursor: do not combine it with "
+                              "collapse here")
     return facet_names, SearchRequest.create(query, page=page, **options)
 
 
@@ -452,6 +457,7 @@ class Index:
         started = time.perf_counter()
         facet_names, request = checked_request(
             query, facets=facets, facet_limit=facet_limit, after=after, collapse=collapse,
+            collapsed_cursor=True,
             limit=limit, page=page, sort=sort, match=match, lenient=lenient, source=source,
             category=category, since=since, until=until, ranking=ranking, snippets=snippets,
             exact_total=exact_total, now=now)
@@ -477,16 +483,19 @@ class Index:
         flat = flatten(q)
         copies: dict[int, list[int]] = {}
         total_articles = None
-        if after is not None:
+        if after is not None and not collapse:
             offset, after_page, total = page_after(searcher, flat, allowed, sort, after, limit)
             page_hits = [(docnum, score, searcher.stored_fields(docnum))
                          for docnum, score in after_page]
             total_is_exact = True
         elif collapse:
-            grouped = _collapse.collapse(_rank_all(searcher, flat, allowed, sort),
-                                         _collapse.story_codes(searcher,
-                                                               self._stories_for(searcher)),
-                                         offset, limit)
+            codes = _collapse.story_codes(searcher, self._stories_for(searcher))
+            if after is not None:
+                offset, grouped = collapsed_after(searcher, flat, allowed, sort, after, limit,
+                                                  codes)
+            else:
+                grouped = _collapse.collapse(_rank_all(searcher, flat, allowed, sort), codes,
+                                             offset, limit)
             page_hits = [(d, score, searcher.stored_fields(d)) for d, score, _ in grouped.page]
             copies = {d: others for d, _, others in grouped.page}
             total, total_articles, total_is_exact = (grouped.total_stories,
@@ -512,7 +521,7 @@ class Index:
         facet_counts = facets_for(searcher, flat, allowed, facet_names, facet_limit)
         last = offset + len(page_hits)
         cursor = (make_cursor(searcher, sort, page_hits[-1][0], page_hits[-1][1], hits[-1].id)
-                  if page_hits and not collapse and (last < total or not total_is_exact)
+                  if page_hits and (last < total or not total_is_exact)
                   else None)
         return Results(query=query, total=total, page=page, limit=limit,
                        elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits),
