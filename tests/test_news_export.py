@@ -183,12 +183,22 @@ def test_stored_fields_read_in_chunks_equal_whooshs_in_any_order(tmp_path) -> No
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_export_in_worker_processes_writes_the_same_bytes(news_index, fmt) -> None:
+    import threading
+
     def encoded(workers: int) -> bytes:
         scan = news_index.scan("said OR film", sort="newest", fields="id,title,published,authors")
         return b"".join(data for _, data in scan.encoded(fmt, workers=workers))
 
     here = encoded(1)
-    assert here and encoded(2) == here
+    assert here and encoded(2) == here                 # forked workers
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)       # a threaded process: spawned workers
+    other.start()
+    try:
+        assert encoded(2) == here
+    finally:
+        release.set()
+        other.join()
     articles = list(news_index.scan("said OR film", sort="newest",
                                     fields="id,title,published,authors"))
     if fmt == "jsonl":

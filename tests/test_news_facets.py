@@ -161,6 +161,8 @@ def feed_back(ix: searchcore.Index, query: str, name: str, value: str) -> int:
         return ix.search(query, category=value, limit=1).total
     if name == "source":
         return ix.search(query, source=value, limit=1).total
+    if name == "language":
+        return ix.search(query, language=value, limit=1).total
     start, end = bucket_period(value, name)
     return ix.search(query, since=start, until=end - timedelta(microseconds=1), limit=1).total
 
@@ -169,8 +171,8 @@ def feed_back(ix: searchcore.Index, query: str, name: str, value: str) -> int:
 def test_a_facet_value_fed_back_as_a_filter_gives_its_count(sample_index, query) -> None:
     path, _ = sample_index
     with searchcore.open_index(path) as ix:
-        res = ix.search(query, facets=["category", "source", "month", "week", "day"],
-                        facet_limit=8)
+        res = ix.search(query, facets=["category", "source", "language", "year", "month",
+                                       "week", "day"], facet_limit=8)
         checked = 0
         for name, facet in res.facets.items():
             for bucket in facet:

@@ -34,6 +34,7 @@ import io
 import itertools
 import multiprocessing
 import os
+import threading
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Iterable, Iterator, Sequence
@@ -264,8 +265,11 @@ def export_workers(total: int) -> int:
 def _in_workers(chunks: Iterator[list[Any]], fmt: str, keep: tuple[str, ...],
                 workers: int) -> Iterator[tuple[int, bytes]]:
     """:func:`encode_chunk` of each chunk in a process pool, in order, a bounded window ahead."""
-    context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    # fork starts at once and is safe in a single-threaded process (the CLI); with
+    # other threads about (a server, a Dask client) one may hold a lock at the fork.
+    method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
+    pool = ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context(method))
     try:
         window: deque[tuple[int, Future[bytes]]] = deque()
         for items in chunks:
