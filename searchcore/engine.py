@@ -21,6 +21,7 @@ from whoosh import writing
 from whoosh.searching import Searcher
 
 from searchcore import layout
+from searchcore.generations import new_generation
 from searchcore.analysis import check_language
 from searchcore.languages import normalize_language
 from searchcore.article import Article, normalize_article, to_document
@@ -75,14 +76,10 @@ def create_index(path: str | Path, language: str = "english") -> "Index":
     language = check_language(language)
     layout.ensure_creatable(path)
     path.mkdir(parents=True, exist_ok=True)
-    with layout.write_lock(path, timeout=0):
-        layout.ensure_creatable(path)
-        generation = layout.next_generation(path)
-        gen_dir = path / generation
-        gen_dir.mkdir()
-        whoosh_index.create_in(str(gen_dir), build_schema(language))
-        layout.write_manifest(path, layout.new_manifest(language, analyzer_settings(language),
-                                                        generation))
+    with new_generation(path, lock_timeout=0, replace=False) as generation:
+        whoosh_index.create_in(str(generation.folder), build_schema(language))
+        generation.commit(layout.new_manifest(language, analyzer_settings(language),
+                                              generation.name))
     return Index(path)
 
 

@@ -68,11 +68,11 @@ def pair(tmp_path_factory: pytest.TempPathFactory):
 
 
 def same_results(single: searchcore.Index, sharded: searchcore.Index, query: str,
-                 **options) -> None:
+                 snippets: int = 1, **options) -> None:
     # A generous time budget: this compares answers, on a busy machine.
     options.setdefault("budget", QueryBudget(seconds=120))
-    want = single.search(query, now=NOW, snippets=1, **options)
-    got = sharded.search(query, now=NOW, snippets=1, **options)
+    want = single.search(query, now=NOW, snippets=snippets, **options)
+    got = sharded.search(query, now=NOW, snippets=snippets, **options)
     label = f"{query!r} {options}"
     assert got.total == want.total, label
     assert [h.id for h in got.hits] == [h.id for h in want.hits], label
@@ -179,11 +179,14 @@ def test_big_corpora_rank_alike(shared_data: Path, tmp_path: Path, corpus: str) 
     with searchcore.open_index(tmp_path / "single") as single, \
             searchcore.open_index(tmp_path / "sharded") as sharded:
         assert len(single) == len(sharded)
-        queries = _queries_tsv(shared_data, "time", 40) + generated_queries(single, 12, 13)
+        # Every syntax form four times over, and real queries; snippets are compared on
+        # the fixtures above (the same code path), so here only ranks, scores, totals
+        # and facets are.
+        queries = _queries_tsv(shared_data, "time", 20) + generated_queries(single, 4, 13)
         for query in queries:
             for options in ({}, {"match": "any"}, {"sort": "newest", "limit": 20},
                             {"facets": ["category", "month"], "limit": 20}):
-                same_results(single, sharded, query, lenient=True, **options)
+                same_results(single, sharded, query, snippets=0, lenient=True, **options)
 
 
 def test_serve_answers_from_a_sharded_index(pair) -> None:

@@ -35,6 +35,10 @@ NEVER_CORRECT_MIN = 20
 #: A present word is corrected only to a candidate this many times more frequent.
 RARER_FACTOR = 20
 PREFIX = 1
+#: A query of more words than this gets no suggestion. Did-you-mean serves what a
+#: person types; a generated OR of hundreds of words would cost a correction search
+#: per word (seconds at 600 words) for a suggestion nobody reads.
+MAX_WORDS = 16
 
 _WORD = re.compile(r"(?<![\w:~^*\\])([^\W\d_][\w'-]*)(?![\w:*~(])", re.UNICODE)
 _OPERATORS = frozenset({"AND", "OR", "NOT", "TO"})
@@ -173,12 +177,15 @@ def _term(name: str, text: str) -> Any:
 
 def suggest(searcher: Any, query: str) -> str | None:
     """``query`` with its rare or unknown words corrected, or None if nothing changes."""
+    matches = [m for m in _WORD.finditer(query) if m.group(1) not in _OPERATORS]
+    if len(matches) > MAX_WORDS:
+        return None
     changed = False
     pieces: list[str] = []
     last = 0
-    for match in _WORD.finditer(query):
+    for match in matches:
         word = match.group(1)
-        if word in _OPERATORS or _in_other_field(query, match.start()):
+        if _in_other_field(query, match.start()):
             continue
         fixed = correction(searcher, word)
         if fixed and fixed != word.lower():
