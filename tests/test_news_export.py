@@ -208,48 +208,6 @@ def test_export_in_worker_processes_writes_the_same_bytes(news_index, fmt) -> No
         assert [r[0] for r in rows] == [a["id"] for a in articles]
 
 
-@pytest.fixture(scope="module")
-def copies_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The BBC fixture plus reprints: every fifth article again under another id and
-    source (same words, so the same story), some of them twice."""
-    articles = bbc_articles()
-    reprints = [dict(a, id=f"{a['id']}-r{k}", source=f"Wire {k}", url="")
-                for n, a in enumerate(articles[::5]) for k in range(1 + n % 2)]
-    path = tmp_path_factory.mktemp("copies") / "ix"
-    with searchcore.create_index(path) as ix:
-        ix.add(articles + reprints)
-    return path
-
-
-@pytest.mark.parametrize("sort", SORTS)
-@pytest.mark.parametrize("query", ["said", "*", "film OR music OR election"])
-def test_a_cursor_walk_over_collapsed_stories_shows_each_story_once(copies_index, sort,
-                                                                    query) -> None:
-    with searchcore.open_index(copies_index) as ix:
-        stories = ix.stories()
-        plain_total = ix.search(query, limit=1).total
-        # Brute force: the story of every match, from a plain search and the story store.
-        every_story = {stories.story_id(h.id) for h in
-                       ix.search(query, limit=plain_total, snippets=0).hits}
-        one_page = ix.search(query, limit=plain_total, sort=sort, collapse=True, snippets=0)
-        assert one_page.total == len(every_story) < plain_total
-        walked, ranks, copies, cursor = [], [], 0, None
-        while True:
-            res = ix.search(query, limit=9, sort=sort, collapse=True, after=cursor, snippets=0)
-            assert res.total == one_page.total and res.total_articles == plain_total
-            walked += [h.id for h in res.hits]
-            ranks += [h.rank for h in res.hits]
-            copies += sum(1 + len(h.copies) for h in res.hits)
-            cursor = res.next_cursor
-            if cursor is None:
-                break
-    shown = [stories.story_id(i) for i in walked]
-    assert len(shown) == len(set(shown)) and set(shown) == every_story
-    assert walked == [h.id for h in one_page.hits]
-    assert ranks == list(range(1, one_page.total + 1))
-    assert copies == plain_total
-
-
 def test_a_merged_scan_encodes_like_one_index(news_index) -> None:
     """``Scan`` over any iterator of articles (a sharded index's merge) encodes the same
     bytes as the single index's chunked reader."""

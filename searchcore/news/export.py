@@ -44,7 +44,6 @@ import orjson
 from whoosh import query as wq
 
 from searchcore.errors import SearchcoreError
-from searchcore.news.collapse import Collapsed, collapse
 from searchcore.news.matches import match_docnums, news_columns
 from searchcore.execution.columns import columns_for
 from searchcore.execution.order import UNDATED_KEY, id_keys, sort_key
@@ -332,23 +331,6 @@ def page_after(searcher: Any, q: wq.Query, allowed: set[int] | None, sort: str, 
     page = docs[start:start + limit].tolist()
     scores = (-primary[start:start + limit]).tolist() if sort == "relevance" else [None] * len(page)
     return start, list(zip(page, scores)), len(docs)
-
-
-def collapsed_after(searcher: Any, q: wq.Query, allowed: set[int] | None, sort: str,
-                    cursor: str, limit: int, codes: np.ndarray) -> tuple[int, Collapsed]:
-    """``(stories before the page, the page)`` of a collapsed search after ``cursor``.
-
-    A story is shown at its best-ranked copy, and pages show those in rank order, so
-    the stories not shown yet are exactly those whose best copy ranks after the
-    cursor's hit: each story comes once in a walk, however its copies are spread.
-    ``codes``: each document's story code (:func:`searchcore.news.collapse.story_codes`).
-    """
-    docs, primary, start = _ordered_after(searcher, q, allowed, sort, cursor)
-    scores = (-primary).tolist() if sort == "relevance" else [None] * len(docs)
-    ranked = list(zip(docs.tolist(), scores))
-    _, firsts = np.unique(codes[docs], return_index=True)
-    before = int(np.count_nonzero(firsts < start))
-    return before, collapse(ranked, codes, before, limit)
 
 
 def _ordered_after(searcher: Any, q: wq.Query, allowed: set[int] | None, sort: str,

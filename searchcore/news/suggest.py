@@ -156,10 +156,17 @@ def _close_terms(searcher: Any, term: str) -> tuple[int, str] | None:
 
 
 def surface_form(searcher: Any, candidate: str) -> str | None:
-    """How ``candidate`` (a term) is written in the first article that has it, lower-cased."""
+    """How ``candidate`` (a term) is written in the article with the smallest id that
+    has it, lower-cased (by id, not document number: a sharded index numbers its
+    documents otherwise, and must pick the same article)."""
+    import numpy as np
+
+    from searchcore.execution.order import id_keys
+
     analyzer = searcher.schema["body"].analyzer
     for name in TEXT_FIELDS:
-        docs = list(searcher.docs_for_query(_term(name, candidate)))[:1]
+        found = np.fromiter(searcher.docs_for_query(_term(name, candidate)), dtype=np.int64)
+        docs = [int(found[np.argmin(id_keys(searcher)[found])])] if len(found) else []
         for docnum in docs:
             text = searcher.stored_fields(docnum).get(name) or ""
             for token in analyzer(text, chars=True):
