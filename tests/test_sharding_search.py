@@ -251,8 +251,7 @@ def test_search_on_the_cluster_workers_answers_as_in_process_and_one_index(pair,
         for query in REMOTE_QUERIES:
             for options in ({}, {"match": "any", "limit": 20, "facets": ["source", "month"]},
                             {"sort": "newest", "page": 2, "limit": 5}):
-                same_results(local, remote, query, **options)
-                same_results(single, remote, query, **options)
+                same_results(single, remote, query, **options)    # single == local: above
         # Stories within each shard, the cursor walk: the same as in this process.
         for query in ("oil", "*"):
             want = local.search(query, collapse=True, limit=20, snippets=0)
