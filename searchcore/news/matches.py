@@ -213,7 +213,8 @@ def _segment_authors(reader: Any) -> Iterator[Any]:
         for fields in boundary.all_stored_fields(reader):
             yield fields.get("authors")
         return
-    blob, offsets = display.blob.tobytes(), display.offsets.tolist()
+    # Read whole (the records are read a slice at a time otherwise: execution.display).
+    blob, offsets = np.asarray(display.blob).tobytes(), np.asarray(display.offsets).tolist()
     loads = orjson.loads
     for start, end in zip(offsets, offsets[1:]):
         yield loads(blob[start:end]).get("authors")
