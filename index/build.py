@@ -269,7 +269,8 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
     _commit(ix, segments)
     write_extra_column(ix, ROW_COLUMN, np.arange(written))     # docnum == story row
     return written - len(stale), {"sign": round(stories.sign_seconds, 3),
-                                  "link": round(stories.link_seconds, 3)}
+                                  "link": round(stories.link_seconds, 3),
+                                  "links": stories.links}
 
 
 def batch_bounds(articles: Sequence[Article]) -> list[tuple[int, int]]:

@@ -388,7 +388,7 @@ class Index:
         return store
 
     def copies(self, article_id: str) -> list[Article]:
-        """Every article of ``article_id``'s story, itself included, smallest id first.
+        """Every article of ``article_id``'s story, itself included, in id order.
 
         Empty if there is no such article.
         """
@@ -483,10 +483,10 @@ class Index:
                          for docnum, score in after_page]
             total_is_exact = True
         elif collapse:
-            grouped = _collapse.collapse(_rank_all(searcher, flat, allowed, sort),
-                                         _collapse.story_codes(searcher,
-                                                               self._stories_for(searcher)),
-                                         offset, limit)
+            grouped = _collapse.collapse_search(
+                searcher, flat, allowed, sort,
+                _collapse.story_codes(searcher, self._stories_for(searcher)), offset, limit,
+                arrays=self.array_execution)
             page_hits = [(d, score, searcher.stored_fields(d)) for d, score, _ in grouped.page]
             copies = {d: others for d, _, others in grouped.page}
             total, total_articles, total_is_exact = (grouped.total_stories,
@@ -782,12 +782,6 @@ def _hit(rank: int, score: float | None, fields: Mapping[str, Any], q: wq.Query,
         snippets=tuple(make_snippets(q, fields, analyzer, max_fragments=snippets))
         if snippets else (),
         copies=copies)
-
-
-def _rank_all(searcher: Searcher, q: wq.Query, allowed: set[int] | None,
-              sort: str) -> list[tuple[int, float | None]]:
-    """Every match of ``q`` as ``(docnum, score)``, best (or by ``sort``) first."""
-    return rank_matches(searcher, q, allowed, sort, None)[0]
 
 
 def _copy(fields: Mapping[str, Any]) -> Copy:
