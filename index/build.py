@@ -270,6 +270,8 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
     write_extra_column(ix, ROW_COLUMN, np.arange(written))     # docnum == story row
     return written - len(stale), {"sign": round(stories.sign_seconds, 3),
                                   "link": round(stories.link_seconds, 3),
+                                  "sign_cpu": round(stories.sign_cpu, 3),
+                                  "link_cpu": round(stories.link_cpu, 3),
                                   "links": stories.links}
 
 
