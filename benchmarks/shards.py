@@ -16,6 +16,7 @@ Examples::
     python benchmarks/shards.py --docs /work/bench-data/x100k.jsonl --shards 4 8
     python benchmarks/shards.py --docs /work/bench-data/x1m.jsonl --shards 4 --no-single
     python benchmarks/shards.py --quick          # 5,000 articles of x100k, 2 and 4 shards
+    python benchmarks/shards.py --shards 4 8 --query-only --remote   # queries on a --keep run
 
 Heavy runs belong under ``flock /work/trees/bench.lock``. Indexes are built under
 ``--workdir`` and deleted afterwards unless ``--keep``. Prints a markdown table and
@@ -49,14 +50,15 @@ def build_seconds(fn: Any) -> float:
     return time.perf_counter() - started
 
 
-def query_times(path: Path, rounds: int) -> dict[str, float]:
-    """p50/p95 milliseconds of QUERIES on the index at ``path`` (warm: one pass first)."""
+def query_times(path: Path, rounds: int, scheduler: str | None = None) -> dict[str, float]:
+    """p50/p95 milliseconds of QUERIES on the index at ``path`` (warm: one pass first),
+    on the workers of ``scheduler`` when given."""
     import searchcore
     from searchcore.query.budget import QueryBudget
 
     # No time limit: this measures the time (the default 1 s stops a slow fuzzy word).
     budget = QueryBudget(seconds=600)
-    with searchcore.open_index(path) as ix:
+    with searchcore.open_index(path, scheduler=scheduler) as ix:
         for q in QUERIES:
             ix.search(q, lenient=True, budget=budget)
         times = []
@@ -90,6 +92,38 @@ def _makespan(durations: list[float], slots: int) -> float:
     return max(finish)
 
 
+def query_only(args: argparse.Namespace, out: dict[str, Any]) -> int:
+    """Query p50/p95 on the kept indexes: single, each sharded one in this process and
+    (``--remote``) on a LocalCluster's workers."""
+    import contextlib
+    import logging
+
+    with contextlib.ExitStack() as stack:
+        scheduler = None
+        if args.remote:
+            from distributed import LocalCluster
+
+            cluster = stack.enter_context(LocalCluster(
+                n_workers=args.workers, threads_per_worker=1, processes=True,
+                dashboard_address=":0", silence_logs=logging.ERROR))
+            scheduler = cluster.scheduler_address
+        print("| index | query p50 ms | p95 ms |\n|---|---|---|")
+        for name in ["single"] + [f"shards-{n}" for n in args.shards]:
+            path = args.workdir / name
+            if not path.exists():
+                continue
+            runs = [(name, None)] + ([(f"{name} on workers", scheduler)]
+                                     if scheduler and name != "single" else [])
+            for label, where in runs:
+                times = query_times(path, args.rounds, where)
+                out["builds"][label] = times
+                print(f"| {label} | {times['p50_ms']} | {times['p95_ms']} |", flush=True)
+    target = Path(__file__).parent / "out" / f"shards-queries-{args.docs.stem}.json"
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(json.dumps(out, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -109,6 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the indexes")
     parser.add_argument("--quick", action="store_true",
                         help="5,000 articles of --docs, 2 and 4 shards")
+    parser.add_argument("--query-only", action="store_true",
+                        help="build nothing: time the queries on the indexes a --keep run "
+                             "left in --workdir")
+    parser.add_argument("--remote", action="store_true",
+                        help="also time each sharded index's queries on a LocalCluster's "
+                             "workers (open_index(scheduler=))")
     args = parser.parse_args(argv)
 
     import orjson
@@ -125,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, Any] = {"docs": str(docs), "workers": args.workers, "cpus": os.cpu_count(),
                            "builds": {}}
     single = args.workdir / "single"
+    if args.query_only:
+        return query_only(args, out)
     if not args.no_single:
         shutil.rmtree(single, ignore_errors=True)
         seconds = build_seconds(lambda: build_index(docs, single, workers=1))

@@ -64,6 +64,7 @@ Examples:
   searchcore search 'title:cocoa' --json | jq '.hits[].title'
   searchcore search opec --facet source --facet month
   searchcore search 'cocoa prices' --collapse
+  searchcore search 'oil prices' --scheduler tcp://head:8786    # shards on a Dask cluster
 """
 
 
@@ -85,6 +86,9 @@ Examples:
               help="One hit per story: copies of one article are listed under the best one.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text",
               show_default=True, help="Output format (see above).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Search a sharded index's shards on this Dask scheduler's workers "
+                   "(tcp://HOST:PORT) [default: in this process].")
 @json_option
 @color_option
 @common_options
@@ -92,7 +96,8 @@ def search_command(query: tuple[str, ...], limit: int, page: int, after: str | N
                    source: tuple[str, ...], category: tuple[str, ...],
                    language: tuple[str, ...], since: str | None,
                    until: str | None, match_any: bool, lenient: bool, snippets: int,
-                   facets: tuple[str, ...], facet_limit: int, collapse: bool, fmt: str,
+                   facets: tuple[str, ...], facet_limit: int, collapse: bool,
+                   scheduler: str | None, fmt: str,
                    as_json: bool, color: bool | None, index_path: str | None) -> None:
     text = " ".join(query)
     if not text.strip():
@@ -101,7 +106,7 @@ def search_command(query: tuple[str, ...], limit: int, page: int, after: str | N
         raise click.UsageError(f"--json and --format {fmt} ask for two different outputs; "
                                "give one (--json is --format json)")
     fmt = "json" if as_json else fmt
-    with searchcore.open_index(resolve_index_path(index_path)) as ix:
+    with searchcore.open_index(resolve_index_path(index_path), scheduler=scheduler) as ix:
         results = ix.search(text, limit=limit, page=page, sort=sort, snippets=snippets, after=after,
                             facets=list(facets) or None, facet_limit=facet_limit,
                             collapse=collapse,

@@ -6,6 +6,9 @@
         ->  fsync  ->  rename gen-N.tmp -> gen-N  ->  switch searchcore.json (os.replace)
         ->  unlock after removing old generations no reader holds
 
+(the generation transaction of :mod:`searchcore.generations`, shared with
+``create_index`` and the sharded build).
+
 Every step before the manifest switch touches only ``gen-N.tmp``/``gen-N``, which no
 reader looks at, so a crash or ``kill -9`` at any moment leaves the previous
 generation live and searchable; the next build (or writer) removes the debris.
@@ -40,8 +43,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-import shutil
-import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +53,7 @@ from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
 from searchcore import layout
+from searchcore.generations import PAUSE_ENV, PAUSE_POINTS, new_generation, pause  # noqa: F401 (tests stop builds at PAUSE_POINTS)
 from searchcore.analysis import check_language
 from searchcore.article import MAX_ARTICLE_CHARS, Article, to_document
 from searchcore.engine import DEFAULT_LOCK_TIMEOUT, analyzer_settings, create_index, open_index
@@ -72,13 +74,6 @@ __all__ = ["CHUNK_CHARS", "CHUNK_DOCS", "add_sources", "batch_bounds", "build_in
 CHUNK_DOCS = 50_000
 #: Most characters of title + body per batch: bounds memory for long articles.
 CHUNK_CHARS = 60_000_000
-#: Tests only: ``SEARCHCORE_TEST_PAUSE_AT=<point>`` makes a build print
-#: ``searchcore-pause <point>`` to stderr and sleep there, so a test can kill it at
-#: a known moment. Points: ``writing`` (first batch read), ``before-rename``,
-#: ``before-switch``, ``after-switch``.
-PAUSE_ENV = "SEARCHCORE_TEST_PAUSE_AT"
-PAUSE_POINTS = ("writing", "before-rename", "before-switch", "after-switch")
-
 
 def build_index(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
                 path: str | os.PathLike[str], *, language: str | None = None,
@@ -127,36 +122,20 @@ def build_index(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[st
     summary = IngestSummary()
     throttle = Throttle(progress, count_records(source_list, format) if progress else None)
 
-    with summary.errors_to(errors), layout.write_lock(path, lock_timeout):
-        existing = _existing_manifest(path)
-        live = existing["generation"] if existing else None
-        layout.remove_stale(path, live or "")
+    with summary.errors_to(errors), new_generation(path, lock_timeout) as generation:
+        existing = generation.existing
         lang = language or (existing["language"] if existing else "english")
-        generation = layout.next_generation(path)
-        tmp = path / f"{generation}.tmp"
-        try:
-            tmp.mkdir()
-            ix = whoosh_index.create_in(str(tmp), build_schema(lang))
-            items = iter_articles(source_list, format=format, csv_columns=csv_columns,
-                                  boilerplate=boilerplate, max_chars=max_chars,
-                                  strict=strict, workers=workers)
-            with _gc_paused():
-                count, story_seconds = _write_generation(ix, items, workers, summary, throttle)
-            ix.close()
-            _fsync_tree(tmp)
-            _pause("before-rename")
-            os.rename(tmp, path / generation)
-            _fsync_dir(path)
-            manifest = _new_manifest(existing, lang, generation, count, source_list,
-                                     summary, workers, time.perf_counter() - started)
-            manifest["build"]["story_seconds"] = story_seconds
-            _pause("before-switch")
-            layout.write_manifest(path, manifest)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        _pause("after-switch")
-        layout.remove_stale(path, generation)
+        ix = whoosh_index.create_in(str(generation.folder), build_schema(lang))
+        items = iter_articles(source_list, format=format, csv_columns=csv_columns,
+                              boilerplate=boilerplate, max_chars=max_chars,
+                              strict=strict, workers=workers)
+        with _gc_paused():
+            count, story_seconds = _write_generation(ix, items, workers, summary, throttle)
+        ix.close()
+        manifest = _new_manifest(existing, lang, generation.name, count, source_list,
+                                 summary, workers, time.perf_counter() - started)
+        manifest["build"]["story_seconds"] = story_seconds
+        generation.commit(manifest)
     summary.indexed = count
     summary.seconds = time.perf_counter() - started
     throttle.finish(count)
@@ -233,7 +212,7 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
         chars = 0
         if not paused:
             paused = True
-            _pause("writing")
+            pause("writing")
         base = written
         segments.extend(write_segments(ix, articles, workers,
                                        lambda done: throttle(base + done)))
@@ -353,19 +332,6 @@ def _ours(name: str) -> bool:
             or name.startswith(f".{layout.MANIFEST_NAME}."))
 
 
-def _existing_manifest(path: Path) -> dict[str, Any] | None:
-    """The live manifest, or None for a new index or one a rebuild must replace.
-
-    A damaged, too old or too new manifest (or one naming a missing generation) is
-    exactly what the error messages tell people to fix with a rebuild, so a rebuild
-    proceeds and writes a fresh one.
-    """
-    try:
-        return layout.read_manifest(path)
-    except (IndexNotFoundError, IndexFormatError):
-        return None
-
-
 def _new_manifest(existing: dict[str, Any] | None, language: str, generation: str,
                   count: int, sources: list[Any], summary: IngestSummary, workers: int,
                   seconds: float) -> dict[str, Any]:
@@ -408,34 +374,3 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync_tree(folder: Path) -> None:
-    """Flush every file of the new generation to disk before it can become live."""
-    for entry in folder.iterdir():
-        if entry.is_file():
-            fd = os.open(entry, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _pause(point: str) -> None:
-    """Test hook: stop at ``point`` when ``SEARCHCORE_TEST_PAUSE_AT`` names it."""
-    if os.environ.get(PAUSE_ENV) == point:
-        sys.stderr.write(f"searchcore-pause {point}\n")
-        sys.stderr.flush()
-        time.sleep(float(os.environ.get("SEARCHCORE_TEST_PAUSE_SECONDS", "60")))

@@ -21,12 +21,16 @@ from whoosh import writing
 from whoosh.searching import Searcher
 
 from searchcore import layout
+from searchcore.generations import new_generation
 from searchcore.analysis import check_language
 from searchcore.languages import normalize_language
 from searchcore.article import Article, normalize_article, to_document
 from searchcore.execution.columns import DocColumns, columns_for, write_missing
 from searchcore.execution.display import display_fields
-from searchcore.execution.search import allowed_docnums, rank as rank_matches
+from searchcore.execution import pipeline as _pipeline
+from searchcore.execution.pipeline import (aware as _aware, date_bounds as _date_bounds,
+                                           filter_docnums, flatten, make_hit as _hit)
+from searchcore.execution.search import rank as rank_matches
 from searchcore.execution.words import register_index_words
 from searchcore.whoosh_boundary.segments import open_segment_reader, segment_count
 from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
@@ -74,56 +78,30 @@ def create_index(path: str | Path, language: str = "english") -> "Index":
     language = check_language(language)
     layout.ensure_creatable(path)
     path.mkdir(parents=True, exist_ok=True)
-    with layout.write_lock(path, timeout=0):
-        layout.ensure_creatable(path)
-        generation = layout.next_generation(path)
-        gen_dir = path / generation
-        gen_dir.mkdir()
-        whoosh_index.create_in(str(gen_dir), build_schema(language))
-        layout.write_manifest(path, layout.new_manifest(language, analyzer_settings(language),
-                                                        generation))
+    with new_generation(path, lock_timeout=0, replace=False) as generation:
+        whoosh_index.create_in(str(generation.folder), build_schema(language))
+        generation.commit(layout.new_manifest(language, analyzer_settings(language),
+                                              generation.name))
     return Index(path)
 
 
-def open_index(path: str | Path) -> "Index":
+def open_index(path: str | Path, scheduler: str | None = None) -> "Index":
     """Open the index at ``path``; a clear error if there is none or it is unusable.
 
     A sharded index (built with ``shards=``) opens as a
-    :class:`searchcore.sharding.index.ShardedIndex`, which has the same methods.
+    :class:`searchcore.sharding.index.ShardedIndex`, which has the same methods; with
+    ``scheduler="tcp://HOST:PORT"`` its searches run each shard's part on that Dask
+    cluster's workers (:mod:`searchcore.sharding.remote`), else in this process.
     """
     path = Path(path)
     if layout.read_manifest(path).get("shards") is not None:
         from searchcore.sharding.index import ShardedIndex
 
-        return ShardedIndex(path)
+        return ShardedIndex(path, scheduler=scheduler)
+    if scheduler:
+        raise SearchcoreError(f"{str(path)!r} is not a sharded index: scheduler= runs the "
+                              "shards of a sharded index on a Dask cluster; open it without")
     return Index(path)
-
-
-def _date_bounds(since: datetime | str | None, until: datetime | str | None,
-                 now: datetime) -> tuple[datetime | None, datetime | None]:
-    """``[start, end)`` in naive UTC for the ``since``/``until`` filters.
-
-    Strings use the query language's date values (``2024-04``, ``now-7d``, ...) read as
-    whole periods: ``since`` starts where its period starts, ``until`` runs to the end
-    of its period, so ``until="2024-03-31"`` includes that whole day.
-    """
-    def bound(value: datetime | str | None, name: str, side: int) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, datetime):
-            instant = to_utc(value).replace(tzinfo=None)
-            return instant if side == 0 else instant + timedelta(microseconds=1)
-        try:
-            return parse_period(str(value), now)[side]
-        except DateValueError as exc:
-            raise QuerySyntaxError(f"{name} {value!r}: {exc}; accepted: {ACCEPTED_FORMATS}",
-                                   str(value)) from None
-
-    start, end = bound(since, "since", 0), bound(until, "until", 1)
-    if start is not None and end is not None and end <= start:
-        raise QuerySyntaxError(f"since {since!r} is after until {until!r}: no date is in "
-                               "between", str(since))
-    return start, end
 
 
 def checked_request(query: str, *, facets: Sequence[str] | None, facet_limit: int,
@@ -387,6 +365,10 @@ class Index:
             store = self._story_store = _stories.StoryStore.load(folder, toc=gen)
         return store
 
+    def _story_members(self, article_id: str) -> list[str]:
+        """The ids of ``article_id``'s story (empty if unknown)."""
+        return self.stories().members(article_id)
+
     def copies(self, article_id: str) -> list[Article]:
         """Every article of ``article_id``'s story, itself included, in id order.
 
@@ -402,6 +384,11 @@ class Index:
         """The stored article with this id, or None."""
         fields = self.searcher().document(id=str(article_id))
         return None if fields is None else stored_to_article(fields)
+
+    def _whole_searcher(self) -> Searcher:
+        """The searcher over every article (a sharded index: over every shard), for
+        what reads the whole collection as one: similar, significant terms."""
+        return self.searcher()
 
     @reports_damage
     def columns(self) -> DocColumns:
@@ -455,70 +442,25 @@ class Index:
             limit=limit, page=page, sort=sort, match=match, lenient=lenient, source=source,
             category=category, since=since, until=until, ranking=ranking, snippets=snippets,
             exact_total=exact_total, now=now)
-        ranking, now = request.ranking, request.now
-        searcher = self.searcher()
-        q = parse_query(query, searcher.schema, match=match, lenient=lenient,
-                        field_weights=ranking.field_weights, now=now,
-                        languages=_query_languages(searcher, language))
-        allowed = self._filter(searcher, source, category, *_date_bounds(since, until, now),
-                               language=language)
-        if allowed is not None and not allowed:
-            # whoosh 2.7.4 treats an empty filter set as "no filter" when counting, so
-            # a filter that matches nothing would report the unfiltered total.
-            return Results(query=query, total=0, page=page, limit=limit,
-                           elapsed_ms=(time.perf_counter() - started) * 1000.0,
-                           facets=facets_for(searcher, None, set(), facet_names, facet_limit))
-        if ranking is not DEFAULT_RANKING:
-            # Same reader, other weighting; the reader belongs to our long-lived searcher.
-            searcher = Searcher(searcher.reader(), weighting=weighting(ranking, now),
-                                closereader=False)
-        offset = (page - 1) * limit
-        # One flat union runs far faster in whoosh than nested ones ((a|b)|(c|d)).
-        flat = flatten(q)
-        copies: dict[int, list[int]] = {}
-        total_articles = None
-        if after is not None:
-            offset, after_page, total = page_after(searcher, flat, allowed, sort, after, limit)
-            page_hits = [(docnum, score, searcher.stored_fields(docnum))
-                         for docnum, score in after_page]
-            total_is_exact = True
-        elif collapse:
-            grouped = _collapse.collapse_search(
-                searcher, flat, allowed, sort,
-                _collapse.story_codes(searcher, self._stories_for(searcher)), offset, limit,
+        parts = self._search_parts(request)
+        try:
+            plan = _pipeline.plan_search(
+                request, parts.schema, parts.languages(language), language=language,
+                facets=facet_names, facet_limit=facet_limit, after=after, collapse=collapse,
                 arrays=self.array_execution)
-            page_hits = [(d, score, searcher.stored_fields(d)) for d, score, _ in grouped.page]
-            copies = {d: others for d, _, others in grouped.page}
-            total, total_articles, total_is_exact = (grouped.total_stories,
-                                                     grouped.total_articles, True)
-        else:
-            # The executor on the side arrays, or whoosh's matchers for what it does not
-            # run; in result order either way (searchcore.execution.search.rank).
-            best, total, total_is_exact = rank_matches(searcher, flat, allowed, sort,
-                                                       offset + limit, exact_total,
-                                                       arrays=self.array_execution)
-            # Without snippets a hit needs no body: the display records, not whoosh's
-            # zlib'd stored fields (a third of a one-word search).
-            fetch = searcher.stored_fields if snippets else partial(display_fields, searcher)
-            page_hits = [(docnum, score, fetch(docnum))
-                         for docnum, score in best[offset:offset + limit]]
-        hits = []
-        analyzer = searcher.schema["body"].analyzer
-        for rank, (docnum, score, fields) in enumerate(page_hits, offset + 1):
-            hits.append(_hit(rank, score if sort == "relevance" else None, fields, q, analyzer,
-                             snippets,
-                             copies=tuple(_copy(searcher.stored_fields(d)) for d in copies[docnum])
-                             if collapse else None))
-        facet_counts = facets_for(searcher, flat, allowed, facet_names, facet_limit)
-        last = offset + len(page_hits)
-        cursor = (make_cursor(searcher, sort, page_hits[-1][0], page_hits[-1][1], hits[-1].id)
-                  if page_hits and not collapse and (last < total or not total_is_exact)
-                  else None)
-        return Results(query=query, total=total, page=page, limit=limit,
-                       elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits),
-                       total_is_exact=total_is_exact, facets=facet_counts, next_cursor=cursor,
-                       total_articles=total_articles,
-                       suggestion=_suggest.suggest(searcher, query) if suggest else None)
+            return _pipeline.run(plan, parts.parts, started, found=parts.execute(plan),
+                                 suggestion=partial(parts.suggest, query) if suggest else None)
+        finally:
+            parts.close()
+
+    def _search_parts(self, request: SearchRequest) -> _pipeline.Parts:
+        """What :meth:`search` runs on: this index's searcher, one part."""
+        base = self.searcher()
+        return _pipeline.Parts(
+            [_pipeline.Part(_pipeline.scoring_searcher(base, request.ranking, request.now), base,
+                            stories=lambda: _collapse.story_codes(base, self._stories_for(base)))],
+            languages=partial(_query_languages, base),
+            suggest=lambda text: _suggest.suggest(base, text))
 
     @reports_damage
     def similar(self, article_id: str | None = None, *, text: str | None = None,
@@ -538,7 +480,7 @@ class Index:
         if limit < 1 or page < 1:
             raise SearchcoreError(f"limit and page must be at least 1 (got limit={limit}, page={page})")
         now = now or datetime.now(timezone.utc)
-        searcher = self.searcher()
+        searcher = self._whole_searcher()
         excluded: set[str] = set()
         if article_id is not None:
             seed = self.get(str(article_id))
@@ -546,7 +488,7 @@ class Index:
                 raise SearchcoreError(f"no article with id {str(article_id)!r} in {str(self.path)!r}")
             # The seed's words as it was analysed (its language's stems and tags).
             text = document_text(f"{seed.title}\n\n{seed.body}", seed.language)
-            excluded = set(self.stories().members(seed.id)) | {seed.id}
+            excluded = set(self._story_members(seed.id)) | {seed.id}
         terms = _similar.distinctive_terms(searcher, text or "", in_index=article_id is not None)
         label = "more like this: " + " ".join(t for t, _ in terms)
         q = _similar.like_query(terms, DEFAULT_RANKING.field_weights)
@@ -580,7 +522,7 @@ class Index:
                    ) -> tuple[Searcher, wq.Query, set[int] | None]:
         """``(searcher, parsed query, allowed)``: what the news tools need to find every match."""
         now = now or datetime.now(timezone.utc)
-        searcher = self.searcher()
+        searcher = self._whole_searcher()
         q = parse_query(query, searcher.schema, match=match, lenient=lenient,
                         field_weights=DEFAULT_RANKING.field_weights, now=now,
                         languages=_query_languages(searcher, language))
@@ -629,29 +571,9 @@ class Index:
                 category: str | Sequence[str] | None, since: datetime | None,
                 until: datetime | None,
                 language: str | Sequence[str] | None = None) -> set[int] | None:
-        """The document numbers the filters allow, or None when there are none.
-
-        Computed once per search on the arrays (source and category postings, the
-        ``published`` column), as a set for whoosh's FilterCollector and the facets.
-        """
-        schema = searcher.schema
-        queries = []
-        if source:
-            names = [source] if isinstance(source, str) else list(source)
-            options = []
-            for name in names:
-                words = [t.text for t in schema["source"].analyzer(name)]
-                options.append(wq.Phrase("source", words) if len(words) > 1
-                               else wq.Term("source", words[0]) if words else wq.NullQuery)
-            queries.append(wq.Or(options))
-        if category:
-            cats = [category] if isinstance(category, str) else list(category)
-            queries.append(wq.Or([wq.Term("category", c.strip().lower()) for c in cats]))
-        if language:
-            codes = [language] if isinstance(language, str) else list(language)
-            queries.append(wq.Or([wq.Term("language", normalize_language(c)) for c in codes]))
-        allowed = allowed_docnums(searcher, queries, since, until)
-        return None if allowed is None else set(allowed.tolist())
+        """The document numbers the filters allow, or None when there are none
+        (:func:`searchcore.execution.pipeline.filter_docnums`)."""
+        return filter_docnums(searcher, source, category, since, until, language)
 
     @reports_damage
     def stats(self) -> dict[str, Any]:
@@ -770,49 +692,6 @@ def _offset(progress: Callable[[int], None], base: int) -> Callable[[int], None]
     return lambda done: progress(base + done)
 
 
-def _hit(rank: int, score: float | None, fields: Mapping[str, Any], q: wq.Query,
-         analyzer: Any, snippets: int, copies: tuple[Copy, ...] | None = None) -> Hit:
-    """One result from a document's stored fields (snippets of ``q``'s matches)."""
-    return Hit(
-        rank=rank, id=fields["id"], score=float(score) if score is not None else None,
-        title=fields.get("title", ""), published=_aware(fields.get("published")),
-        source=fields.get("source", ""), url=fields.get("url", ""),
-        authors=tuple(fields.get("authors") or ()),
-        category=tuple(fields.get("category") or ()),
-        snippets=tuple(make_snippets(q, fields, analyzer, max_fragments=snippets))
-        if snippets else (),
-        copies=copies)
-
-
-def _copy(fields: Mapping[str, Any]) -> Copy:
-    return Copy(id=fields["id"], source=fields.get("source", ""),
-                published=_aware(fields.get("published")), title=fields.get("title", ""))
-
-
-def flatten(q: wq.Query) -> wq.Query:
-    """Splice nested ``Or``/``And`` of the same kind into one (``(a|b)|(c|d)`` -> ``a|b|c|d``).
-
-    whoosh runs one flat union much faster than a tree of them. Unlike whoosh's
-    ``normalize()``, repeated words stay repeated: a query that says "information"
-    twice weighs it twice, as Lucene's BooleanQuery does (``normalize()`` dropped
-    CISI's nDCG@10 from 0.38 to 0.32).
-    """
-    if isinstance(q, (wq.Or, wq.And)) and type(q) in (wq.Or, wq.And):
-        children: list[wq.Query] = []
-        for child in q.subqueries:
-            child = flatten(child)
-            if type(child) is type(q) and child.boost == 1.0:
-                children.extend(child.subqueries)
-            else:
-                children.append(child)
-        return type(q)(children, boost=q.boost)
-    if isinstance(q, wq.BinaryQuery):
-        return q.__class__(flatten(q.a), flatten(q.b))
-    if isinstance(q, wq.Not):
-        return wq.Not(flatten(q.query), boost=q.boost)
-    return q
-
-
 def _merge_smallest(writer: writing.SegmentWriter, segments: list[Any]) -> list[Any]:
     """Merge policy: fold the smallest segments into one, leaving ``MAX_SEGMENTS // 2``.
 
@@ -829,12 +708,6 @@ def _merge_smallest(writer: writing.SegmentWriter, segments: list[Any]) -> list[
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
 def stored_to_article(fields: Mapping[str, Any]) -> Article:

@@ -22,6 +22,8 @@ import pytest
 distributed = pytest.importorskip("distributed", reason="sharded builds need Dask (the [dask] extra)")
 
 import searchcore
+from searchcore import layout
+from searchcore.errors import ClusterError
 from searchcore.index.build import build_index
 from searchcore.query.budget import QueryBudget
 from searchcore.scoring.ranking import RankingConfig
@@ -56,23 +58,31 @@ OPTIONS = [
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory):
+def cluster():
+    """One LocalCluster (2 single-threaded worker processes) for the module."""
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0", silence_logs=logging.ERROR) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory, cluster):
     """``(one index, sharded index)`` paths of the same articles."""
     base = tmp_path_factory.mktemp("sharding")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0", silence_logs=logging.ERROR) as cluster:
-        build_index([BBC_FILE, SAMPLE], base / "sharded", shards=3,
-                    scheduler=cluster.scheduler_address)
+    build_index([BBC_FILE, SAMPLE], base / "sharded", shards=3,
+                scheduler=cluster.scheduler_address)
     build_index([BBC_FILE, SAMPLE], base / "single", workers=1)
     return base / "single", base / "sharded"
 
 
 def same_results(single: searchcore.Index, sharded: searchcore.Index, query: str,
-                 **options) -> None:
+                 snippets: int = 1, **options) -> None:
+    """``sharded`` answers ``query`` as ``single`` does: ids, order, scores, totals,
+    facets, snippets and the cursor."""
     # A generous time budget: this compares answers, on a busy machine.
     options.setdefault("budget", QueryBudget(seconds=120))
-    want = single.search(query, now=NOW, snippets=1, **options)
-    got = sharded.search(query, now=NOW, snippets=1, **options)
+    want = single.search(query, now=NOW, snippets=snippets, **options)
+    got = sharded.search(query, now=NOW, snippets=snippets, **options)
     label = f"{query!r} {options}"
     assert got.total == want.total, label
     assert [h.id for h in got.hits] == [h.id for h in want.hits], label
@@ -84,6 +94,8 @@ def same_results(single: searchcore.Index, sharded: searchcore.Index, query: str
         assert g.rank == w.rank and g.title == w.title and g.snippets == w.snippets, label
     assert {n: (f.to_dict(), f.stats()) for n, f in got.facets.items()} == \
         {n: (f.to_dict(), f.stats()) for n, f in want.facets.items()}, label
+    assert (got.next_cursor is None) == (want.next_cursor is None), label
+    assert got.total_articles == want.total_articles, label
 
 
 @pytest.mark.parametrize("options", OPTIONS, ids=lambda o: ",".join(map(str, o)) or "plain")
@@ -170,20 +182,22 @@ def _queries_tsv(shared_data: Path, name: str, limit: int) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("corpus", ["bbc-news", "reuters21578"])
-def test_big_corpora_rank_alike(shared_data: Path, tmp_path: Path, corpus: str) -> None:
+def test_big_corpora_rank_alike(shared_data: Path, tmp_path: Path, corpus: str,
+                                cluster) -> None:
     docs = shared_data / corpus / "docs.jsonl"
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0", silence_logs=logging.ERROR) as cluster:
-        build_index(docs, tmp_path / "sharded", shards=4, scheduler=cluster.scheduler_address)
+    build_index(docs, tmp_path / "sharded", shards=4, scheduler=cluster.scheduler_address)
     build_index(docs, tmp_path / "single", workers=2)
     with searchcore.open_index(tmp_path / "single") as single, \
             searchcore.open_index(tmp_path / "sharded") as sharded:
         assert len(single) == len(sharded)
-        queries = _queries_tsv(shared_data, "time", 40) + generated_queries(single, 12, 13)
+        # Every syntax form four times over, and real queries; snippets are compared on
+        # the fixtures above (the same code path), so here only ranks, scores, totals
+        # and facets are.
+        queries = _queries_tsv(shared_data, "time", 20) + generated_queries(single, 4, 13)
         for query in queries:
             for options in ({}, {"match": "any"}, {"sort": "newest", "limit": 20},
                             {"facets": ["category", "month"], "limit": 20}):
-                same_results(single, sharded, query, lenient=True, **options)
+                same_results(single, sharded, query, snippets=0, lenient=True, **options)
 
 
 def test_serve_answers_from_a_sharded_index(pair) -> None:
@@ -220,3 +234,112 @@ def test_shards_of_several_segments_rank_as_one_index(pair, tmp_path: Path) -> N
                       "published:1987-03 oil", "film OR music OR game"]:
             same_results(single, sharded, query)
             same_results(single, sharded, query, match="any", limit=30)
+
+
+# -- on the cluster's workers ---------------------------------------------------------------
+
+REMOTE_QUERIES = ["oil", "oil prices", "oil OR prices", "oil -prices", '"oil prices"',
+                  '"prices oil"~3', "title:oil", "pric*", "markt~", "market~2", "oil^3 gold",
+                  "published:1987-03 oil", "*", "-oil", "zzzunknownword", "film OR music OR game"]
+
+
+def test_search_on_the_cluster_workers_answers_as_in_process_and_one_index(pair, cluster) -> None:
+    single_path, sharded_path = pair
+    with searchcore.open_index(single_path) as single, \
+            searchcore.open_index(sharded_path) as local, \
+            searchcore.open_index(sharded_path, scheduler=cluster.scheduler_address) as remote:
+        for query in REMOTE_QUERIES:
+            for options in ({}, {"match": "any", "limit": 20, "facets": ["source", "month"]},
+                            {"sort": "newest", "page": 2, "limit": 5}):
+                same_results(single, remote, query, **options)    # single == local: above
+        # Stories within each shard, the cursor walk: the same as in this process.
+        for query in ("oil", "*"):
+            want = local.search(query, collapse=True, limit=20, snippets=0)
+            got = remote.search(query, collapse=True, limit=20, snippets=0)
+            assert [(h.id, [c.id for c in h.copies]) for h in got.hits] == \
+                [(h.id, [c.id for c in h.copies]) for h in want.hits]
+            assert (got.total, got.total_articles) == (want.total, want.total_articles)
+        first = remote.search("oil OR said", limit=25, snippets=0)
+        after = remote.search("oil OR said", limit=25, snippets=0, after=first.next_cursor)
+        assert [h.id for h in after.hits] == \
+            [h.id for h in single.search("oil OR said", limit=25, page=2, snippets=0).hits]
+
+
+def test_a_worker_that_cannot_read_a_shard_is_a_clear_error(pair, cluster,
+                                                            tmp_path: Path) -> None:
+    """What a worker runs when it opens a shard (and probes the index at open_index)
+    names the shard it cannot read and the shared storage it needs. Run here, where
+    the copy's shard folder is gone, as on a worker that does not share the disk."""
+    import shutil
+
+    from searchcore.sharding.remote import open_shard, probe_shards
+
+    copy = shutil.copytree(pair[1], tmp_path / "copy")
+    manifest = layout.read_manifest(copy)
+    generation = manifest["generation"]
+    shutil.rmtree(copy / generation / "shard-001")
+    assert "shard-001" in probe_shards(str(copy), generation, manifest["shards"]["names"])
+    with pytest.raises(ClusterError, match="cannot read the shard .*shard-001.*same path"):
+        open_shard(str(copy), manifest, "shard-001")
+    assert "cannot read the index" in probe_shards(str(tmp_path / "elsewhere"), generation, [])
+    with pytest.raises(searchcore.SearchcoreError, match="not a sharded index"):
+        searchcore.open_index(pair[0], scheduler=cluster.scheduler_address)
+
+
+def test_whoosh_existing_terms_still_skips_other_fields(pair) -> None:
+    """The bug :mod:`searchcore.whoosh_boundary.terms` works around (remove it once
+    stock whoosh answers every field)."""
+    from whoosh import query as wq
+
+    from searchcore.whoosh_boundary.terms import existing_terms
+
+    with searchcore.open_index(pair[0]) as single:
+        reader = single.searcher().reader()
+        q = wq.Or([wq.Term("title", "oil"), wq.Term("body", "oil")])
+        assert q.existing_terms(reader, expand=True) == {("title", b"oil")}
+        assert existing_terms(q, reader) == {("title", b"oil"), ("body", b"oil")}
+
+
+def test_similar_terms_and_did_you_mean_answer_as_one_index(pair) -> None:
+    """What reads the collection as one (more like this, significant terms, did you
+    mean) gives one index's answer. Seeds whose story has copies are left out: their
+    copies in other shards are not linked yet (stories are per shard)."""
+    single_path, sharded_path = pair
+    with searchcore.open_index(single_path) as single, \
+            searchcore.open_index(sharded_path) as sharded:
+        for query in ["oil pricse", "goverment election", "markte", "fillm music", "oil"]:
+            assert sharded.search(query).suggestion == single.search(query).suggestion, query
+        seeds = [h.id for q in ("oil", "film", "election") for h in single.search(q, limit=4)
+                 if len(single.copies(h.id)) == 1]
+        assert len(seeds) >= 6
+        for seed in seeds:
+            want, got = single.similar(seed, limit=10), sharded.similar(seed, limit=10)
+            assert (got.query, got.total) == (want.query, want.total), seed
+            assert [h.id for h in got.hits] == [h.id for h in want.hits], seed
+            assert [h.score for h in got.hits] == pytest.approx([h.score for h in want.hits],
+                                                                rel=1e-9), seed
+        text = "Crude oil prices rose as OPEC ministers met in Vienna"
+        assert [h.id for h in sharded.similar(text=text).hits] == \
+            [h.id for h in single.similar(text=text).hits]
+        for query in ["oil", "film OR music", "*"]:
+            assert sharded.significant_terms(query, source="Reuters" if query == "*" else None
+                                             ).to_dict() == \
+                single.significant_terms(query, source="Reuters" if query == "*" else None
+                                         ).to_dict(), query
+
+
+def test_cli_searches_on_the_cluster_workers(pair, cluster) -> None:
+    import orjson
+    from click.testing import CliRunner
+
+    from searchcore.cli.main import cli
+
+    def hits(*extra: str) -> list[tuple[str, float]]:
+        result = CliRunner().invoke(cli, ["search", "oil prices", "--facet", "source", "--json",
+                                          "--index", str(pair[1]), *extra],
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        found = orjson.loads(result.stdout)
+        return [(h["id"], round(h["score"], 9)) for h in found["hits"]], found["facets"]
+
+    assert hits("--scheduler", cluster.scheduler_address) == hits()

@@ -53,6 +53,18 @@ def test_suggest_can_be_switched_off(news_index) -> None:
     assert news_index.search("goverment", suggest=False).suggestion is None
 
 
+def test_long_generated_queries_get_no_suggestion(news_index) -> None:
+    """Did-you-mean serves typed queries: past MAX_WORDS words it is not attempted (a
+    600-word OR spent seconds correcting each word), up to it it still is."""
+    from searchcore.news.suggest import MAX_WORDS
+
+    filler = ["film", "music", "game", "sales", "people", "year"] * MAX_WORDS
+    typed = " OR ".join(["goverment"] + filler[:MAX_WORDS - 1])
+    assert news_index.search(typed, snippets=0).suggestion.startswith("government OR ")
+    longer = " OR ".join(["goverment"] + filler[:MAX_WORDS])
+    assert news_index.search(longer, snippets=0).suggestion is None
+
+
 def test_cli_prints_did_you_mean_with_the_command(news_index_path: Path) -> None:
     from click.testing import CliRunner
 

@@ -83,24 +83,6 @@ def rank(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
     return list(zip(best, scores[pick].tolist())), total, exact
 
 
-def all_matches(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
-                arrays: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every match, unordered: ``(docs, scores, primary sort keys)``, for a caller that
-    orders only as deep as it needs (collapse: :func:`~searchcore.execution.order.ordered`
-    with the matches' :func:`~searchcore.execution.order.id_keys` as ties)."""
-    if allowed is not None and not allowed:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, np.zeros(0), empty
-    scored = sort == "relevance"
-    found = _hits(searcher, q, allowed, scored=scored) if arrays else None
-    if found is not None:
-        docs, scores = found[1].docs, found[1].scores
-    else:
-        docs, scores = whoosh_matches(searcher, q, allowed)
-    published = None if scored else columns_for(searcher).published_us[docs]
-    return docs, scores, sort_key(sort, scores, published)
-
-
 def _whoosh_best(searcher: Any, q: Any, allowed: Collection[int] | None,
                  k: int) -> tuple[np.ndarray, np.ndarray, int]:
     """whoosh's pruning top-``k`` (block quality, matcher replacement) and the count of

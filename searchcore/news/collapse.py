@@ -12,12 +12,11 @@ reads the stories of all its matches as one array.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Collection, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from searchcore.execution.order import id_keys, ordered
-from searchcore.execution.search import all_matches
 from searchcore.news.stories import StoryStore, document_story_codes
 
 _CODES_ATTR = "_searchcore_story_codes"
@@ -115,15 +114,3 @@ def group(docs: np.ndarray, primary: np.ndarray, ties: np.ndarray, codes: np.nda
         others = [int(docs[m]) for m in copies[int(story[position])] if m != position]
         page.append((int(docs[position]), score(position), others))
     return Collapsed(total_stories, len(docs), page)
-
-
-def collapse_search(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
-                    codes: np.ndarray, offset: int, limit: int,
-                    arrays: bool = True) -> Collapsed:
-    """``Index.search(collapse=True)``: every match found once, grouped by
-    :func:`group` as deep as the page needs."""
-    docs, scores, primary = all_matches(searcher, q, allowed, sort, arrays=arrays)
-    ties = id_keys(searcher)[docs]
-    return group(docs, primary, ties, codes, offset, limit,
-                 score=(lambda i: float(scores[i])) if sort == "relevance" else
-                 (lambda i: None))

@@ -35,6 +35,10 @@ NEVER_CORRECT_MIN = 20
 #: A present word is corrected only to a candidate this many times more frequent.
 RARER_FACTOR = 20
 PREFIX = 1
+#: A query of more words than this gets no suggestion. Did-you-mean serves what a
+#: person types; a generated OR of hundreds of words would cost a correction search
+#: per word (seconds at 600 words) for a suggestion nobody reads.
+MAX_WORDS = 16
 
 _WORD = re.compile(r"(?<![\w:~^*\\])([^\W\d_][\w'-]*)(?![\w:*~(])", re.UNICODE)
 _OPERATORS = frozenset({"AND", "OR", "NOT", "TO"})
@@ -152,10 +156,17 @@ def _close_terms(searcher: Any, term: str) -> tuple[int, str] | None:
 
 
 def surface_form(searcher: Any, candidate: str) -> str | None:
-    """How ``candidate`` (a term) is written in the first article that has it, lower-cased."""
+    """How ``candidate`` (a term) is written in the article with the smallest id that
+    has it, lower-cased (by id, not document number: a sharded index numbers its
+    documents otherwise, and must pick the same article)."""
+    import numpy as np
+
+    from searchcore.execution.order import id_keys
+
     analyzer = searcher.schema["body"].analyzer
     for name in TEXT_FIELDS:
-        docs = list(searcher.docs_for_query(_term(name, candidate)))[:1]
+        found = np.fromiter(searcher.docs_for_query(_term(name, candidate)), dtype=np.int64)
+        docs = [int(found[np.argmin(id_keys(searcher)[found])])] if len(found) else []
         for docnum in docs:
             text = searcher.stored_fields(docnum).get(name) or ""
             for token in analyzer(text, chars=True):
@@ -173,12 +184,15 @@ def _term(name: str, text: str) -> Any:
 
 def suggest(searcher: Any, query: str) -> str | None:
     """``query`` with its rare or unknown words corrected, or None if nothing changes."""
+    matches = [m for m in _WORD.finditer(query) if m.group(1) not in _OPERATORS]
+    if len(matches) > MAX_WORDS:
+        return None
     changed = False
     pieces: list[str] = []
     last = 0
-    for match in _WORD.finditer(query):
+    for match in matches:
         word = match.group(1)
-        if word in _OPERATORS or _in_other_field(query, match.start()):
+        if _in_other_field(query, match.start()):
             continue
         fixed = correction(searcher, word)
         if fixed and fixed != word.lower():

@@ -26,6 +26,7 @@ from whoosh import matching
 from whoosh import query as wq
 from whoosh.support.levenshtein import damerau_levenshtein
 
+from searchcore.scoring.stats import fuzzy_key
 from searchcore.whoosh_boundary.fuzzy import terms_within
 
 
@@ -69,11 +70,14 @@ class WeightedFuzzyTerm(wq.FuzzyTerm):
         stats = getattr(top, "collection_stats", None)
         readers = stats.readers if stats is not None and stats.readers else [top.reader()]
         field = self.field()
+        known = stats.expansions.get(fuzzy_key(self)) if stats is not None and \
+            stats.expansions is not None else None
+        words = known if known is not None else \
+            (word for reader in readers for word in self._btexts(reader))
         expansions = {}
-        for reader in readers:
-            for word in self._btexts(reader):
-                if word and word not in expansions:
-                    expansions[word] = top.doc_frequency(field, word)
+        for word in words:
+            if word and word not in expansions:
+                expansions[word] = top.doc_frequency(field, word)
         if not expansions:
             return matching.NullMatcher()
         live = stats.live if stats is not None else top.doc_count()

@@ -36,7 +36,9 @@ class CollectionStats:
     ``lookup`` answers any other term (a prefix's expansion found during the search),
     or None where every term was gathered up front. ``live`` counts the documents
     not deleted; ``readers`` are the collection's readers (one a shard), for what
-    must see every term of the collection (a fuzzy word's expansions).
+    must see every term of the collection (a fuzzy word's expansions), or, where the
+    shards are elsewhere (searched on a Dask cluster), ``expansions`` holds each fuzzy
+    word's expansions over the collection, keyed by :func:`fuzzy_key`.
     """
 
     documents: int
@@ -45,6 +47,8 @@ class CollectionStats:
     lookup: Callable[[str, bytes], int] | None = field(default=None, compare=False)
     live: int = 0
     readers: Sequence[Any] = field(default=(), compare=False, repr=False)
+    expansions: Mapping[tuple[str, str, int, int], tuple[str, ...]] | None = \
+        field(default=None, compare=False, repr=False)
 
     # Named as whoosh's searcher methods: weighting models' idf() take either.
     def get_parent(self) -> "CollectionStats":
@@ -69,6 +73,11 @@ class CollectionStats:
         if fieldname not in self.field_lengths:
             return default
         return self.field_lengths[fieldname] / (self.documents or 1)
+
+
+def fuzzy_key(q: Any) -> tuple[str, str, int, int]:
+    """What identifies a fuzzy word's expansions: field, text, distance, prefix."""
+    return (q.fieldname, q.text, int(q.maxdist), int(q.prefixlength))
 
 
 def combined_stats(readers: Sequence[Any], scorable: Sequence[str],

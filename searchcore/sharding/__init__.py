@@ -20,7 +20,9 @@ The pieces, in data-flow order:
 ``tasks``       what runs on the workers: route a piece's articles into per-shard
                 spill files, build one shard from its spill files
 ``build``       the build: lock, pieces -> spill -> shards -> one manifest switch
-``stats``       collection statistics summed over shards (dfs_query_then_fetch)
+``search``      a search's parts, one per shard, scored with the collection's
+                statistics (the search itself is :mod:`searchcore.execution.pipeline`)
+``remote``      the parts run on a Dask cluster's workers (``open_index(scheduler=)``)
 ``index``       :class:`ShardedIndex`, the :class:`~searchcore.Index` API over shards
 
 Why one generation for the whole set: the switch from the old shards to the new is

@@ -29,11 +29,11 @@ from typing import Any, Iterable, Mapping
 
 import orjson
 
-from searchcore import layout
 from searchcore.analysis import check_language
 from searchcore.article import MAX_ARTICLE_CHARS
 from searchcore.engine import DEFAULT_LOCK_TIMEOUT
 from searchcore.errors import SearchcoreError
+from searchcore.generations import new_generation
 from searchcore.index.ingest import IngestSummary
 from searchcore.index.progress import ProgressCallback, Throttle
 from searchcore.sharding import tasks
@@ -64,8 +64,7 @@ def build_sharded(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[
     :func:`searchcore.index.build.build_index`. The index folder must be on storage
     every worker shares (checked: :class:`~searchcore.errors.ClusterError`).
     """
-    from searchcore.index.build import (_check_target, _existing_manifest, _fsync_dir,
-                                        _new_manifest, _source_list)
+    from searchcore.index.build import _check_target, _new_manifest, _source_list
 
     started = time.perf_counter()
     if not isinstance(shards, int) or isinstance(shards, bool) or shards < 1:
@@ -82,39 +81,29 @@ def build_sharded(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[
     summary = IngestSummary()
     throttle = Throttle(progress, None)
 
-    with layout.write_lock(path, lock_timeout):
-        existing = _existing_manifest(path)
-        layout.remove_stale(path, existing["generation"] if existing else "")
+    with new_generation(path, lock_timeout) as generation:
+        existing = generation.existing
         lang = language or (existing["language"] if existing else "english")
-        generation = layout.next_generation(path)
-        tmp = path / f"{generation}.tmp"
+        tmp = generation.folder
         token = uuid.uuid4().hex
-        try:
-            tmp.mkdir()
-            (tmp / tasks.TOKEN_FILE).write_text(token)
-            with dask_client(scheduler, workers) as client, cluster_errors(scheduler):
-                check_shared_storage(client, tmp, token)
-                n_workers = len(client.scheduler_info().get("workers", {}))
-                counts, timings = _run(client, pieces, shards, tmp, token, lang, options,
-                                       summary, throttle, errors)
-            shutil.rmtree(tmp / tasks.SPILL, ignore_errors=True)
-            (tmp / tasks.TOKEN_FILE).unlink()
-            os.rename(tmp, path / generation)
-            _fsync_dir(path)
-            count = sum(counts)
-            summary.indexed = count
-            manifest = _new_manifest(existing, lang, generation, count, source_list,
-                                     summary, n_workers, time.perf_counter() - started)
-            manifest["shards"] = {"count": shards, "routing": ROUTING,
-                                  "names": [shard_name(k) for k in range(shards)],
-                                  "documents": counts}
-            manifest["build"]["scheduler"] = scheduler or "LocalCluster"
-            manifest["build"].update(timings)
-            layout.write_manifest(path, manifest)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        layout.remove_stale(path, generation)
+        (tmp / tasks.TOKEN_FILE).write_text(token)
+        with dask_client(scheduler, workers) as client, cluster_errors(scheduler):
+            check_shared_storage(client, tmp, token)
+            n_workers = len(client.scheduler_info().get("workers", {}))
+            counts, timings = _run(client, pieces, shards, tmp, token, lang, options,
+                                   summary, throttle, errors)
+        shutil.rmtree(tmp / tasks.SPILL, ignore_errors=True)
+        (tmp / tasks.TOKEN_FILE).unlink()
+        count = sum(counts)
+        summary.indexed = count
+        manifest = _new_manifest(existing, lang, generation.name, count, source_list,
+                                 summary, n_workers, time.perf_counter() - started)
+        manifest["shards"] = {"count": shards, "routing": ROUTING,
+                              "names": [shard_name(k) for k in range(shards)],
+                              "documents": counts}
+        manifest["build"]["scheduler"] = scheduler or "LocalCluster"
+        manifest["build"].update(timings)
+        generation.commit(manifest)
     summary.seconds = time.perf_counter() - started
     throttle.finish(summary.indexed)
     return summary

@@ -35,6 +35,7 @@ from searchcore.errors import ClusterError, SearchcoreError
 
 #: How long to wait for a given scheduler to answer before giving up.
 CONNECT_TIMEOUT = 30.0
+BUILD_OUTCOME = "the build was abandoned and the live index is unchanged"
 INSTALL_HINT = "sharded builds need Dask distributed: pip install 'searchcore[dask]'"
 
 
@@ -73,8 +74,10 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
 
 
 @contextlib.contextmanager
-def cluster_errors(scheduler: str | None) -> Iterator[None]:
-    """Turn Dask's ways of giving up into :class:`ClusterError` naming what happened."""
+def cluster_errors(scheduler: str | None, during: str = "the build",
+                   outcome: str = BUILD_OUTCOME) -> Iterator[None]:
+    """Turn Dask's ways of giving up into :class:`ClusterError` naming what happened
+    ``during`` the work and its ``outcome``."""
     from distributed import KilledWorker
 
     where = f"the Dask scheduler at {scheduler!r}" if scheduler else "the local Dask cluster"
@@ -83,16 +86,16 @@ def cluster_errors(scheduler: str | None) -> Iterator[None]:
     except KilledWorker as exc:
         raise ClusterError(
             f"the workers running {exc.task!r} kept dying (each died mid-task, up to Dask's "
-            f"distributed.scheduler.allowed-failures times); the build was abandoned and "
-            f"the live index is unchanged. Last worker: {exc.last_worker}") from None
+            f"distributed.scheduler.allowed-failures times); {outcome}. "
+            f"Last worker: {exc.last_worker}") from None
     except (concurrent.futures.CancelledError, asyncio.CancelledError) as exc:
-        raise ClusterError(f"lost the connection to {where} during the build ({exc}); "
-                           "the build was abandoned and the live index is unchanged") from None
+        raise ClusterError(f"lost the connection to {where} during {during} ({exc}); "
+                           f"{outcome}") from None
     except (OSError, TimeoutError, asyncio.TimeoutError) as exc:
         if isinstance(exc, SearchcoreError):
             raise
-        raise ClusterError(f"{where} failed during the build: {type(exc).__name__}: {exc}; "
-                           "the build was abandoned and the live index is unchanged") from None
+        raise ClusterError(f"{where} failed during {during}: {type(exc).__name__}: {exc}; "
+                           f"{outcome}") from None
 
 
 def check_shared_storage(client: Any, folder: Path, token: str) -> None:

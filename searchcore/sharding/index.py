@@ -31,12 +31,12 @@ from searchcore import layout
 from searchcore.article import Article, normalize_article
 from searchcore.engine import DEFAULT_LOCK_TIMEOUT, Index
 from searchcore.errors import IndexFormatError, SearchcoreError
-from searchcore.results.types import Results
 from searchcore.sharding import search as _search
 from searchcore.sharding.routing import ROUTING, shard_of
 
 if TYPE_CHECKING:
     from searchcore.news.export import Scan
+    from searchcore.query.request import SearchRequest
     from searchcore.news.timeline import Timeline
 
 
@@ -75,13 +75,29 @@ class ShardIndex(Index):
 class ShardedIndex(Index):
     """An open sharded index: the :class:`~searchcore.Index` methods, over every shard."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, scheduler: str | None = None) -> None:
         self.path = Path(path)
         self._manifest = layout.read_manifest(self.path)
         self._manifest_stamp: tuple[int, int] | None = None
         self._guard: layout.ReaderGuard | None = None
         self.shards: list[ShardIndex] = []
+        #: Run searches on the side arrays (False: whoosh's matchers, the reference).
+        self.array_execution = True
+        #: The Dask scheduler whose workers run the shards' parts of a search (None:
+        #: this process), and its client (:mod:`searchcore.sharding.remote`).
+        self.scheduler = scheduler
+        self._dask: Any = None
+        self._dask_stack: Any = None
+        self._whole: tuple[tuple[Any, ...], Any] | None = None
         self._open_shards()
+        if scheduler:
+            from searchcore.sharding import remote
+
+            try:
+                self._dask, self._dask_stack = remote.connect(self, scheduler)
+            except BaseException:
+                self._close_shards()
+                raise
 
     # -- opening, generations ---------------------------------------------------------
     def _open_shards(self) -> None:
@@ -109,6 +125,7 @@ class ShardedIndex(Index):
         self._manifest_stamp = self._stamp()
 
     def _close_shards(self) -> None:
+        self._whole = None
         for shard in self.shards:
             shard.close()
         self.shards = []
@@ -158,12 +175,41 @@ class ShardedIndex(Index):
         raise SearchcoreError(f"{str(self.path)!r} is a sharded index: columns are per shard "
                               "(ix.shards[k].columns())")
 
+    def _whole_searcher(self) -> Any:
+        """One whoosh searcher over every shard's segments (a ``MultiReader`` of them):
+        document frequencies, counts and field lengths are the sums, so what reads the
+        collection as one index -- ``similar``, significant terms, "did you mean" --
+        answers as one index of the same articles would (ties by article id; what
+        samples or picks "the first" article does so in shard order). Kept until a
+        shard's searcher changes."""
+        from whoosh.reading import MultiReader
+        from whoosh.searching import Searcher
+
+        from searchcore.scoring.ranking import DEFAULT_RANKING, weighting
+        from searchcore.whoosh_boundary.segments import leaf_readers
+
+        bases = tuple(shard.searcher() for shard in self.live_shards())
+        if self._whole is not None and all(a is b for a, b in zip(self._whole[0], bases)) \
+                and len(self._whole[0]) == len(bases):
+            return self._whole[1]
+        leaves = [reader for base in bases for reader, _ in leaf_readers(base)]
+        searcher = Searcher(MultiReader(leaves), weighting=weighting(DEFAULT_RANKING),
+                            closereader=False)
+        self._whole = (bases, searcher)
+        return searcher
+
+    def _story_members(self, article_id: str) -> list[str]:
+        return self.shard_for(article_id).stories().members(article_id)
+
     def stories(self) -> Any:
         raise SearchcoreError(f"{str(self.path)!r} is a sharded index: stories are per shard "
                               "(ix.shards[k].stories())")
 
     def close(self) -> None:
         self._close_shards()
+        if self._dask_stack is not None:
+            self._dask_stack.close()
+            self._dask = self._dask_stack = None
 
     def __repr__(self) -> str:
         return (f"<searchcore.ShardedIndex {str(self.path)!r} {self._manifest.get('generation')} "
@@ -278,9 +324,16 @@ class ShardedIndex(Index):
 
 
     # -- searching (searchcore.sharding.search) ----------------------------------------
-    #: :meth:`searchcore.Index.search` over every shard, ranked as one index would
-    #: rank the same articles (:func:`searchcore.sharding.search.search`).
-    search = _search.search
+    def _search_parts(self, request: "SearchRequest") -> _search.ShardSet:
+        """:meth:`searchcore.Index.search` runs on one part per shard, scored with the
+        collection's statistics (:class:`searchcore.sharding.search.ShardSet`), or
+        on the workers of the Dask scheduler given to ``open_index``
+        (:class:`searchcore.sharding.remote.RemoteParts`)."""
+        if self._dask is not None:
+            from searchcore.sharding.remote import RemoteParts
+
+            return RemoteParts(self, self._dask, str(self.scheduler), request)
+        return _search.ShardSet(self, request.ranking, request.now)
 
     def timeline(self, query: str, by: str = "month", **filters: Any) -> "Timeline":
         """:meth:`searchcore.Index.timeline` over every shard."""
@@ -290,11 +343,3 @@ class ShardedIndex(Index):
              fields: Sequence[str] | str | None = None, **filters: Any) -> "Scan":
         """:meth:`searchcore.Index.scan` over every shard, in the order one index gives."""
         return _search.scan(self, query, sort=sort, fields=fields, **filters)
-
-    def similar(self, *args: Any, **kwargs: Any) -> Results:  # type: ignore[override]
-        raise SearchcoreError("similar() is not available on a sharded index yet (its "
-                              "distinctive terms and story exclusions are per shard)")
-
-    def significant_terms(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        raise SearchcoreError("significant_terms() is not available on a sharded index yet "
-                              "(its phrase counts are per shard)")

@@ -141,7 +141,8 @@ def build_shard(shard: int, pieces: int, folder: str, token: str,
     """
     from whoosh import index as whoosh_index
 
-    from searchcore.index.build import _fsync_tree, _gc_paused, _write_generation
+    from searchcore.generations import fsync_tree
+    from searchcore.index.build import _gc_paused, _write_generation
     from searchcore.index.progress import Throttle
     from searchcore.schema import build_schema
 
@@ -158,7 +159,7 @@ def build_shard(shard: int, pieces: int, folder: str, token: str,
             count, _story_seconds = _write_generation(ix, read_spill(root, shard, pieces), 1,
                                                       summary, Throttle(None, None))
         ix.close()
-        _fsync_tree(work)
+        fsync_tree(work)
         check_token(root, token)
         final = root / shard_name(shard)
         if final.exists():         # an earlier attempt finished, but its answer was lost
