@@ -13,10 +13,7 @@ from searchcore.cli.options import (common_options, filter_kwargs, filter_option
                                     resolve_index_path)
 from searchcore.cli.progress import ProgressReporter
 from searchcore.news.export import (ARTICLE_FIELDS, EXPORT_FORMATS, SCAN_SORTS, check_fields,
-                                    csv_lines, jsonl_lines)
-
-#: Articles between progress updates and between flushes of standard output.
-CHUNK = 1000
+                                    csv_header)
 
 EXPORT_HELP = f"""Write every article matching QUERY to standard output, in full.
 
@@ -63,39 +60,27 @@ def export_command(query: tuple[str, ...], fmt: str, sort: str, fields: str | No
     keep = check_fields(fields)
     started = time.monotonic()
     out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
+    exported = 0
     with searchcore.open_index(resolve_index_path(index_path)) as ix:
         filters = filter_kwargs(source, category, since, until, match_any, lenient, language)
         articles = ix.scan(text, sort=sort, fields=keep, **filters)
         total = len(articles)
-        done = 0
         with ProgressReporter("exporting", enabled=not quiet) as progress:
-            lines = jsonl_lines(articles) if fmt == "jsonl" else csv_lines(articles, keep)
-            chunk: list = []
-            for line in lines:
-                chunk.append(line)
-                if len(chunk) >= CHUNK:
-                    done += _write(chunk, out)
-                    progress(max(done - (fmt == "csv"), 0), total)
-                    chunk = []
-            done += _write(chunk, out)
-    exported = done - (fmt == "csv")
+            if fmt == "csv":
+                _write(csv_header(keep).encode("utf-8"), out)
+            for count, data in articles.encoded(fmt):
+                _write(data, out)
+                exported += count
+                progress(exported, total)
     if not quiet:
         seconds = time.monotonic() - started
         click.echo(f"exported {exported:,} of {total:,} matching articles in {seconds:.1f} s "
                    f"({exported / max(seconds, 1e-6):,.0f}/s)", err=True)
 
 
-def _write(chunk: list, out) -> int:  # type: ignore[no-untyped-def]
-    """Write a chunk of lines (bytes for JSON Lines, str for CSV); returns how many."""
-    if not chunk:
-        return 0
-    if isinstance(chunk[0], bytes):
-        data = b"".join(chunk)
-        if out is not None:
-            out.write(data)
-            out.flush()
-        else:
-            click.echo(data, nl=False)
+def _write(data: bytes, out) -> None:  # type: ignore[no-untyped-def]
+    """Write encoded lines to standard output's buffer (through click when it has none)."""
+    if out is not None:
+        out.write(data)
     else:
-        click.echo("".join(chunk), nl=False)
-    return len(chunk)
+        click.echo(data.decode("utf-8"), nl=False)

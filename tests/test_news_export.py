@@ -156,3 +156,66 @@ def test_cli_export_csv_with_fields_and_sort(tmp_path) -> None:
     assert f"exported {len(oldest)} of {len(oldest)} matching articles" in result.stderr
     bad = CliRunner().invoke(cli, ["--index", str(path), "export", "oil", "--fields", "x"])
     assert bad.exit_code == 1 and "unknown field 'x'" in bad.output
+
+
+def test_stored_fields_read_in_chunks_equal_whooshs_in_any_order(tmp_path) -> None:
+    """Straight from the stored-field files, over several segments and a deletion, in
+    document order (one read per run) and shuffled in small chunks (one read each)."""
+    import random
+
+    from searchcore.whoosh_boundary.stored_fields import stored_fields_many
+
+    path = tmp_path / "ix"
+    records = [orjson.loads(x) for x in SAMPLE.read_bytes().splitlines()]
+    with searchcore.create_index(path) as ix:
+        ix.add(records[:40])
+        ix.add(records[40:])
+        ix.delete([str(records[3]["id"])])
+    with searchcore.open_index(path) as ix:
+        searcher = ix.searcher()
+        assert len(searcher.reader().leaf_readers()) >= 2
+        docs = list(range(searcher.reader().doc_count_all()))
+        expected = [dict(searcher.stored_fields(d)) for d in docs]
+        assert list(stored_fields_many(searcher, docs)) == expected
+        shuffled = random.Random(7).sample(docs, len(docs))
+        assert list(stored_fields_many(searcher, shuffled, chunk=5)) == [expected[d] for d in shuffled]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_export_in_worker_processes_writes_the_same_bytes(news_index, fmt) -> None:
+    import threading
+
+    def encoded(workers: int) -> bytes:
+        scan = news_index.scan("said OR film", sort="newest", fields="id,title,published,authors")
+        return b"".join(data for _, data in scan.encoded(fmt, workers=workers))
+
+    here = encoded(1)
+    assert here and encoded(2) == here                 # forked workers
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)       # a threaded process: spawned workers
+    other.start()
+    try:
+        assert encoded(2) == here
+    finally:
+        release.set()
+        other.join()
+    articles = list(news_index.scan("said OR film", sort="newest",
+                                    fields="id,title,published,authors"))
+    if fmt == "jsonl":
+        assert here.splitlines() == [orjson.dumps(a) for a in articles]
+    else:
+        rows = list(csv.reader(io.StringIO(here.decode())))
+        assert [r[0] for r in rows] == [a["id"] for a in articles]
+
+
+def test_a_merged_scan_encodes_like_one_index(news_index) -> None:
+    """``Scan`` over any iterator of articles (a sharded index's merge) encodes the same
+    bytes as the single index's chunked reader."""
+    from searchcore.news.export import Scan
+
+    fields = "id,title,category,published"
+    for fmt in ("jsonl", "csv"):
+        direct = b"".join(d for _, d in news_index.scan("said", fields=fields).encoded(fmt))
+        articles = list(news_index.scan("said", fields=fields))
+        merged = Scan(iter(articles), len(articles))
+        assert b"".join(d for _, d in merged.encoded(fmt)) == direct

@@ -31,7 +31,7 @@ SAMPLE = Path(searchcore.__file__).parent / "sample" / "reuters-sample.jsonl"
 
 QUERIES = ["oil", "said", "market OR trade", '"oil prices"', "-oil", "*", "title:oil",
            "cocoa~", "wheat*", "bank rates", "published:1987-03", "zzzunknownword", "music",
-           "election OR minister", "title:(film OR music)", "growth -economy"]
+           "election OR minister", "title:(film OR music)", "growth -economy", "published:*"]
 FILTERS: list[dict[str, Any]] = [{}, {"category": ["crude", "sport"]},
                                  {"source": ["BBC News", "Reuters"]}, {"since": "1987-03-01"},
                                  {"until": "1987-02-28"}, {"category": ["entertainment", "grain"]}]
@@ -161,6 +161,8 @@ def feed_back(ix: searchcore.Index, query: str, name: str, value: str) -> int:
         return ix.search(query, category=value, limit=1).total
     if name == "source":
         return ix.search(query, source=value, limit=1).total
+    if name == "language":
+        return ix.search(query, language=value, limit=1).total
     start, end = bucket_period(value, name)
     return ix.search(query, since=start, until=end - timedelta(microseconds=1), limit=1).total
 
@@ -169,8 +171,8 @@ def feed_back(ix: searchcore.Index, query: str, name: str, value: str) -> int:
 def test_a_facet_value_fed_back_as_a_filter_gives_its_count(sample_index, query) -> None:
     path, _ = sample_index
     with searchcore.open_index(path) as ix:
-        res = ix.search(query, facets=["category", "source", "month", "week", "day"],
-                        facet_limit=8)
+        res = ix.search(query, facets=["category", "source", "language", "year", "month",
+                                       "week", "day"], facet_limit=8)
         checked = 0
         for name, facet in res.facets.items():
             for bucket in facet:
@@ -337,3 +339,59 @@ def test_cli_timeline_json_csv_text_and_plot(sample_index, tmp_path) -> None:
     assert all(b["value"] in picture for b in doc["buckets"][:3])
     bad = runner.invoke(cli, base + ["--plot", str(tmp_path / "oil.gif")])
     assert bad.exit_code == 1 and ".svg or .png" in bad.output
+
+
+# -- authors: a value facet over a list, from the display records or the stored fields ------
+
+AUTHORS = ["Ann Lee", "Bob Stone", "Chen Wei", "Dana Cruz", "Eli Park"]
+
+
+def authored(records: list[dict]) -> list[dict]:
+    """The sample with bylines: none, one, two, or a name given twice (counted once)."""
+    out = []
+    for n, record in enumerate(records):
+        names = [AUTHORS[n % 5], AUTHORS[(n * 3) % 5]][: n % 3]
+        if n % 7 == 0 and names:
+            names.append(names[0])
+        out.append(dict(record, authors=names))
+    return out
+
+
+def test_authors_facet_equals_brute_force_with_and_without_display_records(tmp_path) -> None:
+    path = tmp_path / "ix"
+    records = authored(read_jsonl(SAMPLE))
+    with searchcore.create_index(path) as ix:
+        ix.add(records[:120])
+        ix.add(records[120:])
+    articles = by_id(records)
+
+    def check(ix: searchcore.Index) -> None:
+        for query, filters in [("*", {}), ("oil", {}), ("said", {"since": "1987-03-01"}),
+                               ("market OR trade", {"category": ["crude", "grain"]})]:
+            check_facets(ix, articles, query, filters, limit=3)
+            res = ix.search(query, facets=["authors"], facet_limit=10, **filters)
+            assert res.facets["authors"].other == 0 and len(res.facets["authors"]) <= 5
+
+    with searchcore.open_index(path) as ix:
+        check(ix)
+        reader = ix.searcher().reader()
+        assert len(reader.leaf_readers()) >= 2
+    # A segment without display records reads its authors from whoosh's stored fields.
+    removed = [p for p in path.rglob("*.sdsp_meta.json")][:1]
+    assert removed
+    removed[0].unlink()
+    with searchcore.open_index(path) as ix:
+        check(ix)
+
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--index", str(path), "search", "oil", "--facet", "authors",
+                              "--json"], catch_exceptions=False)
+    assert out.exit_code == 0
+    doc = orjson.loads(out.output)
+    with searchcore.open_index(path) as ix:
+        counts, _ = brute_force([articles[i] for i in all_hits(ix, "oil")], "authors")
+    assert doc["facets"]["authors"] == [{"value": v, "count": c} for v, c in
+                                        sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    text = runner.invoke(cli, ["--index", str(path), "search", "oil", "--facet", "authors",
+                               "--no-color"], catch_exceptions=False).output
+    assert "authors:" in text and AUTHORS[0] in text

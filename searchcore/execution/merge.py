@@ -7,7 +7,7 @@
 * **Facets**: each part counts every value of its matches (:func:`count_facets`: a
   part's own top 10 could miss a value that is 11th everywhere and first overall);
   the counts are summed, then ranked and cut to the limit; date facets are computed
-  once over the ``published`` values of every part's matches, so empty buckets
+  once over the bucket numbers of every part's matches, so empty buckets
   between two parts' ranges are there too (:func:`merge_facets`). The counts are
   plain data, so a part counted on a Dask worker merges the same way.
 """
@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from searchcore.news.facets import (DATE_FACETS, Facet, FacetBucket, check_facets, date_facet,
+from searchcore.news.facets import (DATE_FACETS, Facet, FacetBucket, check_facets, units_facet,
                                     value_facet)
 
 
@@ -40,26 +40,25 @@ class FacetCounts:
     values: dict[str, dict[str, int]]
     #: Per value facet: matches with no value.
     missing: dict[str, int]
-    #: The matches' ``published`` values (datetime64[us], NaT undated), when a date
-    #: facet is asked for.
-    published: np.ndarray | None
+    #: Per date facet: the matches' bucket numbers (``NewsColumns.date_units``, the
+    #: same numbering in every part; ``NO_UNIT`` undated).
+    units: dict[str, np.ndarray]
 
 
 def count_facets(columns: Any, docs: np.ndarray, names: Sequence[str]) -> FacetCounts:
     """The counts behind the facets ``names`` over the matches ``docs`` of one part."""
     values: dict[str, dict[str, int]] = {}
     missing: dict[str, int] = {}
-    published = None
+    units: dict[str, np.ndarray] = {}
     for name in names:
         if name in DATE_FACETS:
-            if published is None:
-                published = columns.published[docs]
+            units[name] = columns.date_units(name)[docs]
             continue
         column = getattr(columns, name)
         facet = value_facet(column, docs, name, len(column.labels) + 1)
         values[name] = {bucket.value: bucket.count for bucket in facet.buckets}
         missing[name] = facet.missing
-    return FacetCounts(values, missing, published)
+    return FacetCounts(values, missing, units)
 
 
 def merge_facets(parts: Sequence[FacetCounts], names: Sequence[str],
@@ -68,9 +67,9 @@ def merge_facets(parts: Sequence[FacetCounts], names: Sequence[str],
     out: dict[str, Facet] = {}
     for name in check_facets(names, limit):
         if name in DATE_FACETS:
-            published = [p.published for p in parts if p.published is not None]
-            out[name] = date_facet(np.concatenate(published) if published
-                                   else np.zeros(0, "datetime64[us]"), name)
+            units = [p.units[name] for p in parts if name in p.units]
+            out[name] = units_facet(np.concatenate(units) if units
+                                    else np.zeros(0, np.int64), name)
             continue
         counts: dict[str, int] = {}
         for part in parts:

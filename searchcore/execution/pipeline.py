@@ -224,24 +224,29 @@ def execute(part: Part, plan: SearchPlan) -> PartHits:
     searcher, flat = part.searcher, plan.flat
     allowed = filter_docnums(part.base, r.source, r.category, plan.since, plan.until,
                              plan.language)
-    facets = (count_facets(news_columns(part.base), match_docnums(part.base, flat, allowed),
-                           plan.facets) if plan.facets else None)
+
+    def facets() -> FacetCounts | None:
+        # Counted after the ranking: with the default weighting it ran on part.base,
+        # which keeps the match set it found, so the query is not run again.
+        return (count_facets(news_columns(part.base), match_docnums(part.base, flat, allowed),
+                             plan.facets) if plan.facets else None)
+
     if allowed is not None and not allowed:
         # whoosh 2.7.4 treats an empty filter set as "no filter" when counting.
-        return PartHits([], 0, facets=facets)
+        return PartHits([], 0, facets=facets())
     if plan.after is not None:
         before, found, total = page_after(searcher, flat, allowed, r.sort, plan.after, r.limit)
         return PartHits(_keyed(searcher, found, r.sort, part.number), total, before=before,
-                        facets=facets)
+                        facets=facets())
     if plan.collapse:
         found, total, _ = rank(searcher, flat, allowed, r.sort, None, arrays=plan.arrays)
         codes = part.stories() if part.stories is not None else \
             _collapse.story_codes(part.base)
         return PartHits(_keyed(searcher, found, r.sort, part.number), total,
-                        stories=codes[[d for d, _ in found]].tolist(), facets=facets)
+                        stories=codes[[d for d, _ in found]].tolist(), facets=facets())
     found, total, exact = rank(searcher, flat, allowed, r.sort, r.offset + r.limit,
                                r.exact_total, arrays=plan.arrays)
-    return PartHits(_keyed(searcher, found, r.sort, part.number), total, exact, facets=facets)
+    return PartHits(_keyed(searcher, found, r.sort, part.number), total, exact, facets=facets())
 
 
 def _keyed(searcher: Any, ranked: list[tuple[int, float | None]], sort: str,

@@ -69,6 +69,7 @@ def rank(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
     if found is not None:
         docs, scores = found[1].docs, found[1].scores
         total = len(docs)
+        remember_matches(searcher, q, allowed, docs)
     elif scored and not exact_total and k is not None:
         docs, scores, total = _whoosh_best(searcher, q, allowed, k)
         exact = False
@@ -81,6 +82,27 @@ def rank(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
     if not scored:
         return [(d, None) for d in best], total, exact
     return list(zip(best, scores[pick].tolist())), total, exact
+
+
+_LAST_MATCHES = "_searchcore_last_matches"
+
+
+def remember_matches(searcher: Any, q: Any, allowed: Collection[int] | None,
+                     docs: np.ndarray) -> None:
+    """Keep the match set of the last ranked query on the searcher (one entry), so the
+    facets of the same search count it instead of running the query again."""
+    setattr(searcher, _LAST_MATCHES, (q, allowed, docs))
+
+
+def remembered_matches(searcher: Any, q: Any,
+                       allowed: Collection[int] | None) -> np.ndarray | None:
+    """The sorted matches :func:`rank` found for this very query and filter object
+    (compared by identity: the same search), else None."""
+    last = getattr(searcher, _LAST_MATCHES, None)
+    if last is None or last[0] is not q or last[1] is not allowed:
+        return None
+    docs: np.ndarray = last[2]
+    return docs
 
 
 def _whoosh_best(searcher: Any, q: Any, allowed: Collection[int] | None,

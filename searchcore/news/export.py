@@ -3,8 +3,10 @@
 Exports capped at a few hundred results are a common complaint about news search
 tools; here a scan walks every match. Memory: the order is computed once as numpy
 arrays (the document numbers, plus the sort keys: 16 bytes a match, 16 MB for a
-million), then articles are read, converted and handed on one at a time, so no more
-than one article is held however many match.
+million), then articles are read a chunk at a time (512 of them, straight from each
+segment's stored-field file: :func:`~searchcore.whoosh_boundary.stored_fields.stored_fields_many`),
+converted and handed on one at a time, so no more than a chunk is held however many
+match.
 
 Order (the same as ``Index.search`` pages, so a cursor walk and a page walk agree):
 
@@ -29,7 +31,13 @@ import base64
 import binascii
 import csv
 import io
-from typing import Any, Iterator, Sequence
+import itertools
+import multiprocessing
+import os
+import threading
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import orjson
@@ -40,7 +48,7 @@ from searchcore.news.matches import match_docnums, news_columns
 from searchcore.execution.columns import columns_for
 from searchcore.execution.order import UNDATED_KEY, id_keys, sort_key
 from searchcore.execution.search import scored_matches, whoosh_matches
-from searchcore.whoosh_boundary.stored_fields import stored_fields_getter
+from searchcore.whoosh_boundary.stored_fields import CHUNK, decode_stored, stored_chunks
 
 SCAN_SORTS = ("relevance", "newest", "oldest")
 #: The keys of ``searchcore show --json`` (``Article.to_dict()``), in that order.
@@ -109,7 +117,11 @@ def _scored(searcher: Any, q: wq.Query, allowed: set[int] | None) -> tuple[np.nd
 # -- scanning ------------------------------------------------------------------------------
 
 class Scan:
-    """The articles of a scan, one at a time; ``len()`` is how many there are in all."""
+    """The articles of a scan, one at a time; ``len()`` is how many there are in all.
+
+    Iterate it for article dicts, or call :meth:`encoded` for the export formats'
+    bytes a chunk at a time (what ``searchcore export`` writes).
+    """
 
     def __init__(self, articles: Iterator[dict[str, Any]], total: int) -> None:
         self._articles = articles
@@ -124,6 +136,40 @@ class Scan:
     def __next__(self) -> dict[str, Any]:
         return next(self._articles)
 
+    def encoded(self, fmt: str = "jsonl", workers: int | None = None) -> Iterator[tuple[int, bytes]]:
+        """``(articles, bytes)`` per chunk, as JSON Lines or CSV rows (no header; columns
+        in the order of each article's keys). ``workers`` is for :class:`IndexScan`."""
+        check_format(fmt)
+        while True:
+            chunk = list(itertools.islice(self._articles, CHUNK))
+            if not chunk:
+                return
+            yield len(chunk), encode_articles(chunk, fmt)
+
+
+class IndexScan(Scan):
+    """A scan of one index: read a chunk at a time straight from the stored fields."""
+
+    def __init__(self, searcher: Any, docs: np.ndarray, keep: tuple[str, ...]) -> None:
+        super().__init__(_articles(searcher, docs, keep), len(docs))
+        self._searcher, self._docs, self._keep = searcher, docs, keep
+
+    def encoded(self, fmt: str = "jsonl", workers: int | None = None) -> Iterator[tuple[int, bytes]]:
+        """As :meth:`Scan.encoded`; ``workers`` processes decode and encode the chunks
+        while this one reads the next (default: :func:`export_workers`; 1: all here).
+        The order and the bytes are the same either way; at most a few chunks per
+        worker are in flight, so memory stays flat.
+        """
+        check_format(fmt)
+        chunks = stored_chunks(self._searcher, self._docs)
+        if workers is None:
+            workers = export_workers(self.total)
+        if workers <= 1:
+            for items in chunks:
+                yield len(items), encode_chunk(items, fmt, self._keep)
+            return
+        yield from _in_workers(chunks, fmt, self._keep, workers)
+
 
 def scan_articles(searcher: Any, q: wq.Query, allowed: set[int] | None, *,
                   sort: str = "relevance", fields: Sequence[str] | str | None = None) -> Scan:
@@ -134,16 +180,20 @@ def scan_articles(searcher: Any, q: wq.Query, allowed: set[int] | None, *,
     """
     keep = check_fields(fields)
     docs, _, _ = ordered_matches(searcher, q, allowed, sort)
-    return Scan(_articles(searcher, docs, keep), len(docs))
+    return IndexScan(searcher, docs, keep)
 
 
 def _articles(searcher: Any, docs: np.ndarray, keep: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    for items in stored_chunks(searcher, docs):
+        yield from _chunk_articles(items, keep)
+
+
+def _chunk_articles(items: list[Any], keep: tuple[str, ...]) -> Iterator[dict[str, Any]]:
     from searchcore.engine import stored_to_dict
 
-    stored = stored_fields_getter(searcher)
     everything = keep == ARTICLE_FIELDS
-    for docnum in docs.tolist():
-        article = stored_to_dict(stored(docnum))
+    for item in items:
+        article = stored_to_dict(decode_stored(item))
         yield article if everything else {k: article[k] for k in keep}
 
 
@@ -156,15 +206,81 @@ def jsonl_lines(articles: Iterator[dict[str, Any]]) -> Iterator[bytes]:
 
 def csv_lines(articles: Iterator[dict[str, Any]], fields: Sequence[str]) -> Iterator[str]:
     """A header, then one row per article: lists joined with ``"; "``, ``extra`` as JSON."""
+    yield csv_header(fields)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(fields)
-    yield buffer.getvalue()
     for article in articles:
         buffer.seek(0)
         buffer.truncate()
         writer.writerow([_csv_value(article[f]) for f in fields])
         yield buffer.getvalue()
+
+
+def csv_header(fields: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(fields)
+    return buffer.getvalue()
+
+
+def encode_articles(articles: Iterable[dict[str, Any]], fmt: str) -> bytes:
+    """Articles as JSON Lines, or as CSV rows with the columns in each article's key order."""
+    if fmt == "jsonl":
+        return b"".join(jsonl_lines(articles))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows([_csv_value(v) for v in a.values()] for a in articles)
+    return buffer.getvalue().encode("utf-8")
+
+
+def encode_chunk(items: list[Any], fmt: str, keep: tuple[str, ...]) -> bytes:
+    """A chunk of :func:`stored_chunks` encoded (what the workers run)."""
+    return encode_articles(_chunk_articles(items, keep), fmt)
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in EXPORT_FORMATS:
+        raise ExportError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
+    return fmt
+
+
+#: Exports smaller than this are encoded in this process (starting workers costs more).
+PARALLEL_MIN = 20_000
+#: Chunks per worker handed out ahead of the one being written.
+_AHEAD = 3
+
+
+def export_workers(total: int) -> int:
+    """How many processes encode an export of ``total`` articles: up to 4, one per core.
+
+    Decompressing and unpickling whoosh's stored fields is most of an export's time
+    and runs in Python, one core at a time; the workers take it over while this
+    process reads and writes.
+    """
+    if total < PARALLEL_MIN:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _in_workers(chunks: Iterator[list[Any]], fmt: str, keep: tuple[str, ...],
+                workers: int) -> Iterator[tuple[int, bytes]]:
+    """:func:`encode_chunk` of each chunk in a process pool, in order, a bounded window ahead."""
+    # fork starts at once and is safe in a single-threaded process (the CLI); with
+    # other threads about (a server, a Dask client) one may hold a lock at the fork.
+    method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
+    pool = ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context(method))
+    try:
+        window: deque[tuple[int, Future[bytes]]] = deque()
+        for items in chunks:
+            window.append((len(items), pool.submit(encode_chunk, items, fmt, keep)))
+            while len(window) > workers * _AHEAD:
+                count, future = window.popleft()
+                yield count, future.result()
+        while window:
+            count, future = window.popleft()
+            yield count, future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _csv_value(value: Any) -> str:
@@ -211,6 +327,15 @@ def _read_cursor(cursor: str, sort: str) -> tuple[float | int | None, int, str]:
 def page_after(searcher: Any, q: wq.Query, allowed: set[int] | None, sort: str, cursor: str,
                limit: int) -> tuple[int, list[tuple[int, float | None]], int]:
     """``(matches before the page, [(docnum, score)] of the page, total)``."""
+    docs, primary, start = _ordered_after(searcher, q, allowed, sort, cursor)
+    page = docs[start:start + limit].tolist()
+    scores = (-primary[start:start + limit]).tolist() if sort == "relevance" else [None] * len(page)
+    return start, list(zip(page, scores)), len(docs)
+
+
+def _ordered_after(searcher: Any, q: wq.Query, allowed: set[int] | None, sort: str,
+                   cursor: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(docnums in order, their primary keys, position of the first after the cursor)``."""
     value, _docnum, article_id = _read_cursor(cursor, sort)
     docs, primary, secondary = ordered_matches(searcher, q, allowed, sort)
     if sort == "relevance":
@@ -220,6 +345,4 @@ def page_after(searcher: Any, q: wq.Query, allowed: set[int] | None, sort: str, 
     tie = article_id.encode("utf-8")
     after = (primary > key) | ((primary == key) & (secondary > tie))
     start = int(np.argmax(after)) if after.any() else len(docs)
-    page = docs[start:start + limit].tolist()
-    scores = (-primary[start:start + limit]).tolist() if sort == "relevance" else [None] * len(page)
-    return start, list(zip(page, scores)), len(docs)
+    return docs, primary, start

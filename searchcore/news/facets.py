@@ -29,8 +29,8 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from searchcore.errors import SearchcoreError
-from searchcore.news.matches import (Labelled, MultiLabelled, NewsColumns, match_docnums,
-                                     news_columns)
+from searchcore.news.matches import (DATE_UNITS, NO_UNIT, Labelled, MultiLabelled, NewsColumns,
+                                     date_units, match_docnums, news_columns)
 
 VALUE_FACETS = ("source", "category", "language", "authors")
 DATE_FACETS = ("year", "month", "week", "day")
@@ -38,7 +38,6 @@ FACETS = VALUE_FACETS + DATE_FACETS
 DEFAULT_FACET_LIMIT = 10
 #: More date buckets than this is an error (a day facet over centuries of bad dates).
 MAX_DATE_BUCKETS = 100_000
-_UNIT = {"year": "Y", "month": "M", "day": "D"}
 
 
 class FacetError(SearchcoreError):
@@ -108,7 +107,7 @@ def compute_facets(columns: NewsColumns, docs: np.ndarray, names: Sequence[str],
     out: dict[str, Facet] = {}
     for name in check_facets(names, limit):
         if name in DATE_FACETS:
-            out[name] = date_facet(columns.published[docs], name)
+            out[name] = units_facet(columns.date_units(name)[docs], name)
         else:
             out[name] = value_facet(getattr(columns, name), docs, name, limit)
     return out
@@ -142,35 +141,30 @@ def date_facet(published: np.ndarray, by: str) -> Facet:
     """Every ``by`` bucket from the first to the last dated time in ``published``."""
     if by not in DATE_FACETS:
         raise FacetError(f"unknown date bucket {by!r}; use one of {', '.join(DATE_FACETS)}")
-    undated = np.isnat(published)
-    dated = published[~undated]
-    missing = int(np.count_nonzero(undated))
+    return units_facet(date_units(published, by), by)
+
+
+def units_facet(units: np.ndarray, by: str) -> Facet:
+    """Every bucket from the first to the last of ``units`` (:func:`date_units`), counted."""
+    dated = units[units != NO_UNIT]
+    missing = int(len(units) - len(dated))
     if not len(dated):
         return Facet(by, (), missing=missing)
-    units = _units(dated, by)
-    first, last = int(units.min()), int(units.max())
+    first, last = int(dated.min()), int(dated.max())
     if last - first + 1 > MAX_DATE_BUCKETS:
         raise FacetError(f"a {by} facet from {_label(first, by)} to {_label(last, by)} would have "
                          f"{last - first + 1:,} buckets; use a coarser one (year, month, week)")
-    counts = np.bincount(units - first, minlength=last - first + 1)
+    counts = np.bincount(dated - first, minlength=last - first + 1)
     labels = _labels(first, last, by)
     return Facet(by, tuple(FacetBucket(v, int(c)) for v, c in zip(labels, counts.tolist())),
                  missing=missing)
 
 
-def _units(dated: np.ndarray, by: str) -> np.ndarray:
-    """Bucket numbers: years/months/days since 1970, or ISO weeks since 1969-12-29."""
-    if by == "week":
-        days = dated.astype("datetime64[D]").astype(np.int64)
-        return (days + 3) // 7          # 1970-01-01 was a Thursday: +3 lands on Monday
-    return dated.astype(f"datetime64[{_UNIT[by]}]").astype(np.int64)
-
-
 def _labels(first: int, last: int, by: str) -> list[str]:
     if by == "week":
         return [_label(u, by) for u in range(first, last + 1)]
-    span = np.arange(first, last + 1).astype(f"datetime64[{_UNIT[by]}]")
-    return [str(s) for s in np.datetime_as_string(span, unit=_UNIT[by])]
+    span = np.arange(first, last + 1).astype(f"datetime64[{DATE_UNITS[by]}]")
+    return [str(s) for s in np.datetime_as_string(span, unit=DATE_UNITS[by])]
 
 
 def _label(unit: int, by: str) -> str:
@@ -178,7 +172,7 @@ def _label(unit: int, by: str) -> str:
         monday = date(1970, 1, 1) + timedelta(days=unit * 7 - 3)
         year, week, _ = monday.isocalendar()
         return f"{year}-W{week:02d}"
-    return str(np.datetime64(unit, _UNIT[by]))
+    return str(np.datetime64(unit, DATE_UNITS[by]))
 
 
 def bucket_period(value: str, by: str) -> tuple[datetime, datetime]:
@@ -193,8 +187,8 @@ def bucket_period(value: str, by: str) -> tuple[datetime, datetime]:
             start = datetime.fromisocalendar(int(year), int(week), 1)
             end = start + timedelta(days=7)
         else:
-            start = np.datetime64(value, _UNIT[by]).astype("datetime64[us]").item()
-            end = (np.datetime64(value, _UNIT[by]) + 1).astype("datetime64[us]").item()
+            start = np.datetime64(value, DATE_UNITS[by]).astype("datetime64[us]").item()
+            end = (np.datetime64(value, DATE_UNITS[by]) + 1).astype("datetime64[us]").item()
     except (ValueError, KeyError) as exc:
         raise FacetError(f"{value!r} is not a {by} bucket: {exc}") from None
     return start.replace(tzinfo=timezone.utc), end.replace(tzinfo=timezone.utc)

@@ -15,20 +15,25 @@ memory-mapped per-segment columns, and the array executor's
 :func:`~searchcore.execution.search.matching_docnums`, with whoosh's matchers for a
 form the executor does not run), adapted here to what
 the news tools count: categories lower-cased as the ``category=`` filter compares
-them, dates as numpy ``datetime64``. Authors have no column there yet; they are read
-from the stored fields once per searcher, only when an ``authors`` facet is asked for.
+them, dates as numpy ``datetime64``. Authors have no column there: they are read once
+per searcher, only when an ``authors`` facet is asked for, from each segment's
+display records (:mod:`searchcore.execution.display`; whoosh's stored fields for a
+segment without them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
+import orjson
 from whoosh import query as wq
 
 from searchcore.execution import columns as execution
-from searchcore.execution.search import matching_docnums
+from searchcore.execution.display import segment_display
+from searchcore.execution.search import matching_docnums, remembered_matches
+from searchcore.whoosh_boundary import segments as boundary
 
 NAT = np.datetime64("NaT", "us")
 
@@ -72,6 +77,15 @@ class NewsColumns:
             return np.where(us == execution.NO_DATE, NAT, us.astype("datetime64[us]"))
         return self._cached("published", make)
 
+    def date_units(self, by: str) -> np.ndarray:
+        """Each document's ``by`` bucket number (:func:`date_units`), :data:`NO_UNIT` when undated.
+
+        Computed once per searcher: numpy's calendar conversion of a million dates
+        to months takes longer than a whole faceted search, a gather and a
+        ``bincount`` over these takes a millisecond.
+        """
+        return self._cached(f"units-{by}", lambda: date_units(self.published, by))
+
     @property
     def source(self) -> Labelled:
         return self._cached("source", lambda: Labelled(np.asarray(self._columns.source.codes),
@@ -89,18 +103,41 @@ class NewsColumns:
 
     @property
     def authors(self) -> MultiLabelled:
-        return self._cached("authors", lambda: _authors(self._searcher.reader()))
+        return self._cached("authors", lambda: _authors(self._searcher))
+
+
+#: The bucket number of an undated document in :meth:`NewsColumns.date_units`.
+NO_UNIT = np.iinfo(np.int64).min
+#: numpy datetime units of the year, month and day buckets.
+DATE_UNITS = {"year": "Y", "month": "M", "day": "D"}
+
+
+def date_units(published: np.ndarray, by: str) -> np.ndarray:
+    """Bucket numbers of datetime64 values: years, months or days since 1970, ISO weeks
+    since the week of 1969-12-29; :data:`NO_UNIT` for NaT."""
+    undated = np.isnat(published)
+    if by == "week":
+        days = published.astype("datetime64[D]").astype(np.int64)
+        units = (days + 3) // 7         # 1970-01-01 was a Thursday: +3 lands on Monday
+    else:
+        units = published.astype(f"datetime64[{DATE_UNITS[by]}]").astype(np.int64)
+    units[undated] = NO_UNIT
+    return units
 
 
 def match_docnums(searcher: Any, q: wq.Query, allowed: set[int] | None = None) -> np.ndarray:
     """Sorted global document numbers of every live document matching ``q`` and ``allowed``."""
     if allowed is not None and not allowed:
         return np.zeros(0, dtype=np.int64)
-    if isinstance(q, wq.Every) and allowed is not None:
+    known = remembered_matches(searcher, q, allowed)
+    if known is not None:                     # the search that asks for facets ranked them
+        return known
+    # Exactly ``*``: ``FieldPresent`` (``title:*``) is a subclass of Every, and matches less.
+    if type(q) is wq.Every and allowed is not None:
         docs = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
         docs.sort()
         return docs
-    if isinstance(q, wq.Every):
+    if type(q) is wq.Every:
         docs = execution.live_docnums(execution.columns_for(searcher))
     else:
         docs = matching_docnums(searcher, q)
@@ -157,14 +194,29 @@ def _folded_categories(column: Any) -> MultiLabelled:
     return MultiLabelled(new_offsets, codes, vocab)
 
 
-def _authors(reader: Any) -> MultiLabelled:
-    """Authors per document from one pass over the stored fields."""
+def _authors(searcher: Any) -> MultiLabelled:
+    """Authors per document (each name once), segment by segment in document order."""
     labeller = _Labeller()
-    lists: list[list[int]] = [[] for _ in range(reader.doc_count_all())]
-    for docnum, fields in reader.iter_docs():
-        names = dict.fromkeys(a for a in fields.get("authors") or () if a)
-        lists[docnum] = [labeller.code(a) for a in names]
+    lists: list[list[int]] = []
+    for reader, _ in boundary.leaf_readers(searcher):
+        for names in _segment_authors(reader):
+            lists.append([labeller.code(a) for a in dict.fromkeys(a for a in names or () if a)])
     return _csr(lists, labeller.labels())
+
+
+def _segment_authors(reader: Any) -> Iterator[Any]:
+    """Each document's author list: from the small display records when the segment
+    has them (a million in seconds), else from whoosh's stored fields (zlib'd pickles
+    with the whole body)."""
+    display = segment_display(reader)
+    if display.blob is None or display.offsets is None:
+        for fields in boundary.all_stored_fields(reader):
+            yield fields.get("authors")
+        return
+    blob, offsets = display.blob.tobytes(), display.offsets.tolist()
+    loads = orjson.loads
+    for start, end in zip(offsets, offsets[1:]):
+        yield loads(blob[start:end]).get("authors")
 
 
 def category_key(value: str) -> str:

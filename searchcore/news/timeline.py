@@ -19,7 +19,7 @@ from typing import Any
 
 from whoosh import query as wq
 
-from searchcore.news.facets import DATE_FACETS, FacetBucket, FacetError, date_facet
+from searchcore.news.facets import DATE_FACETS, FacetBucket, FacetError, units_facet
 from searchcore.news.matches import match_docnums, news_columns
 
 BUCKETS = ("day", "week", "month", "year")
@@ -60,6 +60,6 @@ def timeline(query: str, by: str, searcher: Any, q: wq.Query,
     """The timeline of the parsed query ``q`` within ``allowed`` (see ``Index.timeline``)."""
     check_by(by)
     docs = match_docnums(searcher, q, allowed)
-    facet = date_facet(news_columns(searcher).published[docs], by)
+    facet = units_facet(news_columns(searcher).date_units(by)[docs], by)
     return Timeline(query=query, by=by, buckets=facet.buckets, total=len(docs),
                     undated=facet.missing)
