@@ -97,9 +97,9 @@ def did_you_mean(suggestion: str) -> str:
     return f"Did you mean: {terminal_safe(suggestion)}\n  {terminal_safe(command)}\n"
 
 
-def emit_copies(article_id: str, copies: list[Article], *, as_json: bool) -> None:
-    """``show --copies``: the story's articles, one line each (or one JSON document)."""
-    story = min((a.id for a in copies), default=article_id)
+def emit_copies(article_id: str, story: str, copies: list[Article], *, as_json: bool) -> None:
+    """``show --copies``: the story (its leader's id) and its articles, one line each
+    (or one JSON document)."""
     rows = [{"id": a.id, "source": a.source,
              "published": a.published.isoformat() if a.published else None,
              "title": a.title} for a in copies]

@@ -174,10 +174,11 @@ def show_command(article_id: str, list_copies: bool, as_json: bool, color: bool 
     with searchcore.open_index(path) as ix:
         article = ix.get(article_id)
         copies = ix.copies(article_id) if list_copies and article is not None else []
+        story = ix.stories().story_id(article_id) if copies else None
     if article is None:
         raise UserError(f"no article with id {article_id!r} in {str(path)!r}")
     if list_copies:
-        output.emit_copies(article.id, copies, as_json=as_json)
+        output.emit_copies(article.id, story or article.id, copies, as_json=as_json)
     elif as_json:
         output.emit_bytes(output.format_json(article.to_dict(), pretty=is_tty(sys.stdout)))
     else:

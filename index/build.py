@@ -248,7 +248,10 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
     _commit(ix, segments)
     write_extra_column(ix, ROW_COLUMN, np.arange(written))     # docnum == story row
     return written - len(stale), {"sign": round(stories.sign_seconds, 3),
-                                  "link": round(stories.link_seconds, 3)}
+                                  "link": round(stories.link_seconds, 3),
+                                  "sign_cpu": round(stories.sign_cpu, 3),
+                                  "link_cpu": round(stories.link_cpu, 3),
+                                  "links": stories.links}
 
 
 def batch_bounds(articles: Sequence[Article]) -> list[tuple[int, int]]:

@@ -388,7 +388,7 @@ class Index:
         return self.stories().members(article_id)
 
     def copies(self, article_id: str) -> list[Article]:
-        """Every article of ``article_id``'s story, itself included, smallest id first.
+        """Every article of ``article_id``'s story, itself included, in id order.
 
         Empty if there is no such article.
         """

@@ -55,7 +55,9 @@ FORMAT_NAME = "searchcore-index"
 #:    and Thai runs as character bigrams (searchcore.multilingual).
 #: 4: a generation may hold shards (``shard-NNN/`` folders, the manifest's ``shards``);
 #:    unsharded indexes of format 3 are still read as they are.
-FORMAT_VERSION = 4
+#: 5: stories by leader (news/leaders.py; story files' STORE_VERSION 3): formats 3 and
+#:    4 are still searched, and their stories ask for a rebuild when used.
+FORMAT_VERSION = 5
 #: Oldest format version this code can still read.
 MIN_FORMAT_VERSION = 3
 GENERATION_PREFIX = "gen-"

@@ -220,3 +220,46 @@ def test_big_add_in_chunks_finds_what_one_segment_finds(tmp_path: Path,
             assert ix.search("zeppelin", limit=200, exact_total=True).total == 120
         assert segments == (2 if chunk == 10_000 else 7 + 3)
     assert results[0] == results[1]
+
+
+# -- the end of a build: linking the stories ------------------------------------------
+
+def _finish_peak(tmp_path: Path, copies: int, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int, int]:
+    """Traced peak of ``StoryBuilder.finish`` over ``copies`` copies of 20 BBC articles
+    (distinct ids, identical bodies: every band's buckets hold ``copies`` rows, so the
+    candidate pairs grow with the square of ``copies``); ``(peak, rows, links)``."""
+    from searchcore.news import leaders, stories, stories_build
+
+    monkeypatch.setattr(stories_build, "PAIR_BLOCK", 4096)
+    monkeypatch.setattr(stories, "VERIFY_BLOCK", 1024)       # 0.5 MB of signatures
+    monkeypatch.setattr(leaders, "GREEDY_BLOCK", 4096)       # ~0.5 MB of Python ints
+    base = bbc_articles()[:20]
+    builder = stories_build.StoryBuilder(tmp_path / f"s{copies}")
+    builder.folder.mkdir()
+    rows = [(f"a{k}", base[k % len(base)]["body"]) for k in range(20 * copies)]
+    for start in range(0, len(rows), 500):
+        builder.add_batch(rows[start:start + 500])
+    gc.collect()
+    tracemalloc.start()
+    try:
+        builder.finish()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak, len(rows), builder.links
+
+
+@pytest.mark.slow
+def test_story_linking_memory_follows_the_links_not_the_candidate_pairs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The end of a build expands each band's buckets a block of pairs at a time and
+    keeps each link once, in 8 bytes: its peak is a few bytes per row and per link
+    plus a block, however many candidate pairs the bands hold (33 bands x 20 x
+    C(150, 2) = 7.4M here; expanded a band at a time they took 16 bytes each and
+    more, ~60 MB)."""
+    peak, rows, links = _finish_peak(tmp_path, 150, monkeypatch)
+    assert links == 20 * 150 * 149 // 2          # identical copies: every pair is a link
+    allowed = 2_000_000 + 64 * rows + 24 * links
+    print(f"peak {peak / 1e6:.1f} MB, {rows} rows, {links} links")
+    assert peak < allowed, (f"linking {rows} rows ({links} links) peaked at "
+                            f"{peak / 1e6:.1f} MB, allowed {allowed / 1e6:.1f} MB")

@@ -12,10 +12,11 @@ reads the stories of all its matches as one array.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from searchcore.execution.order import id_keys, ordered
 from searchcore.news.stories import StoryStore, document_story_codes
 
 _CODES_ATTR = "_searchcore_story_codes"
@@ -65,21 +66,51 @@ class Collapsed:
 def collapse(ranked: Sequence[tuple[int, float | None]], codes: np.ndarray, offset: int,
              limit: int) -> Collapsed:
     """Group ``ranked`` (best first) by story; keep the first of each; page the stories."""
-    if not ranked:
-        return Collapsed(0, 0, [])
     docs = np.fromiter((d for d, _ in ranked), dtype=np.int64, count=len(ranked))
+    scores = [s for _, s in ranked]
+    position = np.arange(len(docs), dtype=np.int64)
+    return group(docs, position, position, codes, offset, limit,
+                 score=lambda i: scores[i])
+
+
+def group(docs: np.ndarray, primary: np.ndarray, ties: np.ndarray, codes: np.ndarray,
+          offset: int, limit: int, score: Callable[[int], float | None]) -> Collapsed:
+    """The stories of the matches ``docs`` (unordered; result order by ``(primary,
+    ties)``, :func:`~searchcore.execution.order.ordered`): the first of each story
+    in that order, the page of stories ``offset:offset + limit``, and the other
+    matching members of each story on the page.
+
+    Only as deep as the page needs: the first ``k`` matches are ordered (a partial
+    sort), and ``k`` grows only while they hold fewer stories than the page ends
+    at. The total counts distinct stories with one pass over a mask.
+    ``score(i)``: the score of match ``i`` (position in ``docs``).
+    """
+    if not len(docs):
+        return Collapsed(0, 0, [])
     story = codes[docs]
-    uniques, first = np.unique(story, return_index=True)
-    order = np.sort(first)                       # rank positions of each story's best copy
-    shown = order[offset:offset + limit]
+    # Unknown stories are -1 - docnum: shift everything to one non-negative range.
+    low = int(story.min())
+    seen = np.zeros(int(story.max()) - min(low, 0) + 1, dtype=bool)
+    seen[story - min(low, 0)] = True
+    total_stories = int(np.count_nonzero(seen))
+    del seen
+    want = min(offset + limit, total_stories)
+    k = max(64, 4 * want)
+    while True:
+        pick = ordered(primary, ties, k if k < len(docs) else None)
+        _, first = np.unique(story[pick], return_index=True)
+        if len(first) >= want or len(pick) == len(docs):
+            break
+        k *= 4
+    shown = pick[np.sort(first)[offset:offset + limit]]   # match positions, story order
     page_codes = story[shown]
-    in_page = np.flatnonzero(np.isin(story, page_codes))
+    members = np.flatnonzero(np.isin(story, page_codes))
+    members = members[ordered(primary[members], ties[members])]
     copies: dict[int, list[int]] = {int(c): [] for c in page_codes}
-    for position in in_page:
-        copies[int(story[position])].append(int(docs[position]))
+    for position in members.tolist():
+        copies[int(story[position])].append(position)
     page = []
-    for position in shown:
-        doc = int(docs[position])
-        others = [d for d in copies[int(story[position])] if d != doc]
-        page.append((doc, ranked[int(position)][1], others))
-    return Collapsed(len(uniques), len(ranked), page)
+    for position in shown.tolist():
+        others = [int(docs[m]) for m in copies[int(story[position])] if m != position]
+        page.append((int(docs[position]), score(position), others))
+    return Collapsed(total_stories, len(docs), page)

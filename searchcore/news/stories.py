@@ -2,24 +2,31 @@
 
 Every article gets a MinHash signature of its body (:mod:`searchcore.news.minhash`)
 when it is written. Two articles are *linked* when they share an LSH band and
-:func:`~searchcore.news.minhash.same_story` says yes; a **story** is a connected
-component of those links, and its id is the **smallest member article id** (string
-order). So the stories are a function of the set of articles alone:
+:func:`~searchcore.news.minhash.same_story` says yes. A **story** is a *leader* and
+the articles linked to it that chose it (:mod:`searchcore.news.leaders`: the
+longest article leads, each shorter one joins its best-matching linked leader), so
+members are copies of the leader, never joined through each other. A story's id
+is its **leader's article id**; ``story[row]`` is the leader's row.
 
-* an add compares the new articles with every stored article they share a band with
-  (and with each other) and merges the stories they link;
-* a delete recomputes the components of each story that lost a member, from the
-  links among the remaining members, so a story never keeps a member only the
-  deleted article linked it to, and its id moves to the new smallest member;
-* a full rebuild links all articles at once (:mod:`searchcore.news.stories_build`).
+The stories are a function of the set of articles alone:
+
+* an add links the new articles with every stored article they share a band with
+  (and with each other), then re-runs the greedy from the new articles onwards,
+  only where a change can reach (:func:`~searchcore.news.leaders.settle`);
+* a delete re-runs it from the followers of each deleted leader (a deleted
+  follower changes nothing), so no article keeps a leader that is gone;
+* a full rebuild runs the greedy over all links at once
+  (:mod:`searchcore.news.stories_build`).
 
 Adds of the same articles in any order, in any batches, and a rebuild give the same
 stories, with one stated exception: an LSH bucket (one band value) holding more than
 :data:`MAX_BUCKET` live articles is not expanded into pairs (its members still link
 through their other bands or an identical signature), and which articles a bucket
-holds at the moment of an add depends on what was added before. (An add also
-skips, without counting, a bucket of more than :data:`MAX_RAW_BUCKET` rows, dead
-ones included.)
+holds at the moment of an add depends on what was added before; identical
+signatures in a bucket that large are linked to one member only (the earliest in
+the canonical order) by a build, and to every member (or, beyond
+:data:`MAX_RAW_BUCKET` rows, to one) by an add. Both need more than a thousand
+articles whose shingles hash alike in every band.
 
 Files, in the generation folder beside whoosh's (which ignores them)::
 
@@ -69,10 +76,10 @@ import orjson
 
 from searchcore.errors import IndexFormatError
 from searchcore.index.idtable import id_hashes
-from searchcore.news import minhash
+from searchcore.news import leaders, minhash
 
 #: Version of the files above; a state with another one is refused with a rebuild hint.
-STORE_VERSION = 2
+STORE_VERSION = 3
 #: LSH buckets larger than this are not expanded into candidate pairs (see above).
 MAX_BUCKET = 1000
 #: An add does not even count the live members of a bucket with more rows than this.
@@ -89,55 +96,6 @@ def _params() -> dict[str, object]:
     return {"shingle": minhash.SHINGLE, "permutations": minhash.PERMUTATIONS,
             "bands": minhash.BANDS, "rows": minhash.ROWS, "threshold": minhash.THRESHOLD,
             "jaccard_floor": minhash.JACCARD_FLOOR, "min_shingles": minhash.MIN_SHINGLES}
-
-
-class UnionFind:
-    """Union-find over arbitrary ints (only the ones seen take memory)."""
-
-    def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
-
-    def find(self, x: int) -> int:
-        parent = self.parent
-        root = x
-        while parent.get(root, root) != root:
-            root = parent[root]
-        while parent.get(x, x) != root:
-            parent[x], x = root, parent[x]
-        return root
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-
-def candidate_pairs(keys: np.ndarray, new_from: int) -> np.ndarray:
-    """Pairs ``(i, j)`` (``i < j``) of rows sharing a band key, at least one ``>= new_from``.
-
-    ``keys`` is rows x BANDS. Buckets larger than :data:`MAX_BUCKET` are skipped.
-    """
-    found: list[np.ndarray] = []
-    rows = np.arange(len(keys))
-    for band in range(keys.shape[1]):
-        col = keys[:, band]
-        order = np.argsort(col, kind="stable")
-        ordered = col[order]
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        sizes = np.diff(np.r_[starts, len(ordered)])
-        for start, size in zip(starts[sizes > 1], sizes[sizes > 1]):
-            if size > MAX_BUCKET:
-                continue
-            members = rows[order[start:start + size]]
-            if members.max() < new_from:
-                continue
-            i, j = np.triu_indices(size, 1)
-            a, b = members[i], members[j]
-            keep = np.maximum(a, b) >= new_from
-            found.append(np.stack([np.minimum(a, b)[keep], np.maximum(a, b)[keep]], axis=1))
-    if not found:
-        return np.zeros((0, 2), dtype=np.int64)
-    return np.unique(np.concatenate(found), axis=0)
 
 
 class Chunk:
@@ -313,7 +271,7 @@ class StoryStore:
         return out
 
     def story_id(self, article_id: str) -> str | None:
-        """The story id of ``article_id`` (its smallest member's id), or None if unknown."""
+        """The story id of ``article_id`` (its story's leader's id), or None if unknown."""
         row = int(self.rows_of([article_id])[0])
         return None if row < 0 else self.ids_of(self.story[[row]])[0]
 
@@ -331,17 +289,32 @@ class StoryStore:
 
     def signatures(self, rows: np.ndarray) -> np.ndarray:
         """The signatures of ``rows``, read chunk by chunk (memory-mapped on disk)."""
+        return self._gather("sig", rows, (minhash.PERMUTATIONS,), np.uint32)
+
+    def id_hashes_of(self, rows: np.ndarray) -> np.ndarray:
+        """The 128-bit id hashes (rows x 2 uint64) of ``rows``, read chunk by chunk."""
+        return self._gather("idh", rows, (2,), np.uint64)
+
+    def _gather(self, name: str, rows: np.ndarray, shape: tuple[int, ...],
+                dtype: Any) -> np.ndarray:
         rows = np.asarray(rows, dtype=np.int64)
-        out = np.empty((len(rows), minhash.PERMUTATIONS), dtype=np.uint32)
+        out = np.empty((len(rows), *shape), dtype=dtype)
         chunk_of = np.searchsorted(self.starts, rows, side="right") - 1
         for k in np.unique(chunk_of):
             sel = np.flatnonzero(chunk_of == k)
-            out[sel] = self.parts[int(k)].sig[rows[sel] - self.starts[k]]
+            out[sel] = getattr(self.parts[int(k)], name)[rows[sel] - self.starts[k]]
         return out
+
+    def order_keys(self, rows: Sequence[int]) -> dict[int, leaders.OrderKey]:
+        """Each row's place in the canonical order (:func:`~searchcore.news.leaders.order_key`)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        counts = self.count[rows].tolist()
+        hashes = self.id_hashes_of(rows).tolist()
+        return {r: leaders.order_key(c, h) for r, c, h in zip(rows.tolist(), counts, hashes)}
 
     # -- writing ------------------------------------------------------------------------
     def add(self, articles: Sequence[tuple[str, str]]) -> None:
-        """Add or replace ``(article_id, body)`` pairs and merge the stories they link."""
+        """Add or replace ``(article_id, body)`` pairs and settle the stories they touch."""
         if not articles:
             return
         ids = [a for a, _ in articles]
@@ -352,29 +325,49 @@ class StoryStore:
         start = self.rows
         self.parts.append(chunk)
         self._pending.append(len(self.parts) - 1)
-        self.story = np.concatenate([self.story, np.arange(start, start + len(ids))])
+        new = np.arange(start, start + len(ids), dtype=np.int64)
+        self.story = np.concatenate([self.story, new])      # each leads itself, for now
         self._starts = None
         if self._count is not None:
             self._count = np.concatenate([self._count, count])
         self._id_index = None
         self._row_of = None
-        self._link(self._new_pairs(len(self.parts) - 1))
+        self._settle(new, fresh=set(new.tolist()))
 
-    def _new_pairs(self, k: int) -> np.ndarray:
-        """Candidate pairs ``(low, high)`` of live rows, one of them in chunk ``k``."""
-        new = self.parts[k]
-        start = int(self.starts[k])
+    def _settle(self, seeds: np.ndarray, fresh: set[int]) -> None:
+        leaders.settle(self.story, seeds.tolist(), fresh, self.order_keys, self.neighbours)
+
+    def neighbours(self, rows: Sequence[int]) -> dict[int, list[tuple[int, int]]]:
+        """Per row of ``rows``, the live rows linked to it and their equal positions."""
+        query = np.unique(np.asarray(rows, dtype=np.int64))
+        pairs, equal = self.verified(self._pairs_for(query))
+        out: dict[int, list[tuple[int, int]]] = {r: [] for r in query.tolist()}
+        for a, b, q in zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), equal.tolist()):
+            if a in out:
+                out[a].append((b, q))
+            if b in out:
+                out[b].append((a, q))
+        return out
+
+    def _pairs_for(self, qrows: np.ndarray) -> np.ndarray:
+        """Candidate pairs ``(low, high)`` of live rows, one of them in ``qrows``: rows
+        sharing a band key (buckets of at most :data:`MAX_BUCKET` live rows) or the
+        whole signature."""
+        if not len(qrows):
+            return np.zeros((0, 2), dtype=np.int64)
+        keys = minhash.band_keys(self.signatures(qrows))
+        keys = np.concatenate([keys, minhash.digest(keys, self.count[qrows])[:, None]],
+                              axis=1).T
         live = self.story >= 0
         found = []
         for band in range(minhash.BANDS + 1):
             digest = band == minhash.BANDS            # identical signatures
-            qkeys = np.asarray(new.bands[band])
-            qrows = np.asarray(new.brows[band], dtype=np.int64) + start
-            a_parts, b_parts, raw = [], [], np.zeros(len(qkeys), dtype=np.int64)
+            qkeys = keys[band]
+            a_parts, raw = [], np.zeros(len(qkeys), dtype=np.int64)
             for part, pstart in zip(self.parts, self.starts[:-1].tolist()):
-                keys = part.bands[band]
-                left = np.searchsorted(keys, qkeys, side="left")
-                right = np.searchsorted(keys, qkeys, side="right")
+                bkeys = part.bands[band]
+                left = np.searchsorted(bkeys, qkeys, side="left")
+                right = np.searchsorted(bkeys, qkeys, side="right")
                 raw += right - left
                 a_parts.append((left, right, part, pstart))
             expand = raw <= MAX_RAW_BUCKET
@@ -388,20 +381,16 @@ class StoryStore:
                 qa.append(q)
                 qb.append(np.asarray(part.brows[band], dtype=np.int64)[left[q] + offsets]
                           + pstart)
-            if not qa:
-                continue
-            q = np.concatenate(qa)
-            b = np.concatenate(qb)
-            keep = live[b]
-            q, b = q[keep], b[keep]
-            size = np.bincount(q, minlength=len(qkeys))     # live rows in the bucket
-            a = qrows[q]
-            if digest:
-                ok = a != b
-            else:
-                ok = (a != b) & (size[q] <= MAX_BUCKET)
-            found.append(np.stack([np.minimum(a, b)[ok], np.maximum(a, b)[ok]], axis=1))
-            if digest:
+            if qa:
+                q = np.concatenate(qa)
+                b = np.concatenate(qb)
+                keep = live[b]
+                q, b = q[keep], b[keep]
+                size = np.bincount(q, minlength=len(qkeys))     # live rows in the bucket
+                a = qrows[q]
+                ok = (a != b) if digest else (a != b) & (size[q] <= MAX_BUCKET)
+                found.append(np.stack([np.minimum(a, b)[ok], np.maximum(a, b)[ok]], axis=1))
+            if digest and not expand.all():
                 found.append(self._huge_identical(qkeys, qrows, ~expand, live))
         if not found:
             return np.zeros((0, 2), dtype=np.int64)
@@ -409,93 +398,58 @@ class StoryStore:
 
     def _huge_identical(self, qkeys: np.ndarray, qrows: np.ndarray, which: np.ndarray,
                         live: np.ndarray) -> np.ndarray:
-        """For new rows whose identical-signature bucket is too big to expand: a pair
-        with one live member (enough to join the story those members share)."""
+        """For rows whose identical-signature bucket is too big to expand: a pair with
+        its earliest other live member in the canonical order (identical counts, so
+        the smallest id hash), which the others follow or lead."""
         pairs = []
         for q in np.flatnonzero(which).tolist():
+            members = []
             for part, pstart in zip(self.parts, self.starts[:-1].tolist()):
                 keys = part.bands[minhash.BANDS]
                 lo = int(np.searchsorted(keys, qkeys[q], side="left"))
                 hi = int(np.searchsorted(keys, qkeys[q], side="right"))
-                rows = np.asarray(part.brows[minhash.BANDS][lo:hi], dtype=np.int64) + pstart
-                rows = rows[live[rows] & (rows != qrows[q])]
-                if len(rows):
-                    pairs.append((min(int(rows[0]), int(qrows[q])),
-                                  max(int(rows[0]), int(qrows[q]))))
-                    break
+                members.append(np.asarray(part.brows[minhash.BANDS][lo:hi], dtype=np.int64)
+                               + pstart)
+            rows = np.concatenate(members)
+            rows = rows[live[rows] & (rows != qrows[q])]
+            if len(rows):
+                idh = self.id_hashes_of(rows)
+                first = int(rows[np.lexsort((idh[:, 1], idh[:, 0]))[0]])
+                pairs.append((min(first, int(qrows[q])), max(first, int(qrows[q]))))
         return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
-    def verified(self, pairs: np.ndarray) -> np.ndarray:
-        """The ``pairs`` that are copies of one story (signatures read a block at a time)."""
-        keep = []
+    def verified(self, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ``pairs`` that are copies of one story, and their equal signature
+        positions (uint8); signatures are read a block at a time."""
+        keep, same = [], []
         count = self.count
         for start in range(0, len(pairs), VERIFY_BLOCK):
             block = pairs[start:start + VERIFY_BLOCK]
-            ok = np.asarray(minhash.same_story(
-                self.signatures(block[:, 0]), count[block[:, 0]],
-                self.signatures(block[:, 1]), count[block[:, 1]]), dtype=bool)
+            sig_a, sig_b = self.signatures(block[:, 0]), self.signatures(block[:, 1])
+            ok = np.asarray(minhash.same_story(sig_a, count[block[:, 0]],
+                                               sig_b, count[block[:, 1]]), dtype=bool)
             keep.append(block[ok])
+            same.append(np.sum(sig_a[ok] == sig_b[ok], axis=1).astype(np.uint8))
             for part in self.parts:      # unmap: the pages read do not stay in this process
                 part.release("sig")
-        return np.concatenate(keep) if keep else np.zeros((0, 2), dtype=np.int64)
-
-    def _link(self, pairs: np.ndarray) -> None:
-        """Merge the stories of the candidate ``pairs`` that are copies of one story."""
-        pairs = self.verified(pairs)
-        if not len(pairs):
-            return
-        # Union the stories (represented by their id rows) the links touch.
-        uf = UnionFind()
-        for a, b in self.story[pairs].tolist():
-            uf.union(a, b)
-        reps = np.unique(self.story[pairs.ravel()])
-        affected = np.flatnonzero(np.isin(self.story, reps))
-        groups = np.array([uf.find(r) for r in self.story[affected].tolist()], dtype=np.int64)
-        self._set_stories(affected, groups)
-
-    def _set_stories(self, rows: np.ndarray, groups: np.ndarray) -> None:
-        """Give each group of ``rows`` (same value in ``groups``) the row of its smallest id."""
-        best: dict[int, tuple[str, int]] = {}
-        for row, group, article_id in zip(rows.tolist(), groups.tolist(), self.ids_of(rows)):
-            current = best.get(group)
-            if current is None or article_id < current[0]:
-                best[group] = (article_id, row)
-        self.story[rows] = [best[g][1] for g in groups.tolist()]
+        if not keep:
+            return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.uint8)
+        return np.concatenate(keep), np.concatenate(same)
 
     def delete(self, article_ids: Iterable[str]) -> None:
-        """Forget ``article_ids`` and recompute the stories they belonged to."""
+        """Forget ``article_ids``; the followers of a deleted leader choose again."""
         rows = self.rows_of(sorted(set(article_ids)))
         self._delete_rows(rows[rows >= 0])
 
     def _delete_rows(self, rows: np.ndarray) -> None:
         if not len(rows):
             return
-        reps = np.unique(self.story[rows])
+        led = rows[self.story[rows] == rows]
         self.story[rows] = -1
         self._id_index = None
         self._row_of = None
-        rest = np.flatnonzero(np.isin(self.story, reps))
-        order = np.argsort(self.story[rest], kind="stable")
-        rest = rest[order]
-        bounds = np.flatnonzero(np.r_[True, np.diff(self.story[rest]) != 0, True])
-        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-            self._recompute(rest[lo:hi])
-
-    def _recompute(self, members: np.ndarray) -> None:
-        """The components of the links among ``members`` (one former story)."""
-        if len(members) == 1:
-            self.story[members] = members
-            return
-        sig = self.signatures(members)
-        keys = minhash.band_keys(sig)
-        local = candidate_pairs(keys, 0)
-        pairs = np.concatenate([members[local], _identical(members, sig, self.count[members])])
-        pairs = self.verified(pairs)
-        uf = UnionFind()
-        for a, b in pairs.tolist():
-            uf.union(a, b)
-        self._set_stories(members, np.array([uf.find(r) for r in members.tolist()],
-                                            dtype=np.int64))
+        if len(led):
+            self._settle(np.flatnonzero(np.isin(self.story, led)), fresh=set())
 
     def save(self, toc: int | None = None) -> None:
         """Write the pending chunks and a new state for whoosh generation ``toc``
@@ -528,17 +482,6 @@ class StoryStore:
                 os.unlink(self.folder / name)
             except FileNotFoundError:
                 pass
-
-
-def _identical(rows: np.ndarray, sig: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """Pairs of ``rows`` with identical signatures and counts (consecutive in sort order)."""
-    if len(rows) < 2:
-        return np.zeros((0, 2), dtype=np.int64)
-    order = np.lexsort(np.vstack([count[None, :], sig.T[::-1]]))
-    same = np.all(sig[order[1:]] == sig[order[:-1]], axis=1) & (
-        count[order[1:]] == count[order[:-1]])
-    a, b = rows[order[:-1]][same], rows[order[1:]][same]
-    return np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
 
 
 def chunk_base(folder: Path, number: int) -> Path:
