@@ -223,7 +223,7 @@ class Executor:
             return _empty()
         docs, tf = self.postings(name, btext)
         if within is not None:
-            keep = _member(docs, within)
+            keep = _positions_in(docs, within)
             docs, tf = docs[keep], tf[keep]
         if not len(docs):
             return _empty()
@@ -277,7 +277,7 @@ class Executor:
         for name, btext, boost in fields:
             docs, tf = self.postings(name, btext)
             if within is not None:
-                keep = _member(docs, within)
+                keep = _positions_in(docs, within)
                 docs, tf = docs[keep], tf[keep]
             if len(docs):
                 parts.append((docs, boost * self._norm_tf(name, docs, tf)))
@@ -382,17 +382,83 @@ class Executor:
         return Hits(docs, saturate(idf * q.boost, tf, self.k1))
 
     def and_(self, q: wq.And, scored: bool) -> Hits:
+        """The intersection, the parts' scores added in the query's order.
+
+        Parts that can be scored on given documents alone (words, ORs of words, date
+        ranges: :meth:`within`) are taken cheapest first, each only on the documents
+        every part before it matched, so a common word of an AND is looked up on the
+        rare word's documents instead of scored over its whole list. Each document's
+        score is the same sum either way (the parts' values are the whole lists'),
+        and the total stays exact.
+        """
         subs = list(q.subqueries)
         if not subs:
             return _empty()
-        result = self.eval(subs[0], scored)
-        for sub in subs[1:]:
-            if not len(result):
+        if len(subs) == 1:
+            return self.eval(subs[0], scored)
+        costs = [self._cost(sub) for sub in subs]
+        order = sorted(range(len(subs)), key=lambda i: costs[i])
+        found: dict[int, Hits] = {}
+        docs: np.ndarray | None = None
+        for i in order:
+            if docs is not None and not len(docs):
                 return _empty()
-            other = self.eval(sub, scored)
-            common, ia, ib = _intersect(result.docs, other.docs)
-            result = Hits(common, result.scores[ia] + other.scores[ib])
-        return _boosted(result, q.boost) if len(subs) > 1 else result
+            hits = None if docs is None or costs[i] < 0 else self.within(subs[i], scored, docs)
+            if hits is None:
+                hits = self.eval(subs[i], scored)
+                if docs is not None:
+                    hits = _restricted(hits, docs)
+            found[i] = hits
+            docs = hits.docs
+        assert docs is not None
+        scores = None
+        for i in range(len(subs)):                   # in the query's order, as whoosh adds
+            part = found[i]
+            values = part.scores[np.searchsorted(part.docs, docs)] if len(part) != len(docs) \
+                else part.scores
+            scores = values if scores is None else scores + values
+        return _boosted(Hits(docs, scores), q.boost)
+
+    def _cost(self, q: Any) -> float:
+        """How many postings scoring ``q`` reads; -1 for a part :meth:`within` cannot
+        restrict (evaluated whole, first)."""
+        kind = type(q)
+        if kind is wq.Term:
+            btext = self._btext(q.fieldname, q.text)
+            return 0.0 if btext is None else float(
+                sum(fp.df(i) for fp, i, _, _ in self.located(q.fieldname, btext)))
+        if kind is CombinedTerm:
+            return sum(self._cost(t) for t in q.subqueries)
+        if kind in (wq.DateRange, wq.NumericRange) and q.fieldname == "published" \
+                and q.constantscore:
+            return float(self.doc_count)
+        if kind is wq.Or and not getattr(q, "scale", None) and not getattr(q, "minmatch", 0):
+            costs = [self._cost(sub) for sub in q.subqueries]
+            return -1.0 if any(c < 0 for c in costs) else sum(costs)
+        return -1.0
+
+    def within(self, q: Any, scored: bool, docs: np.ndarray) -> Hits | None:
+        """``q``'s hits among ``docs`` (sorted global numbers), each scored as the
+        whole evaluation scores it; None for a form this does not restrict."""
+        kind = type(q)
+        if kind is wq.Term:
+            return self.term(q, scored, within=docs)
+        if kind is CombinedTerm:
+            return self.combined_term(q, scored, within=docs)
+        if kind in (wq.DateRange, wq.NumericRange) and q.fieldname == "published" \
+                and q.constantscore:
+            return _restricted(self.date_range(q, scored), docs)
+        if kind is wq.Or and self._cost(q) >= 0:
+            subs = list(q.subqueries)
+            if not subs:
+                return _empty()
+            if len(subs) == 1:
+                return self.within(subs[0], scored, docs)
+            parts = [self.within(sub, scored, docs) for sub in subs]
+            union, scores = _sum_union([(h.docs, h.scores) for h in parts if h is not None],
+                                       self.doc_count)
+            return _boosted(Hits(union, scores), q.boost)
+        return None
 
     def or_(self, q: wq.Or, scored: bool) -> Hits:
         subs = list(q.subqueries)
@@ -498,6 +564,23 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     at = np.searchsorted(sorted_set, values)
     at[at == len(sorted_set)] = 0
     return sorted_set[at] == values
+
+
+def _positions_in(docs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Where the members of sorted ``wanted`` are in sorted ``docs`` (ascending): the
+    shorter array is binary-searched in the longer."""
+    if len(wanted) < len(docs):
+        at = np.searchsorted(docs, wanted)
+        inside = at < len(docs)
+        at = at[inside]
+        return at[docs[at] == wanted[inside]]
+    return np.flatnonzero(_member(docs, wanted))
+
+
+def _restricted(hits: Hits, docs: np.ndarray) -> Hits:
+    """``hits`` on the members of sorted ``docs`` only."""
+    keep = _positions_in(hits.docs, docs)
+    return Hits(hits.docs[keep], hits.scores[keep])
 
 
 def _boosted(hits: Hits, boost: float) -> Hits:
