@@ -55,9 +55,9 @@ from whoosh.writing import SegmentWriter
 from searchcore import layout
 from searchcore.generations import PAUSE_ENV, PAUSE_POINTS, new_generation, pause  # noqa: F401 (tests stop builds at PAUSE_POINTS)
 from searchcore.analysis import check_language
-from searchcore.article import MAX_ARTICLE_CHARS, Article, to_document
+from searchcore.article import MAX_ARTICLE_CHARS, Article
 from searchcore.engine import DEFAULT_LOCK_TIMEOUT, analyzer_settings, create_index, open_index
-from searchcore.errors import IndexFormatError, IndexNotFoundError, SearchcoreError
+from searchcore.errors import IndexFormatError, SearchcoreError
 from searchcore.index.ingest import (IngestSummary, Skipped, count_records, dedupe_last_wins,
                                      iter_articles)
 from searchcore.execution.columns import write_extra_column, write_missing

@@ -33,7 +33,7 @@ import orjson
 from searchcore.article import MAX_ARTICLE_CHARS, Article, normalize_article
 from searchcore.errors import InvalidArticleError, SourceError
 from searchcore.index.boilerplate import DEFAULT_BOILERPLATE, boilerplate_keys
-from searchcore.index.readers import (FORMATS, STDIN, Source, count_lines, expand_sources,
+from searchcore.index.readers import (FORMATS, count_lines, expand_sources,
                                       read_source)
 from searchcore.index.records import RawRecord, Skipped
 from searchcore.index.web.pool import resolve

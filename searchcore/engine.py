@@ -26,30 +26,26 @@ from searchcore.analysis import check_language
 from searchcore.languages import normalize_language
 from searchcore.article import Article, normalize_article, to_document
 from searchcore.execution.columns import DocColumns, columns_for, write_missing
-from searchcore.execution.display import display_fields
 from searchcore.execution import pipeline as _pipeline
 from searchcore.execution.pipeline import (aware as _aware, date_bounds as _date_bounds,
                                            filter_docnums, flatten, make_hit as _hit)
 from searchcore.execution.search import rank as rank_matches
 from searchcore.execution.words import register_index_words
 from searchcore.whoosh_boundary.segments import open_segment_reader, segment_count
-from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, parse_period
-from searchcore.dates import to_utc
-from searchcore.errors import IndexFormatError, QuerySyntaxError, SearchcoreError
+from searchcore.errors import IndexFormatError, SearchcoreError
 from searchcore.query.budget import QueryBudget, enforced
 from searchcore.multilingual import document_text
 from searchcore.query.alternatives import QueryLanguages, index_languages
 from searchcore.query.parser import parse_query
 from searchcore.query.request import SORTS as REQUEST_SORTS, SearchRequest
 from searchcore.scoring.ranking import DEFAULT_RANKING, RankingConfig, weighting
-from searchcore.results.types import Copy, Hit, Results
+from searchcore.results.types import Results
 from searchcore.schema import build_schema
-from searchcore.results.snippets import make_snippets
 from searchcore.news import suggest as _suggest
 from searchcore.whoosh_boundary.damage import (close_leaked_files, corrupt_error, is_damage,
                                                 quiet_leaks, reports_damage)
-from searchcore.news.facets import DEFAULT_FACET_LIMIT, check_facets, facets_for
-from searchcore.news.export import Scan, make_cursor, page_after, scan_articles
+from searchcore.news.facets import DEFAULT_FACET_LIMIT, check_facets
+from searchcore.news.export import Scan, scan_articles
 
 if TYPE_CHECKING:
     from searchcore.news.stories import StoryStore

@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from searchcore.execution.order import id_keys, ordered
+from searchcore.execution.order import ordered
 from searchcore.news.stories import StoryStore, document_story_codes
 
 _CODES_ATTR = "_searchcore_story_codes"
