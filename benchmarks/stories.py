@@ -212,6 +212,16 @@ def measure(pairs: list[tuple[str, bool, str, str]], shingle: int,
             "b_sig": b_sig}
 
 
+def share_by_kind(kinds: np.ndarray, judged: np.ndarray) -> dict[str, float]:
+    """Share of each kind's pairs judged "same story" (NaN for a kind with no pairs)."""
+    return {kind: float(np.mean(judged[kinds == kind])) if (kinds == kind).any()
+            else float("nan") for kind in POSITIVE + NEGATIVE}
+
+
+def label_of(kind: str) -> str:
+    return "same" if kind in POSITIVE else "different"
+
+
 def prf(predicted: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
     tp = float(np.sum(predicted & truth))
     precision = tp / max(1.0, float(np.sum(predicted)))
@@ -440,34 +450,29 @@ def main(argv: Iterable[str] | None = None) -> int:
     shipped = {"shingle": minhash.SHINGLE, "perms": minhash.PERMUTATIONS,
                "threshold": minhash.THRESHOLD, "precision": p, "recall": r, "f1": f,
                "lsh_candidate_recall_of_found": cand,
-               "recall_with_lsh": r * cand, "per_kind": {}}
+               "recall_with_lsh": r * cand}
     print(f"\nshipped: shingle {minhash.SHINGLE}, {minhash.PERMUTATIONS} permutations, "
           f"containment >= {minhash.THRESHOLD}: precision {p:.3f}, recall {r:.3f}, F1 {f:.3f}; "
           f"LSH {minhash.BANDS}x{minhash.ROWS} finds {cand:.4f} of those pairs")
     print("\n| kind | label | pairs | judged same story |")
     print("|---|---|---|---|")
-    for kind in POSITIVE + NEGATIVE:
-        sel = kinds == kind
-        share = float(np.mean(predicted[sel])) if sel.any() else float("nan")
-        shipped["per_kind"][kind] = share
-        print(f"| {kind} | {'same' if kind in POSITIVE else 'different'} | {int(sel.sum())} | "
-              f"{share:.3f} |")
+    shipped["per_kind"] = share_by_kind(kinds, predicted)
+    for kind, share in shipped["per_kind"].items():
+        print(f"| {kind} | {label_of(kind)} | {int((kinds == kind).sum())} | {share:.3f} |")
     # Through the stories: every text (and all of Reuters and BBC News) clustered at once.
     background = [d.get("body", "") for name in ("reuters21578", "bbc-news") for d in read(name)
                   if d.get("body")]
     together, info = clustered(pairs, background)
     cp, cr, cf = prf(together, truth)
-    shipped["clustered"] = {"precision": cp, "recall": cr, "f1": cf, **info, "per_kind": {}}
+    shipped["clustered"] = {"precision": cp, "recall": cr, "f1": cf, **info}
     print(f"\nclustered ({info['articles']:,} articles with Reuters and BBC News, "
           f"{info['multi']:,} multi-article stories, largest {info['largest']}): "
           f"precision {cp:.3f}, recall {cr:.3f}, F1 {cf:.3f}")
     print("\n| kind | label | pairs | pairwise same story | in one story |")
     print("|---|---|---|---|---|")
-    for kind in POSITIVE + NEGATIVE:
-        sel = kinds == kind
-        share = float(np.mean(together[sel])) if sel.any() else float("nan")
-        shipped["clustered"]["per_kind"][kind] = share
-        print(f"| {kind} | {'same' if kind in POSITIVE else 'different'} | {int(sel.sum())} | "
+    shipped["clustered"]["per_kind"] = share_by_kind(kinds, together)
+    for kind, share in shipped["clustered"]["per_kind"].items():
+        print(f"| {kind} | {label_of(kind)} | {int((kinds == kind).sum())} | "
               f"{shipped['per_kind'][kind]:.3f} | {share:.3f} |")
     report["shipped"] = shipped
     report["seconds"] = round(time.perf_counter() - started, 1)
