@@ -29,7 +29,7 @@ import numpy as np
 from searchcore.execution.postings import segment_postings
 from searchcore.whoosh_boundary.segments import leaf_readers
 
-from searchcore.execution.columns import NO_DATE
+from searchcore.execution.columns import NO_DATE, columns_for
 
 #: The date key of an undated article: after every date in both date orders.
 UNDATED_KEY = np.iinfo(np.int64).max
@@ -89,6 +89,17 @@ def sort_key(sort: str, scores: np.ndarray | None, published_us: np.ndarray | No
     us = np.asarray(published_us, dtype=np.int64)
     undated = us == NO_DATE
     return np.where(undated, UNDATED_KEY, -us if sort == "newest" else us)
+
+
+def result_keys(searcher: Any, sort: str, docs: np.ndarray,
+                scores: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(primary, ties)`` of the matches ``docs`` (their ``scores`` for relevance):
+    what :func:`ordered` orders by."""
+    if sort == "relevance":
+        primary = sort_key(sort, scores, None)
+    else:
+        primary = sort_key(sort, None, columns_for(searcher).published_us[docs])
+    return primary, id_keys(searcher)[docs]
 
 
 def ordered(primary: np.ndarray, ties: np.ndarray, k: int | None = None) -> np.ndarray:

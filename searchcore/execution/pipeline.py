@@ -194,14 +194,17 @@ class Part:
 class PartHits:
     """What one part found: plain data, so it can come back from another process."""
 
-    #: The first offset+limit matches (all of them with ``collapse``), in order.
+    #: The first offset+limit matches in order (``collapse``: each story's first match).
     items: list[Item]
+    #: Matching articles.
     total: int
     exact: bool = True
-    #: ``after=``: how many of this part's matches come before the page.
+    #: ``after=``: how many of this part's matches (stories) come before the page.
     before: int = 0
-    #: ``collapse``: each item's story code (the part's own numbering).
-    stories: list[int] = field(default_factory=list)
+    #: ``collapse``: per item, its story's other matching documents, in order.
+    copies: list[list[int]] = field(default_factory=list)
+    #: ``collapse``: matching stories.
+    stories: int = 0
     facets: FacetCounts | None = None
 
 
@@ -233,27 +236,34 @@ def execute(part: Part, plan: SearchPlan) -> PartHits:
     if allowed is not None and not allowed:
         # whoosh 2.7.4 treats an empty filter set as "no filter" when counting.
         return PartHits([], 0, facets=facets())
+    if plan.collapse:
+        return _collapsed(part, plan, allowed, facets)
     if plan.after is not None:
         before, found, total = page_after(searcher, flat, allowed, r.sort, plan.after, r.limit)
         return PartHits(_keyed(searcher, found, r.sort, part.number), total, before=before,
                         facets=facets())
-    if plan.collapse:
-        found, total, _ = rank(searcher, flat, allowed, r.sort, None, arrays=plan.arrays)
-        codes = part.stories() if part.stories is not None else \
-            _story_codes(part.base)
-        return PartHits(_keyed(searcher, found, r.sort, part.number), total,
-                        stories=codes[[d for d, _ in found]].tolist(), facets=facets())
     # Facets count every match: the total must agree with them (no pruning).
     found, total, exact = rank(searcher, flat, allowed, r.sort, r.offset + r.limit,
                                r.exact_total or bool(plan.facets), arrays=plan.arrays)
     return PartHits(_keyed(searcher, found, r.sort, part.number), total, exact, facets=facets())
 
 
-def _story_codes(base: Any) -> Any:
-    """The story codes of a part (imported when asked: a plain search needs no stories)."""
-    from searchcore.news.collapse import story_codes
+def _collapsed(part: Part, plan: SearchPlan, allowed: set[int] | None,
+               facets: Callable[[], FacetCounts | None]) -> PartHits:
+    """The part's first stories (:func:`searchcore.news.collapse.collapse_part`;
+    imported when asked: a plain search needs no stories)."""
+    from searchcore.news import collapse
 
-    return story_codes(base)
+    r = plan.request
+    codes = part.stories() if part.stories is not None else collapse.story_codes(part.base)
+    # Facets count every match: the totals must agree with them (no pruning).
+    found = collapse.collapse_part(
+        part.searcher, part.base, codes, plan.flat, allowed, r.sort,
+        r.limit if plan.after is not None else r.offset + r.limit,
+        exact_total=r.exact_total or bool(plan.facets), arrays=plan.arrays, after=plan.after)
+    return PartHits(_keyed(part.searcher, found.shown, r.sort, part.number), found.articles,
+                    found.exact, before=found.before, copies=found.copies,
+                    stories=found.stories, facets=facets())
 
 
 def _keyed(searcher: Any, ranked: list[tuple[int, float | None]], sort: str,
@@ -294,33 +304,24 @@ def merge(plan: SearchPlan, found: Sequence[PartHits]) -> Merged:
     total = sum(f.total for f in found)
     exact = all(f.exact for f in found)
     ranked = merge_ranked([f.items for f in found])
+    if plan.collapse:
+        # Each part's items are its stories' first matches (a story is within one
+        # part), so the merged list is the stories in order.
+        start = 0 if plan.after is not None else r.offset
+        page = [(p, d, s) for _, _, p, d, s in itertools.islice(ranked, start, start + r.limit)]
+        shown = set((p, d) for p, d, _ in page)
+        copies = {(f.items[i][2], f.items[i][3]): [(f.items[i][2], c) for c in others]
+                  for f in found for i, others in enumerate(f.copies)
+                  if (f.items[i][2], f.items[i][3]) in shown}
+        offset = sum(f.before for f in found) if plan.after is not None else r.offset
+        return Merged(page, offset, sum(f.stories for f in found), exact, copies, total,
+                      facets)
     if plan.after is not None:
         page = [(p, d, s) for _, _, p, d, s in itertools.islice(ranked, r.limit)]
         return Merged(page, sum(f.before for f in found), total, True, {}, None, facets)
-    if not plan.collapse:
-        page = [(p, d, s) for _, _, p, d, s in
-                itertools.islice(ranked, r.offset, r.offset + r.limit)]
-        return Merged(page, r.offset, total, exact, {}, None, facets)
-    # Stories: each part's codes kept apart (a code is the part's own), then numbered
-    # over the merged list; "documents" are positions in it.
-    story_of = {(f.items[i][2], f.items[i][3]): code
-                for f in found for i, code in enumerate(f.stories)}
-    merged = list(ranked)
-    keys = np.array([(p, story_of[(p, d)]) for _, _, p, d, _ in merged],
-                    dtype=np.int64).reshape(-1, 2)
-    codes = (np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1) if len(keys)
-             else np.zeros(0, np.int64))
-    from searchcore.news.collapse import collapse
-
-    grouped = collapse([(i, item[4]) for i, item in enumerate(merged)], codes,
-                       r.offset, r.limit)
-    page, copies = [], {}
-    for position, score, others in grouped.page:
-        _, _, p, d, _ = merged[position]
-        page.append((p, d, score))
-        copies[(p, d)] = [(merged[o][2], merged[o][3]) for o in others]
-    return Merged(page, r.offset, grouped.total_stories, True, copies,
-                  grouped.total_articles, facets)
+    page = [(p, d, s) for _, _, p, d, s in
+            itertools.islice(ranked, r.offset, r.offset + r.limit)]
+    return Merged(page, r.offset, total, exact, {}, None, facets)
 
 
 # -- present ----------------------------------------------------------------------------------
@@ -338,13 +339,13 @@ def present(plan: SearchPlan, merged: Merged, bases: Sequence[Any], started: flo
         # Without snippets a hit needs no body: the display records, not whoosh's
         # zlib'd stored fields (a third of a one-word search).
         fields = base.stored_fields(docnum) if snippets else display_fields(base, docnum)
-        copies = (tuple(make_copy(bases[c].stored_fields(d)) for c, d in merged.copies[(p, docnum)])
-                  if plan.collapse else None)
+        copies = (tuple(make_copy(display_fields(bases[c], d))
+                        for c, d in merged.copies[(p, docnum)]) if plan.collapse else None)
         hits.append(make_hit(position, score if relevance else None, fields, plan.query,
                              base.schema["body"].analyzer, snippets, copies=copies))
     last = merged.offset + len(merged.page)
     cursor = None
-    if merged.page and not plan.collapse and (last < merged.total or not merged.exact):
+    if merged.page and (last < merged.total or not merged.exact):
         p, docnum, score = merged.page[-1]
         cursor = make_cursor(bases[p], r.sort, docnum, score, hits[-1].id)
     return Results(query=r.query, total=merged.total, page=r.page, limit=r.limit,

@@ -20,9 +20,9 @@ import numpy as np
 from whoosh import collectors
 
 from searchcore.execution import topk
-from searchcore.execution.columns import NO_DATE, columns_for, epoch_us
+from searchcore.execution.columns import NO_DATE, epoch_us
 from searchcore.execution.executor import Executor, Hits, Unsupported, recency
-from searchcore.execution.order import id_keys, ordered, sort_key
+from searchcore.execution.order import ordered, result_keys
 from searchcore.query.budget import with_deadline
 
 
@@ -83,8 +83,25 @@ def rank(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
     skipped. ``arrays=False``: whoosh's matchers for every form (the reference the
     equivalence tests compare the executor with).
     """
+    docs, scores, total, exact = matches(searcher, q, allowed, sort, k, exact_total, arrays)
+    pick = ordered(*result_keys(searcher, sort, docs, scores), k)
+    best = docs[pick].tolist()
+    if scores is None:
+        return [(d, None) for d in best], total, exact
+    return list(zip(best, scores[pick].tolist())), total, exact
+
+
+def matches(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
+            k: int | None, exact_total: bool = True, arrays: bool = True
+            ) -> tuple[np.ndarray, np.ndarray | None, int, bool]:
+    """``(docs, scores or None, total, exact)``: what :func:`rank` orders, unordered.
+
+    Every match (``exact`` True), or with pruning (``exact_total=False``, a ``k``)
+    every document that can be among the ``k`` first, each with its exhaustive score
+    (``total`` then a lower bound). ``scores`` is None for the date sorts.
+    """
     if allowed is not None and not allowed:
-        return [], 0, True
+        return np.zeros(0, np.int64), (np.zeros(0) if sort == "relevance" else None), 0, True
     scored = sort == "relevance"
     prune = scored and not exact_total and k is not None
     found = _hits(searcher, q, allowed, scored=scored, best_of=k if prune else None) \
@@ -103,12 +120,32 @@ def rank(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
     else:
         docs, scores = whoosh_matches(searcher, q, allowed)
         total = len(docs)
-    published = None if scored else columns_for(searcher).published_us[docs]
-    pick = ordered(sort_key(sort, scores, published), id_keys(searcher)[docs], k)
-    best = docs[pick].tolist()
-    if not scored:
-        return [(d, None) for d in best], total, exact
-    return list(zip(best, scores[pick].tolist())), total, exact
+    return docs, (scores if scored else None), total, exact
+
+
+def scored_among(searcher: Any, q: Any, allowed: Collection[int] | None,
+                 docs: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The live matches of ``q`` among ``docs`` (sorted global numbers) within
+    ``allowed``, each scored as :func:`rank` scores it; None when only a whole
+    evaluation can tell (a form :meth:`Executor.within` does not restrict)."""
+    weighting = searcher.weighting
+    final = getattr(weighting, "use_final", False)
+    if final and not hasattr(weighting, "half_life_days"):
+        return None
+    try:
+        executor = Executor(searcher, weighting)
+        hits = executor.within(q, True, docs)
+    except Unsupported:
+        return None
+    if hits is None:
+        return None
+    keep = executor.columns.live[hits.docs]
+    if allowed is not None:
+        keep &= np.fromiter((d in allowed for d in hits.docs.tolist()), bool, len(hits.docs))
+    hits = Hits(hits.docs[keep], hits.scores[keep])
+    if final:
+        hits = recency(hits, executor.columns, weighting)
+    return hits.docs, hits.scores
 
 
 _LAST_MATCHES = "_searchcore_last_matches"

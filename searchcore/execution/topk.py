@@ -19,9 +19,9 @@ order (:func:`searchcore.execution.executor._sum_union`). What is lost is the co
 ``total`` is then the number of candidates, a lower bound (``exact`` False). When no
 word can be skipped the result is the exhaustive one, with its exact total.
 
-Only relevance order without facets, story collapse or export asks for this
-(``Index.search(..., exact_total=False)``, the CLI without ``--exact-total``): the
-others need every match. Not yet: per-block ceilings (block-max WAND), which would
+Only relevance order without facets or export asks for this
+(``Index.search(..., exact_total=False)``, the CLI without ``--exact-total``; story
+collapse too, :mod:`searchcore.news.collapse`): the others need every match. Not yet: per-block ceilings (block-max WAND), which would
 also prune one word's own list; the side postings have no block bounds yet.
 """
 

@@ -7,23 +7,35 @@ stores each document's store *row* in the ``storyrow`` column of
 :mod:`searchcore.execution.columns`; a document's *story code* is the row of its
 story's id, ``story[row]`` in the state for the searcher's generation, so a search
 reads the stories of all its matches as one array.
+
+Collapsing (:func:`collapse_part`, one part of a search's pipeline) is page-deep:
+only the first ``k`` matches are put in order (a partial sort), ``k`` growing only
+while they hold fewer stories than the page ends at, and only the page's stories'
+other copies are looked for. The story total is one distinct count over the match
+set's codes (a mask over the code range: no sort, no Python loop). With pruning
+(``exact_total=False``, relevance order) the matches are MaxScore's candidates for
+the first ``k`` (:mod:`searchcore.execution.topk`), and the copies of a shown story
+are its members (from the story index, :func:`_members`) scored on their own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Collection
 
 import numpy as np
 
-from searchcore.execution.order import ordered
+from searchcore.execution.order import ordered, result_keys
+from searchcore.execution.search import matches, scored_among
 from searchcore.news.stories import StoryStore, document_story_codes
 
 _CODES_ATTR = "_searchcore_story_codes"
+_MEMBERS_ATTR = "_searchcore_story_members"
 
 
 def story_codes(searcher: Any, store: StoryStore | None = None) -> np.ndarray:
-    """Per global document number its story code; ``-1 - docnum`` where none is known.
+    """Per global document number its story code; ``store.rows + docnum`` where none is
+    known (a story of its own), so every code is a small non-negative number.
 
     ``store`` is the state for ``searcher``'s generation (default: loaded for it);
     each document's row comes from the ``storyrow`` column (derived from the ids of a
@@ -35,7 +47,7 @@ def story_codes(searcher: Any, store: StoryStore | None = None) -> np.ndarray:
     if store is None:
         store = _store_of(searcher)
     codes = document_story_codes(searcher, store)
-    codes = np.where(codes >= 0, codes, -1 - np.arange(len(codes), dtype=np.int64))
+    codes = np.where(codes >= 0, codes, store.rows + np.arange(len(codes), dtype=np.int64))
     setattr(searcher, _CODES_ATTR, (store, codes))
     return codes
 
@@ -54,63 +66,140 @@ def _store_of(searcher: Any) -> StoryStore:
 
 
 @dataclass(frozen=True)
-class Collapsed:
-    """A ranked list grouped by story: the shown document of each story, its copies."""
+class PartStories:
+    """One part's first stories in result order (plain data: it may cross processes)."""
 
-    total_stories: int
-    total_articles: int
-    #: ``(docnum, score, [copy docnums in rank order])`` for the requested page.
-    page: list[tuple[int, float | None, list[int]]]
-
-
-def collapse(ranked: Sequence[tuple[int, float | None]], codes: np.ndarray, offset: int,
-             limit: int) -> Collapsed:
-    """Group ``ranked`` (best first) by story; keep the first of each; page the stories."""
-    docs = np.fromiter((d for d, _ in ranked), dtype=np.int64, count=len(ranked))
-    scores = [s for _, s in ranked]
-    position = np.arange(len(docs), dtype=np.int64)
-    return group(docs, position, position, codes, offset, limit,
-                 score=lambda i: scores[i])
+    #: Each story's first match ``(docnum, score or None)``, in result order.
+    shown: list[tuple[int, float | None]]
+    #: Per shown match, the story's other matching documents in result order.
+    copies: list[list[int]]
+    #: Stories and articles that match (lower bounds when ``exact`` is False).
+    stories: int
+    articles: int
+    exact: bool = True
+    #: ``after=``: the stories shown before the cursor.
+    before: int = 0
 
 
-def group(docs: np.ndarray, primary: np.ndarray, ties: np.ndarray, codes: np.ndarray,
-          offset: int, limit: int, score: Callable[[int], float | None]) -> Collapsed:
-    """The stories of the matches ``docs`` (unordered; result order by ``(primary,
-    ties)``, :func:`~searchcore.execution.order.ordered`): the first of each story
-    in that order, the page of stories ``offset:offset + limit``, and the other
-    matching members of each story on the page.
+def collapse_part(searcher: Any, base: Any, codes: np.ndarray, q: Any,
+                  allowed: Collection[int] | None, sort: str, want: int, *,
+                  exact_total: bool = True, arrays: bool = True,
+                  after: str | None = None) -> PartStories:
+    """The first ``want`` stories of ``q``'s matches on one part, with their copies.
 
-    Only as deep as the page needs: the first ``k`` matches are ordered (a partial
-    sort), and ``k`` grows only while they hold fewer stories than the page ends
-    at. The total counts distinct stories with one pass over a mask.
-    ``score(i)``: the score of match ``i`` (position in ``docs``).
+    ``codes``: :func:`story_codes` of ``base`` (the part's searcher that keeps
+    caches; ``searcher`` scores). ``after``: a cursor; the stories whose first match
+    comes after it (a story is shown where its first match is, so every story with
+    a match at or before the cursor was on an earlier page).
     """
+    if after is None and not exact_total and sort == "relevance":
+        found = _pruned(searcher, base, codes, q, allowed, want, arrays)
+        if found is not None:
+            return found
+    docs, scores, total, _ = matches(searcher, q, allowed, sort, None, True, arrays)
     if not len(docs):
-        return Collapsed(0, 0, [])
+        return PartStories([], [], 0, 0)
+    primary, ties = result_keys(searcher, sort, docs, scores)
     story = codes[docs]
-    # Unknown stories are -1 - docnum: shift everything to one non-negative range.
-    low = int(story.min())
-    seen = np.zeros(int(story.max()) - min(low, 0) + 1, dtype=bool)
-    seen[story - min(low, 0)] = True
-    total_stories = int(np.count_nonzero(seen))
-    del seen
-    want = min(offset + limit, total_stories)
-    k = max(64, 4 * want)
+    eligible, before = None, 0
+    if after is not None:
+        from searchcore.news.export import cursor_after
+
+        earlier = ~cursor_after(primary, ties, sort, after)
+        shown_before = _mask(story[earlier], story)
+        before = int(np.count_nonzero(shown_before))
+        eligible = ~shown_before[story]
+    pool = np.arange(len(docs)) if eligible is None else np.flatnonzero(eligible)
+    count = int(np.count_nonzero(_mask(story[pool], story)))
+    shown = pool[_first_of_stories(story[pool], primary[pool], ties[pool], min(want, count))]
+    on_page = _mask(story[shown], story)
+    members = np.flatnonzero(on_page[story])
+    members = members[ordered(primary[members], ties[members])]
+    copies = _copies(story[shown], docs[shown], story[members], docs[members])
+    return PartStories(_with_scores(docs, scores, shown), copies, before + count, total,
+                       before=before)
+
+
+def _pruned(searcher: Any, base: Any, codes: np.ndarray, q: Any,
+            allowed: Collection[int] | None, want: int, arrays: bool) -> PartStories | None:
+    """:func:`collapse_part` over MaxScore's candidates; None when every match must be
+    seen (nothing was pruned, or the copies cannot be scored on their own)."""
+    k = max(2 * want, 16)
     while True:
-        pick = ordered(primary, ties, k if k < len(docs) else None)
-        _, first = np.unique(story[pick], return_index=True)
-        if len(first) >= want or len(pick) == len(docs):
+        docs, scores, total, exact = matches(searcher, q, allowed, "relevance", k, False,
+                                             arrays)
+        if exact:
+            return None
+        primary, ties = result_keys(searcher, "relevance", docs, scores)
+        top = ordered(primary, ties, k)               # exactly the first k matches
+        first = _first_of_stories(codes[docs[top]], primary[top], ties[top], want)
+        if len(first) >= want or len(top) < k:
             break
         k *= 4
-    shown = pick[np.sort(first)[offset:offset + limit]]   # match positions, story order
+    shown = top[first]
+    story = codes[docs]
     page_codes = story[shown]
-    members = np.flatnonzero(np.isin(story, page_codes))
-    members = members[ordered(primary[members], ties[members])]
-    copies: dict[int, list[int]] = {int(c): [] for c in page_codes}
-    for position in members.tolist():
-        copies[int(story[position])].append(position)
-    page = []
-    for position in shown.tolist():
-        others = [int(docs[m]) for m in copies[int(story[position])] if m != position]
-        page.append((int(docs[position]), score(position), others))
-    return Collapsed(total_stories, len(docs), page)
+    member_docs = _members(base, codes, page_codes)
+    scored = scored_among(searcher, q, allowed, member_docs)
+    if scored is None:
+        return None
+    mdocs, mscores = scored
+    order = ordered(*result_keys(searcher, "relevance", mdocs, mscores))
+    copies = _copies(page_codes, docs[shown], codes[mdocs[order]], mdocs[order])
+    count = int(np.count_nonzero(_mask(story, story)))
+    return PartStories(_with_scores(docs, scores, shown), copies, count, total, exact=False)
+
+
+def _mask(marked: np.ndarray, story: np.ndarray) -> np.ndarray:
+    """A bool per story code up to ``story``'s largest, True for the codes in ``marked``."""
+    seen = np.zeros(int(story.max()) + 1 if len(story) else 0, dtype=bool)
+    seen[marked] = True
+    return seen
+
+
+def _first_of_stories(story: np.ndarray, primary: np.ndarray, ties: np.ndarray,
+                      want: int) -> np.ndarray:
+    """Positions of the first match of each of the first ``want`` stories, in result
+    order: only as many matches are ordered as needed (``k`` x4 while short)."""
+    if want <= 0 or not len(story):
+        return np.zeros(0, dtype=np.int64)
+    k = max(64, 4 * want)
+    while True:
+        pick = ordered(primary, ties, k if k < len(story) else None)
+        _, first = np.unique(story[pick], return_index=True)
+        if len(first) >= want or len(pick) == len(story):
+            return pick[np.sort(first)[:want]]
+        k *= 4
+
+
+def _copies(page_codes: np.ndarray, shown_docs: np.ndarray, member_codes: np.ndarray,
+            member_docs: np.ndarray) -> list[list[int]]:
+    """Per shown document, the other members (given in result order) of its story."""
+    by_code: dict[int, list[int]] = {int(c): [] for c in page_codes.tolist()}
+    for code, doc in zip(member_codes.tolist(), member_docs.tolist()):
+        by_code[code].append(doc)
+    return [[d for d in by_code[c] if d != shown]
+            for c, shown in zip(page_codes.tolist(), shown_docs.tolist())]
+
+
+def _with_scores(docs: np.ndarray, scores: np.ndarray | None,
+                 at: np.ndarray) -> list[tuple[int, float | None]]:
+    picked = docs[at].tolist()
+    if scores is None:
+        return [(d, None) for d in picked]
+    return list(zip(picked, scores[at].tolist()))
+
+
+def _members(base: Any, codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Sorted document numbers of every document (live or not) whose code is in
+    ``wanted``: the story index (``codes`` sorted once per searcher)."""
+    cached = getattr(base, _MEMBERS_ATTR, None)
+    if cached is None or cached[0] is not codes:
+        order = np.argsort(codes, kind="stable")
+        cached = (codes, order, codes[order])
+        setattr(base, _MEMBERS_ATTR, cached)
+    _, order, sorted_codes = cached
+    starts = np.searchsorted(sorted_codes, wanted, "left")
+    ends = np.searchsorted(sorted_codes, wanted, "right")
+    found = [order[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+    return np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)

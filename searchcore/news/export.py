@@ -336,13 +336,21 @@ def page_after(searcher: Any, q: wq.Query, allowed: set[int] | None, sort: str, 
 def _ordered_after(searcher: Any, q: wq.Query, allowed: set[int] | None, sort: str,
                    cursor: str) -> tuple[np.ndarray, np.ndarray, int]:
     """``(docnums in order, their primary keys, position of the first after the cursor)``."""
-    value, _docnum, article_id = _read_cursor(cursor, sort)
+    _read_cursor(cursor, sort)                # a bad cursor fails before the search runs
     docs, primary, secondary = ordered_matches(searcher, q, allowed, sort)
+    after = cursor_after(primary, secondary, sort, cursor)
+    start = int(np.argmax(after)) if after.any() else len(docs)
+    return docs, primary, start
+
+
+def cursor_after(primary: np.ndarray, secondary: np.ndarray, sort: str,
+                 cursor: str) -> np.ndarray:
+    """True for each match (keys ``primary``, ``secondary``, in any order) that comes
+    after ``cursor`` in ``sort`` order."""
+    value, _docnum, article_id = _read_cursor(cursor, sort)
     if sort == "relevance":
         key = -float(value or 0.0)
     else:
         key = UNDATED_KEY if value is None else (-value if sort == "newest" else value)
     tie = article_id.encode("utf-8")
-    after = (primary > key) | ((primary == key) & (secondary > tie))
-    start = int(np.argmax(after)) if after.any() else len(docs)
-    return docs, primary, start
+    return (primary > key) | ((primary == key) & (secondary > tie))
