@@ -26,10 +26,10 @@ from searchcore.analysis import check_language
 from searchcore.languages import normalize_language
 from searchcore.article import Article, normalize_article, to_document
 from searchcore.execution.columns import DocColumns, columns_for, write_missing
+from searchcore.execution.display import display_fields
 from searchcore.execution import pipeline as _pipeline
 from searchcore.execution.pipeline import (aware as _aware, date_bounds as _date_bounds,
                                            filter_docnums, flatten, make_hit as _hit)
-from searchcore.execution.search import rank as rank_matches
 from searchcore.execution.words import register_index_words
 from searchcore.whoosh_boundary.segments import open_segment_reader, segment_count
 from searchcore.errors import IndexFormatError, SearchcoreError
@@ -526,22 +526,15 @@ class Index:
             return Results(query=label, total=0, page=page, limit=limit,
                            elapsed_ms=(time.perf_counter() - started) * 1000.0)
         offset = (page - 1) * limit
-        want = offset + limit + len(excluded)
-        ranked, total, _ = rank_matches(searcher, q, allowed, "relevance", want)
-        kept = []
-        skipped = 0
-        for docnum, score in ranked:
-            fields = searcher.stored_fields(docnum) if excluded else None
-            if fields is not None and fields["id"] in excluded:
-                skipped += 1
-                continue
-            kept.append((docnum, score, fields))
+        found, total, exact = _similar().rank_similar(searcher, q, allowed, excluded, offset,
+                                                      limit)
         analyzer = searcher.schema["body"].analyzer
-        hits = [_hit(rank, score, fields or searcher.stored_fields(docnum), q, analyzer, snippets)
-                for rank, (docnum, score, fields) in enumerate(kept[offset:offset + limit],
-                                                               offset + 1)]
-        return Results(query=label, total=total - skipped, page=page, limit=limit,
-                       elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits))
+        hits = [_hit(rank, score, searcher.stored_fields(docnum) if snippets
+                     else display_fields(searcher, docnum), q, analyzer, snippets)
+                for rank, (docnum, score) in enumerate(found, offset + 1)]
+        return Results(query=label, total=total, page=page, limit=limit,
+                       elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits),
+                       total_is_exact=exact)
 
     def _match_set(self, query: str, *, match: str = "all", lenient: bool = False,
                    source: str | Sequence[str] | None = None,

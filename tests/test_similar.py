@@ -86,3 +86,34 @@ def test_cli_similar(index_path: Path) -> None:
     assert run(index_path, "similar", seed["id"], "--text", "x").exit_code == 2
     missing = run(index_path, "similar", "nope")
     assert missing.exit_code == 1 and "nope" in missing.output
+
+
+def test_pruned_ranking_is_the_exhaustive_one_without_the_story(index_path: Path) -> None:
+    """MaxScore gives the first page the whole OR would, the seed's story left out;
+    the total is exact or a lower bound (flagged)."""
+    from searchcore.execution.search import rank
+    from searchcore.multilingual import document_text
+    from searchcore.news import similar
+    from searchcore.scoring.ranking import DEFAULT_RANKING
+
+    pruned = 0
+    with searchcore.open_index(index_path) as ix:
+        searcher = ix.searcher()
+        for seed in [a["id"] for a in bbc_articles()[::25]] + [long_articles()[5]["id"]]:
+            article = ix.get(seed)
+            text = document_text(f"{article.title}\n\n{article.body}", article.language)
+            q = similar.like_query(similar.distinctive_terms(searcher, text, in_index=True),
+                                   DEFAULT_RANKING.field_weights)
+            story = set(ix.stories().members(seed)) | {seed}
+            everything, _, _ = rank(searcher, q, None, "relevance", None)
+            ids = [searcher.stored_fields(d)["id"] for d, _ in everything]
+            want = [i for i in ids if i not in story]
+            for page in (1, 2):
+                res = ix.similar(seed, limit=8, page=page, snippets=0)
+                assert [h.id for h in res.hits] == want[(page - 1) * 8:page * 8], seed
+                if res.total_is_exact:
+                    assert res.total == len(want)
+                else:
+                    pruned += 1
+                    assert page * 8 <= res.total <= len(want)
+    assert pruned, "nothing was pruned: the test would not test pruning"
