@@ -40,6 +40,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import sys
@@ -356,11 +357,15 @@ def speed(corpus: Path, index_dir: Path, queries: int = 60,
         qs = [q.split()[0] if i % 2 else q for i, q in enumerate(qs)]
         for q in qs[:5]:
             ix.search(q, collapse=True)      # warm: columns, story store
-        plain, collapsed = [], []
+        # Interleaved, so that both see the same load: exact totals (the library's
+        # default) and pruned (exact_total=False, the CLI's), each with and without.
+        plain, collapsed, plain_pruned, collapsed_pruned = [], [], [], []
         for q in qs:
-            for flag, bucket in ((False, plain), (True, collapsed)):
+            for flag, exact, bucket in ((False, True, plain), (True, True, collapsed),
+                                        (False, False, plain_pruned),
+                                        (True, False, collapsed_pruned)):
                 t = time.process_time()
-                ix.search(q, collapse=flag, suggest=False)
+                ix.search(q, collapse=flag, suggest=False, exact_total=exact)
                 bucket.append((time.process_time() - t) * 1000)
         seeds = [d["id"] for d in rng.sample(docs, queries * 2) if ix.get(d["id"])][:queries]
         ix.similar(seeds[0])
@@ -378,6 +383,11 @@ def speed(corpus: Path, index_dir: Path, queries: int = 60,
                    search_p50_ms=statistics.median(plain),
                    search_collapse_p50_ms=statistics.median(collapsed),
                    collapse_overhead=statistics.median(collapsed) / statistics.median(plain) - 1,
+                   search_pruned_p50_ms=statistics.median(plain_pruned),
+                   search_collapse_pruned_p50_ms=statistics.median(collapsed_pruned),
+                   collapse_pruned_overhead=(statistics.median(collapsed_pruned)
+                                             / statistics.median(plain_pruned) - 1),
+                   load_average=os.getloadavg(),
                    similar_p50_ms=statistics.median(sim),
                    similar_no_snippets_p50_ms=statistics.median(sim_nosnip))
     return out
