@@ -92,11 +92,13 @@ def collapse_part(searcher: Any, base: Any, codes: np.ndarray, q: Any,
     comes after it (a story is shown where its first match is, so every story with
     a match at or before the cursor was on an earlier page).
     """
+    everything = None
     if after is None and not exact_total and sort == "relevance":
-        found = _pruned(searcher, base, codes, q, allowed, want, arrays)
+        found, everything = _pruned(searcher, base, codes, q, allowed, want, arrays)
         if found is not None:
             return found
-    docs, scores, total, _ = matches(searcher, q, allowed, sort, None, True, arrays)
+    docs, scores, total, _ = everything or matches(searcher, q, allowed, sort, None, True,
+                                                   arrays)
     if not len(docs):
         return PartStories([], [], 0, 0)
     primary, ties = result_keys(searcher, sort, docs, scores)
@@ -121,15 +123,18 @@ def collapse_part(searcher: Any, base: Any, codes: np.ndarray, q: Any,
 
 
 def _pruned(searcher: Any, base: Any, codes: np.ndarray, q: Any,
-            allowed: Collection[int] | None, want: int, arrays: bool) -> PartStories | None:
-    """:func:`collapse_part` over MaxScore's candidates; None when every match must be
-    seen (nothing was pruned, or the copies cannot be scored on their own)."""
+            allowed: Collection[int] | None, want: int, arrays: bool
+            ) -> tuple[PartStories | None, Any]:
+    """``(stories, None)``: :func:`collapse_part` over MaxScore's candidates; or
+    ``(None, matches)`` when nothing was pruned (``matches``: every match, as
+    :func:`~searchcore.execution.search.matches` gives them), or ``(None, None)`` when
+    the copies cannot be scored on their own: every match must then be seen."""
     k = max(2 * want, 16)
     while True:
         docs, scores, total, exact = matches(searcher, q, allowed, "relevance", k, False,
                                              arrays)
         if exact:
-            return None
+            return None, (docs, scores, total, exact)
         primary, ties = result_keys(searcher, "relevance", docs, scores)
         top = ordered(primary, ties, k)               # exactly the first k matches
         first = _first_of_stories(codes[docs[top]], primary[top], ties[top], want)
@@ -142,12 +147,13 @@ def _pruned(searcher: Any, base: Any, codes: np.ndarray, q: Any,
     member_docs = _members(base, codes, page_codes)
     scored = scored_among(searcher, q, allowed, member_docs)
     if scored is None:
-        return None
+        return None, None
     mdocs, mscores = scored
     order = ordered(*result_keys(searcher, "relevance", mdocs, mscores))
     copies = _copies(page_codes, docs[shown], codes[mdocs[order]], mdocs[order])
     count = int(np.count_nonzero(_mask(story, story)))
-    return PartStories(_with_scores(docs, scores, shown), copies, count, total, exact=False)
+    return PartStories(_with_scores(docs, scores, shown), copies, count, total,
+                       exact=False), None
 
 
 def _mask(marked: np.ndarray, story: np.ndarray) -> np.ndarray:
