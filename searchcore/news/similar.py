@@ -38,6 +38,11 @@ MAX_QUERY_TERMS = 12
 MIN_TERM_FREQ = 2
 MIN_DOC_FREQ = 5
 MAX_DOC_SHARE = 0.2
+#: When no word is within those bounds (a small index: in 9 articles a fifth is one
+#: article, and no word is in five), the bounds of a seed and one other article and
+#: half the articles: a weaker query rather than none.
+LENIENT_MIN_DOC_FREQ = 2
+LENIENT_MAX_DOC_SHARE = 0.5
 #: Seeds shorter than this many terms keep terms that occur once.
 SHORT_SEED = 150
 
@@ -47,25 +52,25 @@ def distinctive_terms(searcher: Any, text: str, *, in_index: bool) -> list[tuple
 
     ``in_index``: the seed is an indexed article, so its own document counts in the
     document frequencies (a term must then be in ``MIN_DOC_FREQ`` articles, itself
-    included); for free text one other article is enough.
+    included); for free text one other article is enough. When no term is within the
+    bounds, the lenient ones (``LENIENT_*``) choose.
     """
     analyzer = searcher.schema["body"].analyzer
     counts = Counter(t.text for t in analyzer(text))
     if not counts:
         return []
     min_tf = MIN_TERM_FREQ if sum(counts.values()) >= SHORT_SEED else 1
-    min_df = MIN_DOC_FREQ if in_index else 1
     total = max(1, searcher.doc_count())
     stats = getattr(searcher, "collection_stats", None) or local_stats(searcher)
-    scored = []
-    for term, tf in counts.items():
-        if tf < min_tf:
-            continue
-        df = max(stats.doc_frequency(name, term) for name in TEXT_FIELDS)
-        if df < min_df or df > MAX_DOC_SHARE * total:
-            continue
-        idf = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
-        scored.append((term, tf * idf))
+    counted = [(term, tf, max(stats.doc_frequency(name, term) for name in TEXT_FIELDS))
+               for term, tf in counts.items() if tf >= min_tf]
+    for min_df, share in ((MIN_DOC_FREQ, MAX_DOC_SHARE),
+                          (LENIENT_MIN_DOC_FREQ, LENIENT_MAX_DOC_SHARE)):
+        min_df = min_df if in_index else 1
+        scored = [(term, tf * math.log(1.0 + (total - df + 0.5) / (df + 0.5)))
+                  for term, tf, df in counted if min_df <= df <= share * total]
+        if scored:
+            break
     scored.sort(key=lambda ts: (-ts[1], ts[0]))
     return scored[:MAX_QUERY_TERMS]
 
