@@ -5,6 +5,7 @@
     lock write.lock -> gen-N.tmp/BUILD (a token) -> every worker probes the folder
       -> route_piece per piece (Dask tasks): articles into spill/pNNNNN-sKKK.jsonl
       -> build_shard per shard (Dask tasks): gen-N.tmp/shard-KKK/, an ordinary generation
+      -> link_stories (one Dask task): gen-N.tmp/stories/, the stories across shards
       -> rename gen-N.tmp -> gen-N -> switch searchcore.json (os.replace) -> old set removed
 
 As in :func:`searchcore.index.build.build_index`, nothing before the manifest switch
@@ -111,9 +112,10 @@ def build_sharded(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[
 
 def _run(client: Any, pieces: list[Any], shards: int, tmp: Path, token: str, language: str,
          options: Mapping[str, Any], summary: IngestSummary, throttle: Throttle,
-         errors: str | os.PathLike[str] | None) -> tuple[list[int], dict[str, list[float]]]:
+         errors: str | os.PathLike[str] | None) -> tuple[list[int], dict[str, Any]]:
     """Both task stages; returns the document count of each shard and the seconds each
-    task took (``route_seconds`` per piece, ``shard_seconds`` per shard)."""
+    task took (``route_seconds`` per piece, ``shard_seconds`` per shard, and
+    ``story_seconds``: linking the stories across shards)."""
     from distributed import as_completed
 
     folder = str(tmp)
@@ -151,5 +153,9 @@ def _run(client: Any, pieces: list[Any], shards: int, tmp: Path, token: str, lan
         counts[k] = answer[1]
         summary.duplicates += answer[2]
         shard_seconds[k] = round(answer[3], 3)
+    linked = client.submit(tasks.link_stories, folder, token,
+                           [shard_name(k) for k in range(shards)], key=f"stories-{token}",
+                           retries=TASK_RETRIES, pure=False).result()
+    tasks.raise_answer(linked)
     return counts, {"route_seconds": [round(answers[n][3], 3) for n in range(len(pieces))],
-                    "shard_seconds": shard_seconds}
+                    "shard_seconds": shard_seconds, "story_seconds": round(linked[2], 3)}

@@ -180,7 +180,7 @@ def shard_statistics(path: str, manifest: dict[str, Any], name: str,
 def search_shard(path: str, manifest: dict[str, Any], name: str, number: int,
                  plan: SearchPlan, stats: CollectionStats) -> PartHits:
     """Runs on a worker: ``plan`` on shard ``name``, scored with ``stats``."""
-    from searchcore.news import collapse as _collapse
+    from searchcore.sharding import stories
 
     shard = open_shard(path, manifest, name)
     base = shard.searcher()
@@ -188,7 +188,7 @@ def search_shard(path: str, manifest: dict[str, Any], name: str, number: int,
     searcher = StatsSearcher(base.reader(), stats, weighting(r.ranking, r.now))
     try:
         return execute(Part(searcher, base, number,
-                            stories=lambda: _collapse.story_codes(base, shard._stories_for(base))),
+                            stories=lambda: stories.story_codes(shard, number, base)),
                        plan)
     finally:
         searcher.close()

@@ -1,11 +1,13 @@
-"""What a sharded build runs on the Dask workers: two idempotent task kinds.
+"""What a sharded build runs on the Dask workers: three idempotent task kinds.
 
 :func:`route_piece` reads one piece of the sources (:mod:`.partition`), normalises
 its records exactly as an unsharded build does, and appends each article to the
 spill file of its shard (:func:`~searchcore.sharding.routing.shard_of`), one JSON
 line per article. :func:`build_shard` reads its shard's spill files in piece order
 (input order) and writes the shard as an ordinary generation with the same writer
-and batch rules as :func:`searchcore.index.build.build_index`.
+and batch rules as :func:`searchcore.index.build.build_index`. :func:`link_stories`
+then links the stories of all shards' articles as one index's
+(:mod:`searchcore.sharding.stories`).
 
 Idempotent, so Dask may rerun either on another worker after a death: every file is
 written under a unique temporary name and renamed into place at the end, so a rerun
@@ -172,6 +174,27 @@ def build_shard(shard: int, pieces: int, folder: str, token: str,
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+
+
+def link_stories(folder: str, token: str, names: list[str]) -> tuple[Any, ...]:
+    """Link the stories of every shard's articles as one index's
+    (:func:`searchcore.sharding.stories.build`), into ``folder/stories``.
+
+    Returns ``("ok", rows, seconds)`` or an expected failure. Idempotent: each state
+    file is written under a temporary name and renamed, and a rerun writes the next.
+    """
+    from searchcore.sharding import stories
+
+    _delay()
+    started = time.perf_counter()
+    root = Path(folder)
+    try:
+        check_token(root, token)
+        found = stories.build(root, names)
+        check_token(root, token)
+        return ("ok", found.store.rows, time.perf_counter() - started)
+    except SearchcoreError as exc:
+        return _failure(exc)
 
 
 def _failure(exc: SearchcoreError) -> tuple[Any, ...]:
