@@ -11,7 +11,6 @@ The fixtures are the BBC sample (undated) and the bundled Reuters sample (dated)
 
 from __future__ import annotations
 
-import logging
 import random
 import re
 from datetime import datetime, timezone
@@ -55,14 +54,6 @@ OPTIONS = [
     {"ranking": RankingConfig(k1=1.2, b=0.5, field_weights={"title": 1.0, "body": 1.0})},
     {"facets": ["source", "category", "month", "week"], "facet_limit": 3},
 ]
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    """One LocalCluster (2 single-threaded worker processes) for the module."""
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0", silence_logs=logging.ERROR) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

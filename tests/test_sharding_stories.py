@@ -11,7 +11,6 @@ the two must still agree.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import orjson
@@ -48,13 +47,6 @@ def collapsed(ix: searchcore.Index, query: str, **options) -> tuple:
     res = ix.search(query, collapse=True, snippets=0, **options)
     return (res.total, res.total_articles,
             [(h.id, sorted(c.id for c in h.copies)) for h in res.hits])
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0", silence_logs=logging.ERROR) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
