@@ -147,3 +147,38 @@ def test_index_built_before_stories_across_shards_catches_up_on_its_next_write(
             ix.add(more)
         assert (generation / FOLDER).is_dir()
         same_stories(single, sharded)
+
+
+def test_a_write_that_stopped_before_linking_is_reported_and_caught_up(
+        tmp_path: Path, built: Path) -> None:
+    """A writer that died after its shard commit and before linking the stories across
+    shards: `index check` says so, the new copy shows alone, and the next write links it."""
+    from click.testing import CliRunner
+
+    from searchcore import layout
+    from searchcore.article import normalize_article
+    from searchcore.cli.main import cli
+
+    single_path, sharded_path = build_pair(tmp_path, built)
+    _, more = planted(2, start=20)
+    first, then = more[:2], more[2:]
+    with searchcore.open_index(single_path) as single, \
+            searchcore.open_index(sharded_path) as sharded:
+        assert CliRunner().invoke(cli, ["index", "check", "--index", str(sharded_path),
+                                        "-q"]).exit_code == 0
+        single.add(first)
+        with layout.write_lock(sharded_path, 10):          # the shard commits, no more
+            for article in first:
+                sharded.shard_for(article["id"])._add_locked(
+                    [normalize_article(article, origin="test")], None)
+        result = CliRunner().invoke(cli, ["index", "check", "--index", str(sharded_path),
+                                          "-q"])
+        assert result.exit_code == 1 and "not linked yet" in result.output, result.output
+        for article in first:
+            hit = sharded.search(f"id:{article['id']}", collapse=True).hits[0]
+            assert hit.copies == ()
+        for ix in (single, sharded):     # the next write
+            ix.add(then)
+        same_stories(single, sharded)
+        assert CliRunner().invoke(cli, ["index", "check", "--index", str(sharded_path),
+                                        "-q"]).exit_code == 0

@@ -272,3 +272,38 @@ def members(holder: Any, generation: Path, names: Sequence[str],
     collection stories; empty: no such article)."""
     coll = _cached(holder, generation, names)
     return coll.members(article_id) if coll.exists else None
+
+
+def verify(generation: Path, names: Sequence[str]) -> list[str]:
+    """Problems of the collection's stories against the shards' (``index check``):
+    a state that does not load, chunks it does not cover, rows it holds live that a
+    shard deleted or the other way round, a leader that is not live."""
+    try:
+        found = CollectionStories.load(generation, names)
+        states = shard_states(generation, names)
+    except (OSError, IndexFormatError) as exc:
+        return [f"stories across shards: {exc}"]
+    if not found.exists:
+        return ["stories across shards: none (an index built before them); the next add "
+                "or delete links them"]
+    problems = []
+    behind = 0
+    for k, state in enumerate(states):
+        rows = found.collection_rows(k, state)
+        behind += int(np.count_nonzero(rows < 0))
+        covered = rows >= 0
+        live_here = state.story[covered] >= 0
+        live_there = found.store.story[rows[covered]] >= 0
+        if (live_here != live_there).any():
+            problems.append(f"stories across shards: {int(np.sum(live_here != live_there)):,} "
+                            f"articles of {names[k]} are live in one and deleted in the other")
+    story = found.store.story
+    live = story >= 0
+    if live.any() and (story[story[live]] != story[live]).any():
+        problems.append("stories across shards: some articles follow a leader that does "
+                        "not lead")
+    if behind:
+        problems.append(f"stories across shards: {behind:,} articles are not linked yet (a "
+                        "write stopped before it finished); the next add or delete links "
+                        "them")
+    return problems
