@@ -22,7 +22,7 @@ distributed = pytest.importorskip("distributed", reason="sharded builds need Das
 
 import searchcore
 from searchcore import layout
-from searchcore.errors import ClusterError
+from searchcore.errors import ClusterError, QueryLimitError
 from searchcore.index.build import build_index
 from searchcore.query.budget import QueryBudget
 from searchcore.scoring.ranking import RankingConfig
@@ -254,6 +254,14 @@ def test_search_on_the_cluster_workers_answers_as_in_process_and_one_index(pair,
             assert [(h.id, [c.id for c in h.copies]) for h in got.hits] == \
                 [(h.id, [c.id for c in h.copies]) for h in want.hits]
             assert (got.total, got.total_articles) == (want.total, want.total_articles)
+        # The search's budget holds on the workers: the same limit errors as one index.
+        for query, limit in (("m*", QueryBudget(max_expansions=5)),
+                             ("markt~ OR pric* OR elect*", QueryBudget(max_total_expansions=8))):
+            with pytest.raises(QueryLimitError) as want:
+                single.search(query, budget=limit)
+            with pytest.raises(QueryLimitError) as got:
+                remote.search(query, budget=limit)
+            assert (got.value.limit, str(got.value)) == (want.value.limit, str(want.value))
         first = remote.search("oil OR said", limit=25, snippets=0)
         after = remote.search("oil OR said", limit=25, snippets=0, after=first.next_cursor)
         assert [h.id for h in after.hits] == \
