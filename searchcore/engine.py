@@ -400,7 +400,7 @@ class Index:
 
         Empty if there is no such article.
         """
-        members = self.stories().members(str(article_id)) or [str(article_id)]
+        members = self._story_members(str(article_id)) or [str(article_id)]
         found = (self.get(m) for m in members)
         return [a for a in found if a is not None]
 
@@ -476,7 +476,7 @@ class Index:
             plan = _pipeline.plan_search(
                 request, parts.schema, parts.languages(language), language=language,
                 facets=facet_names, facet_limit=facet_limit, after=after, collapse=collapse,
-                arrays=self.array_execution)
+                arrays=self.array_execution, parts=len(parts.parts))
             return _pipeline.run(plan, parts.parts, started, found=parts.execute(plan),
                                  suggestion=partial(parts.suggest, query) if suggest else None)
         finally:

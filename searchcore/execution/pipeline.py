@@ -72,6 +72,9 @@ class SearchPlan:
     facet_limit: int = DEFAULT_FACET_LIMIT
     after: str | None = None
     collapse: bool = False
+    #: How many parts run the plan (a story may span several: collapse then groups
+    #: every part's matches after the merge).
+    parts: int = 1
     #: Run on the side arrays (False: whoosh's matchers, the equivalence tests' reference).
     arrays: bool = True
 
@@ -79,7 +82,7 @@ class SearchPlan:
 def plan_search(request: SearchRequest, schema: Any, languages: QueryLanguages | None, *,
                 language: str | Sequence[str] | None = None, facets: Sequence[str] = (),
                 facet_limit: int = DEFAULT_FACET_LIMIT, after: str | None = None,
-                collapse: bool = False, arrays: bool = True) -> SearchPlan:
+                collapse: bool = False, arrays: bool = True, parts: int = 1) -> SearchPlan:
     """Parse ``request``'s query (in ``languages``) and resolve its date filters."""
     ranking = request.ranking
     q = parse_query(request.query, schema, match=request.match, lenient=request.lenient,
@@ -89,7 +92,7 @@ def plan_search(request: SearchRequest, schema: Any, languages: QueryLanguages |
     return SearchPlan(request=request, query=q, flat=flatten(q), since=since, until=until,
                       language=tuple(normalize_language(c) for c in codes) or None,
                       facets=tuple(facets), facet_limit=facet_limit, after=after,
-                      collapse=collapse, arrays=arrays)
+                      collapse=collapse, arrays=arrays, parts=parts)
 
 
 def date_bounds(since: datetime | str | None, until: datetime | str | None,
@@ -181,7 +184,9 @@ class Part:
     ``base`` is the index's long-lived searcher (stored fields, columns and caches are
     kept on it); ``searcher`` scores, over the same reader, with the request's
     weighting and (for a shard) the collection's statistics (:func:`scoring_searcher`).
-    ``stories`` gives each document's story code, for ``collapse``.
+    ``stories`` gives each document's story code, for ``collapse``: a code >= 0
+    names the same story in every part of a search (the stories across shards,
+    :mod:`searchcore.sharding.stories`), a negative one a document alone.
     """
 
     searcher: Any
@@ -205,6 +210,9 @@ class PartHits:
     copies: list[list[int]] = field(default_factory=list)
     #: ``collapse``: matching stories.
     stories: int = 0
+    #: ``collapse`` over several parts: every match with its keys and story code
+    #: (a :class:`searchcore.news.collapse.PartMatches`).
+    matches: Any = None
     facets: FacetCounts | None = None
 
 
@@ -256,6 +264,10 @@ def _collapsed(part: Part, plan: SearchPlan, allowed: set[int] | None,
 
     r = plan.request
     codes = part.stories() if part.stories is not None else collapse.story_codes(part.base)
+    if plan.parts > 1:
+        every = collapse.part_matches(part.searcher, codes, plan.flat, allowed, r.sort,
+                                      part.number, plan.arrays)
+        return PartHits([], len(every.docs), matches=every, facets=facets())
     # Facets count every match: the totals must agree with them (no pruning).
     found = collapse.collapse_part(
         part.searcher, part.base, codes, plan.flat, allowed, r.sort,
@@ -304,10 +316,20 @@ def merge(plan: SearchPlan, found: Sequence[PartHits]) -> Merged:
     total = sum(f.total for f in found)
     exact = all(f.exact for f in found)
     ranked = merge_ranked([f.items for f in found])
+    start = 0 if plan.after is not None else r.offset
+    if plan.collapse and plan.parts > 1:
+        # A story may have copies in several parts (a code >= 0 is one story in
+        # every part): grouped over every part's matches.
+        from searchcore.news.collapse import group_parts
+
+        stories, count, before = group_parts([f.matches for f in found if f.matches],
+                                             r.sort, start + r.limit, plan.after)
+        page = [(p, d, s) for p, d, s, _ in stories[start:]]
+        copies = {(p, d): others for p, d, _, others in stories[start:]}
+        return Merged(page, before if plan.after is not None else r.offset, count, True,
+                      copies, total, facets)
     if plan.collapse:
-        # Each part's items are its stories' first matches (a story is within one
-        # part), so the merged list is the stories in order.
-        start = 0 if plan.after is not None else r.offset
+        # One part: its items are its stories' first matches, in order.
         page = [(p, d, s) for _, _, p, d, s in itertools.islice(ranked, start, start + r.limit)]
         shown = set((p, d) for p, d, _ in page)
         copies = {(f.items[i][2], f.items[i][3]): [(f.items[i][2], c) for c in others]

@@ -21,7 +21,7 @@ are its members (from the story index, :func:`_members`) scored on their own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Collection
+from typing import Any, Collection, Sequence
 
 import numpy as np
 
@@ -34,8 +34,8 @@ _MEMBERS_ATTR = "_searchcore_story_members"
 
 
 def story_codes(searcher: Any, store: StoryStore | None = None) -> np.ndarray:
-    """Per global document number its story code; ``store.rows + docnum`` where none is
-    known (a story of its own), so every code is a small non-negative number.
+    """Per global document number its story code; ``-1 - docnum`` where none is known
+    (the document alone).
 
     ``store`` is the state for ``searcher``'s generation (default: loaded for it);
     each document's row comes from the ``storyrow`` column (derived from the ids of a
@@ -47,7 +47,7 @@ def story_codes(searcher: Any, store: StoryStore | None = None) -> np.ndarray:
     if store is None:
         store = _store_of(searcher)
     codes = document_story_codes(searcher, store)
-    codes = np.where(codes >= 0, codes, store.rows + np.arange(len(codes), dtype=np.int64))
+    codes = np.where(codes >= 0, codes, -1 - np.arange(len(codes), dtype=np.int64))
     setattr(searcher, _CODES_ATTR, (store, codes))
     return codes
 
@@ -99,10 +99,80 @@ def collapse_part(searcher: Any, base: Any, codes: np.ndarray, q: Any,
             return found
     docs, scores, total, _ = everything or matches(searcher, q, allowed, sort, None, True,
                                                    arrays)
-    if not len(docs):
-        return PartStories([], [], 0, 0)
     primary, ties = result_keys(searcher, sort, docs, scores)
-    story = codes[docs]
+    grouped = group(codes[docs], primary, ties, sort, want, after)
+    return PartStories(_with_scores(docs, scores, grouped.shown),
+                       [docs[m].tolist() for m in grouped.copies], grouped.stories, total,
+                       before=grouped.before)
+
+
+@dataclass(frozen=True)
+class PartMatches:
+    """Every match of one part with its order keys and story codes: what a search of
+    several parts, whose stories span them, groups after the merge (:func:`group_parts`)."""
+
+    part: int
+    docs: np.ndarray
+    scores: np.ndarray | None
+    primary: np.ndarray
+    ties: np.ndarray
+    codes: np.ndarray
+
+
+def part_matches(searcher: Any, codes: np.ndarray, q: Any, allowed: Collection[int] | None,
+                 sort: str, part: int, arrays: bool = True) -> PartMatches:
+    """:class:`PartMatches` of ``q`` on one part (every match: exact totals)."""
+    docs, scores, _, _ = matches(searcher, q, allowed, sort, None, True, arrays)
+    primary, ties = result_keys(searcher, sort, docs, scores)
+    return PartMatches(part, docs, scores, primary, ties, codes[docs])
+
+
+def group_parts(parts: Sequence[PartMatches], sort: str, want: int, after: str | None
+                ) -> tuple[list[tuple[int, int, float | None, list[tuple[int, int]]]], int, int]:
+    """``([(part, docnum, score, [(part, docnum) of its copies])] of the first ``want``
+    stories, stories, stories before the cursor)`` over every part's matches (a code
+    >= 0 is one story in every part; a negative one, the document alone, the part's)."""
+    parts = [p for p in parts if len(p.docs)]
+    if not parts:
+        return [], 0, 0
+    owner = np.concatenate([np.full(len(p.docs), p.part, dtype=np.int64) for p in parts])
+    docs = np.concatenate([p.docs for p in parts])
+    primary = np.concatenate([p.primary for p in parts])
+    ties = np.concatenate([p.ties for p in parts])
+    codes = np.concatenate([p.codes for p in parts])
+    scores = (None if any(p.scores is None for p in parts)
+              else np.concatenate([p.scores for p in parts]))
+    grouped = group(codes, primary, ties, sort, want, after)
+    shown = [(int(owner[i]), int(docs[i]), None if scores is None else float(scores[i]),
+              [(int(owner[m]), int(docs[m])) for m in others])
+             for i, others in zip(grouped.shown.tolist(), grouped.copies)]
+    return shown, grouped.stories, grouped.before
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """Matches grouped by story: positions of the shown ones, in order, and of each
+    one's copies, in order."""
+
+    shown: np.ndarray
+    copies: list[list[int]]
+    #: Stories with a match (with ``after``: those before the cursor included).
+    stories: int
+    before: int = 0
+
+
+def group(codes: np.ndarray, primary: np.ndarray, ties: np.ndarray, sort: str, want: int,
+          after: str | None = None) -> Grouped:
+    """The first ``want`` stories of the matches with story ``codes`` and order keys
+    ``primary``, ``ties`` (in any order): each one's first match and the others.
+
+    The total is one distinct count (a mask over the code range); only as many
+    matches are ordered as the page needs (:func:`_first_of_stories`); only the
+    page's stories' members are gathered. ``after``: a cursor (:func:`collapse_part`).
+    """
+    if not len(codes):
+        return Grouped(np.zeros(0, dtype=np.int64), [], 0)
+    story = _dense(codes)
     eligible, before = None, 0
     if after is not None:
         from searchcore.news.export import cursor_after
@@ -111,15 +181,24 @@ def collapse_part(searcher: Any, base: Any, codes: np.ndarray, q: Any,
         shown_before = _mask(story[earlier], story)
         before = int(np.count_nonzero(shown_before))
         eligible = ~shown_before[story]
-    pool = np.arange(len(docs)) if eligible is None else np.flatnonzero(eligible)
+    pool = np.arange(len(story)) if eligible is None else np.flatnonzero(eligible)
     count = int(np.count_nonzero(_mask(story[pool], story)))
     shown = pool[_first_of_stories(story[pool], primary[pool], ties[pool], min(want, count))]
     on_page = _mask(story[shown], story)
     members = np.flatnonzero(on_page[story])
     members = members[ordered(primary[members], ties[members])]
-    copies = _copies(story[shown], docs[shown], story[members], docs[members])
-    return PartStories(_with_scores(docs, scores, shown), copies, before + count, total,
-                       before=before)
+    copies = _copies(story[shown], shown, story[members], members)
+    return Grouped(shown, copies, before + count, before)
+
+
+def _dense(codes: np.ndarray) -> np.ndarray:
+    """``codes`` with each negative one (a document alone) made a code of its own past
+    the largest: every code non-negative, for :func:`_mask`."""
+    alone = codes < 0
+    if not alone.any():
+        return codes
+    top = int(codes[~alone].max()) + 1 if not alone.all() else 0
+    return np.where(alone, top + np.arange(len(codes), dtype=np.int64), codes)
 
 
 def _pruned(searcher: Any, base: Any, codes: np.ndarray, q: Any,
@@ -137,7 +216,7 @@ def _pruned(searcher: Any, base: Any, codes: np.ndarray, q: Any,
             return None, (docs, scores, total, exact)
         primary, ties = result_keys(searcher, "relevance", docs, scores)
         top = ordered(primary, ties, k)               # exactly the first k matches
-        first = _first_of_stories(codes[docs[top]], primary[top], ties[top], want)
+        first = _first_of_stories(_dense(codes[docs[top]]), primary[top], ties[top], want)
         if len(first) >= want or len(top) < k:
             break
         k *= 4
@@ -151,7 +230,8 @@ def _pruned(searcher: Any, base: Any, codes: np.ndarray, q: Any,
     mdocs, mscores = scored
     order = ordered(*result_keys(searcher, "relevance", mdocs, mscores))
     copies = _copies(page_codes, docs[shown], codes[mdocs[order]], mdocs[order])
-    count = int(np.count_nonzero(_mask(story, story)))
+    dense = _dense(story)
+    count = int(np.count_nonzero(_mask(dense, dense)))
     return PartStories(_with_scores(docs, scores, shown), copies, count, total,
                        exact=False), None
 
