@@ -182,3 +182,22 @@ def test_a_write_that_stopped_before_linking_is_reported_and_caught_up(
         same_stories(single, sharded)
         assert CliRunner().invoke(cli, ["index", "check", "--index", str(sharded_path),
                                         "-q"]).exit_code == 0
+
+
+def test_collapsed_cursor_walks_agree_with_one_index(built: Path) -> None:
+    """``after=`` with collapse over shards: the walk is the single index's walk."""
+    with searchcore.open_index(built / "single") as single, \
+            searchcore.open_index(built / "sharded") as sharded:
+        for query in ("oil", "cocoa OR coffee", "said"):
+            walks = []
+            for ix in (single, sharded):
+                walked, cursor = [], None
+                while True:
+                    res = ix.search(query, limit=4, collapse=True, snippets=0, after=cursor)
+                    walked.extend((h.id, sorted(c.id for c in h.copies)) for h in res.hits)
+                    cursor = res.next_cursor
+                    if cursor is None:
+                        break
+                walks.append(walked)
+            assert walks[0] == walks[1], query
+            assert walks[0] == collapsed(single, query, limit=1000)[2]
