@@ -113,6 +113,7 @@ class Executor:
         self._evaluated = 0
         self._located: dict[tuple[str, bytes], list[tuple[Any, int, int, int]]] = {}
         self._postings: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {}
+        self._parts: dict[int, tuple[Any, tuple[list[tuple[str, bytes, float]], float]]] = {}
 
     # -- shared pieces ----------------------------------------------------------------
     @property
@@ -254,7 +255,16 @@ class Executor:
 
     def _combined_parts(self, q: CombinedTerm) -> tuple[list[tuple[str, bytes, float]], float]:
         """``(field, term bytes, field boost)`` of the fields a CombinedTerm scores in,
-        and its weight (combined idf x boost)."""
+        and its weight (combined idf x boost); worked out once per query node (a
+        MaxScore OR asks for its ceiling, then scores it)."""
+        kept = self._parts.get(id(q))
+        if kept is not None and kept[0] is q:      # the node is held: its id is its own
+            return kept[1]
+        found = self._combined_parts_of(q)
+        self._parts[id(q)] = (q, found)
+        return found
+
+    def _combined_parts_of(self, q: CombinedTerm) -> tuple[list[tuple[str, bytes, float]], float]:
         fields: list[tuple[str, bytes, float]] = []
         frequencies: list[tuple[bytes, int]] = []
         for term in q.subqueries:
