@@ -190,6 +190,21 @@ class FieldPostings:
             return self._repaired().postings(i)
         return docs, _read(self.tf, start, end)
 
+    def postings_run(self, i: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Postings ``[lo, hi)`` of term ``i``'s list (positions in it: blocks of
+        :mod:`searchcore.execution.blocks`), or None when they do not fit (the
+        caller then reads the list whole, which answers from whoosh if need be)."""
+        span = self._span(i) if self.doc_count >= 0 else \
+            (int(self.docoff[i]), int(self.docoff[i + 1]))
+        if span is None or not 0 <= lo < hi <= span[1] - span[0]:
+            return None
+        start, end = span[0] + lo, span[0] + hi
+        docs = _read(self.docs, start, end)
+        if self.doc_count >= 0 and not (docs[0] >= 0 and docs[-1] < self.doc_count and (
+                end - start == 1 or bool((docs[1:] > docs[:-1]).all()))):
+            return None
+        return docs, _read(self.tf, start, end)
+
     def positions(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """Term ``i``'s positions (flat) and, per posting, where its positions start/end."""
         if self.posoff is None or self.pos is None:
@@ -326,13 +341,21 @@ def write_meta(folder: Path, segid: str, doc_count: int, fields: dict[str, bool]
 
 
 def write_segment_postings(folder: Path, segid: str, reader: Any) -> None:
-    """Convert and write every indexed field of one segment (the meta file last)."""
+    """Convert and write every indexed field of one segment (the meta file last), and
+    the block bounds of its long lists (:mod:`searchcore.execution.blocks`)."""
+    from searchcore.execution import blocks
+
     fields = {}
     for name in indexed_fields(reader.schema):
         fp = build_field(reader, name)
         write_field(folder, segid, name, fp)
+        if reader.schema[name].scorable:
+            blocks.write_field_blocks(folder, segid, name, fp,
+                                      boundary.length_codes(reader, name))
         fields[name] = fp.pos is not None
     write_meta(folder, segid, reader.doc_count_all(), fields)
+    blocks.write_meta(folder, segid, reader.doc_count_all(),
+                      [n for n in fields if reader.schema[n].scorable])
 
 
 def from_inverted(items: list[tuple[bytes, list[Any]]], decode: Any | None) -> FieldPostings:
