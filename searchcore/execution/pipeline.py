@@ -181,7 +181,9 @@ class Part:
     ``base`` is the index's long-lived searcher (stored fields, columns and caches are
     kept on it); ``searcher`` scores, over the same reader, with the request's
     weighting and (for a shard) the collection's statistics (:func:`scoring_searcher`).
-    ``stories`` gives each document's story code, for ``collapse``.
+    ``stories`` gives each document's story code, for ``collapse``: a code >= 0
+    names the same story in every part of a search (the stories across shards,
+    :mod:`searchcore.sharding.stories`), a negative one a document alone.
     """
 
     searcher: Any
@@ -301,12 +303,14 @@ def merge(plan: SearchPlan, found: Sequence[PartHits]) -> Merged:
         page = [(p, d, s) for _, _, p, d, s in
                 itertools.islice(ranked, r.offset, r.offset + r.limit)]
         return Merged(page, r.offset, total, exact, {}, None, facets)
-    # Stories: each part's codes kept apart (a code is the part's own), then numbered
-    # over the merged list; "documents" are positions in it.
+    # Stories: a code >= 0 is one story in every part; a negative one (no story
+    # known: the document alone) is the part's own. Numbered over the merged list;
+    # "documents" are positions in it.
     story_of = {(f.items[i][2], f.items[i][3]): code
                 for f in found for i, code in enumerate(f.stories)}
     merged = list(ranked)
-    keys = np.array([(p, story_of[(p, d)]) for _, _, p, d, _ in merged],
+    keys = np.array([(p if story_of[(p, d)] < 0 else -1, story_of[(p, d)])
+                     for _, _, p, d, _ in merged],
                     dtype=np.int64).reshape(-1, 2)
     codes = (np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1) if len(keys)
              else np.zeros(0, np.int64))
