@@ -34,7 +34,7 @@ from whoosh.searching import Searcher
 from searchcore.dates import to_utc
 from searchcore.errors import QuerySyntaxError
 from searchcore.execution.columns import columns_for
-from searchcore.execution.display import display_fields
+from searchcore.execution.display import display_fields, display_page
 from searchcore.execution.order import id_keys, sort_key
 from searchcore.execution.search import allowed_docnums, rank
 from searchcore.languages import normalize_language
@@ -356,11 +356,10 @@ def present(plan: SearchPlan, merged: Merged, bases: Sequence[Any], started: flo
     snippets = r.snippets
     relevance = r.sort == "relevance"
     hits = []
+    shown = _page_fields(merged.page, bases, snippets)
     for position, (p, docnum, score) in enumerate(merged.page, merged.offset + 1):
         base = bases[p]
-        # Without snippets a hit needs no body: the display records, not whoosh's
-        # zlib'd stored fields (a third of a one-word search).
-        fields = base.stored_fields(docnum) if snippets else display_fields(base, docnum)
+        fields = shown[(p, docnum)]
         copies = (tuple(make_copy(display_fields(bases[c], d))
                         for c, d in merged.copies[(p, docnum)]) if plan.collapse else None)
         hits.append(make_hit(position, score if relevance else None, fields, plan.query,
@@ -374,6 +373,20 @@ def present(plan: SearchPlan, merged: Merged, bases: Sequence[Any], started: flo
                    elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits),
                    total_is_exact=merged.exact, facets=merged.facets, next_cursor=cursor,
                    total_articles=merged.total_articles, suggestion=suggestion)
+
+
+def _page_fields(page: Sequence[tuple[int, int, float | None]], bases: Sequence[Any],
+                 snippets: int) -> dict[tuple[int, int], Mapping[str, Any]]:
+    """The stored fields of the page's hits by ``(part, docnum)``. Without snippets a
+    hit needs no body: the display records (read part by part), not whoosh's zlib'd
+    stored fields (a third of a one-word search)."""
+    if snippets:
+        return {(p, d): bases[p].stored_fields(d) for p, d, _ in page}
+    by_part: dict[int, list[int]] = {}
+    for p, d, _ in page:
+        by_part.setdefault(p, []).append(d)
+    return {(p, d): fields for p, docs in by_part.items()
+            for d, fields in zip(docs, display_page(bases[p], docs))}
 
 
 def make_hit(rank: int, score: float | None, fields: Mapping[str, Any], q: wq.Query,

@@ -22,7 +22,7 @@ from whoosh import collectors
 from searchcore.execution import topk
 from searchcore.execution.columns import NO_DATE, epoch_us
 from searchcore.execution.executor import Executor, Hits, Unsupported, recency
-from searchcore.execution.order import ordered, result_keys
+from searchcore.execution.order import id_keys, ordered, primary_key
 from searchcore.query.budget import with_deadline
 
 
@@ -84,7 +84,8 @@ def rank(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
     equivalence tests compare the executor with).
     """
     docs, scores, total, exact = matches(searcher, q, allowed, sort, k, exact_total, arrays)
-    pick = ordered(*result_keys(searcher, sort, docs, scores), k)
+    # Only the candidates' id keys are gathered (``at``), not every match's.
+    pick = ordered(primary_key(searcher, sort, docs, scores), id_keys(searcher), k, at=docs)
     best = docs[pick].tolist()
     if scores is None:
         return [(d, None) for d in best], total, exact
