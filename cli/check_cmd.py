@@ -173,8 +173,9 @@ def check_index(ix: searchcore.Index, progress: CheckProgress = _no_progress) ->
 
     ``progress(phase, done, total, unit)`` is called as each segment's documents, then
     its terms, are read (``total`` None where it is not known in advance). A sharded
-    index is checked shard by shard (``report.shards``: each one's figures), and every
-    article must be in the shard its id routes to.
+    index is checked shard by shard (``report.shards``: each one's figures), every
+    article must be in the shard its id routes to, and the stories across shards
+    must agree with the shards'.
     """
     started = time.perf_counter()
     report = CheckReport(path=str(ix.path))
@@ -202,6 +203,11 @@ def check_index(ix: searchcore.Index, progress: CheckProgress = _no_progress) ->
                 if shard_of(article_id, len(shards)) != k:
                     report.problem(f"{shard.shard}: id {article_id!r} belongs in shard "
                                    f"{shard_of(article_id, len(shards))}")
+        from searchcore.sharding import stories
+
+        for problem in stories.verify(ix.path / ix.manifest["generation"],
+                                      ix.manifest["shards"]["names"]):
+            report.problem(problem)
     expected = ix.manifest.get("documents")
     if opened and isinstance(expected, int) and expected != report.documents:
         report.problem(f"the manifest says {expected:,} documents, the segments hold "

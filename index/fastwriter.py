@@ -48,6 +48,7 @@ from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from searchcore.analysis import NewsAnalyzer, term_cache
+from searchcore.execution import blocks as side_blocks
 from searchcore.execution import postings as side_postings
 from searchcore.execution.columns import SegmentColumnsBuilder, write_segment_columns
 from searchcore.execution.display import FIELDS as DISPLAY_FIELDS, DisplayBuilder
@@ -279,6 +280,7 @@ class FastWriter(SegmentWriter):
         folder = storage_folder(self.storage)
         segid = self.newsegment.segment_id()
         side_fields: dict[str, bool] = {}
+        block_fields: list[str] = []
         for fieldname in sorted(self._inv):
             inv = self._inv[fieldname]
             if not inv:
@@ -295,8 +297,12 @@ class FastWriter(SegmentWriter):
                          schema[fieldname].format.fixed_value_size(), self.compress_min)
             if folder is not None and fieldname not in side_postings.SKIP_FIELDS:
                 positional = schema[fieldname].format.supports("positions")
-                side_postings.write_field(folder, segid, fieldname, side_postings.from_inverted(
-                    items, decode_positions if positional else None))
+                fp = side_postings.from_inverted(items, decode_positions if positional else None)
+                side_postings.write_field(folder, segid, fieldname, fp)
+                if schema[fieldname].scorable:
+                    side_blocks.write_field_blocks(folder, segid, fieldname, fp, lens)
+                    block_fields.append(fieldname)
+                del fp
                 side_fields[fieldname] = positional
             del items
         self._inv.clear()
@@ -314,6 +320,7 @@ class FastWriter(SegmentWriter):
                                                                           else decode_positions))
                     side_fields[name] = positional
             side_postings.write_meta(folder, segid, ndocs, side_fields)
+            side_blocks.write_meta(folder, segid, ndocs, block_fields)
             # The words analysed so far, with their terms: queries of them need no NLTK.
             stemming = [schema[name].analyzer for name in sorted(self._fast)
                         if schema[name].analyzer.stem]

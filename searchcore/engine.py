@@ -391,7 +391,7 @@ class Index:
 
         Empty if there is no such article.
         """
-        members = self.stories().members(str(article_id)) or [str(article_id)]
+        members = self._story_members(str(article_id)) or [str(article_id)]
         found = (self.get(m) for m in members)
         return [a for a in found if a is not None]
 

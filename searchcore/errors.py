@@ -23,6 +23,8 @@ builtin (whoosh's ``IndexError`` does), hence the names end in ``Error`` with a 
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class SearchcoreError(Exception):
     """Root of all searchcore errors: ``except SearchcoreError`` catches every one."""
@@ -70,6 +72,11 @@ class QuerySyntaxError(SearchcoreError):
         self.query = query
         self.position = position
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled whole (a Dask worker's search raises it in the client): the default
+        # would rebuild it from the message alone.
+        return (type(self), (self.args[0], self.query, self.position))
+
 
 class QueryLimitError(QuerySyntaxError):
     """A query over one of the limits of its :class:`~searchcore.query.budget.QueryBudget`.
@@ -82,6 +89,9 @@ class QueryLimitError(QuerySyntaxError):
         super().__init__(message, query, None)
         self.limit = limit
         self.value = value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.args[0], self.limit, self.value, self.query))
 
 
 class InvalidRequestError(SearchcoreError, ValueError):

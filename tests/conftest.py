@@ -71,3 +71,16 @@ def shared_data() -> Path:
         pytest.skip(f"{SHARED_DATA} is not present (only developer and CI clones have it; "
                     f"set ${SHARED_DATA_ENV} to the folder holding bbc-news/, reuters21578/ ...)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """One Dask LocalCluster (2 single-threaded worker processes) for a test module:
+    starting one costs seconds. Skips where Dask (the [dask] extra) is absent."""
+    import logging
+
+    distributed = pytest.importorskip("distributed",
+                                      reason="sharded builds need Dask (the [dask] extra)")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0", silence_logs=logging.ERROR) as running:
+        yield running

@@ -63,6 +63,22 @@ def test_term_lookup_and_prefix_ranges(news_index: searchcore.Index) -> None:
     assert [fp.term(i) for i in range(lo, hi)] == list(reader.expand_prefix("body", "elect"))
 
 
+def test_every_term_is_found_and_its_neighbours_are_not(news_index: searchcore.Index) -> None:
+    """``find`` narrows by the first 8 bytes, then compares the few terms sharing them:
+    every term of a real field is found at its own id, including the many that share
+    their first 8 bytes (``internation...``), and a near miss of each is not."""
+    reader, _ = leaf_readers(news_index.searcher())[0]
+    fp = segment_postings(reader).field("body")
+    lexicon = list(reader.lexicon("body"))
+    assert sum(a[:8] == b[:8] for a, b in zip(lexicon, lexicon[1:])) > 10
+    known = set(lexicon)
+    for i, btext in enumerate(lexicon):
+        assert fp.find(btext) == i
+        for miss in (btext + b"\x00", btext[:-1], btext + b"~"):
+            if miss not in known:
+                assert fp.find(miss) == -1, miss
+
+
 def test_damaged_side_files_are_ignored_not_trusted(tmp_path: Path) -> None:
     """A side file that does not fit (truncated, wrong type, numbers out of range) is
     ignored: results come from whoosh's records, never an out-of-range read."""

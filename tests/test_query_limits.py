@@ -92,6 +92,11 @@ def test_a_long_query_names_max_length(news_index) -> None:
     assert error.limit == "max_length" and "max_length" in str(error)
     assert isinstance(error, QuerySyntaxError)
     assert news_index.search("oil " * 10, budget=small, lenient=True).total > 0
+    # The query given by keyword is checked and cut the same way.
+    error = limit_error(lambda: news_index.search(query="oil " * 10, budget=small))
+    assert error.limit == "max_length"
+    cut = news_index.search(query="oil " * 10, budget=small, lenient=True)
+    assert len(cut.query) <= 20 and cut.total > 0
 
 
 def test_too_many_clauses_names_max_clauses(news_index) -> None:

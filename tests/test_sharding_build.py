@@ -102,7 +102,7 @@ def test_sharded_build_puts_each_article_in_its_shard(tmp_path: Path, scheduler:
     assert sorted(p.name for p in path.iterdir()) == [manifest["generation"], "searchcore.json",
                                                        "write.lock"]
     assert sorted(p.name for p in (path / manifest["generation"]).iterdir()) == \
-        ["readers.lock", "shard-000", "shard-001", "shard-002"]
+        ["readers.lock", "shard-000", "shard-001", "shard-002", "stories"]
     with searchcore.open_index(path) as ix:
         assert len(ix) == 300
         stats = ix.stats()

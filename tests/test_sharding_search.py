@@ -11,7 +11,6 @@ The fixtures are the BBC sample (undated) and the bundled Reuters sample (dated)
 
 from __future__ import annotations
 
-import logging
 import random
 import re
 from datetime import datetime, timezone
@@ -23,7 +22,7 @@ distributed = pytest.importorskip("distributed", reason="sharded builds need Das
 
 import searchcore
 from searchcore import layout
-from searchcore.errors import ClusterError
+from searchcore.errors import ClusterError, QueryLimitError
 from searchcore.index.build import build_index
 from searchcore.query.budget import QueryBudget
 from searchcore.scoring.ranking import RankingConfig
@@ -55,14 +54,6 @@ OPTIONS = [
     {"ranking": RankingConfig(k1=1.2, b=0.5, field_weights={"title": 1.0, "body": 1.0})},
     {"facets": ["source", "category", "month", "week"], "facet_limit": 3},
 ]
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    """One LocalCluster (2 single-threaded worker processes) for the module."""
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0", silence_logs=logging.ERROR) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -143,14 +134,18 @@ def test_cursor_walks_timelines_and_scans_agree(pair) -> None:
             assert sharded.timeline("oil", by=by).to_dict() == single.timeline("oil", by=by).to_dict()
 
 
-def test_collapse_groups_stories_within_shards(pair) -> None:
+def test_collapse_groups_stories_as_one_index(pair) -> None:
+    """Copies in different shards are one story (tests/test_sharding_stories.py plants
+    them); here the fixtures' own copies."""
     single_path, sharded_path = pair
-    with searchcore.open_index(sharded_path) as sharded:
-        res = sharded.search("oil", collapse=True, limit=20)
-        assert res.total_articles == sharded.search("oil").total
-        assert res.total <= res.total_articles
-        shown = [h.id for h in res.hits] + [c.id for h in res.hits for c in h.copies]
-        assert len(shown) == len(set(shown))
+    with searchcore.open_index(single_path) as single, \
+            searchcore.open_index(sharded_path) as sharded:
+        for query in ["oil", "*", "film OR music", "prices"]:
+            want = single.search(query, collapse=True, limit=20, snippets=0)
+            got = sharded.search(query, collapse=True, limit=20, snippets=0)
+            assert (got.total, got.total_articles) == (want.total, want.total_articles), query
+            assert [(h.id, [c.id for c in h.copies]) for h in got.hits] == \
+                [(h.id, [c.id for c in h.copies]) for h in want.hits], query
 
 
 # -- the big corpora -----------------------------------------------------------------------
@@ -259,6 +254,14 @@ def test_search_on_the_cluster_workers_answers_as_in_process_and_one_index(pair,
             assert [(h.id, [c.id for c in h.copies]) for h in got.hits] == \
                 [(h.id, [c.id for c in h.copies]) for h in want.hits]
             assert (got.total, got.total_articles) == (want.total, want.total_articles)
+        # The search's budget holds on the workers: the same limit errors as one index.
+        for query, limit in (("m*", QueryBudget(max_expansions=5)),
+                             ("markt~ OR pric* OR elect*", QueryBudget(max_total_expansions=8))):
+            with pytest.raises(QueryLimitError) as want:
+                single.search(query, budget=limit)
+            with pytest.raises(QueryLimitError) as got:
+                remote.search(query, budget=limit)
+            assert (got.value.limit, str(got.value)) == (want.value.limit, str(want.value))
         first = remote.search("oil OR said", limit=25, snippets=0)
         after = remote.search("oil OR said", limit=25, snippets=0, after=first.next_cursor)
         assert [h.id for h in after.hits] == \
@@ -302,15 +305,13 @@ def test_whoosh_existing_terms_still_skips_other_fields(pair) -> None:
 
 def test_similar_terms_and_did_you_mean_answer_as_one_index(pair) -> None:
     """What reads the collection as one (more like this, significant terms, did you
-    mean) gives one index's answer. Seeds whose story has copies are left out: their
-    copies in other shards are not linked yet (stories are per shard)."""
+    mean) gives one index's answer, seeds with copies (in any shard) included."""
     single_path, sharded_path = pair
     with searchcore.open_index(single_path) as single, \
             searchcore.open_index(sharded_path) as sharded:
         for query in ["oil pricse", "goverment election", "markte", "fillm music", "oil"]:
             assert sharded.search(query).suggestion == single.search(query).suggestion, query
-        seeds = [h.id for q in ("oil", "film", "election") for h in single.search(q, limit=4)
-                 if len(single.copies(h.id)) == 1]
+        seeds = [h.id for q in ("oil", "film", "election") for h in single.search(q, limit=4)]
         assert len(seeds) >= 6
         for seed in seeds:
             want, got = single.similar(seed, limit=10), sharded.similar(seed, limit=10)

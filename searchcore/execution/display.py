@@ -18,9 +18,10 @@ rebuild. Snippets still read the stored body.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import orjson
@@ -109,19 +110,23 @@ def write_segment_display(folder: Path, segid: str, reader: Any) -> None:
 
 
 class SegmentDisplay:
-    """One segment's records, memory-mapped; None-returning when it has none."""
+    """One segment's records; None-returning when it has none.
+
+    The offsets (8 bytes a document) are read whole on the first page asked of the
+    segment and kept; each record is read with one ``pread`` (not mapped: a page of
+    hits reads ten scattered records, and a mapped one kept the whole folio around
+    it, 64-128 KB of the blob, resident for as long as the index stays open).
+    """
 
     def __init__(self, reader: Any) -> None:
         self.blob: ReadFile | None = None
         self.offsets: ReadFile | None = None
+        self._offsets: np.ndarray | None = None
         folder, segid = boundary.segment_folder(reader), boundary.segment_name(reader)
         count = reader.doc_count_all()
         if folder is None or segid is None or not has_display(folder, segid, count):
             return
         try:
-            # Read a record at a time, not mapped: a page of hits reads ten scattered
-            # records, and each mapped one kept 64 KB (the kernel's fault-around) of
-            # the blob resident for as long as the index stays open.
             blob, offsets = ReadFile(_path(folder, segid, "blob.npy")), \
                 ReadFile(_path(folder, segid, "offsets.npy"))
         except (OSError, ValueError):
@@ -132,18 +137,34 @@ class SegmentDisplay:
                 and (not count or (offsets[0] == 0 and offsets[-1] == len(blob)))):
             self.blob, self.offsets = blob, offsets
 
+    def _starts(self) -> np.ndarray | None:
+        if self._offsets is None and self.offsets is not None:
+            self._offsets = np.asarray(self.offsets)
+        return self._offsets
+
     def fields(self, docnum: int) -> dict[str, Any] | None:
-        if self.blob is None or self.offsets is None:
-            return None
-        if not 0 <= docnum < len(self.offsets) - 1:
-            return None
-        start, end = (int(v) for v in self.offsets[docnum:docnum + 2])
-        if not 0 <= start <= end <= len(self.blob):
-            return None
-        try:
-            return fields_of(self.blob[start:end].tobytes())
-        except (orjson.JSONDecodeError, TypeError, ValueError, OverflowError):
-            return None
+        return self.page([docnum])[0]
+
+    def page(self, docnums: Sequence[int]) -> list[dict[str, Any] | None]:
+        """The records of ``docnums`` (segment numbers), None for any it cannot give."""
+        offsets = self._starts()
+        if offsets is None or self.blob is None:
+            return [None] * len(docnums)
+        out: list[dict[str, Any] | None] = []
+        size, blob = len(offsets) - 1, self.blob
+        for docnum in docnums:
+            if not 0 <= docnum < size:
+                out.append(None)
+                continue
+            start, end = int(offsets[docnum]), int(offsets[docnum + 1])
+            if not 0 <= start <= end <= len(blob):
+                out.append(None)
+                continue
+            try:
+                out.append(fields_of(blob.read_bytes(start, end)))
+            except (orjson.JSONDecodeError, TypeError, ValueError, OverflowError):
+                out.append(None)
+        return out
 
 
 def segment_display(reader: Any) -> SegmentDisplay:
@@ -154,9 +175,24 @@ def segment_display(reader: Any) -> SegmentDisplay:
 def display_fields(searcher: Any, docnum: int) -> dict[str, Any]:
     """What a hit shows of global document ``docnum``: from the display records, or
     whoosh's stored fields where a segment has none."""
+    return display_page(searcher, [docnum])[0]
+
+
+def display_page(searcher: Any, docnums: Sequence[int]) -> list[dict[str, Any]]:
+    """:func:`display_fields` of each of ``docnums`` (global numbers), segment by
+    segment: what a page of hits shows."""
     leaves = boundary.leaf_readers(searcher)
-    for reader, offset in reversed(leaves):
-        if docnum >= offset:
-            fields = segment_display(reader).fields(docnum - offset)
-            return fields if fields is not None else dict(searcher.stored_fields(docnum))
-    return dict(searcher.stored_fields(docnum))
+    firsts = [offset for _, offset in leaves]
+    out: list[dict[str, Any] | None] = [None] * len(docnums)
+    wanted: dict[int, list[int]] = {}
+    for i, docnum in enumerate(docnums):
+        leaf = bisect_right(firsts, docnum) - 1
+        if leaf >= 0:
+            wanted.setdefault(leaf, []).append(i)
+    for leaf, positions in wanted.items():
+        reader, offset = leaves[leaf]
+        found = segment_display(reader).page([docnums[i] - offset for i in positions])
+        for i, fields in zip(positions, found):
+            out[i] = fields
+    return [fields if fields is not None else dict(searcher.stored_fields(docnums[i]))
+            for i, fields in enumerate(out)]

@@ -113,6 +113,9 @@ class Executor:
         self._evaluated = 0
         self._located: dict[tuple[str, bytes], list[tuple[Any, int, int, int]]] = {}
         self._postings: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {}
+        #: Where each located segment's postings end in :meth:`postings`' arrays.
+        self._ends: dict[tuple[str, bytes], list[int]] = {}
+        self._parts: dict[int, tuple[Any, tuple[list[tuple[str, bytes, float]], float]]] = {}
 
     # -- shared pieces ----------------------------------------------------------------
     @property
@@ -151,11 +154,13 @@ class Executor:
         found = self._postings.get(key)
         if found is not None:
             return found
-        docs, tfs = [], []
+        docs, tfs, ends = [], [], [0]
         for fp, i, offset, _ in self.located(fieldname, btext):
             d, tf = fp.postings(i)
             docs.append(d.astype(np.int64) + offset)
             tfs.append(tf.astype(np.float64))
+            ends.append(ends[-1] + len(d))
+        self._ends[key] = ends
         if not docs:
             found = np.zeros(0, dtype=np.int64), np.zeros(0)
         elif len(docs) == 1:
@@ -168,19 +173,22 @@ class Executor:
     def positions(self, fieldname: str, btext: bytes, docs: np.ndarray) -> np.ndarray:
         """``doc << 32 | position`` keys of ``btext`` in ``docs`` (sorted global numbers), sorted."""
         keys = []
-        for fp, i, offset, size in self.located(fieldname, btext):
+        # Each segment's postings as the query read them (a slice of the global ones):
+        # not read again here.
+        every, _ = self.postings(fieldname, btext)
+        ends = self._ends[(fieldname, btext)]
+        for j, (fp, i, offset, size) in enumerate(self.located(fieldname, btext)):
             if fp.pos is None:
                 continue
-            d, _ = fp.postings(i)
-            local = docs[(docs >= offset) & (docs < offset + size)] - offset
-            wanted = np.flatnonzero(_member(d, local))
+            d = every[ends[j]:ends[j + 1]]
+            wanted = np.flatnonzero(_member(d, docs))
             if not len(wanted):
                 continue
             pos, posoff = fp.positions(i)
             counts = posoff[wanted + 1] - posoff[wanted]
             starts = posoff[wanted]
             index = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
-            owner = np.repeat(d[wanted].astype(np.int64) + offset, counts)
+            owner = np.repeat(d[wanted], counts)
             keys.append((owner << _SHIFT) | pos[index].astype(np.int64))
         return np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
 
@@ -254,7 +262,16 @@ class Executor:
 
     def _combined_parts(self, q: CombinedTerm) -> tuple[list[tuple[str, bytes, float]], float]:
         """``(field, term bytes, field boost)`` of the fields a CombinedTerm scores in,
-        and its weight (combined idf x boost)."""
+        and its weight (combined idf x boost); worked out once per query node (a
+        MaxScore OR asks for its ceiling, then scores it)."""
+        kept = self._parts.get(id(q))
+        if kept is not None and kept[0] is q:      # the node is held: its id is its own
+            return kept[1]
+        found = self._combined_parts_of(q)
+        self._parts[id(q)] = (q, found)
+        return found
+
+    def _combined_parts_of(self, q: CombinedTerm) -> tuple[list[tuple[str, bytes, float]], float]:
         fields: list[tuple[str, bytes, float]] = []
         frequencies: list[tuple[bytes, int]] = []
         for term in q.subqueries:

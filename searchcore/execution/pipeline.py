@@ -34,7 +34,7 @@ from whoosh.searching import Searcher
 from searchcore.dates import to_utc
 from searchcore.errors import QuerySyntaxError
 from searchcore.execution.columns import columns_for
-from searchcore.execution.display import display_fields
+from searchcore.execution.display import display_page
 from searchcore.execution.order import id_keys, sort_key
 from searchcore.execution.search import allowed_docnums, rank
 from searchcore.languages import normalize_language
@@ -181,7 +181,9 @@ class Part:
     ``base`` is the index's long-lived searcher (stored fields, columns and caches are
     kept on it); ``searcher`` scores, over the same reader, with the request's
     weighting and (for a shard) the collection's statistics (:func:`scoring_searcher`).
-    ``stories`` gives each document's story code, for ``collapse``.
+    ``stories`` gives each document's story code, for ``collapse``: a code >= 0
+    names the same story in every part of a search (the stories across shards,
+    :mod:`searchcore.sharding.stories`), a negative one a document alone.
     """
 
     searcher: Any
@@ -301,12 +303,14 @@ def merge(plan: SearchPlan, found: Sequence[PartHits]) -> Merged:
         page = [(p, d, s) for _, _, p, d, s in
                 itertools.islice(ranked, r.offset, r.offset + r.limit)]
         return Merged(page, r.offset, total, exact, {}, None, facets)
-    # Stories: each part's codes kept apart (a code is the part's own), then numbered
-    # over the merged list; "documents" are positions in it.
+    # Stories: a code >= 0 is one story in every part; a negative one (no story
+    # known: the document alone) is the part's own. Numbered over the merged list;
+    # "documents" are positions in it.
     story_of = {(f.items[i][2], f.items[i][3]): code
                 for f in found for i, code in enumerate(f.stories)}
     merged = list(ranked)
-    keys = np.array([(p, story_of[(p, d)]) for _, _, p, d, _ in merged],
+    keys = np.array([(p if story_of[(p, d)] < 0 else -1, story_of[(p, d)])
+                     for _, _, p, d, _ in merged],
                     dtype=np.int64).reshape(-1, 2)
     codes = (np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1) if len(keys)
              else np.zeros(0, np.int64))
@@ -333,11 +337,10 @@ def present(plan: SearchPlan, merged: Merged, bases: Sequence[Any], started: flo
     snippets = r.snippets
     relevance = r.sort == "relevance"
     hits = []
+    shown = _page_fields(merged.page, bases, snippets)
     for position, (p, docnum, score) in enumerate(merged.page, merged.offset + 1):
         base = bases[p]
-        # Without snippets a hit needs no body: the display records, not whoosh's
-        # zlib'd stored fields (a third of a one-word search).
-        fields = base.stored_fields(docnum) if snippets else display_fields(base, docnum)
+        fields = shown[(p, docnum)]
         copies = (tuple(make_copy(bases[c].stored_fields(d)) for c, d in merged.copies[(p, docnum)])
                   if plan.collapse else None)
         hits.append(make_hit(position, score if relevance else None, fields, plan.query,
@@ -351,6 +354,20 @@ def present(plan: SearchPlan, merged: Merged, bases: Sequence[Any], started: flo
                    elapsed_ms=(time.perf_counter() - started) * 1000.0, hits=tuple(hits),
                    total_is_exact=merged.exact, facets=merged.facets, next_cursor=cursor,
                    total_articles=merged.total_articles, suggestion=suggestion)
+
+
+def _page_fields(page: Sequence[tuple[int, int, float | None]], bases: Sequence[Any],
+                 snippets: int) -> dict[tuple[int, int], Mapping[str, Any]]:
+    """The stored fields of the page's hits by ``(part, docnum)``. Without snippets a
+    hit needs no body: the display records (read part by part), not whoosh's zlib'd
+    stored fields (a third of a one-word search)."""
+    if snippets:
+        return {(p, d): bases[p].stored_fields(d) for p, d, _ in page}
+    by_part: dict[int, list[int]] = {}
+    for p, d, _ in page:
+        by_part.setdefault(p, []).append(d)
+    return {(p, d): fields for p, docs in by_part.items()
+            for d, fields in zip(docs, display_page(bases[p], docs))}
 
 
 def make_hit(rank: int, score: float | None, fields: Mapping[str, Any], q: wq.Query,

@@ -104,7 +104,7 @@ def rank(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
         docs, scores = whoosh_matches(searcher, q, allowed)
         total = len(docs)
     published = None if scored else columns_for(searcher).published_us[docs]
-    pick = ordered(sort_key(sort, scores, published), id_keys(searcher)[docs], k)
+    pick = ordered(sort_key(sort, scores, published), id_keys(searcher), k, at=docs)
     best = docs[pick].tolist()
     if not scored:
         return [(d, None) for d in best], total, exact

@@ -84,20 +84,40 @@ class ReadFile:
     def __len__(self) -> int:
         return self._len
 
-    def _read(self, start: int, stop: int) -> np.ndarray:
-        out = np.empty(max(stop - start, 0), dtype=self.dtype)
-        if not len(out):
-            return out
+    def _open(self) -> int:
         if self._fd is None:
             import weakref
 
             self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
             self._finalizer = weakref.finalize(self, os.close, self._fd)
-        want = out.nbytes
-        got = os.preadv(self._fd, [memoryview(out).cast("B")], self._start + start * self.dtype.itemsize)
-        if got != want:
-            raise ValueError(f"{self.path}: read {got} of {want} bytes (truncated?)")
+        return self._fd
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        out = np.empty(max(stop - start, 0), dtype=self.dtype)
+        if not len(out):
+            return out
+        fd = self._fd if self._fd is not None else self._open()
+        got = os.preadv(fd, [out], self._start + start * self.dtype.itemsize)
+        if got != out.nbytes:
+            raise ValueError(f"{self.path}: read {got} of {out.nbytes} bytes (truncated?)")
         return out
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Elements ``[start, stop)`` (``0 <= start <= stop <= len``, which the caller
+        checked): what ``self[start:stop]`` gives, without a slice's bookkeeping (the
+        postings read several short lists a query)."""
+        return self._read(start, stop)
+
+    def read_bytes(self, start: int, stop: int) -> bytes:
+        """The raw bytes of elements ``[start, stop)`` (checked by the caller), as
+        ``bytes``: a display record is parsed straight from them."""
+        size = self.dtype.itemsize
+        fd = self._fd if self._fd is not None else self._open()
+        data = os.pread(fd, (stop - start) * size, self._start + start * size)
+        if len(data) != (stop - start) * size:
+            raise ValueError(f"{self.path}: read {len(data)} of {(stop - start) * size} bytes "
+                             "(truncated?)")
+        return data
 
     def __getitem__(self, key: int | slice) -> Any:
         n = self._len

@@ -27,13 +27,16 @@ also prune one word's own list; the side postings have no block bounds yet.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 from whoosh import query as wq
 
+from searchcore.execution.blocks import ceilings, segment_blocks
 from searchcore.execution.executor import Executor, Hits, _sum_union
-from searchcore.scoring.bm25f import CombinedTerm
+from searchcore.scoring.bm25f import CombinedTerm, saturate
+from searchcore.whoosh_boundary.segments import field_b, leaf_readers
 
 #: Ceilings and thresholds are compared with this relative margin, so that rounding
 #: in a sum never prunes a document that ties the k-th.
@@ -79,6 +82,8 @@ def best(executor: Executor, q: Any, k: int, eligible: np.ndarray,
     final scores (the recency factor, at most 1: it never raises a score), or None.
     None when ``q`` is not an OR this runs.
     """
+    if type(q) is CombinedTerm and k >= 1:
+        return best_word(executor, q, k, eligible, final)
     clauses = _clauses(q)
     if clauses is None or k < 1:
         return None
@@ -141,3 +146,197 @@ def _kth(docs: np.ndarray, partial: np.ndarray, eligible: np.ndarray, k: int,
     if final is not None:
         values = final(docs[ok], values)
     return float(np.partition(values, len(values) - k)[len(values) - k]) * (1 - _MARGIN)
+
+
+# -- one word: block-max ----------------------------------------------------------------
+
+@dataclass
+class _Exact:
+    """A field's postings read whole (global docs, their tf~ share, their block)."""
+
+    docs: list[np.ndarray]
+    values: list[np.ndarray]
+    blocks: list[np.ndarray]
+
+
+@dataclass
+class _Blocked:
+    """One segment's long list of a word, read a block at a time."""
+
+    field: int
+    name: str
+    boost: float
+    fp: Any
+    term: int
+    offset: int
+    df: int
+    first: int                  # global number of its first block
+    size: int                   # postings a block
+
+
+def best_word(executor: Executor, q: CombinedTerm, k: int, eligible: np.ndarray,
+              final: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+              ) -> tuple[Hits, int | None] | None:
+    """:func:`best` for one word (a CombinedTerm): block-max over the per-block bounds
+    of :mod:`searchcore.execution.blocks`, or None (no list of it has blocks: every
+    list is short, or the index has none) to score it whole.
+
+    In each segment the word's longest list with blocks is read a block at a time;
+    its other fields' lists (titles: short) are read whole. A block's bound is BM25F's
+    saturation of its ceiling (``boost * max tf / (1 - b + b * min length / avg)``)
+    plus, per other field, the largest share of that field's documents within the
+    block's document range. Blocks are taken highest bound first (2, 4, 8, ... at a
+    time, adjacent ones read together), each scored with every field's share of its
+    range's documents; once the k-th best eligible score beats the next bound, no
+    document left can be among the ``k``. Every score is the one the whole lists give
+    (the same per-field values, added by :func:`_sum_union` in the query's field
+    order, saturated alike), so the results equal the exhaustive path's.
+    """
+    fields, weight = executor._combined_parts(q)
+    if not fields or not weight > 0:
+        return None
+    k1 = executor.k1
+    readers = {offset: reader for reader, offset in leaf_readers(executor.searcher)
+               if reader.doc_count_all()}
+    # Per segment (by its first document number): the word's lists, longest first.
+    lists: dict[int, list[tuple[int, str, float, Any, int, int]]] = {}
+    for f, (name, btext, boost) in enumerate(fields):
+        for fp, i, offset, _ in executor.located(name, btext):
+            lists.setdefault(offset, []).append((f, name, boost, fp, i, fp.df(i)))
+    blocked: list[_Blocked] = []
+    rows_of: list[np.ndarray] = []
+    total_blocks = 0
+    chosen: dict[int, int] = {}                     # segment -> its blocked list's field
+    for offset, found in sorted(lists.items()):
+        for f, name, boost, fp, i, df in sorted(found, key=lambda e: -e[5]):
+            fb = segment_blocks(readers[offset]).field(name, len(fp))
+            rows = fb.of_term(i, df) if fb is not None else None
+            if rows is not None:
+                blocked.append(_Blocked(f, name, boost, fp, i, offset, df, total_blocks,
+                                        fb.block))
+                rows_of.append(rows)
+                chosen[offset] = len(blocked) - 1
+                total_blocks += len(rows)
+                break
+    if not blocked:
+        return None                     # short lists only: score them whole
+    exact = [_Exact([], [], []) for _ in fields]
+    extra_of = [np.zeros(len(rows)) for rows in rows_of]
+    for offset, found in sorted(lists.items()):
+        b = blocked[chosen[offset]] if offset in chosen else None
+        last = rows_of[chosen[offset]][:, 2] if b is not None else None
+        for f, name, boost, fp, i, df in found:
+            if b is not None and f == b.field:
+                continue
+            d, tf = fp.postings(i)
+            docs = d.astype(np.int64) + offset
+            values = boost * executor._norm_tf(name, docs, tf.astype(np.float64))
+            if last is None:
+                at = np.full(len(docs), -1, dtype=np.int64)
+            else:
+                local = np.searchsorted(last, d, "left")
+                inside = local < len(last)
+                np.maximum.at(extra_of[chosen[offset]], local[inside], values[inside])
+                at = np.where(inside, local + b.first, -1)
+            exact[f].docs.append(docs)
+            exact[f].values.append(values)
+            exact[f].blocks.append(at)
+    # Each block's bound; size is the same for every segment written alike.
+    bounds = np.empty(total_blocks)
+    for b, rows, extra in zip(blocked, rows_of, extra_of):
+        name = fields[b.field][0]
+        avg = executor.stats.avg_field_length(name) or 1.0
+        ceiling = b.boost * ceilings(rows, field_b(executor.weighting, name), avg)
+        bounds[b.first:b.first + len(rows)] = saturate(weight, ceiling + extra, k1)
+    owner = np.repeat(np.arange(len(blocked)), [len(r) for r in rows_of])
+    merged = [(np.concatenate(e.docs), np.concatenate(e.values),
+               np.concatenate(e.blocks)) if e.docs else None for e in exact]
+    order = np.argsort(-bounds, kind="stable")
+    found_docs: list[np.ndarray] = []
+    found_scores: list[np.ndarray] = []
+    taken = np.zeros(total_blocks + 1, dtype=bool)       # the last: "no block"
+    taken[-1] = True
+    position, step, threshold = 0, 2, -float("inf")
+    while True:
+        chunk = order[position:position + step]
+        position += len(chunk)
+        step *= 2
+        now = np.zeros(total_blocks + 1, dtype=bool)
+        now[chunk] = True
+        if taken[-1]:
+            now[-1] = True
+            taken[-1] = False
+        try:
+            docs, scores = _score_blocks(executor, fields, weight, merged, blocked, owner,
+                                         np.sort(chunk), now)
+        except _BlocksUnfit:
+            return None
+        if len(docs):
+            found_docs.append(docs)
+            found_scores.append(scores)
+        if position >= total_blocks:
+            break
+        all_docs = np.concatenate(found_docs) if found_docs else np.zeros(0, np.int64)
+        all_scores = np.concatenate(found_scores) if found_scores else np.zeros(0)
+        threshold = _kth(all_docs, all_scores, eligible, k, final, 1.0)
+        if threshold > bounds[order[position]] * (1 + _MARGIN):
+            break
+    docs = np.concatenate(found_docs) if found_docs else np.zeros(0, np.int64)
+    scores = np.concatenate(found_scores) if found_scores else np.zeros(0)
+    sort = np.argsort(docs, kind="stable")
+    docs, scores = docs[sort], scores[sort]
+    if position >= total_blocks:
+        return Hits(docs, scores), None
+    return Hits(docs, scores), int(eligible[docs].sum())
+
+
+def _score_blocks(executor: Executor, fields: list[tuple[str, bytes, float]], weight: float,
+                  merged: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None],
+                  blocked: list[_Blocked], owner: np.ndarray, chunk: np.ndarray,
+                  now: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact scores of every document in the ranges of the blocks ``chunk`` (sorted
+    global block numbers; ``now`` flags them, its last entry "no block")."""
+    pieces: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in fields]
+    for f, part in enumerate(merged):
+        if part is not None:
+            docs, values, at = part
+            keep = now[at]
+            if keep.any():
+                pieces[f].append((docs[keep], values[keep]))
+    # Adjacent blocks of one list are read in one run.
+    j = 0
+    while j < len(chunk):
+        b = blocked[owner[chunk[j]]]
+        first = int(chunk[j]) - b.first
+        end = first + 1
+        while j + 1 < len(chunk) and owner[chunk[j + 1]] == owner[chunk[j]] \
+                and int(chunk[j + 1]) - b.first == end:
+            end += 1
+            j += 1
+        j += 1
+        run = b.fp.postings_run(b.term, first * b.size, min(end * b.size, b.df))
+        if run is None:
+            raise _BlocksUnfit
+        d, tf = run
+        docs = d.astype(np.int64) + b.offset
+        pieces[b.field].append(
+            (docs, b.boost * executor._norm_tf(b.name, docs, tf.astype(np.float64))))
+    parts = []
+    for found in pieces:
+        if not found:
+            continue
+        docs = np.concatenate([d for d, _ in found]) if len(found) > 1 else found[0][0]
+        values = np.concatenate([v for _, v in found]) if len(found) > 1 else found[0][1]
+        if len(found) > 1:
+            order = np.argsort(docs, kind="stable")
+            docs, values = docs[order], values[order]
+        if len(docs):
+            parts.append((docs, values))
+    if not parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    docs, tf = _sum_union(parts, executor.doc_count)
+    return docs, saturate(weight, tf, executor.k1)
+
+
+class _BlocksUnfit(Exception):
+    """A block's postings did not fit its list: the word is scored whole instead."""

@@ -319,7 +319,7 @@ class StoryStore:
             return
         ids = [a for a, _ in articles]
         old = self.rows_of(ids)
-        self._delete_rows(old[old >= 0])
+        self.delete_rows(old[old >= 0])
         sig, count = minhash.signatures([body for _, body in articles])
         chunk = Chunk.make(ids, sig, count)
         start = self.rows
@@ -333,6 +333,21 @@ class StoryStore:
         self._id_index = None
         self._row_of = None
         self._settle(new, fresh=set(new.tolist()))
+
+    def attach(self, parts: Sequence[Chunk], live: np.ndarray) -> None:
+        """Append chunks whose files another store wrote (a shard's: see
+        :mod:`searchcore.sharding.stories`) as new rows, ``live`` marking the rows
+        that are stored articles, and settle the stories those touch, as :meth:`add`
+        does for new articles. Nothing is written: the chunks already are."""
+        if not parts:
+            return
+        start = self.rows
+        new = np.arange(start, start + sum(p.size for p in parts), dtype=np.int64)
+        self.parts.extend(parts)
+        self.story = np.concatenate([self.story, np.where(live, new, -1)])
+        self._starts = self._count = self._id_index = self._row_of = None
+        seeds = new[np.asarray(live, dtype=bool)]
+        self._settle(seeds, fresh=set(seeds.tolist()))
 
     def _settle(self, seeds: np.ndarray, fresh: set[int]) -> None:
         leaders.settle(self.story, seeds.tolist(), fresh, self.order_keys, self.neighbours)
@@ -441,9 +456,10 @@ class StoryStore:
     def delete(self, article_ids: Iterable[str]) -> None:
         """Forget ``article_ids``; the followers of a deleted leader choose again."""
         rows = self.rows_of(sorted(set(article_ids)))
-        self._delete_rows(rows[rows >= 0])
+        self.delete_rows(rows[rows >= 0])
 
-    def _delete_rows(self, rows: np.ndarray) -> None:
+    def delete_rows(self, rows: np.ndarray) -> None:
+        """Forget ``rows``; the followers of a deleted leader choose again."""
         if not len(rows):
             return
         led = rows[self.story[rows] == rows]

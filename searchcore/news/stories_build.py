@@ -79,28 +79,38 @@ class StoryBuilder:
         numbers = list(range(1, len(self.sizes) + 1))
         store.parts = [Chunk(size, chunk_base(self.folder, c))
                        for c, size in zip(numbers, self.sizes)]
-        n = self.rows
-        live = np.ones(n, dtype=bool)
+        live = np.ones(self.rows, dtype=bool)
         live[np.fromiter(dead, dtype=np.int64)] = False
-        story = np.where(live, np.arange(n, dtype=np.int64), -1)
-        if n:
-            rank = leaders.ranks(store.count, store.id_hashes_of(np.arange(n)))
-            for part in store.parts:
-                part.release("idh")
-            packed = _links(store, live, rank)
-            self.links = len(packed)
-            if len(packed):
-                _to_rank_space(packed, n, rank)
-                packed.sort()
-                leader = leaders.greedy(n, packed)
-                del packed
-                row_of_rank = np.empty(n, dtype=np.int64)
-                row_of_rank[rank] = np.arange(n, dtype=np.int64)
-                story = np.where(live, row_of_rank[leader[rank]], -1)
+        story, self.links = stories_of(store, live)
         write_state(self.folder, 1, numbers, self.sizes, story, toc)
         self.link_seconds = time.perf_counter() - started
         self.link_cpu = time.process_time() - cpu
         return story
+
+
+def stories_of(store: StoryStore, live: np.ndarray) -> tuple[np.ndarray, int]:
+    """Per row of ``store``'s chunks, the row of its story's leader (-1 where not
+    ``live``), and the number of links found: every link at once, then the leader
+    greedy, in the canonical order. What a rebuild computes, for one index's chunks
+    or (:mod:`searchcore.sharding.stories`) for every shard's."""
+    n = len(live)
+    story = np.where(live, np.arange(n, dtype=np.int64), -1)
+    if not n:
+        return story, 0
+    rank = leaders.ranks(store.count, store.id_hashes_of(np.arange(n)))
+    for part in store.parts:
+        part.release("idh")
+    packed = _links(store, live, rank)
+    links = len(packed)
+    if links:
+        _to_rank_space(packed, n, rank)
+        packed.sort()
+        leader = leaders.greedy(n, packed)
+        del packed
+        row_of_rank = np.empty(n, dtype=np.int64)
+        row_of_rank[rank] = np.arange(n, dtype=np.int64)
+        story = np.where(live, row_of_rank[leader[rank]], -1)
+    return story, links
 
 
 def _links(store: StoryStore, live: np.ndarray, rank: np.ndarray) -> np.ndarray:

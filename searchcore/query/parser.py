@@ -79,6 +79,7 @@ as words, a dangling operator is dropped.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, NamedTuple, Optional
@@ -143,8 +144,32 @@ def _schema_key(schema: Schema) -> tuple[Any, ...]:
                  for name, field in schema.items())
 
 
+#: The schema parsed for last (a weak reference: never keeps one alive), its field
+#: objects and their infos: a search on the same open index finds them here.
+_LAST_SCHEMA: tuple[Any, tuple[Any, ...], dict[str, _Field]] | None = None
+
+
 def _field_infos(schema: Schema) -> dict[str, _Field]:
-    """Per-field analysis info for ``schema``, cached (parse must stay well under 1 ms)."""
+    """Per-field analysis info for ``schema``, cached (parse must stay well under 1 ms).
+
+    The schema of the last parse is recognised by identity (the same object, holding
+    the same field objects), so a search does not rebuild :func:`_schema_key` (a
+    ``repr`` of every analyzer: 30 us). Nothing is stored on the schema: whoosh
+    pickles it into the index's table of contents.
+    """
+    global _LAST_SCHEMA
+    fields = tuple(schema)
+    last = _LAST_SCHEMA
+    if last is not None and last[0]() is schema and len(last[1]) == len(fields) \
+            and all(a is b for a, b in zip(last[1], fields)):
+        return last[2]
+    infos = _shared_field_infos(schema)
+    _LAST_SCHEMA = (weakref.ref(schema), fields, infos)
+    return infos
+
+
+def _shared_field_infos(schema: Schema) -> dict[str, _Field]:
+    """:func:`_field_infos` shared by schemas whose fields read the same."""
     key = _schema_key(schema)
     found = _SCHEMA_CACHE.get(key)
     if found is not None:

@@ -9,6 +9,7 @@ one whoosh index per shard instead of one::
       gen-000004/
         readers.lock           one reader guard for the whole set of shards
         shard-000/ ... shard-007/   each an ordinary generation's contents
+        stories/               the stories across shards (one index's stories)
 
 The pieces, in data-flow order:
 
@@ -20,6 +21,8 @@ The pieces, in data-flow order:
 ``tasks``       what runs on the workers: route a piece's articles into per-shard
                 spill files, build one shard from its spill files
 ``build``       the build: lock, pieces -> spill -> shards -> one manifest switch
+``stories``     the stories of every shard's articles as one index's, kept beside
+                the shards and caught up after every write
 ``search``      a search's parts, one per shard, scored with the collection's
                 statistics (the search itself is :mod:`searchcore.execution.pipeline`)
 ``remote``      the parts run on a Dask cluster's workers (``open_index(scheduler=)``)

@@ -5,6 +5,7 @@
     lock write.lock -> gen-N.tmp/BUILD (a token) -> every worker probes the folder
       -> route_piece per piece (Dask tasks): articles into spill/pNNNNN-sKKK.jsonl
       -> build_shard per shard (Dask tasks): gen-N.tmp/shard-KKK/, an ordinary generation
+      -> link_stories (one Dask task): gen-N.tmp/stories/, the stories across shards
       -> rename gen-N.tmp -> gen-N -> switch searchcore.json (os.replace) -> old set removed
 
 As in :func:`searchcore.index.build.build_index`, nothing before the manifest switch
@@ -111,9 +112,12 @@ def build_sharded(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[
 
 def _run(client: Any, pieces: list[Any], shards: int, tmp: Path, token: str, language: str,
          options: Mapping[str, Any], summary: IngestSummary, throttle: Throttle,
-         errors: str | os.PathLike[str] | None) -> tuple[list[int], dict[str, list[float]]]:
+         errors: str | os.PathLike[str] | None) -> tuple[list[int], dict[str, Any]]:
     """Both task stages; returns the document count of each shard and the seconds each
-    task took (``route_seconds`` per piece, ``shard_seconds`` per shard)."""
+    task took (``route_seconds`` per piece, ``shard_seconds`` per shard, and
+    ``story_seconds``: linking the stories across shards), and the CPU seconds of
+    each (``route_cpu``, ``shard_cpu``, ``story_cpu``: what a projection onto idle
+    machines uses)."""
     from distributed import as_completed
 
     folder = str(tmp)
@@ -132,7 +136,7 @@ def _run(client: Any, pieces: list[Any], shards: int, tmp: Path, token: str, lan
     sink = open(errors, "wb") if errors is not None else None
     try:
         for number in range(len(pieces)):          # in input order, as a one-process build
-            _, part, records, _ = answers[number]
+            part, records = answers[number][1:3]
             summary.merge(part)
             for record in records:
                 sink.write(orjson.dumps(record) + b"\n")   # type: ignore[union-attr]
@@ -144,12 +148,19 @@ def _run(client: Any, pieces: list[Any], shards: int, tmp: Path, token: str, lan
                            key=f"shard-{token}-{k}", retries=TASK_RETRIES, pure=False)
              for k in range(shards)]
     counts = [0] * shards
-    shard_seconds = [0.0] * shards
+    shard_seconds, shard_cpu = [0.0] * shards, [0.0] * shards
     for k, future in enumerate(built):
         answer = future.result()
         tasks.raise_answer(answer)
         counts[k] = answer[1]
         summary.duplicates += answer[2]
-        shard_seconds[k] = round(answer[3], 3)
-    return counts, {"route_seconds": [round(answers[n][3], 3) for n in range(len(pieces))],
-                    "shard_seconds": shard_seconds}
+        shard_seconds[k], shard_cpu[k] = round(answer[3], 3), round(answer[4], 3)
+    linked = client.submit(tasks.link_stories, folder, token,
+                           [shard_name(k) for k in range(shards)], key=f"stories-{token}",
+                           retries=TASK_RETRIES, pure=False).result()
+    tasks.raise_answer(linked)
+    ordered = [answers[n] for n in range(len(pieces))]
+    return counts, {"route_seconds": [round(a[3], 3) for a in ordered],
+                    "route_cpu": [round(a[4], 3) for a in ordered],
+                    "shard_seconds": shard_seconds, "shard_cpu": shard_cpu,
+                    "story_seconds": round(linked[2], 3), "story_cpu": round(linked[3], 3)}

@@ -6,8 +6,10 @@
 generation has (searcher reuse, columns, stories, damage reports, writes) works per
 shard unchanged; this class routes and merges:
 
-* reads by id (``get``, ``copies``) and writes (``add``, ``delete``) go to the shard
+* reads by id (``get``) and writes (``add``, ``delete``) go to the shard
   :func:`~searchcore.sharding.routing.shard_of` names, under the one ``write.lock``;
+  after a write's shard commits, the stories across shards catch up
+  (:mod:`searchcore.sharding.stories`), and ``copies`` reads them;
 * ``search``, ``timeline``, ``scan`` fan out over every shard and merge
   (:mod:`searchcore.sharding.search`), ranking with statistics summed over shards;
 * ``stats`` reports per shard and in total.
@@ -199,11 +201,26 @@ class ShardedIndex(Index):
         return searcher
 
     def _story_members(self, article_id: str) -> list[str]:
-        return self.shard_for(article_id).stories().members(article_id)
+        """The ids of ``article_id``'s story in every shard (for an index built before
+        the stories across shards, in its own shard)."""
+        from searchcore.sharding import stories
+
+        self.live_shards()
+        found = stories.members(self, self._generation_dir(), self._manifest["shards"]["names"],
+                                str(article_id))
+        return self.shard_for(article_id).stories().members(article_id) if found is None \
+            else found
+
+    def _sync_stories(self) -> None:
+        """After the shards' commits (under the write lock): the stories across shards."""
+        from searchcore.sharding import stories
+
+        stories.sync(self._generation_dir(), self._manifest["shards"]["names"])
 
     def stories(self) -> Any:
-        raise SearchcoreError(f"{str(self.path)!r} is a sharded index: stories are per shard "
-                              "(ix.shards[k].stories())")
+        raise SearchcoreError(f"{str(self.path)!r} is a sharded index: its stories are "
+                              "searchcore.sharding.stories.CollectionStories; "
+                              "ix.copies(ID) lists a story's articles")
 
     def close(self) -> None:
         self._close_shards()
@@ -241,6 +258,7 @@ class ShardedIndex(Index):
                 shards[k]._add_locked(parts[k], None if progress is None
                                       else (lambda n, base=base: progress(base + n)))
                 done += len(parts[k])
+            self._sync_stories()
             self._record_count()
         return len(batch)
 
@@ -254,6 +272,7 @@ class ShardedIndex(Index):
                 parts.setdefault(shard_of(article_id, len(shards)), []).append(article_id)
             deleted = sum(shards[k]._delete_locked(shards[k]._id_queries(parts[k]))
                           for k in sorted(parts))
+            self._sync_stories()
             self._record_count()
         return deleted
 
@@ -262,6 +281,7 @@ class ShardedIndex(Index):
         with layout.write_lock(self.path, timeout):
             shards = self.live_shards()
             deleted = sum(shard._delete_locked(shard._parsed_queries(query)) for shard in shards)
+            self._sync_stories()
             self._record_count()
         return deleted
 
@@ -283,14 +303,6 @@ class ShardedIndex(Index):
     # -- reading ----------------------------------------------------------------------
     def get(self, article_id: str) -> Article | None:
         return self.shard_for(str(article_id)).get(str(article_id))
-
-    def copies(self, article_id: str) -> list[Article]:
-        """The copies of ``article_id``'s story found in its own shard.
-
-        Stories are found per shard (each shard's build compares its own articles),
-        so a copy routed to another shard is not linked: see the README.
-        """
-        return self.shard_for(str(article_id)).copies(str(article_id))
 
     def __len__(self) -> int:
         return sum(len(shard) for shard in self.live_shards())

@@ -32,19 +32,29 @@ shard a worker cannot read is a :class:`~searchcore.errors.ClusterError` naming 
 
 The same answers as the in-process sharded search, and as one index of the same
 articles: the statistics are the same sums, and the parts run the same code.
+
+The search's :class:`~searchcore.query.budget.QueryBudget` holds on the workers too:
+each task gets the limits and the seconds the client had left when it sent them, so
+a fuzzy word that expands past ``max_expansions`` or a query past its time limit
+raises the same :class:`~searchcore.errors.QueryLimitError` (pickled whole) as one
+index would.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import threading
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from searchcore import layout
 from searchcore.errors import ClusterError, SearchcoreError
 from searchcore.execution.pipeline import Part, PartHits, SearchPlan, execute
+from searchcore.query import budget
+from searchcore.query.budget import QueryBudget
 from searchcore.query.fuzzy import WeightedFuzzyTerm
 from searchcore.scoring.ranking import weighting
 from searchcore.scoring.stats import CollectionStats, StatsSearcher, fuzzy_key
@@ -72,6 +82,7 @@ class RemoteParts(ShardSet):
 
     def execute(self, plan: SearchPlan) -> list[PartHits]:
         client = self.client
+        limits = _limits()
         workers = _workers(client)
         place = [dict(workers=[workers[k % len(workers)]], allow_other_workers=True)
                  if workers else {} for k in range(len(self.names))]
@@ -80,14 +91,35 @@ class RemoteParts(ShardSet):
             # Round 1 (dfs): each shard's statistics for this query, summed here.
             found = _gather(client, self.scheduler, [
                 client.submit(shard_statistics, self.where, self.manifest, name, plan.flat,
-                              pure=False, **place[k])
+                              limits, pure=False, **place[k])
                 for k, name in enumerate(self.names)])
             stats = combine(found)
         # Round 2 (query): each shard's top hits, scored with the collection's numbers.
         return _gather(client, self.scheduler, [
             client.submit(search_shard, self.where, self.manifest, name, k, plan, stats,
-                          pure=False, **place[k])
+                          limits, pure=False, **place[k])
             for k, name in enumerate(self.names)])
+
+
+def _limits() -> tuple[QueryBudget, bool, str, float] | None:
+    """The budget of the search in progress, for a worker: ``(budget, lenient, query,
+    seconds left)``, None outside a search."""
+    spend = budget.current()
+    if spend is None:
+        return None
+    return (spend.budget, spend.lenient, spend.query,
+            max(spend.deadline - time.perf_counter(), 0.0))
+
+
+@contextlib.contextmanager
+def _within(limits: tuple[QueryBudget, bool, str, float] | None) -> Iterator[None]:
+    """On a worker: charge the client's budget, with the seconds it had left."""
+    if limits is None:
+        yield
+        return
+    chosen, lenient, query, seconds = limits
+    with budget.spending(dataclasses.replace(chosen, seconds=seconds), lenient, query):
+        yield
 
 
 def combine(parts: Sequence[dict[str, Any]]) -> CollectionStats:
@@ -159,9 +191,17 @@ def _worker_name() -> str:
         return f"process {os.getpid()}"
 
 
-def shard_statistics(path: str, manifest: dict[str, Any], name: str,
-                     flat: Any) -> dict[str, Any]:
-    """Runs on a worker: the shard's numbers for ``flat`` (see the module docstring)."""
+def shard_statistics(path: str, manifest: dict[str, Any], name: str, flat: Any,
+                     limits: tuple[QueryBudget, bool, str, float] | None = None
+                     ) -> dict[str, Any]:
+    """Runs on a worker: the shard's numbers for ``flat`` (see the module docstring),
+    expanding prefix and fuzzy words within the search's budget (``limits``)."""
+    with _within(limits):
+        return _shard_statistics(path, manifest, name, flat)
+
+
+def _shard_statistics(path: str, manifest: dict[str, Any], name: str,
+                      flat: Any) -> dict[str, Any]:
     base = open_shard(path, manifest, name).searcher()
     reader = base.reader()
     schema = base.schema
@@ -178,18 +218,21 @@ def shard_statistics(path: str, manifest: dict[str, Any], name: str,
 
 
 def search_shard(path: str, manifest: dict[str, Any], name: str, number: int,
-                 plan: SearchPlan, stats: CollectionStats) -> PartHits:
-    """Runs on a worker: ``plan`` on shard ``name``, scored with ``stats``."""
-    from searchcore.news import collapse as _collapse
+                 plan: SearchPlan, stats: CollectionStats,
+                 limits: tuple[QueryBudget, bool, str, float] | None = None) -> PartHits:
+    """Runs on a worker: ``plan`` on shard ``name``, scored with ``stats``, within the
+    search's budget (``limits``: the time the client had left, the expansion limits)."""
+    from searchcore.sharding import stories
 
     shard = open_shard(path, manifest, name)
     base = shard.searcher()
     r = plan.request
     searcher = StatsSearcher(base.reader(), stats, weighting(r.ranking, r.now))
     try:
-        return execute(Part(searcher, base, number,
-                            stories=lambda: _collapse.story_codes(base, shard._stories_for(base))),
-                       plan)
+        with _within(limits):
+            return execute(Part(searcher, base, number,
+                                stories=lambda: stories.story_codes(shard, number, base)),
+                           plan)
     finally:
         searcher.close()
 

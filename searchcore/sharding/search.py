@@ -19,9 +19,9 @@ in this process. (:mod:`searchcore.sharding.remote` runs the parts on a cluster'
 workers, and gathers the statistics a query needs first.)
 
 "Did you mean" reads every shard as one index (``ShardedIndex._whole_searcher``: a
-whoosh ``MultiReader`` of every shard's segments). Not merged across shards: stories
-(each shard finds the copies among its own articles, so ``collapse`` groups copies
-within a shard only).
+whoosh ``MultiReader`` of every shard's segments). ``collapse`` groups by the stories
+across shards (:mod:`searchcore.sharding.stories`): a story's code is the same in
+every shard.
 """
 
 from __future__ import annotations
@@ -35,13 +35,13 @@ import numpy as np
 from searchcore.execution.merge import merge_ranked
 from searchcore.execution.pipeline import Part, Parts
 from searchcore.languages import normalize_language
-from searchcore.news import collapse as _collapse
 from searchcore.news import suggest as _suggest
 from searchcore.news.matches import match_docnums, news_columns
 from searchcore.query.alternatives import QueryLanguages, index_languages
 from searchcore.query.request import SearchRequest
 from searchcore.scoring.ranking import RankingConfig, weighting
 from searchcore.scoring.stats import StatsSearcher, combined_stats
+from searchcore.sharding import stories as _stories_across
 
 if TYPE_CHECKING:
     from searchcore.sharding.index import ShardedIndex, ShardIndex
@@ -59,7 +59,7 @@ class ShardSet(Parts):
         self.stats = combined_stats(readers, [n for n in schema.names() if schema[n].scorable])
         model = weighting(ranking, now)
         self.searchers = [StatsSearcher(r, self.stats, model) for r in readers]
-        super().__init__([Part(searcher, base, k, stories=_stories(shard, base))
+        super().__init__([Part(searcher, base, k, stories=_stories(shard, k, base))
                           for k, (shard, base, searcher)
                           in enumerate(zip(self.shards, self.base, self.searchers))],
                          languages=self.query_languages,
@@ -81,9 +81,10 @@ class ShardSet(Parts):
             searcher.close()                         # closereader=False: the shard's reader stays
 
 
-def _stories(shard: "ShardIndex", base: Any) -> Any:
-    """The story codes of ``shard``'s documents (its own stories), for collapse."""
-    return lambda: _collapse.story_codes(base, shard._stories_for(base))
+def _stories(shard: "ShardIndex", number: int, base: Any) -> Any:
+    """The story codes of shard ``number``'s documents (the stories across shards),
+    for collapse."""
+    return lambda: _stories_across.story_codes(shard, number, base)
 
 
 def timeline(ix: "ShardedIndex", query: str, by: str, **filters: Any) -> Any:

@@ -1,11 +1,13 @@
-"""What a sharded build runs on the Dask workers: two idempotent task kinds.
+"""What a sharded build runs on the Dask workers: three idempotent task kinds.
 
 :func:`route_piece` reads one piece of the sources (:mod:`.partition`), normalises
 its records exactly as an unsharded build does, and appends each article to the
 spill file of its shard (:func:`~searchcore.sharding.routing.shard_of`), one JSON
 line per article. :func:`build_shard` reads its shard's spill files in piece order
 (input order) and writes the shard as an ordinary generation with the same writer
-and batch rules as :func:`searchcore.index.build.build_index`.
+and batch rules as :func:`searchcore.index.build.build_index`. :func:`link_stories`
+then links the stories of all shards' articles as one index's
+(:mod:`searchcore.sharding.stories`).
 
 Idempotent, so Dask may rerun either on another worker after a death: every file is
 written under a unique temporary name and renamed into place at the end, so a rerun
@@ -74,11 +76,11 @@ def route_piece(number: int, piece: Source, shards: int, folder: str, token: str
                 options: Mapping[str, Any], want_errors: bool) -> tuple[Any, ...]:
     """Read piece ``number``; write its articles into per-shard spill files.
 
-    Returns ``("ok", summary, error records, seconds)`` or an expected failure
+    Returns ``("ok", summary, error records, seconds, CPU seconds)`` or an expected failure
     (:func:`raise_answer`).
     """
     _delay()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     root = Path(folder)
     try:
         check_token(root, token)
@@ -113,7 +115,8 @@ def route_piece(number: int, piece: Source, shards: int, folder: str, token: str
                 os.replace(tmp, final)
             else:
                 final.unlink(missing_ok=True)
-        return ("ok", summary, records, time.perf_counter() - started)
+        return ("ok", summary, records, time.perf_counter() - started,
+                time.process_time() - cpu)
     except SearchcoreError as exc:
         return _failure(exc)
 
@@ -137,7 +140,8 @@ def build_shard(shard: int, pieces: int, folder: str, token: str,
                 language: str) -> tuple[Any, ...]:
     """Write shard ``shard`` from its spill files as ``folder/shard-NNN``.
 
-    Returns ``("ok", documents, duplicates, seconds)`` or an expected failure.
+    Returns ``("ok", documents, duplicates, seconds, CPU seconds)`` or an expected
+    failure. (CPU seconds: what the task costs on a machine nobody else loads.)
     """
     from whoosh import index as whoosh_index
 
@@ -147,7 +151,7 @@ def build_shard(shard: int, pieces: int, folder: str, token: str,
     from searchcore.schema import build_schema
 
     _delay()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     root = Path(folder)
     work = root / f"{shard_name(shard)}.{uuid.uuid4().hex[:8]}.part"
     try:
@@ -165,13 +169,36 @@ def build_shard(shard: int, pieces: int, folder: str, token: str,
         if final.exists():         # an earlier attempt finished, but its answer was lost
             shutil.rmtree(final)
         os.rename(work, final)
-        return ("ok", count, summary.duplicates, time.perf_counter() - started)
+        return ("ok", count, summary.duplicates, time.perf_counter() - started,
+                time.process_time() - cpu)
     except SearchcoreError as exc:
         shutil.rmtree(work, ignore_errors=True)
         return _failure(exc)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+
+
+def link_stories(folder: str, token: str, names: list[str]) -> tuple[Any, ...]:
+    """Link the stories of every shard's articles as one index's
+    (:func:`searchcore.sharding.stories.build`), into ``folder/stories``.
+
+    Returns ``("ok", rows, seconds, CPU seconds)`` or an expected failure. Idempotent: each state
+    file is written under a temporary name and renamed, and a rerun writes the next.
+    """
+    from searchcore.sharding import stories
+
+    _delay()
+    started, cpu = time.perf_counter(), time.process_time()
+    root = Path(folder)
+    try:
+        check_token(root, token)
+        found = stories.build(root, names)
+        check_token(root, token)
+        return ("ok", found.store.rows, time.perf_counter() - started,
+                time.process_time() - cpu)
+    except SearchcoreError as exc:
+        return _failure(exc)
 
 
 def _failure(exc: SearchcoreError) -> tuple[Any, ...]:
