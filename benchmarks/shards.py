@@ -173,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, Any] = {"docs": str(docs), "workers": args.workers, "cpus": os.cpu_count(),
                            "builds": {}}
     single = args.workdir / "single"
+    out["load_before"] = os.getloadavg()
     if args.query_only:
         return query_only(args, out)
     if not args.no_single:
@@ -203,8 +204,10 @@ def main(argv: list[str] | None = None) -> int:
                  "projected_2_machines_cpu_s": round(projection(build, args.workers, 2, True),
                                                      1)}
         entry.update(query_times(path, args.rounds))
+        entry["load_after"] = os.getloadavg()
         out["builds"][f"shards-{n}"] = entry
-        print(f"{n} shards: {seconds:.1f} s", file=sys.stderr)
+        print(f"{n} shards: {seconds:.1f} s {json.dumps(entry)}", file=sys.stderr)
+        _write(out, docs)            # a long run keeps what it measured so far
         if not args.keep:
             shutil.rmtree(path, ignore_errors=True)
     if not args.keep:
@@ -221,11 +224,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {b['seconds']} | {ratio} | {idle} | "
               f"{b.get('projected_2_machines_s', '')} | {b.get('projected_2_machines_cpu_s', '')} | "
               f"{b.get('story_link_s', '')} | {b.get('p50_ms', '')} | {b.get('p95_ms', '')} |")
+    print(f"\nwrote {_write(out, docs)}", file=sys.stderr)
+    return 0
+
+
+def _write(out: dict[str, Any], docs: Path) -> Path:
     target = Path(__file__).parent / "out" / f"shards-{docs.stem}.json"
     target.parent.mkdir(exist_ok=True)
     target.write_text(json.dumps(out, indent=2))
-    print(f"\nwrote {target}", file=sys.stderr)
-    return 0
+    return target
 
 
 if __name__ == "__main__":

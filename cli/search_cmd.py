@@ -174,7 +174,7 @@ def show_command(article_id: str, list_copies: bool, as_json: bool, color: bool 
     with searchcore.open_index(path) as ix:
         article = ix.get(article_id)
         copies = ix.copies(article_id) if list_copies and article is not None else []
-        story = ix.stories().story_id(article_id) if copies else None
+        story = ix.story_id(article_id) if copies else None
     if article is None:
         raise UserError(f"no article with id {article_id!r} in {str(path)!r}")
     if list_copies:

@@ -382,6 +382,11 @@ class Index:
             store = self._story_store = _stories().StoryStore.load(folder, toc=gen)
         return store
 
+    def story_id(self, article_id: str) -> str | None:
+        """The id of ``article_id``'s story (the article that leads it), None if
+        there is no such article."""
+        return self.stories().story_id(str(article_id))
+
     def _story_members(self, article_id: str) -> list[str]:
         """The ids of ``article_id``'s story (empty if unknown)."""
         return self.stories().members(article_id)

@@ -96,6 +96,19 @@ def test_copies_in_different_shards_are_one_story(tmp_path: Path, built: Path) -
         same_stories(single, sharded)
         res = sharded.search("cocoa", collapse=True)
         assert res.total < res.total_articles
+        spread_story = max(spread, key=len)
+    # The CLI says the same of a story spread over shards: its id and every copy.
+    from click.testing import CliRunner
+
+    from searchcore.cli.main import cli
+
+    for article_id in spread_story:
+        outputs = [CliRunner().invoke(cli, ["show", article_id, "--copies", "--json",
+                                            "--index", str(path)])
+                   for path in (single_path, sharded_path)]
+        assert all(o.exit_code == 0 for o in outputs), [o.output for o in outputs]
+        assert outputs[0].stdout == outputs[1].stdout
+        assert all(i in outputs[1].stdout for i in spread_story)
 
 
 def test_adds_replacements_and_deletes_keep_the_stories_of_one_index(

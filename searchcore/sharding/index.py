@@ -200,16 +200,28 @@ class ShardedIndex(Index):
         self._whole = (bases, searcher)
         return searcher
 
-    def _story_members(self, article_id: str) -> list[str]:
-        """The ids of ``article_id``'s story in every shard (for an index built before
-        the stories across shards, in its own shard)."""
+    def _collection_stories(self) -> Any:
+        """The stories across shards (None: an index built before them)."""
         from searchcore.sharding import stories
 
         self.live_shards()
-        found = stories.members(self, self._generation_dir(), self._manifest["shards"]["names"],
-                                str(article_id))
-        return self.shard_for(article_id).stories().members(article_id) if found is None \
-            else found
+        return stories.collection(self, self._generation_dir(),
+                                  self._manifest["shards"]["names"])
+
+    def _story_members(self, article_id: str) -> list[str]:
+        """The ids of ``article_id``'s story in every shard (for an index built before
+        the stories across shards, in its own shard)."""
+        found = self._collection_stories()
+        if found is None:
+            return self.shard_for(article_id).stories().members(article_id)
+        return found.store.members(str(article_id))
+
+    def story_id(self, article_id: str) -> str | None:
+        """:meth:`Index.story_id` across shards."""
+        found = self._collection_stories()
+        if found is None:
+            return self.shard_for(article_id).story_id(article_id)
+        return found.store.story_id(str(article_id))
 
     def _sync_stories(self) -> None:
         """After the shards' commits (under the write lock): the stories across shards."""

@@ -156,10 +156,6 @@ class CollectionStories:
                 out[local:local + part.size] = np.arange(starts[i], starts[i] + part.size)
         return out
 
-    def members(self, article_id: str) -> list[str]:
-        """Every article id of ``article_id``'s story, itself included, sorted."""
-        return self.store.members(article_id)
-
 
 def shard_states(generation: Path, names: Sequence[str]) -> list[StoryStore]:
     """Each shard's newest story state."""
@@ -258,20 +254,20 @@ def story_codes(shard: "ShardIndex", number: int, base: Any) -> np.ndarray:
 def _cached(holder: Any, generation: Path, names: Sequence[str]) -> CollectionStories:
     """The newest collection state, kept on ``holder`` until a newer one is written."""
     version = latest_version(Path(generation) / FOLDER)
-    cached = getattr(holder, "_collection_stories", None)
+    cached = getattr(holder, "_collection_stories_state", None)
     if cached is not None and cached.version == version and cached.generation == generation:
         return cached
     found = CollectionStories.load(generation, names)
-    holder._collection_stories = found
+    holder._collection_stories_state = found
     return found
 
 
-def members(holder: Any, generation: Path, names: Sequence[str],
-            article_id: str) -> list[str] | None:
-    """The ids of ``article_id``'s story across shards (None: the index has no
-    collection stories; empty: no such article)."""
-    coll = _cached(holder, generation, names)
-    return coll.members(article_id) if coll.exists else None
+def collection(holder: Any, generation: Path,
+               names: Sequence[str]) -> CollectionStories | None:
+    """The newest collection state (kept on ``holder``); None if the index has none
+    (built before the stories across shards)."""
+    found = _cached(holder, generation, names)
+    return found if found.exists else None
 
 
 def verify(generation: Path, names: Sequence[str]) -> list[str]:
