@@ -61,6 +61,7 @@ from searchcore.errors import IndexFormatError, SearchcoreError
 from searchcore.index.ingest import (IngestSummary, Skipped, count_records, dedupe_last_wins,
                                      iter_articles)
 from searchcore.execution.columns import write_extra_column, write_missing
+from searchcore.index.heap import release_free_memory
 from searchcore.index.idtable import IdTable
 from searchcore.index.parallel import write_segments
 from searchcore.index.progress import ProgressCallback, Throttle
@@ -226,6 +227,10 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
         # pass here frees any cycle a batch left (none today; one whoosh cycle used
         # to keep every batch's writer and articles, 4.4 GB at 1M) in milliseconds.
         gc.collect()
+        # And what the batch freed goes back to the system, not kept by malloc under
+        # the survivors (index/heap.py): the next batch, the forked workers and the
+        # story linking at the end then start from the live memory only.
+        release_free_memory()
 
     for item in items:
         summary.count(item)
@@ -245,6 +250,7 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
     # The stories are saved for the generation the commit makes, before it; and the
     # generation only goes live at the manifest switch after both.
     stories.finish(stale, toc=ix.latest_generation() + 1)
+    release_free_memory()                  # the linking's arrays, before the commit's
     _commit(ix, segments)
     write_extra_column(ix, ROW_COLUMN, np.arange(written))     # docnum == story row
     return written - len(stale), {"sign": round(stories.sign_seconds, 3),

@@ -31,7 +31,7 @@ from searchcore.execution import pipeline as _pipeline
 from searchcore.execution.pipeline import (aware as _aware, date_bounds as _date_bounds,
                                            filter_docnums, flatten, make_hit as _hit)
 from searchcore.execution.words import register_index_words
-from searchcore.whoosh_boundary.segments import open_segment_reader, segment_count
+from searchcore.whoosh_boundary.segments import index_segments, open_segment_reader, segment_count
 from searchcore.errors import IndexFormatError, SearchcoreError
 from searchcore.query.budget import QueryBudget, enforced
 from searchcore.multilingual import document_text
@@ -58,6 +58,9 @@ DEFAULT_LOCK_TIMEOUT = 10.0
 FAST_WRITE_MIN = 100
 #: After a bulk add, more segments than this are merged (whoosh's MERGE_SMALL policy).
 MAX_SEGMENTS = 10
+#: whoosh's posting pool for those merges, in its own estimate of MB (it spills sorted
+#: runs to disk beyond it); the Python objects take about as much again.
+MERGE_POOL_MB = 64
 
 
 def analyzer_settings(language: str) -> dict[str, Any]:
@@ -654,8 +657,8 @@ def _write_batch(ix: whoosh_index.Index, articles: Sequence[Article],
     """
     if len(articles) >= FAST_WRITE_MIN:
         _write_bulk(ix, articles, progress)
-        if segment_count(ix) > MAX_SEGMENTS:
-            ix.writer(limitmb=256, compound=False).commit(mergetype=_merge_smallest)
+        if len(_to_merge(index_segments(ix))) > 1:
+            ix.writer(limitmb=MERGE_POOL_MB, compound=False).commit(mergetype=_merge_smallest)
     else:
         # A larger in-memory posting pool avoids spilling sorted runs to disk.
         writer = ix.writer(limitmb=256, compound=False)
@@ -684,6 +687,7 @@ def _write_bulk(ix: whoosh_index.Index, articles: Sequence[Article],
     """
     from searchcore.index.build import batch_bounds
     from searchcore.index.fastwriter import FastWriter
+    from searchcore.index.heap import release_free_memory
     from searchcore.index.parallel import write_range
 
     writer = FastWriter(ix, compound=False)           # holds whoosh's lock until commit
@@ -693,9 +697,11 @@ def _write_bulk(ix: whoosh_index.Index, articles: Sequence[Article],
         for docnum in stale:
             writer.delete_document(docnum)
         bounds = batch_bounds(articles)
-        earlier = [write_range(ix, articles, start, end,
-                               None if progress is None else _offset(progress, start))
-                   for start, end in bounds[:-1]]
+        earlier = []
+        for start, end in bounds[:-1]:
+            earlier.append(write_range(ix, articles, start, end,
+                                       None if progress is None else _offset(progress, start)))
+            release_free_memory()          # the chunk's postings (index/heap.py)
         add = writer.add_document
         for done in range(bounds[-1][0], len(articles)):
             add(**to_document(articles[done]))
@@ -720,18 +726,44 @@ def _offset(progress: Callable[[int], None], base: int) -> Callable[[int], None]
 
 
 def _merge_smallest(writer: writing.SegmentWriter, segments: list[Any]) -> list[Any]:
-    """Merge policy: fold the smallest segments into one, leaving ``MAX_SEGMENTS // 2``.
-
-    whoosh's MERGE_SMALL only merges segments below Fibonacci sizes, so equal-sized
-    bulk segments (many adds of a few hundred articles) would never merge.
-    """
-    keep = MAX_SEGMENTS // 2
-    smallest = sorted(segments, key=lambda seg: seg.doc_count_all())[:len(segments) - keep]
+    """Merge policy: fold the segments :func:`_to_merge` picks into the writer's one."""
+    smallest = _to_merge(segments)
     for segment in smallest:
         reader = open_segment_reader(writer, segment)
         writer.add_reader(reader)
         reader.close()
     return [seg for seg in segments if seg not in smallest]
+
+
+def _to_merge(segments: list[Any]) -> list[Any]:
+    """The segments a bulk add folds into one: over :data:`MAX_SEGMENTS`, the smallest,
+    leaving ``MAX_SEGMENTS // 2``, but never more than
+    :data:`~searchcore.index.build.CHUNK_DOCS` documents at once (fewer than two: none).
+
+    whoosh's MERGE_SMALL only merges segments below Fibonacci sizes, so equal-sized
+    bulk segments (many adds of a few hundred articles) would never merge.
+
+    The bound: what a merge holds grows with the segment it makes (whoosh's posting
+    pool, then the side arrays :func:`~searchcore.execution.columns.write_missing`
+    builds for it), so a merged segment is at most a build batch, and a full build's
+    segments (a batch each) are not merged again. Folding a 1M-article build's 16
+    smallest segments into one after a 12k add grew past 1.3 GB; now the add's
+    segment waits for the next small one.
+    """
+    from searchcore.index.build import CHUNK_DOCS
+
+    if len(segments) <= MAX_SEGMENTS:
+        return []
+    smallest: list[Any] = []
+    docs = 0
+    for segment in sorted(segments, key=lambda seg: seg.doc_count_all()):
+        if len(segments) - len(smallest) <= MAX_SEGMENTS // 2:
+            break
+        docs += segment.doc_count_all()
+        if docs > CHUNK_DOCS:
+            break
+        smallest.append(segment)
+    return smallest if len(smallest) > 1 else []
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
