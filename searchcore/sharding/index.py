@@ -34,6 +34,7 @@ from searchcore.article import Article, normalize_article
 from searchcore.engine import DEFAULT_LOCK_TIMEOUT, Index
 from searchcore.errors import IndexFormatError, SearchcoreError
 from searchcore.sharding import search as _search
+from searchcore.sharding import stories
 from searchcore.sharding.routing import ROUTING, shard_of
 
 if TYPE_CHECKING:
@@ -53,6 +54,9 @@ class ShardIndex(Index):
     def __init__(self, path: Path, manifest: dict[str, Any], name: str) -> None:
         self.shard = name
         self._fixed_manifest = manifest
+        #: The stories across shards of its generation; a ShardedIndex gives all its
+        #: shards one (searchcore.sharding.stories.StateCache).
+        self.collection_cache = stories.StateCache()
         super().__init__(path)
 
     def _read_manifest(self) -> dict[str, Any]:
@@ -114,16 +118,18 @@ class ShardedIndex(Index):
                 + layout.REBUILD_HINT.format(path=self.path))
         guard = layout.ReaderGuard(self.path / manifest["generation"])
         opened: list[ShardIndex] = []
+        cache = stories.StateCache()
         try:
             for name in info["names"]:
                 opened.append(ShardIndex(self.path, manifest, name))
+                opened[-1].collection_cache = cache
         except BaseException:
             for shard in opened:
                 shard.close()
             guard.release()
             raise
         self._close_shards()
-        self.shards, self._guard = opened, guard
+        self.shards, self._guard, self._stories_cache = opened, guard, cache
         self._manifest_stamp = self._stamp()
 
     def _close_shards(self) -> None:
@@ -202,11 +208,10 @@ class ShardedIndex(Index):
 
     def _collection_stories(self) -> Any:
         """The stories across shards (None: an index built before them)."""
-        from searchcore.sharding import stories
-
         self.live_shards()
-        return stories.collection(self, self._generation_dir(),
-                                  self._manifest["shards"]["names"])
+        found = self._stories_cache.get(self._generation_dir(),
+                                        self._manifest["shards"]["names"])
+        return found if found.exists else None
 
     def _story_members(self, article_id: str) -> list[str]:
         """The ids of ``article_id``'s story in every shard (for an index built before
@@ -225,8 +230,6 @@ class ShardedIndex(Index):
 
     def _sync_stories(self) -> None:
         """After the shards' commits (under the write lock): the stories across shards."""
-        from searchcore.sharding import stories
-
         stories.sync(self._generation_dir(), self._manifest["shards"]["names"])
 
     def stories(self) -> Any:

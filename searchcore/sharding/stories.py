@@ -42,7 +42,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 import orjson
@@ -79,13 +79,12 @@ class CollectionStories:
     def load(cls, generation: Path, names: Sequence[str]) -> "CollectionStories":
         """The newest state (an empty one, ``exists`` False, if there is none); a
         writer may replace it while it is read, then the read starts over."""
-        for attempt in range(3):
+        for _attempt in range(2):
             try:
                 return cls._load(generation, names)
             except FileNotFoundError:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+                continue
+        return cls._load(generation, names)
 
     @classmethod
     def _load(cls, generation: Path, names: Sequence[str]) -> "CollectionStories":
@@ -104,8 +103,6 @@ class CollectionStories:
             refs = [(int(k), int(c), int(size)) for k, c, size in state["chunks"]]
             story = np.load(found.folder / f"stories-{version:06d}-story.npy",
                             allow_pickle=False).astype(np.int64)
-        except FileNotFoundError:
-            raise
         except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
             raise IndexFormatError(
                 f"{str(state_file)!r} is damaged or from another version of searchcore; "
@@ -162,6 +159,17 @@ def shard_states(generation: Path, names: Sequence[str]) -> list[StoryStore]:
     return [StoryStore.load(Path(generation) / name) for name in names]
 
 
+def _shard_chunks(generation: Path, names: Sequence[str], states: Sequence[StoryStore]
+                  ) -> Iterator[tuple[tuple[int, int], Chunk, np.ndarray]]:
+    """Every chunk of every shard's state, in shard then chunk order:
+    ``((shard, chunk number), the chunk read from the shard's files, which of its
+    rows the shard holds live)``."""
+    for k, state in enumerate(states):
+        for local, number, part in zip(state.starts[:-1].tolist(), state.chunks, state.parts):
+            yield ((k, number), Chunk(part.size, chunk_base(Path(generation) / names[k], number)),
+                   state.story[local:local + part.size] >= 0)
+
+
 def build(generation: Path, names: Sequence[str]) -> CollectionStories:
     """The collection's stories from every shard's chunks at once (a rebuild's), saved."""
     from searchcore.news.stories_build import stories_of
@@ -170,12 +178,10 @@ def build(generation: Path, names: Sequence[str]) -> CollectionStories:
     found = CollectionStories(generation, names)
     found.version = latest_version(found.folder)
     live = []
-    for k, state in enumerate(states):
-        for local, number, part in zip(state.starts[:-1].tolist(), state.chunks, state.parts):
-            found.refs.append((k, number))
-            found.store.parts.append(Chunk(part.size, chunk_base(Path(generation) / names[k],
-                                                                 number)))
-            live.append(state.story[local:local + part.size] >= 0)
+    for ref, chunk, alive in _shard_chunks(generation, names, states):
+        found.refs.append(ref)
+        found.store.parts.append(chunk)
+        live.append(alive)
     found.tocs = [state.toc for state in states]
     live_rows = np.concatenate(live) if live else np.zeros(0, dtype=bool)
     found.store.story, _links = stories_of(found.store, live_rows)
@@ -197,22 +203,19 @@ def sync(generation: Path, names: Sequence[str]) -> CollectionStories:
     new_parts: list[Chunk] = []
     new_refs: list[tuple[int, int]] = []
     new_live: list[np.ndarray] = []
-    for k, state in enumerate(states):
-        for local, number, part in zip(state.starts[:-1].tolist(), state.chunks, state.parts):
-            alive = state.story[local:local + part.size] >= 0
-            i = have.get((k, number))
-            if i is None:
-                new_parts.append(Chunk(part.size, chunk_base(Path(generation) / names[k],
-                                                             number)))
-                new_refs.append((k, number))
-                new_live.append(alive)
-                continue
-            if found.store.parts[i].size != part.size:
-                raise IndexFormatError(
-                    f"the stories of {str(Path(generation) / names[k])!r} do not match the "
-                    f"collection's; rebuild the index with `searchcore index build SOURCE...`")
-            covered = found.store.story[starts[i]:starts[i] + part.size] >= 0
-            gone.append(starts[i] + np.flatnonzero(covered & ~alive))
+    for ref, chunk, alive in _shard_chunks(generation, names, states):
+        i = have.get(ref)
+        if i is None:
+            new_parts.append(chunk)
+            new_refs.append(ref)
+            new_live.append(alive)
+            continue
+        if found.store.parts[i].size != chunk.size:
+            raise IndexFormatError(
+                f"the stories of {str(Path(generation) / names[ref[0]])!r} do not match the "
+                f"collection's; rebuild the index with `searchcore index build SOURCE...`")
+        covered = found.store.story[starts[i]:starts[i] + chunk.size] >= 0
+        gone.append(starts[i] + np.flatnonzero(covered & ~alive))
     changed = bool(new_parts) or any(len(g) for g in gone)
     tocs = [state.toc for state in states]
     if not changed and tocs == found.tocs:
@@ -227,47 +230,57 @@ def sync(generation: Path, names: Sequence[str]) -> CollectionStories:
     return found
 
 
+class StateCache:
+    """The newest collection state of one generation, shared by everything in a
+    process that reads it (a sharded index and its shards), so it is loaded once,
+    not once per shard."""
+
+    def __init__(self) -> None:
+        self.state: CollectionStories | None = None
+
+    def get(self, generation: Path, names: Sequence[str]) -> CollectionStories:
+        """The newest state (reloaded when a newer one has been written)."""
+        version = latest_version(Path(generation) / FOLDER)
+        cached = self.state
+        if cached is not None and cached.version == version and \
+                cached.generation == Path(generation):
+            return cached
+        self.state = CollectionStories.load(generation, names)
+        return self.state
+
+
+_CODES_ATTR = "_searchcore_collection_story_codes"
+
+
 def story_codes(shard: "ShardIndex", number: int, base: Any) -> np.ndarray:
     """Per document of shard ``number``'s searcher ``base``, its story code: the
     collection row of its story's leader, the same code in every shard;
     ``-1 - docnum`` where none is known yet. An index without collection stories
-    (built before them) gives each shard's own stories, numbered apart."""
+    (built before them) gives each shard's own stories, numbered apart. Kept on
+    ``base`` until the collection's or the shard's story state changes."""
     from searchcore.news.collapse import story_codes as shard_codes
     from searchcore.news.stories import ROW_COLUMN, document_rows
     from searchcore.execution.columns import columns_for
 
     generation = shard.path / shard._manifest["generation"]
     names = shard._manifest["shards"]["names"]
-    coll = _cached(shard, generation, names)
+    coll = shard.collection_cache.get(generation, names)
     shard_store = shard._stories_for(base)
+    cached = getattr(base, _CODES_ATTR, None)
+    if cached is not None and cached[0] is coll and cached[1] is shard_store:
+        return cached[2]
     if not coll.exists:
         codes = shard_codes(base, shard_store)
-        return np.where(codes >= 0, codes * len(names) + number, codes)
-    rows, _ = document_rows(base, shard_store, columns_for(base).extra(ROW_COLUMN))
-    mapping = coll.collection_rows(number, shard_store)
-    known = (rows >= 0) & (rows < len(mapping))
-    crow = np.where(known, mapping[np.where(known, rows, 0)], -1)
-    code = np.where(crow >= 0, coll.store.story[np.where(crow >= 0, crow, 0)], -1)
-    return np.where(code >= 0, code, -1 - np.arange(len(code), dtype=np.int64))
-
-
-def _cached(holder: Any, generation: Path, names: Sequence[str]) -> CollectionStories:
-    """The newest collection state, kept on ``holder`` until a newer one is written."""
-    version = latest_version(Path(generation) / FOLDER)
-    cached = getattr(holder, "_collection_stories_state", None)
-    if cached is not None and cached.version == version and cached.generation == generation:
-        return cached
-    found = CollectionStories.load(generation, names)
-    holder._collection_stories_state = found
-    return found
-
-
-def collection(holder: Any, generation: Path,
-               names: Sequence[str]) -> CollectionStories | None:
-    """The newest collection state (kept on ``holder``); None if the index has none
-    (built before the stories across shards)."""
-    found = _cached(holder, generation, names)
-    return found if found.exists else None
+        codes = np.where(codes >= 0, codes * len(names) + number, codes)
+    else:
+        rows, _ = document_rows(base, shard_store, columns_for(base).extra(ROW_COLUMN))
+        mapping = coll.collection_rows(number, shard_store)
+        known = (rows >= 0) & (rows < len(mapping))
+        crow = np.where(known, mapping[np.where(known, rows, 0)], -1)
+        code = np.where(crow >= 0, coll.store.story[np.where(crow >= 0, crow, 0)], -1)
+        codes = np.where(code >= 0, code, -1 - np.arange(len(code), dtype=np.int64))
+    setattr(base, _CODES_ATTR, (coll, shard_store, codes))
+    return codes
 
 
 def verify(generation: Path, names: Sequence[str]) -> list[str]:
