@@ -298,6 +298,9 @@ class FastWriter(SegmentWriter):
             if folder is not None and fieldname not in side_postings.SKIP_FIELDS:
                 positional = schema[fieldname].format.supports("positions")
                 fp = side_postings.from_inverted(items, decode_positions if positional else None)
+                # The Python postings (most of a batch's memory) are not needed for
+                # the arrays' files: freed here, not held under them.
+                items.clear()
                 side_postings.write_field(folder, segid, fieldname, fp)
                 if schema[fieldname].scorable:
                     side_blocks.write_field_blocks(folder, segid, fieldname, fp, lens)

@@ -369,3 +369,110 @@ def test_adds_merge_small_segments_into_at_most_a_batch(tmp_path: Path,
         assert len(segments) == 12 + 2
         assert len(ix) == 1200 + 4 * engine.FAST_WRITE_MIN
         assert ix.search("*", exact_total=True).total == len(ix)
+
+
+# -- the top of a batch: writing a field's side arrays ---------------------------------
+
+def _traced_peak(run: Any) -> tuple[Any, int]:
+    """``run()``'s result and the traced peak above the memory traced when it started."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        result = run()
+        return result, tracemalloc.get_traced_memory()[1] - start
+    finally:
+        tracemalloc.stop()
+
+
+def test_side_arrays_are_written_without_a_copy(tmp_path: Path) -> None:
+    """An array goes to its file from its own buffer: the ``.npy`` bytes made in
+    memory first were a second copy of each array, at the top of a batch's memory."""
+    import io
+
+    import numpy as np
+
+    from searchcore.execution.sidefiles import load, write_npy
+
+    array = np.arange(2_000_000, dtype=np.int64)              # 16 MB
+    _, peak = _traced_peak(lambda: write_npy(tmp_path / "a.npy", array))
+    assert peak < 1_000_000, f"writing a 16 MB array took {peak / 1e6:.1f} MB more"
+    expected = io.BytesIO()
+    np.save(expected, array, allow_pickle=False)
+    assert (tmp_path / "a.npy").read_bytes() == expected.getvalue()
+    assert np.array_equal(load(tmp_path / "a.npy"), array)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_block_bounds_memory_follows_the_chunk_not_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A field's block bounds are computed a run of blocks at a time, with the same
+    result as all at once: over the whole field, the float64 copies of every
+    posting's frequency and length (40 bytes a posting) topped a batch's memory."""
+    import numpy as np
+
+    from searchcore.execution import blocks
+
+    rng = np.random.default_rng(7)
+    df = np.where(rng.random(600) < 0.3, rng.integers(5000, 20000, 600), rng.integers(1, 50, 600))
+    docoff = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+    docs = np.concatenate([np.sort(rng.choice(30_000, min(int(d), 30_000), replace=False))
+                           for d in df]).astype(np.int32)
+    tf = rng.integers(1, 30, len(docs)).astype(np.float32)
+    lengths = rng.integers(0, 900, 30_000).astype(np.float64)
+    (off, bounds), peak = _traced_peak(lambda: blocks.block_bounds(docoff, docs, tf, lengths))
+    allowed = bounds.nbytes + 64 * blocks.BOUNDS_CHUNK + 1_000_000
+    print(f"{len(docs)} postings: peak {peak / 1e6:.1f} MB, allowed {allowed / 1e6:.1f} MB")
+    assert peak < allowed, f"block bounds of {len(docs)} postings took {peak / 1e6:.1f} MB"
+    monkeypatch.setattr(blocks, "BOUNDS_CHUNK", len(docs) + 1)          # one chunk
+    whole_off, whole = blocks.block_bounds(docoff, docs, tf, lengths)
+    assert np.array_equal(off, whole_off) and bounds.tobytes() == whole.tobytes()
+    monkeypatch.setattr(blocks, "BOUNDS_CHUNK", blocks.BLOCK)           # a block each
+    assert blocks.block_bounds(docoff, docs, tf, lengths)[1].tobytes() == whole.tobytes()
+
+
+def test_a_fields_python_postings_are_freed_before_its_arrays_are_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bulk writer's posting lists (most of a batch's memory) are gone by the time
+    the field's side arrays go to disk: they used to be held under the arrays, the
+    block bounds and the arrays' copies, the peak of a 1M-article build."""
+    from searchcore.execution import postings
+    from searchcore.index import fastwriter
+
+    traced: dict[str, int] = {}
+    real_from, real_write = postings.from_inverted, postings.write_field
+
+    def from_inverted(items: Any, *args: Any) -> Any:
+        traced.setdefault("before", tracemalloc.get_traced_memory()[0])
+        return real_from(items, *args)
+
+    def write_field(folder: Path, segid: str, name: str, fp: Any) -> None:
+        if name == "body":
+            traced["writing"] = tracemalloc.get_traced_memory()[0]
+        real_write(folder, segid, name, fp)
+
+    monkeypatch.setattr(fastwriter.side_postings, "from_inverted", from_inverted)
+    monkeypatch.setattr(fastwriter.side_postings, "write_field", write_field)
+    articles = [normalize_article(r) for r in bbc_articles()[:150]]
+    folder = tmp_path / "ix"
+    folder.mkdir()
+    ix = whoosh_index.create_in(str(folder), build_schema("english"))
+    write_segments(ix, articles[:20], 1)           # warm: imports, the term cache
+    traced.clear()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        write_segments(ix, articles, 1)
+    finally:
+        tracemalloc.stop()
+        ix.close()
+    before, writing = traced["before"] - start, traced["writing"] - start
+    print(f"traced when the body's arrays are made {before / 1e6:.2f} MB, "
+          f"when they are written {writing / 1e6:.2f} MB")
+    assert before > 1_000_000, "too small a batch to measure"
+    # Freed, the postings leave less than they were, arrays included; held, the
+    # arrays come on top of them.
+    assert writing < before, (
+        "the field's Python postings are still held while its arrays are written")
+
+

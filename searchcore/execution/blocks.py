@@ -39,7 +39,7 @@ import numpy as np
 import orjson
 
 from searchcore.execution.segment_arrays import DECODE_LENGTHS, kept_on
-from searchcore.execution.sidefiles import ReadFile, load, npy_bytes, write_atomic
+from searchcore.execution.sidefiles import ReadFile, load, write_atomic, write_npy
 from searchcore.whoosh_boundary import segments as boundary
 
 BLOCKS_VERSION = 1
@@ -54,6 +54,8 @@ GRID = np.array([0.0] + [2.0 ** i for i in range(13)])
 #: Values a block: the largest frequency, the shortest length, the last document,
 #: then one per grid point.
 ROW = 3 + len(GRID)
+#: Postings whose bounds are computed at once (a few float64 arrays of them).
+BOUNDS_CHUNK = 1 << 18
 _PREFIX = ".spbk_"
 _CACHE_KEY = "blocks"
 
@@ -67,7 +69,10 @@ def block_bounds(docoff: np.ndarray, docs: np.ndarray, tf: np.ndarray,
                  block: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(off, bounds)`` of one field: see the module docstring.
 
-    ``lengths``: every document's decoded length in the field (float64).
+    ``lengths``: every document's decoded length in the field (float64). Computed
+    for the postings of a run of blocks at a time (:data:`BOUNDS_CHUNK`): over a
+    whole field at once, its float64 copies of every posting's frequency and length
+    (40 bytes a posting) were the top of a build batch's memory, ~150 MB.
     """
     min_df = MIN_DF if min_df is None else min_df
     block = BLOCK if block is None else block
@@ -83,22 +88,36 @@ def block_bounds(docoff: np.ndarray, docs: np.ndarray, tf: np.ndarray,
     within = np.arange(total) - np.repeat(off[:-1], counts)
     starts = docoff[terms] + within * block
     ends = np.minimum(starts + block, docoff[terms + 1])
+    del terms, within
     docs = np.asarray(docs)
+    bounds = np.empty((total, ROW), dtype=np.float64)
+    bounds[:, 2] = docs[ends - 1]
+    first = 0
+    while first < total:            # blocks first:last, postings lo:hi (ends ascend)
+        last = max(first + 1, int(np.searchsorted(ends, starts[first] + BOUNDS_CHUNK, "right")))
+        lo, hi = int(starts[first]), int(ends[last - 1])
+        _chunk_bounds(bounds[first:last], starts[first:last] - lo, ends[first:last] - lo,
+                      tf[lo:hi], lengths[np.asarray(docs[lo:hi], dtype=np.int64)])
+        first = last
+    return off, bounds.reshape(-1)
+
+
+def _chunk_bounds(out: np.ndarray, starts: np.ndarray, ends: np.ndarray, tf: np.ndarray,
+                  lens: np.ndarray) -> None:
+    """Fill ``out`` (a row a block, but the last document) for blocks ``starts:ends``
+    of the postings whose frequencies and lengths are ``tf`` and ``lens``."""
     # reduceat over [start, end) pairs, every other result a block's; one element
     # appended so that an end at the very end of the arrays is an index too.
-    edges = np.empty(2 * total, dtype=np.int64)
+    edges = np.empty(2 * len(starts), dtype=np.int64)
     edges[0::2], edges[1::2] = starts, ends
     tf_ext = np.append(np.asarray(tf, dtype=np.float64), 0.0)
-    lens_ext = np.append(lengths[docs.astype(np.int64)], 0.0)
-    bounds = np.empty((total, ROW), dtype=np.float64)
-    bounds[:, 0] = np.maximum.reduceat(tf_ext, edges)[0::2]
-    bounds[:, 1] = np.minimum.reduceat(lens_ext, edges)[0::2]
-    bounds[:, 2] = docs[ends - 1]
+    lens_ext = np.append(lens, 0.0)
+    out[:, 0] = np.maximum.reduceat(tf_ext, edges)[0::2]
+    out[:, 1] = np.minimum.reduceat(lens_ext, edges)[0::2]
     lens_ext[-1] = 1.0
     with np.errstate(divide="ignore"):      # a length 0 at c = 0: no bound there (inf)
         for g, c in enumerate(GRID):
-            bounds[:, 3 + g] = np.maximum.reduceat(tf_ext / (c + lens_ext), edges)[0::2]
-    return off, bounds.reshape(-1)
+            out[:, 3 + g] = np.maximum.reduceat(tf_ext / (c + lens_ext), edges)[0::2]
 
 
 def ceilings(rows: np.ndarray, b: float, avg: float) -> np.ndarray:
@@ -126,8 +145,8 @@ def write_field_blocks(folder: Path, segid: str, name: str, fp: Any,
     codes = np.frombuffer(bytes(length_codes), dtype=np.uint8) \
         if not isinstance(length_codes, np.ndarray) else length_codes
     off, bounds = block_bounds(fp.docoff, fp.docs, fp.tf, DECODE_LENGTHS[codes])
-    write_atomic(_path(folder, segid, f"{name}_off.npy"), npy_bytes(off))
-    write_atomic(_path(folder, segid, f"{name}_bounds.npy"), npy_bytes(bounds))
+    write_npy(_path(folder, segid, f"{name}_off.npy"), off)
+    write_npy(_path(folder, segid, f"{name}_bounds.npy"), bounds)
 
 
 def write_meta(folder: Path, segid: str, doc_count: int, fields: list[str]) -> None:

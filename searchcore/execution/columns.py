@@ -75,7 +75,7 @@ import numpy as np
 import orjson
 
 from searchcore.execution.segment_arrays import DECODE_LENGTHS, reader_cache
-from searchcore.execution.sidefiles import load, npy_bytes, write_atomic
+from searchcore.execution.sidefiles import load, write_atomic, write_npy
 from searchcore.whoosh_boundary import segments as boundary
 
 #: Bump when the files change; segments with another version are recomputed.
@@ -233,7 +233,7 @@ def write_segment_columns(folder: Path, segid: str, cols: SegmentColumns) -> Non
     for name, lengths in cols.length_bytes.items():
         arrays[f"len_{name}.npy"] = lengths
     for name, array in arrays.items():
-        write_atomic(_path(folder, segid, name), npy_bytes(array))
+        write_npy(_path(folder, segid, name), array)
     meta = {"version": COLUMNS_VERSION, "docs": cols.doc_count,
             "lengths": sorted(cols.length_bytes),
             "vocab": {"source": list(cols.source.vocab), "language": list(cols.language.vocab),
@@ -405,8 +405,7 @@ def write_extra_column(ix: Any, name: str, values: np.ndarray) -> None:
     start = 0
     for segment in segments:
         end = start + segment.doc_count_all()
-        write_atomic(_path(folder, segment.segment_id(), f"x_{name}.npy"),
-                      npy_bytes(values[start:end]))
+        write_npy(_path(folder, segment.segment_id(), f"x_{name}.npy"), values[start:end])
         start = end
 
 

@@ -28,7 +28,7 @@ import orjson
 
 from searchcore.execution.columns import epoch_us
 from searchcore.execution.segment_arrays import kept_on
-from searchcore.execution.sidefiles import ReadFile, npy_bytes, write_atomic
+from searchcore.execution.sidefiles import ReadFile, write_atomic, write_npy
 from searchcore.whoosh_boundary import segments as boundary
 
 DISPLAY_VERSION = 1
@@ -89,9 +89,8 @@ def write_display(folder: Path, segid: str, records: list[bytes]) -> None:
     """Write a segment's records (the meta file last, marking them complete)."""
     offsets = np.zeros(len(records) + 1, dtype=np.int64)
     np.cumsum([len(r) for r in records], out=offsets[1:])
-    write_atomic(_path(folder, segid, "blob.npy"),
-                 npy_bytes(np.frombuffer(b"".join(records), dtype=np.uint8)))
-    write_atomic(_path(folder, segid, "offsets.npy"), npy_bytes(offsets))
+    write_npy(_path(folder, segid, "blob.npy"), np.frombuffer(b"".join(records), dtype=np.uint8))
+    write_npy(_path(folder, segid, "offsets.npy"), offsets)
     write_atomic(_path(folder, segid, "meta.json"),
                  orjson.dumps({"version": DISPLAY_VERSION, "docs": len(records)}))
 

@@ -35,7 +35,7 @@ from typing import Any, Callable
 import numpy as np
 import orjson
 
-from searchcore.execution.sidefiles import ReadFile, load, npy_bytes, write_atomic
+from searchcore.execution.sidefiles import ReadFile, load, write_atomic, write_npy
 from searchcore.execution.segment_arrays import kept_on
 from searchcore.whoosh_boundary import postings as raw
 from searchcore.whoosh_boundary import segments as boundary
@@ -330,7 +330,7 @@ def write_field(folder: Path, segid: str, name: str, fp: FieldPostings) -> None:
     for part in _PARTS:
         array = getattr(fp, part)
         if array is not None:
-            write_atomic(_path(folder, segid, f"{name}_{part}.npy"), npy_bytes(array))
+            write_npy(_path(folder, segid, f"{name}_{part}.npy"), array)
 
 
 def write_meta(folder: Path, segid: str, doc_count: int, fields: dict[str, bool]) -> None:

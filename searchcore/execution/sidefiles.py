@@ -8,28 +8,41 @@ crash leaves either the whole file or none.
 
 from __future__ import annotations
 
-import io
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Iterator
 
 import numpy as np
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+@contextmanager
+def _atomic(path: Path) -> Iterator[BinaryIO]:
+    """A file that appears at ``path`` whole (written, fsynced, renamed) or not at all."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
-        fh.write(data)
+        yield fh
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 
-def npy_bytes(array: np.ndarray) -> bytes:
-    """``array`` in ``.npy`` form (no pickles: object arrays are refused)."""
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
-    return buf.getvalue()
+def write_atomic(path: Path, data: bytes) -> None:
+    with _atomic(path) as fh:
+        fh.write(data)
+
+
+def write_npy(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` as a ``.npy`` file, atomically (never unpickled: object
+    arrays are refused).
+
+    Streamed from the array to the file: the ``.npy`` bytes made in memory first
+    were a second copy of the array while it was written, and a batch's posting
+    arrays are written when its memory peaks (a 60 MB position array, a 40 MB
+    offset array at 50,000 articles).
+    """
+    with _atomic(path) as fh:
+        np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
 
 
 def load(path: Path) -> np.ndarray:

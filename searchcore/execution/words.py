@@ -19,7 +19,7 @@ import numpy as np
 import orjson
 
 from searchcore.analysis import UNKNOWN, add_known_words
-from searchcore.execution.sidefiles import load, npy_bytes, write_atomic
+from searchcore.execution.sidefiles import load, write_atomic, write_npy
 from searchcore.whoosh_boundary import segments as boundary
 
 _PREFIX = ".swrd_"
@@ -43,7 +43,7 @@ def write_words(folder: Path, segid: str, settings: tuple[str, bool, bool],
     vals, valoff = _blob([v for _, v in items])
     for name, array in (("keys.npy", keys), ("keyoff.npy", keyoff), ("vals.npy", vals),
                         ("valoff.npy", valoff)):
-        write_atomic(_path(folder, segid, name), npy_bytes(array))
+        write_npy(_path(folder, segid, name), array)
     language, stem, stop = settings
     write_atomic(_path(folder, segid, "meta.json"), orjson.dumps(
         {"language": language, "stem": stem, "stop": stop, "count": len(items)}))
