@@ -35,6 +35,7 @@ from typing import Any, Callable
 import numpy as np
 import orjson
 
+from searchcore.execution import blobs
 from searchcore.execution.sidefiles import ReadFile, load, npy_bytes, write_atomic
 from searchcore.execution.segment_arrays import kept_on
 from searchcore.whoosh_boundary import postings as raw
@@ -51,20 +52,6 @@ _PARTS = ("terms", "termoff", "docoff", "docs", "tf", "posoff", "pos")
 #: mapped: the posting lists, 97% of the bytes. The term dictionary is mapped (a
 #: lookup reads a few pages of it, the lookup prefixes all of its offsets once).
 _READ_PARTS = frozenset({"docs", "tf", "posoff", "pos"})
-
-
-class _TermKeys:
-    """Term ``i``'s bytes by index, for :mod:`bisect`."""
-
-    def __init__(self, blob: np.ndarray, offsets: np.ndarray) -> None:
-        self._blob = blob
-        self._offsets = offsets
-
-    def __len__(self) -> int:
-        return len(self._offsets) - 1
-
-    def __getitem__(self, i: int) -> bytes:
-        return self._blob[self._offsets[i]:self._offsets[i + 1]].tobytes()
 
 
 @dataclass(frozen=True)
@@ -93,66 +80,27 @@ class FieldPostings:
     #: The field converted from whoosh's postings, for a slice that fails its checks.
     repair: Callable[[], "FieldPostings"] | None = field(default=None, compare=False, repr=False)
 
-    @cached_property
-    def keys(self) -> _TermKeys:
-        return _TermKeys(self.terms, self.termoff)
-
     def __len__(self) -> int:
         return len(self.termoff) - 1
 
     @cached_property
-    def _prefixes(self) -> np.ndarray:
-        """Each term's first 8 bytes as a big-endian uint64 (zero-padded): sorted as
-        the terms are, so a search over them narrows a lookup to a few terms."""
-        starts, lengths = self.termoff[:-1], np.diff(self.termoff)
-        key = np.zeros(len(starts), dtype=np.uint64)
-        last = max(len(self.terms) - 1, 0)
-        for j in range(8):                     # one byte column at a time: O(terms) memory
-            byte = self.terms[np.minimum(starts + j, last)].astype(np.uint64) \
-                if len(self.terms) else np.zeros(len(starts), dtype=np.uint64)
-            key = (key << np.uint64(8)) | np.where(lengths > j, byte, np.uint64(0))
-        return key
-
-    def _narrow(self, btext: bytes) -> tuple[int, int]:
-        """Term ids ``[lo, hi)`` whose first 8 bytes equal those of ``btext``."""
-        key = np.uint64(int.from_bytes(btext[:8].ljust(8, b"\0"), "big"))
-        prefixes = self._prefixes
-        return (int(np.searchsorted(prefixes, key, "left")),
-                int(np.searchsorted(prefixes, key, "right")))
+    def _heads(self) -> np.ndarray:
+        """Each term's first 8 bytes as a sorted uint64 (:mod:`searchcore.execution.blobs`):
+        one search over them narrows a lookup to a few terms."""
+        return blobs.heads(self.terms, self.termoff)
 
     def find(self, btext: bytes) -> int:
-        """The term id of ``btext``, or -1.
-
-        One binary search over the 8-byte prefixes, then the few terms sharing the
-        prefix compared in order (one, mostly): a second search and a bisect over
-        the term bytes cost as much again (7 us a lookup, four a word's query).
-        """
-        prefixes = self._prefixes
-        key = np.uint64(int.from_bytes(btext[:8].ljust(8, b"\0"), "big"))
-        i = int(prefixes.searchsorted(key))
-        blob, offsets, n = self.terms, self.termoff, len(prefixes)
-        while i < n and prefixes[i] == key:
-            found = blob[offsets[i]:offsets[i + 1]].tobytes()
-            if found == btext:
-                return i
-            if found > btext:
-                break
-            i += 1
-        return -1
+        """The term id of ``btext``, or -1 (one search over the heads, then the few
+        terms sharing them: a bisect over the term bytes cost 7 us a lookup, four a
+        word's query)."""
+        return blobs.find(self._heads, self.terms, self.termoff, btext)
 
     def prefix_range(self, bprefix: bytes) -> tuple[int, int]:
         """Term ids ``[lo, hi)`` of the terms starting with ``bprefix``."""
-        import bisect
-
-        keys = self.keys
-        lo = bisect.bisect_left(keys, bprefix, self._narrow(bprefix)[0])
-        hi = lo
-        while hi < len(keys) and keys[hi].startswith(bprefix):
-            hi += 1
-        return lo, hi
+        return blobs.prefix_range(self._heads, self.terms, self.termoff, bprefix)
 
     def term(self, i: int) -> bytes:
-        return self.keys[i]
+        return self.terms[self.termoff[i]:self.termoff[i + 1]].tobytes()
 
     # -- posting lists, each checked as it is read ----------------------------------
     def _span(self, i: int) -> tuple[int, int] | None:

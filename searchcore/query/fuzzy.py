@@ -14,7 +14,8 @@ that is Lucene's blend, times a frequency factor between 0.5 and 1 that lets the
 commonest close form lead (a typo is likelier to be of a common word than of a rare
 one). Edits are Damerau-Levenshtein (a transposition is one edit), as whoosh
 documents them (its segment readers count two: see
-:mod:`searchcore.whoosh_boundary.fuzzy`).
+:mod:`searchcore.whoosh_boundary.fuzzy`); the expansions come from the side term
+dictionary (:mod:`searchcore.execution.fuzzy`), not from whoosh's term walk.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from whoosh import query as wq
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from searchcore.scoring.stats import fuzzy_key
-from searchcore.whoosh_boundary.fuzzy import terms_within
+from searchcore.execution.fuzzy import reader_terms_within
 
 
 def similarity(word: str, other: str) -> float:
@@ -58,8 +59,9 @@ class WeightedFuzzyTerm(wq.FuzzyTerm):
     """``FuzzyTerm`` whose expansions are boosted by similarity and frequency (see above)."""
 
     def _btexts(self, ixreader: Any) -> Any:
-        # Transpositions count as one edit (whoosh's segment readers count two).
-        return terms_within(ixreader, self.fieldname, self.text, self.maxdist,
+        # From the side term dictionary, all candidates at once; transpositions count
+        # as one edit (whoosh's segment readers count two).
+        return reader_terms_within(ixreader, self.fieldname, self.text, self.maxdist,
                             prefix=self.prefixlength)
 
     def matcher(self, searcher: Any, context: Any = None) -> Any:
