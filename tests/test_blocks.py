@@ -131,3 +131,25 @@ def test_an_index_without_blocks_answers_the_same(blocked_index: Path, tmp_path:
         with searchcore.open_index(copy) as ix:
             for w in words:
                 assert [(h.id, h.score) for h in _run(ix, w, exact_total=False).hits] == want[w], w
+
+
+def test_index_check_recomputes_the_bounds(blocked_index: Path, tmp_path: Path) -> None:
+    """A block bound below its postings' (a top-k search would skip a document it must
+    return) is named by ``index check``; intact bounds pass."""
+    import shutil
+
+    from searchcore.cli.check_cmd import check_index
+
+    copy = tmp_path / "index"
+    shutil.copytree(blocked_index, copy)
+    with searchcore.open_index(copy) as ix:
+        assert check_index(ix).ok
+        target = next((ix.path / ix.manifest["generation"]).glob("*.spbk_body_bounds.npy"))
+    bounds = np.load(target)
+    bounds[0] = bounds[0] / 2                  # the first block's largest frequency
+    np.save(target, bounds)
+    with searchcore.open_index(copy) as ix:
+        report = check_index(ix)
+    assert not report.ok
+    assert any("block bounds of body" in p and "differ" in p for p in report.problems), \
+        report.problems

@@ -421,3 +421,77 @@ class SegmentPostings:
 def segment_postings(reader: Any) -> SegmentPostings:
     """The side postings of one segment reader (kept on the reader)."""
     return kept_on(reader, _CACHE_KEY, SegmentPostings)
+
+
+#: Problems one field reports before ``index check`` moves on (a damaged file would
+#: otherwise give one line per term).
+MAX_FIELD_PROBLEMS = 5
+
+
+def verify_segment_postings(reader: Any) -> list[str]:
+    """Problems of a segment's side postings against whoosh's (``index check``):
+    every term, posting, frequency and position compared, one term at a time (so
+    the check's memory follows the longest list, not the segment).
+
+    Absent files are not a problem (they are converted on open); files that do not
+    open, do not fit together, or disagree with whoosh's postings are.
+    """
+    folder, segid = boundary.segment_folder(reader), boundary.segment_name(reader)
+    if folder is None or segid is None or not _path(folder, segid, _META).exists():
+        return []
+    doc_count = reader.doc_count_all()
+    if not has_segment_postings(folder, segid, doc_count):
+        return ["its side postings are stale (written for another segment; "
+                "the next write rewrites them)"]
+    side = SegmentPostings(reader)        # a fresh one: nothing repaired or cached
+    problems: list[str] = []
+    for name in indexed_fields(reader.schema):
+        fp = side._read(name)
+        if fp is None:
+            problems.append(f"its side postings of {name} are missing, unreadable or do "
+                            "not fit together")
+            continue
+        problems.extend(f"its side postings of {name} {p}" for p in _field_problems(reader, name, fp))
+    return problems
+
+
+def _field_problems(reader: Any, name: str, fp: FieldPostings) -> list[str]:
+    with_positions = fp.pos is not None
+    if with_positions != reader.schema[name].format.supports("positions"):
+        return ["have positions where the schema has none, or none where it has"]
+    problems: list[str] = []
+    n = len(fp)
+    i = -1
+    for i, (btext, ids, weights, positions) in enumerate(
+            raw.field_postings(reader, name, with_positions)):
+        if len(problems) >= MAX_FIELD_PROBLEMS:
+            return problems + ["(and maybe more)"]
+        if i >= n:
+            problems.append(f"lack terms from {btext!r} on")
+            return problems
+        if fp.term(i) != btext:
+            problems.append(f"hold {fp.term(i)!r} where whoosh has {btext!r}")
+            return problems
+        start, end = int(fp.docoff[i]), int(fp.docoff[i + 1])
+        if not 0 <= start <= end <= len(fp.docs):
+            problems.append(f"have offsets out of range for {btext!r}")
+            continue
+        docs, tf = _read(fp.docs, start, end), _read(fp.tf, start, end)
+        if not (np.array_equal(docs, ids) and np.array_equal(tf, np.asarray(weights, np.float32))):
+            problems.append(f"differ from whoosh's for {btext!r} (documents or frequencies)")
+            continue
+        if with_positions:
+            assert fp.posoff is not None and fp.pos is not None
+            offs = _read(fp.posoff, start, end + 1)
+            if len(offs) != end - start + 1 or offs[0] < 0 or offs[-1] > len(fp.pos) \
+                    or np.any(np.diff(offs) < 0):
+                problems.append(f"have position offsets out of range for {btext!r}")
+                continue
+            flat = _read(fp.pos, int(offs[0]), int(offs[-1]))
+            want = [p for plist in positions for p in plist]
+            if not (np.array_equal(np.diff(offs), [len(p) for p in positions])
+                    and np.array_equal(flat, np.asarray(want, dtype=np.int32))):
+                problems.append(f"differ from whoosh's positions for {btext!r}")
+    if i + 1 < n:
+        problems.append(f"hold {n - i - 1} terms whoosh does not have")
+    return problems
