@@ -22,10 +22,12 @@ Not (in Or)         every live document ``q`` misses; 1.0
 Every               every live document; ``boost`` (with a field named: those with a
                     term in it; 1.0, as whoosh)
 DateRange           the ``published`` column in range; ``boost`` (a constant)
+Prefix              the union of its words' postings, per segment; ``boost`` (the
+                    parser's constant-score prefix, its words charged to the budget)
 ==================  ==============================================================
 
 Not yet here (whoosh's scores for them depend on the index size and the number of
-expansions per segment): ``Prefix``/``Wildcard`` and ``FuzzyTerm``. Anything else raises :class:`Unsupported` and the engine asks whoosh; the equivalence
+expansions per segment): ``Wildcard`` and ``FuzzyTerm``. Anything else raises :class:`Unsupported` and the engine asks whoosh; the equivalence
 tests (tests/test_executor.py) compare every form above against whoosh's matchers.
 Scores agree to ~1e-15 (sums are added in another order). The order of the results
 is not made here: :func:`searchcore.execution.search.rank` sorts by score or date,
@@ -45,7 +47,7 @@ from searchcore.execution.postings import segment_postings
 from searchcore.execution.stats import local_stats
 from searchcore.query import budget
 from searchcore.query.alternatives import LanguageDocs
-from searchcore.query.parser import FieldPresent
+from searchcore.query.parser import FieldPresent, Prefix
 from searchcore.scoring.bm25f import CombinedPhrase, CombinedTerm, combined_doc_frequency, saturate
 from searchcore.whoosh_boundary.segments import field_b, leaf_readers
 
@@ -549,6 +551,32 @@ class Executor:
     def null(self, q: Any, scored: bool) -> Hits:
         return _empty()
 
+    def prefix(self, q: Prefix, scored: bool) -> Hits:
+        """``missil*``: every document with a word of the prefix, at ``boost`` (the
+        parser's :class:`~searchcore.query.parser.Prefix` scores so too). Its words
+        are the segment's side dictionary's prefix range, charged to the budget as
+        its whoosh matcher charges them (the same limit fails the same searches);
+        their postings come from the arrays (whoosh's matcher iterated every posting
+        in Python: 1.2 s for ``co*`` on Reuters, 0.26 s here)."""
+        prefix = self._btext(q.fieldname, q.text)
+        if prefix is None:
+            return _empty()
+        parts = []
+        for (reader, offset), (sp, _) in zip(leaf_readers(self.searcher), self.leaves):
+            fp = sp.field(q.fieldname)
+            if fp is None:
+                continue
+            lo, hi = fp.prefix_range(prefix)
+            # The budget may keep only the commonest words (lenient): look each up.
+            words = (fp.term(i) for i in range(lo, hi))
+            for btext in q.expansions(reader, words, lambda w, fp=fp: fp.df(fp.find(w))):
+                i = fp.find(btext)
+                if i >= 0:
+                    parts.append(fp.postings(i)[0].astype(np.int64) + offset)
+        if not parts:
+            return _empty()
+        return _const(np.unique(np.concatenate(parts)), q.boost)
+
     def date_range(self, q: wq.NumericRange, scored: bool) -> Hits:
         if q.fieldname != "published" or not q.constantscore:
             raise Unsupported("numeric range on another field")
@@ -687,6 +715,7 @@ _DISPATCH: dict[type, Callable[[Executor, Any, bool], Hits]] = {
     wq.Every: Executor.every,
     FieldPresent: Executor.field_present,
     LanguageDocs: Executor.language_docs,
+    Prefix: Executor.prefix,
     type(wq.NullQuery): Executor.null,
     wq.DateRange: Executor.date_range,
     wq.NumericRange: Executor.date_range,
