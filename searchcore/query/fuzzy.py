@@ -62,12 +62,17 @@ class WeightedFuzzyTerm(wq.FuzzyTerm):
         # From the side term dictionary, all candidates at once; transpositions count
         # as one edit (whoosh's segment readers count two).
         return reader_terms_within(ixreader, self.fieldname, self.text, self.maxdist,
-                            prefix=self.prefixlength)
+                                   prefix=self.prefixlength)
 
-    def matcher(self, searcher: Any, context: Any = None) -> Any:
-        # The expansions and their frequencies are the whole collection's (the top
-        # searcher's, every shard's for a sharded index), not this segment's: a
-        # word's boosts must not depend on how the articles are split into segments.
+    def rewrite(self, searcher: Any) -> Any:
+        """The Term, or the Or of boosted Terms, this word means on ``searcher``'s
+        collection (None: no expansion). whoosh's matcher below and the array
+        executor (:meth:`searchcore.execution.executor.Executor.fuzzy`) both run it.
+
+        The expansions and their frequencies are the whole collection's (the top
+        searcher's, every shard's for a sharded index), not one segment's: a word's
+        boosts must not depend on how the articles are split into segments.
+        """
         top = searcher.get_parent()
         stats = getattr(top, "collection_stats", None)
         readers = stats.readers if stats is not None and stats.readers else [top.reader()]
@@ -81,11 +86,17 @@ class WeightedFuzzyTerm(wq.FuzzyTerm):
             if word and word not in expansions:
                 expansions[word] = top.doc_frequency(field, word)
         if not expansions:
-            return matching.NullMatcher()
+            return None
         live = stats.live if stats is not None else top.doc_count()
         boosts = expansion_boosts(self.text, expansions, max(1, live))
         terms = [wq.Term(field, word, boost=boosts[word]) for word in sorted(expansions)]
         if len(terms) == 1:
             terms[0].boost *= self.boost
-            return terms[0].matcher(searcher, context)
-        return wq.Or(terms, boost=self.boost).matcher(searcher, context)
+            return terms[0]
+        return wq.Or(terms, boost=self.boost)
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        rewritten = self.rewrite(searcher)
+        if rewritten is None:
+            return matching.NullMatcher()
+        return rewritten.matcher(searcher, context)
