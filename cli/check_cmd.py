@@ -124,7 +124,11 @@ def _check_segment(reader: Any, name: str, report: CheckReport, seen_ids: dict[s
             seen_ids[article_id] = name
     # The side files are input too: a search trusts the arrays once they open.
     for verify in (verify_segment_columns, verify_segment_postings, verify_segment_blocks):
-        for problem in verify(reader):
+        try:
+            problems = verify(reader)
+        except Exception as exc:  # noqa: BLE001 - whoosh's own files are damaged: say so
+            problems = [f"cannot compare its side files with whoosh's records: {exc!r}"]
+        for problem in problems:
             report.problem(f"segment {name}: {problem}")
     if live != reader.doc_count():
         report.problem(f"segment {name}: {live} live documents read, the segment "
