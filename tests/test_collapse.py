@@ -88,11 +88,15 @@ def test_pruned_collapse_shows_the_same_stories(bbc_index: Path) -> None:
     with searchcore.open_index(bbc_index) as ix:
         for query in QUERIES + PRUNABLE:
             want, articles = reference(ix, query)
+            score_of = {h.id: h.score for h in ix.search(query, limit=10_000, snippets=0,
+                                                         suggest=False).hits}
             for limit, page in ((10, 1), (3, 1), (5, 3)):
                 res = ix.search(query, limit=limit, page=page, collapse=True, snippets=0,
                                 suggest=False, exact_total=False)
                 start = (page - 1) * limit
                 assert shown(res) == want[start:start + limit], (query, page)
+                # The shown copy's score is the exhaustive one, bit for bit.
+                assert [h.score for h in res.hits] == [score_of[h.id] for h in res.hits]
                 if res.total_is_exact:
                     assert (res.total, res.total_articles) == (len(want), articles)
                 else:
