@@ -26,7 +26,7 @@ from typing import Any, Collection, Sequence
 import numpy as np
 
 from searchcore.execution.order import id_keys, ordered, primary_key, result_keys
-from searchcore.execution.search import matches, scored_among
+from searchcore.execution.search import matches, matches_by, scored_among
 from searchcore.news.stories import StoryStore, document_story_codes
 
 _CODES_ATTR = "_searchcore_story_codes"
@@ -220,8 +220,8 @@ def _pruned(searcher: Any, base: Any, codes: np.ndarray, q: Any,
     the copies cannot be scored on their own: every match must then be seen."""
     k = max(2 * want, 16)
     while True:
-        docs, scores, total, exact = matches(searcher, q, allowed, "relevance", k, False,
-                                             arrays)
+        docs, scores, total, exact, executor = matches_by(searcher, q, allowed, "relevance", k,
+                                                          False, arrays)
         if exact:
             return None, (docs, scores, total, exact)
         primary, ties = result_keys(searcher, "relevance", docs, scores)
@@ -234,7 +234,9 @@ def _pruned(searcher: Any, base: Any, codes: np.ndarray, q: Any,
     story = codes[docs]
     page_codes = story[shown]
     member_docs = _members(base, codes, page_codes)
-    scored = scored_among(searcher, q, allowed, member_docs)
+    # The copies are scored by the executor that found the candidates: from the
+    # postings it read, and the blocks of the others that can hold them.
+    scored = scored_among(searcher, q, allowed, member_docs, executor)
     if scored is None:
         return None, None
     mdocs, mscores = scored
