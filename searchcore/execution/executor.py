@@ -211,21 +211,21 @@ class Executor:
     def _block_runs(self, fieldname: str, fp: Any, i: int, offset: int, size: int,
                     docs: np.ndarray) -> list[tuple[int, int]] | None:
         """``[lo, hi)`` posting ranges (adjacent blocks joined) of one segment's list
-        of term ``i`` that can hold ``docs``, or None to read the list whole (no
-        blocks, or more than half of them wanted)."""
+        of term ``i`` that can hold ``docs``, or None to read the list whole (it has
+        no blocks, or more than half of them are wanted)."""
         from searchcore.execution.blocks import segment_blocks
 
-        df = fp.df(i)
-        lo_doc, hi_doc = np.searchsorted(docs, [offset, offset + size])
-        if hi_doc == lo_doc:
-            return []
         if self._readers is None:
             self._readers = {off: reader for reader, off in leaf_readers(self.searcher)}
         reader = self._readers.get(offset)
         fb = segment_blocks(reader).field(fieldname, len(fp)) if reader is not None else None
-        rows = fb.of_term(i, df) if fb is not None else None
-        if rows is None or fb is None:
+        if fb is None:
             return None
+        df = fp.df(i)
+        rows = fb.of_term(i, df) if df >= fb.min_df else None
+        if rows is None:
+            return None
+        lo_doc, hi_doc = np.searchsorted(docs, (offset, offset + size))
         wanted = np.unique(np.searchsorted(rows[:, 2], docs[lo_doc:hi_doc] - offset, "left"))
         wanted = wanted[wanted < len(rows)]
         if 2 * len(wanted) > len(rows):
