@@ -121,6 +121,8 @@ class Executor:
         #: Where each located segment's postings end in :meth:`postings`' arrays.
         self._ends: dict[tuple[str, bytes], list[int]] = {}
         self._parts: dict[int, tuple[Any, tuple[list[tuple[str, bytes, float]], float]]] = {}
+        #: Segment readers by first document number (their block bounds), when asked.
+        self._readers: dict[int, Any] | None = None
 
     # -- shared pieces ----------------------------------------------------------------
     @property
@@ -174,6 +176,72 @@ class Executor:
             found = np.concatenate(docs), np.concatenate(tfs)
         self._postings[key] = found
         return found
+
+    def postings_among(self, fieldname: str, btext: bytes,
+                       docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Postings of ``btext`` (as :meth:`postings` gives them) that include every
+        posting of ``docs`` (sorted global numbers), others possibly too.
+
+        The whole lists when they are read already; else, of a segment's list with
+        block bounds (:mod:`searchcore.execution.blocks`), only the blocks whose
+        document range holds one of ``docs`` when that is at most half the list:
+        scoring a few documents (the copies of a collapsed page's stories, an AND's
+        rare word's matches) reads a few blocks of a common word, not its list. Each
+        posting is the list's own, so every score is the same either way. Not kept:
+        a later whole read is still whole.
+        """
+        if (fieldname, btext) in self._postings:
+            return self.postings(fieldname, btext)
+        located = self.located(fieldname, btext)
+        runs = [self._block_runs(fieldname, fp, i, offset, size, docs)
+                for fp, i, offset, size in located]
+        if all(r is None for r in runs):
+            return self.postings(fieldname, btext)
+        found_docs, found_tfs = [], []
+        for (fp, i, offset, _), spans in zip(located, runs):
+            pieces = None
+            if spans is not None:
+                pieces = [fp.postings_run(i, lo, hi) for lo, hi in spans]
+                if any(p is None for p in pieces):
+                    pieces = None                  # a block that does not fit: read whole
+            if pieces is None:
+                pieces = [fp.postings(i)]
+            for d, tf in pieces:               # type: ignore[misc]
+                found_docs.append(d.astype(np.int64) + offset)
+                found_tfs.append(tf.astype(np.float64))
+        if not found_docs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(found_docs), np.concatenate(found_tfs)
+
+    def _block_runs(self, fieldname: str, fp: Any, i: int, offset: int, size: int,
+                    docs: np.ndarray) -> list[tuple[int, int]] | None:
+        """``[lo, hi)`` posting ranges (adjacent blocks joined) of one segment's list
+        of term ``i`` that can hold ``docs``, or None to read the list whole (it has
+        no blocks, or more than half of them are wanted)."""
+        from searchcore.execution.blocks import segment_blocks
+
+        if self._readers is None:
+            self._readers = {off: reader for reader, off in leaf_readers(self.searcher)}
+        reader = self._readers.get(offset)
+        fb = segment_blocks(reader).field(fieldname, len(fp)) if reader is not None else None
+        if fb is None:
+            return None
+        df = fp.df(i)
+        rows = fb.of_term(i, df) if df >= fb.min_df else None
+        if rows is None:
+            return None
+        lo_doc, hi_doc = np.searchsorted(docs, (offset, offset + size))
+        wanted = np.unique(np.searchsorted(rows[:, 2], docs[lo_doc:hi_doc] - offset, "left"))
+        wanted = wanted[wanted < len(rows)]
+        if 2 * len(wanted) > len(rows):
+            return None
+        if not len(wanted):
+            return []
+        starts = np.flatnonzero(np.diff(wanted, prepend=-2) != 1)
+        ends = np.append(starts[1:], len(wanted)) - 1
+        block = fb.block
+        return [(int(wanted[a]) * block, min((int(wanted[b]) + 1) * block, df))
+                for a, b in zip(starts.tolist(), ends.tolist())]
 
     def positions(self, fieldname: str, btext: bytes, docs: np.ndarray) -> np.ndarray:
         """``doc << 32 | position`` keys of ``btext`` in ``docs`` (sorted global numbers), sorted."""
@@ -234,7 +302,8 @@ class Executor:
         btext = self._btext(name, q.text)
         if btext is None:
             return _empty()
-        docs, tf = self.postings(name, btext)
+        docs, tf = self.postings(name, btext) if within is None else \
+            self.postings_among(name, btext, within)
         if within is not None:
             keep = _positions_in(docs, within)
             docs, tf = docs[keep], tf[keep]
@@ -297,7 +366,8 @@ class Executor:
         fields, weight = self._combined_parts(q)
         parts: list[tuple[np.ndarray, np.ndarray]] = []
         for name, btext, boost in fields:
-            docs, tf = self.postings(name, btext)
+            docs, tf = self.postings(name, btext) if within is None else \
+                self.postings_among(name, btext, within)
             if within is not None:
                 keep = _positions_in(docs, within)
                 docs, tf = docs[keep], tf[keep]
