@@ -18,6 +18,8 @@ Examples::
 
     python benchmarks/shards.py --docs /work/bench-data/x100k.jsonl --shards 4 8
     python benchmarks/shards.py --docs /work/bench-data/x1m.jsonl --shards 4 --no-single
+    python benchmarks/shards.py --docs /work/bench-data/x1m.jsonl --shards 4 8 --no-single \
+        --single-seconds 1064 --single-index /work/bench-data/stories-1m-index
     python benchmarks/shards.py --quick          # 5,000 articles of x100k, 2 and 4 shards
     python benchmarks/shards.py --shards 4 8 --query-only --remote   # queries on a --keep run
 
@@ -146,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip the one-process build (e.g. reuse another run's figure)")
     parser.add_argument("--single-seconds", type=float,
                         help="a one-process build time measured elsewhere, for the table")
+    parser.add_argument("--single-index", type=Path,
+                        help="with --no-single: time the queries on this existing index of "
+                             "the same articles instead (e.g. a 1M index another benchmark "
+                             "built; opened read-only)")
     parser.add_argument("--rounds", type=int, default=5, help="query passes timed")
     parser.add_argument("--workdir", type=Path, default=Path("/work/bench-data/shards-bench"))
     parser.add_argument("--keep", action="store_true", help="keep the indexes")
@@ -187,6 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"single process: {seconds:.1f} s", file=sys.stderr)
     elif args.single_seconds:
         out["builds"]["single"] = {"seconds": args.single_seconds, "measured": "elsewhere"}
+    if args.no_single and args.single_index:
+        entry = out["builds"].setdefault("single", {"measured": "elsewhere"})
+        entry.update(query_times(args.single_index, args.rounds), index=str(args.single_index))
+        print(f"single index queries: {json.dumps(entry)}", file=sys.stderr)
+        _write(out, docs)
     for n in args.shards:
         path = args.workdir / f"shards-{n}"
         shutil.rmtree(path, ignore_errors=True)

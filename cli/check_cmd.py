@@ -24,7 +24,9 @@ from typing import Any, Callable
 import click
 
 import searchcore
+from searchcore.execution.blocks import verify_segment_blocks
 from searchcore.execution.columns import verify_segment_columns
+from searchcore.execution.postings import verify_segment_postings
 from searchcore.whoosh_boundary.postings import raw_terms_reader
 from searchcore.cli import output
 from searchcore.cli.errors import SearchcoreCommand
@@ -120,8 +122,14 @@ def _check_segment(reader: Any, name: str, report: CheckReport, seen_ids: dict[s
                            f"segment {seen_ids[article_id]}")
         else:
             seen_ids[article_id] = name
-    for problem in verify_segment_columns(reader):
-        report.problem(f"segment {name}: {problem}")
+    # The side files are input too: a search trusts the arrays once they open.
+    for verify in (verify_segment_columns, verify_segment_postings, verify_segment_blocks):
+        try:
+            problems = verify(reader)
+        except Exception as exc:  # noqa: BLE001 - whoosh's own files are damaged: say so
+            problems = [f"cannot compare its side files with whoosh's records: {exc!r}"]
+        for problem in problems:
+            report.problem(f"segment {name}: {problem}")
     if live != reader.doc_count():
         report.problem(f"segment {name}: {live} live documents read, the segment "
                        f"says {reader.doc_count()}")

@@ -62,6 +62,7 @@ requires bumping ``searchcore.layout.FORMAT_VERSION``.
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from typing import Callable, Iterator
 
@@ -145,9 +146,13 @@ class _TermCache(dict):
     def stem(self, word: str) -> str:
         """Snowball-stem ``word``; NLTK is imported on the first call (~0.3 s)."""
         if self._stem is None:
+            started = time.perf_counter()
             from nltk.stem.snowball import SnowballStemmer
 
             self._stem = SnowballStemmer(self.language).stem
+            from searchcore.query import budget     # at call time: no import cycle
+
+            budget.excuse(time.perf_counter() - started)
         return self._stem(word)
 
     def prepare(self, word: str) -> str | None:

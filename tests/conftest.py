@@ -73,6 +73,25 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def shared_corpus_index(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
+    """``get(name) -> (path, summary)``: the shared corpus ``name`` built with
+    ``build_index(workers=2)`` once per session (the corpus tests, the sharded
+    comparisons and the facet checks read the same index; none of them writes it)."""
+    from searchcore.index.build import build_index
+
+    built: dict[str, tuple[Path, object]] = {}
+
+    def get(name: str) -> tuple[Path, object]:
+        if name not in built:
+            path = tmp_path_factory.mktemp(f"shared-{name}") / "index"
+            built[name] = (path, build_index(shared_data / name / "docs.jsonl", path,
+                                             workers=2))
+        return built[name]
+
+    return get
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """One Dask LocalCluster (2 single-threaded worker processes) for a test module:

@@ -131,3 +131,73 @@ def test_an_index_without_blocks_answers_the_same(blocked_index: Path, tmp_path:
         with searchcore.open_index(copy) as ix:
             for w in words:
                 assert [(h.id, h.score) for h in _run(ix, w, exact_total=False).hits] == want[w], w
+
+
+def test_index_check_recomputes_the_bounds(blocked_index: Path, tmp_path: Path) -> None:
+    """A block bound below its postings' (a top-k search would skip a document it must
+    return) is named by ``index check``; intact bounds pass."""
+    import shutil
+
+    from searchcore.cli.check_cmd import check_index
+
+    copy = tmp_path / "index"
+    shutil.copytree(blocked_index, copy)
+    with searchcore.open_index(copy) as ix:
+        assert check_index(ix).ok
+        target = max((ix.path / ix.manifest["generation"]).glob("*.spbk_body_bounds.npy"),
+                     key=lambda p: p.stat().st_size)     # a segment with long lists
+    bounds = np.load(target)
+    bounds[0] = bounds[0] / 2                  # the first block's largest frequency
+    np.save(target, bounds)
+    with searchcore.open_index(copy) as ix:
+        report = check_index(ix)
+    assert not report.ok
+    assert any("block bounds of body" in p and "differ" in p for p in report.problems), \
+        report.problems
+
+
+def test_scores_among_a_few_documents_read_only_their_blocks(blocked_index: Path) -> None:
+    """``scored_among`` (what scores the copies of a collapsed pruned page): each
+    document scored as the whole lists score it, bit for bit, whether the executor
+    read the lists already (it ran the query) or reads only the blocks that can hold
+    the documents (:meth:`Executor.postings_among`), which is then fewer postings."""
+    import random
+
+    from searchcore.engine import flatten
+    from searchcore.execution.executor import Executor
+    from searchcore.execution.search import matches_by, scored_among
+    from searchcore.query.parser import parse_query
+
+    rng = random.Random(4)
+    fewer = 0
+    with searchcore.open_index(blocked_index) as ix:
+        searcher = ix.searcher()
+        words = _words(ix)
+        texts = words[:15] + [" OR ".join(rng.sample(words, 2)) for _ in range(5)]
+        for text in texts:
+            q = flatten(parse_query(text, searcher.schema, lenient=True))
+            whole = Executor(searcher, searcher.weighting).run(q)
+            if not len(whole):
+                continue
+            score_of = dict(zip(whole.docs.tolist(), whole.scores.tolist()))
+            for n in (1, 3, 12):
+                picked = rng.sample(whole.docs.tolist(), min(n, len(whole)))
+                others = rng.sample(range(searcher.doc_count_all()), n)      # matches or not
+                docs = np.unique(np.array(picked + others, dtype=np.int64))
+                want = [(d, score_of[d]) for d in docs.tolist() if d in score_of]
+                fresh = Executor(searcher, searcher.weighting)
+                ran = matches_by(searcher, q, None, "relevance", 3, False)[4]
+                for executor in (fresh, ran):
+                    got = scored_among(searcher, q, None, docs, executor)
+                    assert got is not None
+                    assert list(zip(got[0].tolist(), got[1].tolist())) == want, text
+            if " " not in text:
+                every = Executor(searcher, searcher.weighting).postings("body", text.encode())
+                at = np.sort(np.array(rng.sample(range(len(every[0])), min(2, len(every[0])))))
+                read = Executor(searcher, searcher.weighting).postings_among(
+                    "body", text.encode(), every[0][at])
+                fewer += len(read[0]) < len(every[0])
+                inside = np.searchsorted(read[0], every[0][at])
+                assert (read[0][inside] == every[0][at]).all()          # the postings of
+                assert (read[1][inside] == every[1][at]).all()          # those documents
+    assert fewer, "no list was read by blocks: the test tests nothing"

@@ -13,7 +13,6 @@ import orjson
 import pytest
 
 import searchcore
-from searchcore.index.build import build_index
 
 CORPORA = ["20newsgroups-bydate", "ag-news-test", "bbc-news", "cisi", "cranfield",
            "reuters21578", "scifact", "time"]
@@ -31,14 +30,14 @@ def _lines_and_empty(path: Path) -> tuple[int, int]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("corpus", CORPORA)
-def test_every_shared_corpus_builds(shared_data: Path, tmp_path: Path, corpus: str) -> None:
+def test_every_shared_corpus_builds(shared_data: Path, shared_corpus_index, corpus: str) -> None:
     docs = shared_data / corpus / "docs.jsonl"
     lines, empty = _lines_and_empty(docs)
-    summary = build_index(docs, tmp_path / "index", workers=2)
+    path, summary = shared_corpus_index(corpus)
     assert summary.read == lines
     assert summary.skipped == ({"empty": empty} if empty else {})
     assert summary.indexed == lines - empty and summary.duplicates == 0
-    with searchcore.open_index(tmp_path / "index") as ix:
+    with searchcore.open_index(path) as ix:
         assert len(ix) == lines - empty == ix.manifest["documents"]
         with docs.open("rb") as fh:
             first = orjson.loads(fh.readline())

@@ -247,13 +247,9 @@ def ix_facet(path: Path, name: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def reuters_index(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
-    from searchcore.index.build import build_index
-
-    docs = shared_data / "reuters21578" / "docs.jsonl"
-    path = tmp_path_factory.mktemp("reuters") / "index"
-    build_index(docs, path, workers=2)
-    return path, by_id(read_jsonl(docs))
+def reuters_index(shared_data: Path, shared_corpus_index):
+    path, _ = shared_corpus_index("reuters21578")
+    return path, by_id(read_jsonl(shared_data / "reuters21578" / "docs.jsonl"))
 
 
 @pytest.mark.slow

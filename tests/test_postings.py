@@ -180,3 +180,28 @@ def test_posting_lists_are_read_not_mapped(news_index: searchcore.Index) -> None
     for part in ("docs", "tf", "posoff", "pos"):
         assert f".spst_body_{part}.npy" not in mapped, part
     assert ".sdsp_blob.npy" not in mapped
+
+
+@pytest.mark.parametrize("part, change, says", [
+    ("tf", lambda a: np.where(np.arange(len(a)) == len(a) // 2, a + 1, a).astype(a.dtype),
+     "documents or frequencies"),
+    ("pos", lambda a: np.where(np.arange(len(a)) == len(a) // 3, a + 1, a).astype(a.dtype),
+     "positions"),
+])
+def test_index_check_compares_side_postings_with_whoosh(tmp_path: Path, part: str, change,
+                                                        says: str) -> None:
+    """Side postings that still fit together but hold another frequency or position
+    than whoosh's (a search would trust them) are named by ``index check``: segment,
+    field, term."""
+    from searchcore.cli.check_cmd import check_index
+
+    with searchcore.create_index(tmp_path / "ix") as ix:
+        ix.add(dated(bbc_articles())[:120])
+        assert check_index(ix).ok
+        target = next((ix.path / ix.manifest["generation"]).glob(f"*.spst_body_{part}.npy"))
+    np.save(target, change(np.load(target)))
+    with searchcore.open_index(tmp_path / "ix") as ix:
+        report = check_index(ix)
+    assert not report.ok
+    found = [p for p in report.problems if "side postings of body" in p]
+    assert found and says in found[0] and found[0].startswith("segment "), report.problems

@@ -177,12 +177,12 @@ def _queries_tsv(shared_data: Path, name: str, limit: int) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("corpus", ["bbc-news", "reuters21578"])
-def test_big_corpora_rank_alike(shared_data: Path, tmp_path: Path, corpus: str,
-                                cluster) -> None:
+def test_big_corpora_rank_alike(shared_data: Path, shared_corpus_index, tmp_path: Path,
+                                corpus: str, cluster) -> None:
     docs = shared_data / corpus / "docs.jsonl"
     build_index(docs, tmp_path / "sharded", shards=4, scheduler=cluster.scheduler_address)
-    build_index(docs, tmp_path / "single", workers=2)
-    with searchcore.open_index(tmp_path / "single") as single, \
+    single_path, _ = shared_corpus_index(corpus)
+    with searchcore.open_index(single_path) as single, \
             searchcore.open_index(tmp_path / "sharded") as sharded:
         assert len(single) == len(sharded)
         # Every syntax form four times over, and real queries; snippets are compared on

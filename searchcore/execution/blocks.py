@@ -232,3 +232,50 @@ class SegmentBlocks:
 def segment_blocks(reader: Any) -> SegmentBlocks:
     """The block bounds of one segment reader (kept on the reader)."""
     return kept_on(reader, _CACHE_KEY, SegmentBlocks)
+
+
+def verify_segment_blocks(reader: Any) -> list[str]:
+    """Problems of a segment's block files (``index check``): each long list's bounds
+    recomputed from its postings and compared exactly.
+
+    Absent files are not a problem (the segment is then searched exhaustively); files
+    that are stale, unreadable, or whose bounds differ are: a bound below a real score
+    would make a top-k search skip a document it should return.
+    """
+    from searchcore.execution.postings import segment_postings
+
+    folder, segid = boundary.segment_folder(reader), boundary.segment_name(reader)
+    if folder is None or segid is None or not _path(folder, segid, "meta.json").exists():
+        return []
+    found = SegmentBlocks(reader)            # a fresh one: nothing cached
+    if not found._names:
+        return ["its block bounds are unreadable or stale (the next write rewrites them)"]
+    problems = []
+    side = segment_postings(reader)
+    for name in sorted(found._names):
+        if name not in reader.schema or not reader.schema[name].scorable:
+            problems.append(f"its block bounds name {name!r}, not a scored field")
+            continue
+        fp = side.field(name)
+        if fp is None:
+            continue
+        fb = found.field(name, len(fp))
+        if fb is None:
+            problems.append(f"its block bounds of {name} are missing or do not fit together")
+            continue
+        df = np.diff(np.asarray(fp.docoff, dtype=np.int64))
+        counts = np.where(df >= fb.min_df, -(-df // fb.block), 0)
+        if not np.array_equal(np.diff(fb.off), counts):
+            problems.append(f"its block bounds of {name} cover other lists than the postings")
+            continue
+        lengths = DECODE_LENGTHS[boundary.length_codes(reader, name)]
+        for i in np.flatnonzero(counts):
+            docs, tf = fp.postings(int(i))
+            _, want = block_bounds(np.array([0, len(docs)]), docs, tf, lengths,
+                                   min_df=fb.min_df, block=fb.block)
+            got = fb.bounds.read(ROW * int(fb.off[i]), ROW * int(fb.off[i + 1]))
+            if not np.array_equal(got, want):
+                problems.append(f"its block bounds of {name}:{fp.term(int(i))!r} differ "
+                                "from its postings")
+                break
+    return problems

@@ -1,9 +1,11 @@
 """Terms within a few edits of a word, from the side term dictionary, all at once.
 
-The spelling suggestion (:mod:`searchcore.news.suggest`) asks for every index term
-within 1 or 2 Damerau edits of a query word. whoosh answers by walking its term
-table through a Levenshtein automaton, one Python call per term it visits: about a
-second per word on Reuters. Here the candidates are a slice of the sorted term
+The spelling suggestion (:mod:`searchcore.news.suggest`) and a fuzzy query word
+(``missle~``: :mod:`searchcore.query.fuzzy`) ask for every index term within 1 or 2
+Damerau edits of a word. whoosh answers by walking its term table through a
+Levenshtein automaton, one Python call per term it visits (about a second per word on
+Reuters), and a multi-segment index's reader computes the distance to every term of
+the field in Python (0.6 s for ``economy~`` on BBC News' 2,225 articles). Here the candidates are a slice of the sorted term
 dictionary (the terms sharing the first ``prefix`` characters, of a length that can
 be close enough) and their distances are one dynamic programme run over all of them
 together with numpy: a few milliseconds.
@@ -55,11 +57,25 @@ def osa_distances(word: str, candidates: list[str]) -> np.ndarray:
 def terms_within(searcher: Any, fieldname: str, text: str, maxdist: int,
                  prefix: int = 0) -> list[str]:
     """Terms of ``fieldname`` within ``maxdist`` edits of ``text`` sharing its first
-    ``prefix`` characters, sorted, each once (over every segment)."""
+    ``prefix`` characters, sorted, each once (over every segment of ``searcher``)."""
+    return _within([reader for reader, _ in leaf_readers(searcher)], fieldname, text,
+                   maxdist, prefix)
+
+
+def reader_terms_within(reader: Any, fieldname: str, text: str, maxdist: int,
+                        prefix: int = 0) -> list[str]:
+    """:func:`terms_within` over the segments of a whoosh reader (one segment's, or a
+    multi-segment index's)."""
+    return _within([leaf for leaf, _ in reader.leaf_readers()], fieldname, text,
+                   maxdist, prefix)
+
+
+def _within(readers: list[Any], fieldname: str, text: str, maxdist: int,
+            prefix: int) -> list[str]:
     head = text[:prefix].encode("utf-8")
     size = len(text)
     found: set[str] = set()
-    for reader, _ in leaf_readers(searcher):
+    for reader in readers:
         fp = segment_postings(reader).field(fieldname)
         if fp is None:
             continue
@@ -69,7 +85,12 @@ def terms_within(searcher: Any, fieldname: str, text: str, maxdist: int,
         # Byte lengths bound character lengths: a character is 1-4 bytes.
         nbytes = np.diff(fp.termoff[lo:hi + 1])
         near = np.flatnonzero((nbytes >= size - maxdist) & (nbytes <= 4 * (size + maxdist)))
-        candidates = [fp.term(lo + int(k)).decode("utf-8", "replace") for k in near]
+        # One copy of the range's bytes, sliced per candidate (not a numpy slice each).
+        base = int(fp.termoff[lo])
+        raw = fp.terms[base:int(fp.termoff[hi])].tobytes()
+        starts = (fp.termoff[lo:hi][near] - base).tolist()
+        ends = (fp.termoff[lo + 1:hi + 1][near] - base).tolist()
+        candidates = [raw[a:b].decode("utf-8", "replace") for a, b in zip(starts, ends)]
         candidates = [c for c in candidates if abs(len(c) - size) <= maxdist]
         if not candidates:
             continue

@@ -35,6 +35,7 @@ from typing import Any, Callable
 import numpy as np
 import orjson
 
+from searchcore.execution import blobs
 from searchcore.execution.sidefiles import ReadFile, load, write_atomic, write_npy
 from searchcore.execution.segment_arrays import kept_on
 from searchcore.whoosh_boundary import postings as raw
@@ -51,20 +52,6 @@ _PARTS = ("terms", "termoff", "docoff", "docs", "tf", "posoff", "pos")
 #: mapped: the posting lists, 97% of the bytes. The term dictionary is mapped (a
 #: lookup reads a few pages of it, the lookup prefixes all of its offsets once).
 _READ_PARTS = frozenset({"docs", "tf", "posoff", "pos"})
-
-
-class _TermKeys:
-    """Term ``i``'s bytes by index, for :mod:`bisect`."""
-
-    def __init__(self, blob: np.ndarray, offsets: np.ndarray) -> None:
-        self._blob = blob
-        self._offsets = offsets
-
-    def __len__(self) -> int:
-        return len(self._offsets) - 1
-
-    def __getitem__(self, i: int) -> bytes:
-        return self._blob[self._offsets[i]:self._offsets[i + 1]].tobytes()
 
 
 @dataclass(frozen=True)
@@ -93,66 +80,27 @@ class FieldPostings:
     #: The field converted from whoosh's postings, for a slice that fails its checks.
     repair: Callable[[], "FieldPostings"] | None = field(default=None, compare=False, repr=False)
 
-    @cached_property
-    def keys(self) -> _TermKeys:
-        return _TermKeys(self.terms, self.termoff)
-
     def __len__(self) -> int:
         return len(self.termoff) - 1
 
     @cached_property
-    def _prefixes(self) -> np.ndarray:
-        """Each term's first 8 bytes as a big-endian uint64 (zero-padded): sorted as
-        the terms are, so a search over them narrows a lookup to a few terms."""
-        starts, lengths = self.termoff[:-1], np.diff(self.termoff)
-        key = np.zeros(len(starts), dtype=np.uint64)
-        last = max(len(self.terms) - 1, 0)
-        for j in range(8):                     # one byte column at a time: O(terms) memory
-            byte = self.terms[np.minimum(starts + j, last)].astype(np.uint64) \
-                if len(self.terms) else np.zeros(len(starts), dtype=np.uint64)
-            key = (key << np.uint64(8)) | np.where(lengths > j, byte, np.uint64(0))
-        return key
-
-    def _narrow(self, btext: bytes) -> tuple[int, int]:
-        """Term ids ``[lo, hi)`` whose first 8 bytes equal those of ``btext``."""
-        key = np.uint64(int.from_bytes(btext[:8].ljust(8, b"\0"), "big"))
-        prefixes = self._prefixes
-        return (int(np.searchsorted(prefixes, key, "left")),
-                int(np.searchsorted(prefixes, key, "right")))
+    def _heads(self) -> np.ndarray:
+        """Each term's first 8 bytes as a sorted uint64 (:mod:`searchcore.execution.blobs`):
+        one search over them narrows a lookup to a few terms."""
+        return blobs.heads(self.terms, self.termoff)
 
     def find(self, btext: bytes) -> int:
-        """The term id of ``btext``, or -1.
-
-        One binary search over the 8-byte prefixes, then the few terms sharing the
-        prefix compared in order (one, mostly): a second search and a bisect over
-        the term bytes cost as much again (7 us a lookup, four a word's query).
-        """
-        prefixes = self._prefixes
-        key = np.uint64(int.from_bytes(btext[:8].ljust(8, b"\0"), "big"))
-        i = int(prefixes.searchsorted(key))
-        blob, offsets, n = self.terms, self.termoff, len(prefixes)
-        while i < n and prefixes[i] == key:
-            found = blob[offsets[i]:offsets[i + 1]].tobytes()
-            if found == btext:
-                return i
-            if found > btext:
-                break
-            i += 1
-        return -1
+        """The term id of ``btext``, or -1 (one search over the heads, then the few
+        terms sharing them: a bisect over the term bytes cost 7 us a lookup, four a
+        word's query)."""
+        return blobs.find(self._heads, self.terms, self.termoff, btext)
 
     def prefix_range(self, bprefix: bytes) -> tuple[int, int]:
         """Term ids ``[lo, hi)`` of the terms starting with ``bprefix``."""
-        import bisect
-
-        keys = self.keys
-        lo = bisect.bisect_left(keys, bprefix, self._narrow(bprefix)[0])
-        hi = lo
-        while hi < len(keys) and keys[hi].startswith(bprefix):
-            hi += 1
-        return lo, hi
+        return blobs.prefix_range(self._heads, self.terms, self.termoff, bprefix)
 
     def term(self, i: int) -> bytes:
-        return self.keys[i]
+        return self.terms[self.termoff[i]:self.termoff[i + 1]].tobytes()
 
     # -- posting lists, each checked as it is read ----------------------------------
     def _span(self, i: int) -> tuple[int, int] | None:
@@ -473,3 +421,77 @@ class SegmentPostings:
 def segment_postings(reader: Any) -> SegmentPostings:
     """The side postings of one segment reader (kept on the reader)."""
     return kept_on(reader, _CACHE_KEY, SegmentPostings)
+
+
+#: Problems one field reports before ``index check`` moves on (a damaged file would
+#: otherwise give one line per term).
+MAX_FIELD_PROBLEMS = 5
+
+
+def verify_segment_postings(reader: Any) -> list[str]:
+    """Problems of a segment's side postings against whoosh's (``index check``):
+    every term, posting, frequency and position compared, one term at a time (so
+    the check's memory follows the longest list, not the segment).
+
+    Absent files are not a problem (they are converted on open); files that do not
+    open, do not fit together, or disagree with whoosh's postings are.
+    """
+    folder, segid = boundary.segment_folder(reader), boundary.segment_name(reader)
+    if folder is None or segid is None or not _path(folder, segid, _META).exists():
+        return []
+    doc_count = reader.doc_count_all()
+    if not has_segment_postings(folder, segid, doc_count):
+        return ["its side postings are stale (written for another segment; "
+                "the next write rewrites them)"]
+    side = SegmentPostings(reader)        # a fresh one: nothing repaired or cached
+    problems: list[str] = []
+    for name in indexed_fields(reader.schema):
+        fp = side._read(name)
+        if fp is None:
+            problems.append(f"its side postings of {name} are missing, unreadable or do "
+                            "not fit together")
+            continue
+        problems.extend(f"its side postings of {name} {p}" for p in _field_problems(reader, name, fp))
+    return problems
+
+
+def _field_problems(reader: Any, name: str, fp: FieldPostings) -> list[str]:
+    with_positions = fp.pos is not None
+    if with_positions != reader.schema[name].format.supports("positions"):
+        return ["have positions where the schema has none, or none where it has"]
+    problems: list[str] = []
+    n = len(fp)
+    i = -1
+    for i, (btext, ids, weights, positions) in enumerate(
+            raw.field_postings(reader, name, with_positions)):
+        if len(problems) >= MAX_FIELD_PROBLEMS:
+            return problems + ["(and maybe more)"]
+        if i >= n:
+            problems.append(f"lack terms from {btext!r} on")
+            return problems
+        if fp.term(i) != btext:
+            problems.append(f"hold {fp.term(i)!r} where whoosh has {btext!r}")
+            return problems
+        start, end = int(fp.docoff[i]), int(fp.docoff[i + 1])
+        if not 0 <= start <= end <= len(fp.docs):
+            problems.append(f"have offsets out of range for {btext!r}")
+            continue
+        docs, tf = _read(fp.docs, start, end), _read(fp.tf, start, end)
+        if not (np.array_equal(docs, ids) and np.array_equal(tf, np.asarray(weights, np.float32))):
+            problems.append(f"differ from whoosh's for {btext!r} (documents or frequencies)")
+            continue
+        if with_positions:
+            assert fp.posoff is not None and fp.pos is not None
+            offs = _read(fp.posoff, start, end + 1)
+            if len(offs) != end - start + 1 or offs[0] < 0 or offs[-1] > len(fp.pos) \
+                    or np.any(np.diff(offs) < 0):
+                problems.append(f"have position offsets out of range for {btext!r}")
+                continue
+            flat = _read(fp.pos, int(offs[0]), int(offs[-1]))
+            want = [p for plist in positions for p in plist]
+            if not (np.array_equal(np.diff(offs), [len(p) for p in positions])
+                    and np.array_equal(flat, np.asarray(want, dtype=np.int32))):
+                problems.append(f"differ from whoosh's positions for {btext!r}")
+    if i + 1 < n:
+        problems.append(f"hold {n - i - 1} terms whoosh does not have")
+    return problems

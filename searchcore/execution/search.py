@@ -101,14 +101,25 @@ def matches(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
     every document that can be among the ``k`` first, each with its exhaustive score
     (``total`` then a lower bound). ``scores`` is None for the date sorts.
     """
+    return matches_by(searcher, q, allowed, sort, k, exact_total, arrays)[:4]  # type: ignore[return-value]
+
+
+def matches_by(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
+               k: int | None, exact_total: bool = True, arrays: bool = True
+               ) -> tuple[np.ndarray, np.ndarray | None, int, bool, Executor | None]:
+    """:func:`matches` and the executor that found them (None: whoosh did), whose
+    postings, already read, :func:`scored_among` can score more documents from."""
     if allowed is not None and not allowed:
-        return np.zeros(0, np.int64), (np.zeros(0) if sort == "relevance" else None), 0, True
+        return (np.zeros(0, np.int64), (np.zeros(0) if sort == "relevance" else None), 0, True,
+                None)
     scored = sort == "relevance"
     prune = scored and not exact_total and k is not None
     found = _hits(searcher, q, allowed, scored=scored, best_of=k if prune else None) \
         if arrays else None
     exact = True
+    executor = None
     if found is not None:
+        executor = found[0]
         docs, scores = found[1].docs, found[1].scores
         known = found[2]
         total, exact = (len(docs), True) if known is None else (max(len(docs), known), False)
@@ -121,20 +132,26 @@ def matches(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
     else:
         docs, scores = whoosh_matches(searcher, q, allowed)
         total = len(docs)
-    return docs, (scores if scored else None), total, exact
+    return docs, (scores if scored else None), total, exact, executor
 
 
 def scored_among(searcher: Any, q: Any, allowed: Collection[int] | None,
-                 docs: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+                 docs: np.ndarray, executor: Executor | None = None
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The live matches of ``q`` among ``docs`` (sorted global numbers) within
     ``allowed``, each scored as :func:`rank` scores it; None when only a whole
-    evaluation can tell (a form :meth:`Executor.within` does not restrict)."""
+    evaluation can tell (a form :meth:`Executor.within` does not restrict).
+
+    ``executor``: the one that ran ``q`` on ``searcher`` (:func:`matches_by`): the
+    postings it read are not read again, and of the others only the blocks that can
+    hold ``docs`` are (:meth:`Executor.postings_among`)."""
     weighting = searcher.weighting
     final = getattr(weighting, "use_final", False)
     if final and not hasattr(weighting, "half_life_days"):
         return None
     try:
-        executor = Executor(searcher, weighting)
+        if executor is None or executor.searcher is not searcher:
+            executor = Executor(searcher, weighting)
         hits = executor.within(q, True, docs)
     except Unsupported:
         return None

@@ -14,7 +14,8 @@ that is Lucene's blend, times a frequency factor between 0.5 and 1 that lets the
 commonest close form lead (a typo is likelier to be of a common word than of a rare
 one). Edits are Damerau-Levenshtein (a transposition is one edit), as whoosh
 documents them (its segment readers count two: see
-:mod:`searchcore.whoosh_boundary.fuzzy`).
+:mod:`searchcore.whoosh_boundary.fuzzy`); the expansions come from the side term
+dictionary (:mod:`searchcore.execution.fuzzy`), not from whoosh's term walk.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from whoosh import query as wq
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from searchcore.scoring.stats import fuzzy_key
-from searchcore.whoosh_boundary.fuzzy import terms_within
+from searchcore.execution.fuzzy import reader_terms_within
 
 
 def similarity(word: str, other: str) -> float:
@@ -58,14 +59,20 @@ class WeightedFuzzyTerm(wq.FuzzyTerm):
     """``FuzzyTerm`` whose expansions are boosted by similarity and frequency (see above)."""
 
     def _btexts(self, ixreader: Any) -> Any:
-        # Transpositions count as one edit (whoosh's segment readers count two).
-        return terms_within(ixreader, self.fieldname, self.text, self.maxdist,
-                            prefix=self.prefixlength)
+        # From the side term dictionary, all candidates at once; transpositions count
+        # as one edit (whoosh's segment readers count two).
+        return reader_terms_within(ixreader, self.fieldname, self.text, self.maxdist,
+                                   prefix=self.prefixlength)
 
-    def matcher(self, searcher: Any, context: Any = None) -> Any:
-        # The expansions and their frequencies are the whole collection's (the top
-        # searcher's, every shard's for a sharded index), not this segment's: a
-        # word's boosts must not depend on how the articles are split into segments.
+    def rewrite(self, searcher: Any) -> Any:
+        """The Term, or the Or of boosted Terms, this word means on ``searcher``'s
+        collection (None: no expansion). whoosh's matcher below and the array
+        executor (:meth:`searchcore.execution.executor.Executor.fuzzy`) both run it.
+
+        The expansions and their frequencies are the whole collection's (the top
+        searcher's, every shard's for a sharded index), not one segment's: a word's
+        boosts must not depend on how the articles are split into segments.
+        """
         top = searcher.get_parent()
         stats = getattr(top, "collection_stats", None)
         readers = stats.readers if stats is not None and stats.readers else [top.reader()]
@@ -79,11 +86,17 @@ class WeightedFuzzyTerm(wq.FuzzyTerm):
             if word and word not in expansions:
                 expansions[word] = top.doc_frequency(field, word)
         if not expansions:
-            return matching.NullMatcher()
+            return None
         live = stats.live if stats is not None else top.doc_count()
         boosts = expansion_boosts(self.text, expansions, max(1, live))
         terms = [wq.Term(field, word, boost=boosts[word]) for word in sorted(expansions)]
         if len(terms) == 1:
             terms[0].boost *= self.boost
-            return terms[0].matcher(searcher, context)
-        return wq.Or(terms, boost=self.boost).matcher(searcher, context)
+            return terms[0]
+        return wq.Or(terms, boost=self.boost)
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        rewritten = self.rewrite(searcher)
+        if rewritten is None:
+            return matching.NullMatcher()
+        return rewritten.matcher(searcher, context)

@@ -82,7 +82,7 @@ import re
 import weakref
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, NamedTuple, Optional
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional
 
 from whoosh import query as wq
 from whoosh.fields import DATETIME, ID, KEYWORD, Schema
@@ -747,14 +747,16 @@ class AndNot(wq.AndNot):
                               self.b.matcher(searcher, searcher.boolean_context()))
 
 
-def _charged(query: "wq.MultiTerm", kind: str, reader: Any, words: Any) -> list[bytes]:
-    """``words`` (a prefix's or fuzzy word's expansions) charged to the search's budget."""
+def _charged(query: "wq.MultiTerm", kind: str, reader: Any, words: Any,
+             df: Callable[[bytes], int] | None = None) -> list[bytes]:
+    """``words`` (a prefix's or fuzzy word's expansions) charged to the search's budget;
+    ``df(word)`` (default: the reader's) ranks them where a lenient search cuts."""
     spend = budget.current()
     if spend is None:
         return list(words)
     field = query.fieldname
     return spend.expand(kind, field, query.text, words,
-                        lambda word: reader.doc_frequency(field, word))
+                        df or (lambda word: reader.doc_frequency(field, word)))
 
 
 class Prefix(wq.Prefix):
@@ -768,6 +770,13 @@ class Prefix(wq.Prefix):
 
     def _btexts(self, ixreader):  # type: ignore[no-untyped-def]
         return _charged(self, "prefix", ixreader, super()._btexts(ixreader))
+
+    def expansions(self, segment_reader: Any, words: Iterable[bytes],
+                   df: Callable[[bytes], int]) -> list[bytes]:
+        """``words`` (one segment's with the prefix, and their frequencies: the array
+        executor reads both from the side term dictionary) charged to the search's
+        budget, as here."""
+        return _charged(self, "prefix", segment_reader, words, df)
 
     def matcher(self, searcher, context=None):  # type: ignore[no-untyped-def]
         if not searcher.is_atomic():
