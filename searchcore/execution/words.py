@@ -51,30 +51,32 @@ def write_words(folder: Path, segid: str, settings: tuple[str, bool, bool],
 
 
 class WordTable:
-    """One segment's words, opened on the first lookup."""
+    """One segment's words, opened on the first lookup (from any thread: a server's
+    searches share the table)."""
 
     def __init__(self, folder: Path, segid: str) -> None:
         self._folder, self._segid = folder, segid
-        self._arrays: tuple[np.ndarray, ...] | None = None
-        self._heads: np.ndarray | None = None
+        #: ``(keys, keyoff, vals, valoff, heads)``, set in one assignment so that a
+        #: thread never sees the arrays without their heads.
+        self._opened: tuple[np.ndarray, ...] | None = None
 
     def _open(self) -> tuple[np.ndarray, ...]:
-        if self._arrays is None:
-            self._arrays = tuple(load(_path(self._folder, self._segid, name)) for name in
-                                 ("keys.npy", "keyoff.npy", "vals.npy", "valoff.npy"))
+        opened = self._opened
+        if opened is None:
+            arrays = tuple(load(_path(self._folder, self._segid, name)) for name in
+                           ("keys.npy", "keyoff.npy", "vals.npy", "valoff.npy"))
             # The spelling suggestion looks up hundreds of one-edit strings, nearly all
             # unknown: the heads answer most of them with one binary search in C.
-            self._heads = blobs.heads(self._arrays[0], self._arrays[1])
-        return self._arrays
+            opened = self._opened = arrays + (blobs.heads(arrays[0], arrays[1]),)
+        return opened
 
     def lookup(self, word: str) -> object:
         """The word's term, None for a stop word, or ``UNKNOWN``."""
         try:
-            keys, keyoff, vals, valoff = self._open()
+            keys, keyoff, vals, valoff, heads = self._open()
         except (OSError, ValueError, IndexError, TypeError):   # a damaged table: unknown
             return UNKNOWN
-        assert self._heads is not None
-        i = blobs.find(self._heads, keys, keyoff, word.encode("utf-8"))
+        i = blobs.find(heads, keys, keyoff, word.encode("utf-8"))
         if i >= 0:
             term = vals[valoff[i]:valoff[i + 1]].tobytes().decode("utf-8")
             return term or None
