@@ -6,15 +6,8 @@ from __future__ import annotations
 
 import random
 
-import numpy as np
 
 from searchcore.execution import blobs
-
-
-def _blob(strings: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    offsets = np.zeros(len(strings) + 1, dtype=np.int64)
-    np.cumsum([len(s) for s in strings], out=offsets[1:])
-    return np.frombuffer(b"".join(strings), dtype=np.uint8), offsets
 
 
 def test_finds_and_prefix_ranges_equal_a_scan() -> None:
@@ -22,7 +15,7 @@ def test_finds_and_prefix_ranges_equal_a_scan() -> None:
     # Few letters and long strings: many strings share their first 8 bytes.
     words = sorted({"".join(rng.choice("abé") for _ in range(rng.randint(1, 14))).encode()
                     for _ in range(4000)})
-    keys, offsets = _blob(words)
+    keys, offsets = blobs.pack(words)
     heads = blobs.heads(keys, offsets)
     assert (heads[1:] >= heads[:-1]).all()
     for i in rng.sample(range(len(words)), 300):
@@ -38,7 +31,7 @@ def test_finds_and_prefix_ranges_equal_a_scan() -> None:
 
 
 def test_empty_collection() -> None:
-    keys, offsets = _blob([])
+    keys, offsets = blobs.pack([])
     heads = blobs.heads(keys, offsets)
     assert len(heads) == 0
     assert blobs.find(heads, keys, offsets, b"a") == -1

@@ -19,6 +19,13 @@ import numpy as np
 HEAD_BYTES = 8
 
 
+def pack(strings: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """``(blob, offsets)`` of ``strings``: string ``i`` is ``blob[offsets[i]:offsets[i + 1]]``."""
+    offsets = np.zeros(len(strings) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in strings], out=offsets[1:])
+    return np.frombuffer(b"".join(strings), dtype=np.uint8), offsets
+
+
 def head(key: bytes) -> np.uint64:
     """``key``'s head: its first 8 bytes, zero-padded, big-endian."""
     return np.uint64(int.from_bytes(key[:HEAD_BYTES].ljust(HEAD_BYTES, b"\0"), "big"))

@@ -30,18 +30,12 @@ def _path(folder: Path, segid: str, name: str) -> Path:
     return folder / f"{segid}{_PREFIX}{name}"
 
 
-def _blob(strings: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    offsets = np.zeros(len(strings) + 1, dtype=np.int64)
-    np.cumsum([len(s) for s in strings], out=offsets[1:])
-    return np.frombuffer(b"".join(strings), dtype=np.uint8), offsets
-
-
 def write_words(folder: Path, segid: str, settings: tuple[str, bool, bool],
                 table: dict[str, str | None]) -> None:
     """Store ``word -> term`` (None: a stop word) for a segment."""
     items = sorted((w.encode("utf-8"), (t or "").encode("utf-8")) for w, t in table.items())
-    keys, keyoff = _blob([k for k, _ in items])
-    vals, valoff = _blob([v for _, v in items])
+    keys, keyoff = blobs.pack([k for k, _ in items])
+    vals, valoff = blobs.pack([v for _, v in items])
     for name, array in (("keys.npy", keys), ("keyoff.npy", keyoff), ("vals.npy", vals),
                         ("valoff.npy", valoff)):
         write_npy(_path(folder, segid, name), array)
