@@ -62,6 +62,9 @@ CHECK_NODES = 32
 _SHIFT = np.int64(32)
 
 
+_UNSEEN = object()
+
+
 class Unsupported(Exception):
     """A query form the executor does not run (yet); whoosh's matchers answer it."""
 
@@ -111,6 +114,7 @@ class Executor:
         self.doc_count = searcher.doc_count_all()
         self.k1 = float(weighting.K1)
         self._live = None
+        self._fields: dict[str, Any] = {}
         #: The budget of the search in progress (its deadline), if any; looked at
         #: every CHECK_NODES nodes evaluated, as whoosh's collectors look every 1,024
         #: matches (a few words never fail, an OR of thousands stops in time).
@@ -132,10 +136,14 @@ class Executor:
         return self._live
 
     def _btext(self, fieldname: str, text: Any) -> bytes | None:
-        if fieldname not in self.schema:
+        field = self._fields.get(fieldname, _UNSEEN)
+        if field is _UNSEEN:      # whoosh's Schema lookups are Python calls: once each
+            field = self._fields[fieldname] = \
+                self.schema[fieldname] if fieldname in self.schema else None
+        if field is None:
             return None
         try:
-            return self.schema[fieldname].to_bytes(text)
+            return field.to_bytes(text)
         except ValueError:
             return None
 
@@ -161,19 +169,31 @@ class Executor:
         found = self._postings.get(key)
         if found is not None:
             return found
-        docs, tfs, ends = [], [], [0]
-        for fp, i, offset, _ in self.located(fieldname, btext):
+        located = self.located(fieldname, btext)
+        if len(located) == 1:                  # one segment holds it: no concatenation
+            fp, i, offset, _ = located[0]
             d, tf = fp.postings(i)
-            docs.append(d.astype(np.int64) + offset)
-            tfs.append(tf.astype(np.float64))
-            ends.append(ends[-1] + len(d))
-        self._ends[key] = ends
-        if not docs:
+            d = d.astype(np.int64)
+            if offset:
+                d += offset
+            self._ends[key] = [0, len(d)]
+            found = d, tf.astype(np.float64)
+        elif not located:
+            self._ends[key] = [0]
             found = np.zeros(0, dtype=np.int64), np.zeros(0)
-        elif len(docs) == 1:
-            found = docs[0], tfs[0]
         else:
-            found = np.concatenate(docs), np.concatenate(tfs)
+            # The segments' int32/float32 lists joined first, widened once, each
+            # segment's offset added to its slice (fewer array operations a list).
+            pieces = [(fp.postings(i), offset) for fp, i, offset, _ in located]
+            ends = [0]
+            for (d, _), _ in pieces:
+                ends.append(ends[-1] + len(d))
+            self._ends[key] = ends
+            d = np.concatenate([p[0] for p, _ in pieces]).astype(np.int64)
+            for j, (_, offset) in enumerate(pieces):
+                if offset:
+                    d[ends[j]:ends[j + 1]] += offset
+            found = d, np.concatenate([p[1] for p, _ in pieces]).astype(np.float64)
         self._postings[key] = found
         return found
 
@@ -728,6 +748,10 @@ def _sum_union(parts: list[tuple[np.ndarray, np.ndarray]],
     """
     if len(parts) == 1:
         return parts[0]
+    if len(parts) == 2:
+        within = _contained_sum(parts[0], parts[1])
+        if within is not None:
+            return within
     docs = np.concatenate([d for d, _ in parts])
     values = np.concatenate([v for _, v in parts])
     if not len(docs):
@@ -749,6 +773,24 @@ def _sum_union(parts: list[tuple[np.ndarray, np.ndarray]],
     run = np.zeros(len(docs), dtype=np.int64)
     run[starts[1:]] = 1
     return unique, np.bincount(np.cumsum(run), weights=values, minlength=len(unique))
+
+
+def _contained_sum(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The union of two parts when the shorter one's documents are all in the longer
+    one (a word's title documents among its body documents, mostly): the longer
+    one's documents, the shorter's values added where they are; else None. A sum of
+    two is the same either way round, so the values equal :func:`_sum_union`'s.
+    Two to three times faster than its sort (7 against 17 us for 300 in 3,000)."""
+    (small, small_values), (large, large_values) = (a, b) if len(a[0]) <= len(b[0]) else (b, a)
+    if not len(small) or not len(large):
+        return None
+    at = large.searchsorted(small)
+    if at[-1] >= len(large) or not (large[at] == small).all():
+        return None
+    values = large_values.copy()
+    values[at] += small_values
+    return large, values
 
 
 def _run_starts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

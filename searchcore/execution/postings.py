@@ -103,12 +103,18 @@ class FieldPostings:
         return self.terms[self.termoff[i]:self.termoff[i + 1]].tobytes()
 
     # -- posting lists, each checked as it is read ----------------------------------
+    @cached_property
+    def _sizes(self) -> tuple[int, int]:
+        """``(terms, postings)``: the bounds every read checks against."""
+        return len(self.termoff) - 1, len(self.docs)
+
     def _span(self, i: int) -> tuple[int, int] | None:
         """Where term ``i``'s postings are, or None if its offsets do not fit."""
-        if not 0 <= i < len(self):
+        terms, size = self._sizes
+        if not 0 <= i < terms:
             raise IndexError(f"term id {i} out of range")
-        start, end = int(self.docoff[i]), int(self.docoff[i + 1])
-        return (start, end) if 0 <= start <= end <= len(self.docs) else None
+        start, end = self.docoff[i:i + 2].tolist()
+        return (start, end) if 0 <= start <= end <= size else None
 
     def _repaired(self) -> "FieldPostings":
         if self.repair is None:               # arrays made here: cannot be wrong
@@ -134,7 +140,7 @@ class FieldPostings:
         start, end = span
         docs = _read(self.docs, start, end)
         if end - start and not (docs[0] >= 0 and docs[-1] < self.doc_count
-                                and (end - start == 1 or bool((docs[1:] > docs[:-1]).all()))):
+                                and (end - start == 1 or _ascending(docs))):
             return self._repaired().postings(i)
         return docs, _read(self.tf, start, end)
 
@@ -149,7 +155,7 @@ class FieldPostings:
         start, end = span[0] + lo, span[0] + hi
         docs = _read(self.docs, start, end)
         if self.doc_count >= 0 and not (docs[0] >= 0 and docs[-1] < self.doc_count and (
-                end - start == 1 or bool((docs[1:] > docs[:-1]).all()))):
+                end - start == 1 or _ascending(docs))):
             return None
         return docs, _read(self.tf, start, end)
 
@@ -177,6 +183,15 @@ class FieldPostings:
         if self.doc_count < 0 or consistent(self, self.doc_count):
             return self
         return self._repaired()
+
+
+_all_true = np.logical_and.reduce
+
+
+def _ascending(docs: np.ndarray) -> bool:
+    """Strictly ascending (at least two values): the check every list read passes
+    (the ufunc's reduce called directly: ``.all()`` goes through a Python wrapper)."""
+    return bool(_all_true(docs[1:] > docs[:-1]))
 
 
 def _read(array: Any, start: int, end: int) -> np.ndarray:
