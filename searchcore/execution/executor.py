@@ -106,8 +106,10 @@ class Executor:
         #: Document count, frequencies and field lengths the scores use: the
         #: collection's when given or carried by the searcher (a shard's
         #: StatsSearcher), else the index's own from the side postings.
-        self.stats = stats or getattr(searcher, "collection_stats", None) \
-            or local_stats(searcher)
+        given = stats or getattr(searcher, "collection_stats", None)
+        self.stats = given or local_stats(searcher)
+        #: Scoring with the index's own statistics: frequencies come from the lists.
+        self._own_stats = given is None
         self.schema = searcher.schema
         self.columns: DocColumns = columns_for(searcher)
         self.leaves = [(segment_postings(reader), offset) for reader, offset in leaf_readers(searcher)]
@@ -243,11 +245,14 @@ class Executor:
         if self._readers is None:
             self._readers = {off: reader for reader, off in leaf_readers(self.searcher)}
         reader = self._readers.get(offset)
-        fb = segment_blocks(reader).field(fieldname, len(fp)) if reader is not None else None
-        if fb is None:
+        if reader is None:
             return None
+        sb = segment_blocks(reader)
         df = fp.df(i)
-        rows = fb.of_term(i, df) if df >= fb.min_df else None
+        if df < sb.min_df:                  # a short list has no blocks: read it whole
+            return None
+        fb = sb.field(fieldname, len(fp))
+        rows = fb.of_term(i, df) if fb is not None else None
         if rows is None:
             return None
         lo_doc, hi_doc = np.searchsorted(docs, (offset, offset + size))
@@ -285,11 +290,21 @@ class Executor:
             keys.append((owner << _SHIFT) | pos[index].astype(np.int64))
         return np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
 
-    def _norm_tf(self, fieldname: str, docs: np.ndarray, tf: np.ndarray) -> np.ndarray:
+    def _length_norm(self, fieldname: str) -> np.ndarray:
+        """``1 - b + b * length / avg`` per document of ``fieldname`` (kept on the columns)."""
         b = field_b(self.weighting, fieldname)
-        avg = self.stats.avg_field_length(fieldname) or 1.0
-        lengths = self.columns.field_length(fieldname)[docs]
-        return tf / (1.0 - b + b * lengths / avg)
+        return self.columns.length_norm(fieldname, b, self.stats.avg_field_length(fieldname) or 1.0)
+
+    def _norm_tf(self, fieldname: str, docs: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        return tf / self._length_norm(fieldname)[docs]
+
+    def _doc_frequency(self, fieldname: str, btext: bytes) -> int:
+        """The document frequency the scores use: with the index's own statistics, the
+        sum over the lists :meth:`located` found (the lookup local_stats would make
+        again); else the given statistics' (a shard's: the collection's)."""
+        if self._own_stats:
+            return sum(fp.df(i) for fp, i, _, _ in self.located(fieldname, btext))
+        return int(self.stats.doc_frequency(fieldname, btext))
 
     # -- evaluation -------------------------------------------------------------------
     def run(self, q: Any, scored: bool = True) -> Hits:
@@ -335,12 +350,10 @@ class Executor:
             scores = tf                                # whoosh's WeightScorer
         else:
             idf = self.weighting.idf(self.stats, name, btext)
-            b = field_b(self.weighting, name)
-            avg = self.stats.avg_field_length(name) or 1.0
-            length = self.columns.field_length(name)[docs]
+            norm = self._length_norm(name)[docs]         # (1 - b) + b * length / avg
             k1 = self.k1
             # whoosh.scoring.bm25, term for term
-            scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / avg)))
+            scores = idf * ((tf * (k1 + 1)) / (tf + k1 * norm))
         if q.boost != 1.0:
             scores = scores * q.boost
         return Hits(docs, scores)
@@ -375,7 +388,7 @@ class Executor:
             btext = self._btext(name, term.text)
             if btext is None:
                 continue
-            frequencies.append((btext, self.stats.doc_frequency(name, btext)))
+            frequencies.append((btext, self._doc_frequency(name, btext)))
             fields.append((name, btext, float(term.boost)))
         weight = self.weighting.combined_idf(self.stats.doc_count_all(),
                                              combined_doc_frequency(frequencies)) * q.boost
@@ -482,7 +495,7 @@ class Executor:
             if any(b is None for b in btexts):
                 continue
             for i, btext in enumerate(btexts):
-                frequencies[i].append((btext, self.stats.doc_frequency(name, btext)))  # type: ignore[arg-type]
+                frequencies[i].append((btext, self._doc_frequency(name, btext)))  # type: ignore[arg-type]
             docs, counts, _ = self._phrase_counts(name, phrase.words, phrase.slop, scored=False)
             if len(docs):
                 parts.append((docs, float(phrase.boost) * self._norm_tf(name, docs, counts)))
