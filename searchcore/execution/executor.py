@@ -275,11 +275,14 @@ class Executor:
         # not read again here.
         every, _ = self.postings(fieldname, btext)
         ends = self._ends[(fieldname, btext)]
+        bounds = np.searchsorted(docs, [offset for _, _, offset, _ in
+                                        self.located(fieldname, btext)] + [self.doc_count])
         for j, (fp, i, offset, size) in enumerate(self.located(fieldname, btext)):
             if fp.pos is None:
                 continue
             d = every[ends[j]:ends[j + 1]]
-            wanted = np.flatnonzero(_member(d, docs))
+            # The segment's share of ``docs`` looked up in its list (usually far fewer).
+            wanted = _positions_in(d, docs[bounds[j]:bounds[j + 1]])
             if not len(wanted):
                 continue
             pos, posoff = fp.positions(i)
@@ -382,10 +385,10 @@ class Executor:
         fields: list[tuple[str, bytes, float]] = []
         frequencies: list[tuple[bytes, int]] = []
         for term in q.subqueries:
-            name = term.fieldname
-            if name not in self.schema or term.boost <= 0:
+            if term.boost <= 0:
                 continue
-            btext = self._btext(name, term.text)
+            name = term.fieldname
+            btext = self._btext(name, term.text)        # None: no such field, or no term
             if btext is None:
                 continue
             frequencies.append((btext, self._doc_frequency(name, btext)))

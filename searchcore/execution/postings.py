@@ -178,7 +178,7 @@ class FieldPostings:
                 return self._repaired().positions(i)
             offsets = self.posoff[span[0]:span[1] + 1]
             if not (offsets[0] >= 0 and offsets[-1] <= len(self.pos)
-                    and bool(np.all(offsets[1:] >= offsets[:-1]))):
+                    and bool(_all_true(offsets[1:] >= offsets[:-1]))):
                 return self._repaired().positions(i)
         return self.pos[offsets[0]:offsets[-1]], offsets - offsets[0]
 
