@@ -44,6 +44,7 @@ from typing import Any, Callable
 import numpy as np
 from whoosh import query as wq
 
+from searchcore.distinct import distinct
 from searchcore.execution.columns import NO_DATE, DocColumns, columns_for
 from searchcore.execution.postings import segment_postings
 from searchcore.execution.stats import local_stats
@@ -636,7 +637,7 @@ class Executor:
             fp = sp.field(q.fieldname)
             if fp is not None and len(fp.docs):
                 fp = fp.checked_whole()               # every posting list at once
-                parts.append(np.unique(fp.docs).astype(np.int64) + offset)
+                parts.append(distinct(fp.docs).astype(np.int64) + offset)
         docs = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         return _const(docs, 1.0)
 
@@ -691,9 +692,7 @@ class Executor:
                     parts.append(fp.postings(i)[0].astype(np.int64) + offset)
         if not parts:
             return _empty()
-        docs = np.concatenate(parts)
-        docs.sort()                     # a sort and a diff: np.unique hashes (7x slower)
-        return _const(docs[np.concatenate(([True], docs[1:] != docs[:-1]))], q.boost)
+        return _const(distinct(np.concatenate(parts)), q.boost)
 
     def date_range(self, q: wq.NumericRange, scored: bool) -> Hits:
         if q.fieldname != "published" or not q.constantscore:
