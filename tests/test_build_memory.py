@@ -36,13 +36,13 @@ from searchcore.whoosh_boundary.segments import segment_count
 from conftest import BBC_FILE, bbc_articles
 
 #: Articles per batch in these tests, and batches per build.
-BATCH = 20
-BATCHES = 20
-DISTINCT = 60
+BATCH = 10
+BATCHES = 12
+DISTINCT = 30
 
 
 def _corpus(path: Path, count: int) -> Path:
-    """``count`` articles as JSON Lines: 60 BBC articles repeated with distinct ids.
+    """``count`` articles as JSON Lines: ``DISTINCT`` BBC articles repeated with distinct ids.
 
     Few distinct texts, so the vocabulary (and the shared word -> term cache) is
     complete after three batches and whatever grows later is per-batch state.
@@ -115,7 +115,7 @@ def _traced_at_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     """Build ``BATCHES`` batches of ``BATCH`` articles; traced bytes as each batch starts."""
     source = _corpus(tmp_path / "corpus.jsonl", BATCH * BATCHES)
     monkeypatch.setattr(build_mod, "CHUNK_DOCS", BATCH)
-    monkeypatch.setattr(parallel, "MIN_DOCS_PER_WORKER", 4)     # fork even for 20
+    monkeypatch.setattr(parallel, "MIN_DOCS_PER_WORKER", 4)     # fork even for 10
     samples: list[int] = []
     real = build_mod.write_segments
 
@@ -144,8 +144,8 @@ def test_build_memory_does_not_grow_with_the_number_of_batches(
     index/idtable.py) and one whoosh segment object per worker per batch (for the
     table of contents, ~2 KB each). Story signatures go to disk with their batch
     (news/stories_build.py); they used to stay, ~0.8 KB an article. A leaked batch
-    is its articles and its writer, ~10x their text (6 MB over these 16 batches
-    when whoosh's cycle was back).
+    is its articles and its writer, ~10x their text (6 MB over 16 batches of 20
+    when whoosh's cycle was back; ~190 KB a batch of 10).
     """
     samples = _traced_at_batches(tmp_path, monkeypatch, workers)
     growth = samples[-1] - samples[3]
@@ -185,9 +185,9 @@ def test_add_memory_follows_the_chunk_not_the_batch(tmp_path: Path,
     (The articles themselves are made before measuring: the batch is the caller's.)
     One writer over the whole batch held every posting: its peak grew with the batch.
     """
-    monkeypatch.setattr(build_mod, "CHUNK_DOCS", 100)
-    small = _add_peak(tmp_path / "a", 200)
-    large = _add_peak(tmp_path / "b", 600)                # 6 segments: no merge
+    monkeypatch.setattr(build_mod, "CHUNK_DOCS", 40)
+    small = _add_peak(tmp_path / "a", 80)
+    large = _add_peak(tmp_path / "b", 240)                # 6 segments: no merge
     assert large < 1.3 * small, (small, large)
 
 
@@ -195,9 +195,9 @@ def test_add_memory_follows_the_chunk_not_the_batch(tmp_path: Path,
 def test_add_memory_does_not_grow_with_the_index(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The same add into an index five times bigger needs no more memory."""
-    monkeypatch.setattr(build_mod, "CHUNK_DOCS", 200)
-    into_small = _add_peak(tmp_path / "a", 200, existing=200)
-    into_big = _add_peak(tmp_path / "b", 200, existing=1000)
+    monkeypatch.setattr(build_mod, "CHUNK_DOCS", 60)
+    into_small = _add_peak(tmp_path / "a", 60, existing=60)
+    into_big = _add_peak(tmp_path / "b", 60, existing=300)
     assert into_big < 1.3 * into_small, (into_small, into_big)
 
 
@@ -351,9 +351,9 @@ def test_adds_merge_small_segments_into_at_most_a_batch(tmp_path: Path,
     The adds' own small segments still merge, so they do not pile up."""
     from searchcore import engine
 
-    monkeypatch.setattr(build_mod, "CHUNK_DOCS", 100)
-    monkeypatch.setattr(engine, "FAST_WRITE_MIN", 40)       # bulk adds of 40
-    source = _corpus(tmp_path / "corpus.jsonl", 1200)
+    monkeypatch.setattr(build_mod, "CHUNK_DOCS", 20)
+    monkeypatch.setattr(engine, "FAST_WRITE_MIN", 8)        # bulk adds of 8
+    source = _corpus(tmp_path / "corpus.jsonl", 240)
     build_index(source, tmp_path / "ix", workers=1)
     base = bbc_articles()
     with searchcore.open_index(tmp_path / "ix") as ix:
@@ -365,9 +365,9 @@ def test_adds_merge_small_segments_into_at_most_a_batch(tmp_path: Path,
             segments = ix.whoosh_index._segments()
             assert built <= {s.segment_id() for s in segments}, "a batch was merged again"
             assert max(s.doc_count_all() for s in segments) <= build_mod.CHUNK_DOCS
-        # 40 | 40+40 -> 80 | 80, 40 | 80, 40+40 -> 80: two more segments, none over 100.
+        # 8 | 8+8 -> 16 | 16, 8 | 16, 8+8 -> 16: two more segments, none over 20.
         assert len(segments) == 12 + 2
-        assert len(ix) == 1200 + 4 * engine.FAST_WRITE_MIN
+        assert len(ix) == 240 + 4 * engine.FAST_WRITE_MIN
         assert ix.search("*", exact_total=True).total == len(ix)
 
 
