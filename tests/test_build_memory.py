@@ -101,6 +101,10 @@ def test_a_batch_leaves_no_garbage_for_the_collector(tmp_path: Path) -> None:
     folder = tmp_path / "ix"
     folder.mkdir()
     ix = whoosh_index.create_in(str(folder), build_schema("english"))
+    # Warm: the term cache learns these words first. (A build empties it at its end;
+    # then a miss may read another open index's word table, whose .npy header numpy
+    # parses with ast.literal_eval: recursive closures, cycles that are not a batch's.)
+    write_segments(ix, articles, 1)
     was_enabled = gc.isenabled()
     gc.collect()
     gc.disable()
