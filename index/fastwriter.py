@@ -1,140 +1,48 @@
-"""A bulk whoosh segment writer: same segment files as whoosh's, about 4x faster.
+"""The bulk writer: whoosh's segment files (about 4x faster) plus searchcore's arrays.
 
-Why: whoosh's ``SegmentWriter`` analyses each field through a generator chain, pushes
-every posting as a tuple into an external-sort pool (which spills to disk and merges
-back), then writes each posting through several Python calls. On Reuters-21578 that
-is about 25 s. :class:`FastWriter` keeps everything else stock (schema, stored
-fields, length and sort columns, the table of contents) and replaces two steps:
-
-* **Inverting.** Fields analysed by :class:`~searchcore.analysis.NewsAnalyzer` with
-  whoosh's ``Positions`` format go through ``NewsAnalyzer.terms`` (the tokenising
-  kernel of :mod:`searchcore.analysis` plus its shared ``word -> term`` cache):
-  the same terms and positions as the analyzer, without a Token per word. Postings
-  are collected in memory per field and term (the caller bounds memory by giving a
-  writer a bounded number of documents; see ``searchcore.index.build``). Other fields
-  (ids, dates, keywords) go through whoosh's own ``field.index``.
-* **Writing postings.** :meth:`FastWriter._flush_segment` writes the W3 posting
-  blocks and term-info records itself, byte for byte what ``W3PostingsWriter``
-  writes: 128 postings per block, the last block's length negative, per-block
-  min/max lengths from the quantised length bytes, float32 weight sums.
-
-This relies on whoosh 2.7.4 internals (``W3FieldWriter._postfile``/``_tindex``/
-``_fieldmap``, the block layout); ``pyproject.toml`` pins that version and
-``tests/test_parallel_build.py`` checks postings, statistics and search results
-against the stock writer.
-
-The writer does not merge existing segments (``add_reader`` raises): it is for
-building fresh segments, alone or one per worker process.
+:class:`FastWriter` is :class:`~searchcore.whoosh_boundary.bulk_segment.BulkSegmentWriter`
+(which writes whoosh's W3 bytes itself: why, and how, is told there) with what
+searchcore keeps beside each segment, written as the segment is: the side postings
+and block bounds of each field (:mod:`searchcore.execution.postings`,
+:mod:`searchcore.execution.blocks`), the per-document columns and display fields
+(:mod:`searchcore.execution.columns`, :mod:`searchcore.execution.display`) and the
+analysed words (:mod:`searchcore.execution.words`). Every build, and every big
+``Index.add`` batch, writes through it, so these files are in step with whoosh's.
 """
 
 from __future__ import annotations
 
-import struct
-import zlib
-from array import array
-from itertools import accumulate
-from pickle import dumps, loads
 from typing import Any, Iterable, Mapping
 
 # The bulk writer stems every word it meets: import NLTK's stemmer with this module,
 # not lazily in the middle of a batch (an import there leaves cyclic garbage behind,
 # see tests/test_build_memory.py). Searching never imports this module.
 from nltk.stem.snowball import SnowballStemmer  # noqa: F401
-from whoosh import formats
-from whoosh.fields import NUMERIC
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
-from whoosh.system import pack_int, pack_uint, pack_ushort
-from whoosh.util.numeric import length_to_byte
-from whoosh.writing import SegmentWriter
 
-from searchcore.analysis import NewsAnalyzer, term_cache
+from searchcore.analysis import term_cache
 from searchcore.execution import blocks as side_blocks
 from searchcore.execution import postings as side_postings
 from searchcore.execution.columns import SegmentColumnsBuilder, write_segment_columns
 from searchcore.execution.display import FIELDS as DISPLAY_FIELDS, DisplayBuilder
 from searchcore.execution.words import write_words
 from searchcore.whoosh_boundary import storage as _storage
-from searchcore.whoosh_boundary.segments import storage_folder
+from searchcore.whoosh_boundary.bulk_segment import (BLOCK_LIMIT, COMPRESS_MIN,
+                                                     BulkSegmentWriter, decode_positions,
+                                                     encode_positions)
+
+__all__ = ["BLOCK_LIMIT", "COMPRESS_MIN", "FastWriter", "decode_positions",
+           "encode_positions", "write_documents"]
 
 # Every writer's temporary folder exists from the second batch on; whoosh's create()
 # then leaves a cycle holding the writer and its callers' frames (see that module).
 _storage.install()
 
-#: Postings per block; whoosh's W3Codec default (``blocklimit``).
-BLOCK_LIMIT = 128
-#: Smaller pickled blocks are stored uncompressed: zlib makes them bigger, not
-#: smaller, and costs ~10 us a call (measured on Reuters: 25% fewer zlib calls, a
-#: 3% smaller postings file). The block header records the choice; readers follow it.
-COMPRESS_MIN = 100
-
-# Shared objects for the common cases: weights 1.0, 2.0, ... and the encoded
-# value of a single position (most postings), so they are neither recomputed nor
-# stored once per posting.
-_WEIGHTS = [float(i) for i in range(4096)]
+#: The column values each document contributes (from its stored values).
+COLUMN_FIELDS = ("published", "source", "category", "language")
 
 
-class _SinglePositions(dict):
-    """``position -> encoded value`` of a one-position posting, built on demand."""
-
-    def __missing__(self, pos: int) -> bytes:
-        value = self[pos] = pack_uint(1) + dumps([pos], 2)
-        return value
-
-
-_SINGLE = _SinglePositions()
-
-
-def decode_positions(value: bytes) -> list[int]:
-    """The positions :func:`encode_positions` (or whoosh's ``Positions``) encoded.
-
-    These are bytes this writer just made (never read from a file), so unpickling
-    them is safe. Not memoised: a cache would grow with every new position.
-    """
-    return list(accumulate(loads(value[4:])))
-
-
-def encode_positions(positions: list[int]) -> bytes:
-    """``formats.Positions.encode``: a count, then the pickled position deltas."""
-    if len(positions) == 1:
-        return _SINGLE[positions[0]]
-    deltas = []
-    base = 0
-    for pos in positions:
-        deltas.append(pos - base)
-        base = pos
-    return pack_uint(len(deltas)) + dumps(deltas, 2)
-
-
-def news_words(analyzer: NewsAnalyzer, text: str) -> list[str]:
-    """The index terms of ``text`` in order, exactly as ``analyzer`` yields them."""
-    return analyzer.terms(text)
-
-
-def _index_items(field: Any, value: Any) -> Any:
-    """``field.index(value)``, with a shortcut for numbers and dates.
-
-    whoosh converts a date to its sortable integer once per trie level (8 times);
-    here once, then derives the other levels the way ``sortable_to_bytes`` does.
-    """
-    if (isinstance(field, NUMERIC) and field.shift_step
-            and not isinstance(value, (list, tuple, bytes))):
-        first = field.to_bytes(value, 0)
-        sortable = field._struct.unpack(first[1:])[0]
-        return [(first if shift == 0 else field.sortable_to_bytes(sortable, shift),
-                 1, 1.0, b"") for shift in range(0, field.bits, field.shift_step)]
-    return field.index(value)
-
-
-def _fast_field(field: Any) -> bool:
-    """Can this field take the fast path (NewsAnalyzer + plain Positions)?"""
-    fmt = field.format
-    return (isinstance(field.analyzer, NewsAnalyzer) and type(fmt) is formats.Positions
-            and fmt.field_boost == 1.0 and not field.vector
-            and not field.separate_spelling())
-
-
-class FastWriter(SegmentWriter):
-    """A ``SegmentWriter`` that inverts in memory and writes W3 postings directly.
+class FastWriter(BulkSegmentWriter):
+    """A bulk segment writer that also writes the segment's side arrays.
 
     Use it like whoosh's writer (``add_document`` then ``commit(merge=False)``), or,
     in a worker process, ``FastWriter(ix, _lk=False)`` + :meth:`finish_segment` and
@@ -142,343 +50,63 @@ class FastWriter(SegmentWriter):
     """
 
     def __init__(self, ix: Any, *, compress_min: int = COMPRESS_MIN, **kwargs: Any) -> None:
-        super().__init__(ix, **kwargs)
-        #: Compress a posting block only from this many pickled bytes (0: never).
-        self.compress_min = compress_min
-        # Stored fields: the same zlib level, with the small-state compressor below
-        # (the column reader inflates any zlib stream).
-        stored = getattr(self.perdocwriter._colwriters.get("_stored"), "_child", None)
-        if stored is not None and hasattr(stored, "_compress"):
-            stored._compress = _compress_level
-        schema = self.schema
-        self._fast = {name for name in schema.names()
-                      if schema[name].indexed and _fast_field(schema[name])}
-        # field -> term (str for fast fields, UTF-8 bytes otherwise) -> flat list
-        # [docnum, weight, value, docnum, weight, value, ...] in document order.
-        self._inv: dict[str, dict[Any, list[Any]]] = {}
-        # field -> quantised length byte per document (0: none), for block stats.
-        self._lenbytes: dict[str, bytearray] = {}
+        super().__init__(ix, compress_min=compress_min, **kwargs)
         # The per-document columns (searchcore.execution.columns), from stored values,
         # and what a hit shows (searchcore.execution.display).
         self._columns = SegmentColumnsBuilder()
         self._display = DisplayBuilder()
+        # field -> has positions, for the fields whose side postings are written
+        self._side_fields: dict[str, bool] = {}
+        self._block_fields: list[str] = []
 
-    # -- adding documents -------------------------------------------------------------
-    def add_document(self, **fields: Any) -> None:
-        self._check_state()
-        if any(name.startswith("_boost") or name == "_boost" for name in fields):
-            raise ValueError("FastWriter does not support document or field boosts")
-        perdoc = self.perdocwriter
-        schema = self.schema
-        docnum = self.docnum
-        fieldnames = sorted(name for name in fields if not name.startswith("_"))
-        self._check_fields(schema, fieldnames)
-
-        perdoc.start_doc(docnum)
-        for fieldname in fieldnames:
-            value = fields[fieldname]
-            if value is None:
-                continue
-            field = schema[fieldname]
-            length = 0
-            if field.indexed:
-                inv = self._inv.get(fieldname)
-                if inv is None:
-                    inv = self._inv[fieldname] = {}
-                if fieldname in self._fast and isinstance(value, str):
-                    length = self._invert_text(inv, field.analyzer, value, docnum)
-                else:
-                    length = self._invert_stock(inv, field, value, docnum,
-                                                as_text=fieldname in self._fast)
-                if not field.scorable:
-                    length = 0
-                if length:
-                    lens = self._lenbytes.get(fieldname)
-                    if lens is None:
-                        lens = self._lenbytes[fieldname] = bytearray()
-                    if len(lens) < docnum:
-                        lens.extend(bytes(docnum - len(lens)))
-                    lens.append(length_to_byte(length))
-            customval = fields.get("_stored_%s" % fieldname, value)
-            perdoc.add_field(fieldname, field, customval if field.stored else None, length)
-            column = field.column_type
-            if column and customval is not None:
-                perdoc.add_column_value(fieldname, column, field.to_column_value(customval))
-        perdoc.finish_doc()
+    def document_added(self, fields: Mapping[str, Any]) -> None:
         self._columns.add({name: fields.get("_stored_" + name, fields.get(name))
-                           for name in ("published", "source", "category", "language")})
+                           for name in COLUMN_FIELDS})
         self._display.add({name: fields.get("_stored_" + name, fields.get(name))
                            for name in DISPLAY_FIELDS})
-        self._added = True
-        self.docnum += 1
 
-    @staticmethod
-    def _invert_text(inv: dict[Any, list[Any]], analyzer: NewsAnalyzer, text: str,
-                     docnum: int) -> int:
-        terms = news_words(analyzer, text)
-        if not terms:
-            return 0
-        positions: dict[str, list[int]] = {}
-        setdefault = positions.setdefault
-        for pos, term in enumerate(terms):
-            setdefault(term, []).append(pos)
-        single = _SINGLE
-        weights = _WEIGHTS
-        get = inv.get
-        for term, plist in positions.items():
-            if len(plist) == 1:
-                entry = (docnum, 1.0, single[plist[0]])
-            else:
-                freq = len(plist)
-                entry = (docnum, weights[freq] if freq < 4096 else float(freq),
-                         encode_positions(plist))
-            postings = get(term)
-            if postings is None:
-                inv[term] = list(entry)
-            else:
-                postings.extend(entry)
-        return len(terms)
+    def field_written(self, folder: Any, segid: str, fieldname: str,
+                      items: list[tuple[bytes, list[Any]]], lens: bytearray) -> None:
+        if folder is None or fieldname in side_postings.SKIP_FIELDS:
+            return
+        field = self.schema[fieldname]
+        positional = field.format.supports("positions")
+        fp = side_postings.from_inverted(items, decode_positions if positional else None)
+        # The Python postings (most of a batch's memory) are not needed for the
+        # arrays' files: freed here, not held under them.
+        items.clear()
+        side_postings.write_field(folder, segid, fieldname, fp)
+        if field.scorable:
+            side_blocks.write_field_blocks(folder, segid, fieldname, fp, lens)
+            self._block_fields.append(fieldname)
+        del fp
+        self._side_fields[fieldname] = positional
 
-    @staticmethod
-    def _invert_stock(inv: dict[Any, list[Any]], field: Any, value: Any, docnum: int,
-                      as_text: bool) -> int:
-        """whoosh's own ``field.index``; keys as text where the fast path uses text."""
-        length = 0
-        for tbytes, freq, weight, vbytes in _index_items(field, value):
-            length += freq
-            key = tbytes.decode("utf-8") if as_text else tbytes
-            postings = inv.get(key)
-            if postings is None:
-                inv[key] = [docnum, weight, vbytes]
-            else:
-                postings.extend((docnum, weight, vbytes))
-        return length
-
-    def add_reader(self, reader: Any) -> None:
-        raise NotImplementedError("FastWriter builds fresh segments; it does not merge")
-
-    # -- writing the segment ----------------------------------------------------------
-    def finish_segment(self) -> Any:
-        """Write this writer's segment (postings, columns, compound file), no TOC.
-
-        For worker processes: the parent collects the segments and commits one TOC.
-        The shared temporary folder is left for the parent to remove.
-        """
-        self._check_state()
-        segment = self._finalize_segment()
-        self.is_closed = True
-        return segment
-
-    def _flush_segment(self) -> None:
-        self.perdocwriter.close()
-        fieldwriter = self.fieldwriter
-        postfile = fieldwriter._postfile
-        tindex = fieldwriter._tindex
-        fieldmap = fieldwriter._fieldmap
+    def segment_written(self, folder: Any, segid: str, ndocs: int,
+                        lenbytes: Mapping[str, bytes]) -> None:
+        if folder is None:
+            return
         schema = self.schema
-        ndocs = self.docnum
-        folder = storage_folder(self.storage)
-        segid = self.newsegment.segment_id()
-        side_fields: dict[str, bool] = {}
-        block_fields: list[str] = []
-        for fieldname in sorted(self._inv):
-            inv = self._inv[fieldname]
-            if not inv:
-                continue
-            lens = self._lenbytes.get(fieldname, bytearray())
-            if len(lens) < ndocs:
-                lens.extend(bytes(ndocs - len(lens)))
-            fieldid = fieldmap.setdefault(fieldname, len(fieldmap))
-            items = [((k.encode("utf-8") if isinstance(k, str) else k), v)
-                     for k, v in inv.items()]
-            inv.clear()
-            items.sort(key=_first)
-            _write_field(postfile, tindex, pack_ushort(fieldid), items, lens,
-                         schema[fieldname].format.fixed_value_size(), self.compress_min)
-            if folder is not None and fieldname not in side_postings.SKIP_FIELDS:
-                positional = schema[fieldname].format.supports("positions")
-                fp = side_postings.from_inverted(items, decode_positions if positional else None)
-                # The Python postings (most of a batch's memory) are not needed for
-                # the arrays' files: freed here, not held under them.
-                items.clear()
-                side_postings.write_field(folder, segid, fieldname, fp)
-                if schema[fieldname].scorable:
-                    side_blocks.write_field_blocks(folder, segid, fieldname, fp, lens)
-                    block_fields.append(fieldname)
-                del fp
-                side_fields[fieldname] = positional
-            del items
-        self._inv.clear()
-        fieldwriter.close()
-        if folder is not None:
-            lengths = {name: self._lenbytes.get(name, b"") for name in schema.scorable_names()}
-            write_segment_columns(folder, segid, self._columns.finish(lengths, ndocs))
-            self._display.write(folder, segid)
-            # Fields with no postings in this segment get empty arrays.
-            for name in side_postings.indexed_fields(schema):
-                if name not in side_fields:
-                    positional = schema[name].format.supports("positions")
-                    side_postings.write_field(folder, segid, name,
-                                              side_postings.from_inverted([], None if not positional
-                                                                          else decode_positions))
-                    side_fields[name] = positional
-            side_postings.write_meta(folder, segid, ndocs, side_fields)
-            side_blocks.write_meta(folder, segid, ndocs, block_fields)
-            # The words analysed so far, with their terms: queries of them need no NLTK.
-            stemming = [schema[name].analyzer for name in sorted(self._fast)
-                        if schema[name].analyzer.stem]
-            if stemming:
-                a = stemming[0]
-                write_words(folder, segid, (a.language, a.stem, a.stop),
-                            term_cache(a.language, a.stem, a.stop))
-
-
-def _first(item: tuple[bytes, Any]) -> bytes:
-    return item[0]
-
-
-_F32: dict[float, float] = {}
-
-
-def _f32(weight: float) -> float:
-    """``weight`` rounded to float32, as ``array("f")`` stores it (memoised)."""
-    value = _F32.get(weight)
-    if value is None:
-        value = _F32[weight] = array("f", (weight,))[0]
-    return value
-
-
-_TERMINFO = struct.Struct("!BfIBBfIIqi")     # W3TermInfo._struct + offset + length
-_REC_LENGTHS = struct.Struct("!ii")          # filetables._lengths
-
-
-def _write_field(postfile: Any, tindex: Any, prefix: bytes, items: list[tuple[bytes, list]],
-                 lens: bytearray, fixedsize: int | None, compress_min: int) -> None:
-    """Write one field's posting lists and add their term infos to the term index.
-
-    Equivalent to ``W3FieldWriter.start_term/add/finish_term`` per term and
-    ``OrderedHashWriter.add`` per term info, batched: postings and term records go
-    to their files in one write per field.
-    """
-    base = postfile.tell()
-    posts = bytearray()
-    keyfile = tindex.dbfile
-    keybase = keyfile.tell()
-    records = bytearray()
-    index_append = tindex.index.append
-    buckets = tindex.buckets
-    hashfn = tindex.hashfn
-    pack_rec = _REC_LENGTHS.pack
-    pack_info = _TERMINFO.pack
-    magic = WHOOSH3_HEADER_MAGIC
-    key = b""
-    if fixedsize is None or fixedsize < 0:
-        mini_values = tuple
-    elif fixedsize == 0:
-        mini_values = _none
-    else:
-        mini_values = b"".join
-    for btext, flat in items:
-        start = base + len(posts)
-        posts += magic
-        ndocs = len(flat) // 3
-        if ndocs == 1:
-            # One posting (about half of all terms): no slicing, no loops.
-            doc, weight, value = flat
-            lb = lens[doc]
-            w32 = weight if weight == 1.0 else _f32(weight)
-            data = dumps(((doc,), None if w32 == 1.0 else w32,
-                          mini_values((value,) if value else ())), 2)
-            comp = 0
-            if compress_min and len(data) >= compress_min:
-                packed = _compress(data)
-                if len(packed) < len(data):
-                    data, comp = packed, 3
-            info = dumps((1, doc, weight, comp, lb, lb), 2)
-            posts += pack_int(-(len(info) + len(data)))
-            posts += info
-            posts += data
-            tweight, minb, maxb, maxweight, minid, maxid = w32, lb, lb, weight, doc, doc
-        else:
-            docs = flat[0::3]
-            weights = flat[1::3]
-            values = flat[2::3]
-            tweight = 0
-            minb = 0
-            maxb = 0
-            maxweight = 0
-            for bstart in range(0, ndocs, BLOCK_LIMIT):
-                bend = bstart + BLOCK_LIMIT
-                ids = docs[bstart:bend]
-                wts = weights[bstart:bend]
-                farr = array("f", wts)
-                bmaxweight = max(wts)
-                lbs = [b for b in map(lens.__getitem__, ids) if b]
-                bminb = min(lbs) if lbs else 0
-                bmaxb = max(lbs) if lbs else 0
-                tweight += sum(farr)
-                if bminb and (not minb or bminb < minb):
-                    minb = bminb
-                if bmaxb > maxb:
-                    maxb = bmaxb
-                if bmaxweight > maxweight:
-                    maxweight = bmaxweight
-                n = len(ids)
-                first = farr[0]
-                if farr.count(first) == n:
-                    mini_w: Any = None if first == 1.0 else first
-                else:
-                    mini_w = tuple(farr)
-                data = dumps((tuple(map(int.__sub__, ids, [0] + ids[:-1])), mini_w,
-                              mini_values([v for v in values[bstart:bend] if v])), 2)
-                comp = 0
-                if compress_min and len(data) >= compress_min:
-                    packed = _compress(data)
-                    if len(packed) < len(data):
-                        data, comp = packed, 3
-                info = dumps((n, ids[-1], bmaxweight, comp, bminb, bmaxb), 2)
-                blocklength = len(info) + len(data)
-                posts += pack_int(-blocklength if bend >= ndocs else blocklength)
-                posts += info
-                posts += data
-            minid = docs[0]
-            maxid = docs[-1]
-        key = prefix + btext
-        value = pack_info(0, tweight, ndocs, minb, maxb, maxweight, minid, maxid,
-                          start, base + len(posts) - start)
-        pos = keybase + len(records)
-        index_append(pos)
-        records += pack_rec(len(key), len(value))
-        records += key
-        records += value
-        h = hashfn(key)
-        buckets[h & 255].append((h, pos))
-    postfile.write(posts)
-    keyfile.write(records)
-    if key:
-        tindex.lastkey = key
-
-
-def _compress(data: bytes) -> bytes:
-    """zlib level 3 (whoosh's default) with a 16 KB window and small hash table.
-
-    Any zlib reader inflates it (the window size is in the stream header), and posting
-    blocks are at most a few KB. zlib's default state is ~256 KB allocated and
-    cleared per call, which costs more than compressing a small block (45 us vs
-    ~5 us a block measured in a full build).
-    """
-    obj = zlib.compressobj(3, zlib.DEFLATED, 14, 4)
-    return obj.compress(data) + obj.flush()
-
-
-def _compress_level(data: bytes, level: int) -> bytes:
-    """``zlib.compress(data, level)`` with :func:`_compress`'s small state."""
-    obj = zlib.compressobj(level, zlib.DEFLATED, 14, 4)
-    return obj.compress(data) + obj.flush()
-
-
-def _none(values: Any) -> None:
-    return None
+        write_segment_columns(folder, segid, self._columns.finish(dict(lenbytes), ndocs))
+        self._display.write(folder, segid)
+        # Fields with no postings in this segment get empty arrays.
+        side_fields = self._side_fields
+        for name in side_postings.indexed_fields(schema):
+            if name not in side_fields:
+                positional = schema[name].format.supports("positions")
+                side_postings.write_field(folder, segid, name,
+                                          side_postings.from_inverted(
+                                              [], decode_positions if positional else None))
+                side_fields[name] = positional
+        side_postings.write_meta(folder, segid, ndocs, side_fields)
+        side_blocks.write_meta(folder, segid, ndocs, self._block_fields)
+        # The words analysed so far, with their terms: queries of them need no NLTK.
+        stemming = [schema[name].analyzer for name in sorted(self.fast_fields)
+                    if schema[name].analyzer.stem]
+        if stemming:
+            a = stemming[0]
+            write_words(folder, segid, (a.language, a.stem, a.stop),
+                        term_cache(a.language, a.stem, a.stop))
 
 
 def write_documents(writer: FastWriter, documents: Iterable[Mapping[str, Any]]) -> int:

@@ -17,12 +17,10 @@ so it is rejected with a message rather than indexed.
 
 from __future__ import annotations
 
-import email.utils
 import re
 import warnings
 from datetime import date, datetime, timedelta, timezone
 
-from dateutil import parser as dateutil_parser
 
 MIN_YEAR = 1800
 #: How far past "now" a publication date may lie (embargoed stories, time zones).
@@ -73,6 +71,10 @@ _PROBE = datetime(2001, 2, 2, 1, 1, 1)
 
 
 def _dateutil(text: str, default: datetime) -> datetime:
+    # Imported on first use: python-dateutil (and email.utils below) cost a cold CLI
+    # search ~30 ms of imports, and ISO dates, the common case, need neither.
+    from dateutil import parser as dateutil_parser
+
     # An unknown zone name makes dateutil warn; we read it as UTC instead.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
@@ -108,6 +110,7 @@ def parse_date_text(text: str, *, require_year: bool = False) -> tuple[datetime,
     except ValueError:
         pass
     try:
+        import email.utils      # here, not at the top: see _dateutil
         rfc = email.utils.parsedate_to_datetime(text)
         if rfc is not None:
             return rfc, _clock_precision(text)
@@ -115,11 +118,11 @@ def parse_date_text(text: str, *, require_year: bool = False) -> tuple[datetime,
         pass
     try:
         parsed = _dateutil(text, _DEFAULT)
-    except (ValueError, OverflowError, dateutil_parser.ParserError) as exc:
+    except (ValueError, OverflowError) as exc:   # dateutil's ParserError is a ValueError
         raise DateError(f"unrecognised date {text!r}") from exc
     try:
         probe = _dateutil(text, _PROBE)
-    except (ValueError, OverflowError, dateutil_parser.ParserError):
+    except (ValueError, OverflowError):
         probe = parsed          # e.g. "29 February": only the default year fits
     given = [getattr(parsed, unit) == getattr(probe, unit) for unit in PRECISIONS]
     if require_year and not given[0]:

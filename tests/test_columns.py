@@ -95,13 +95,19 @@ def test_every_write_path_keeps_columns_in_step(tmp_path: Path) -> None:
         assert len(ix) == int(ix.columns().live.sum())
 
 
-def test_many_bulk_adds_merge_and_keep_columns(tmp_path: Path) -> None:
+def test_many_bulk_adds_merge_and_keep_columns(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from searchcore import engine
+
+    # Small limits so that a few small adds run the same merges as many big ones.
+    monkeypatch.setattr(engine, "MAX_SEGMENTS", 4)
+    monkeypatch.setattr(engine, "FAST_WRITE_MIN", 30)
     articles = dated(bbc_articles())
     with searchcore.create_index(tmp_path / "ix") as ix:
-        for round_ in range(12):                   # > MAX_SEGMENTS bulk segments
-            batch = [dict(a, id=f"{a['id']}-r{round_}") for a in articles[:100]]
+        for round_ in range(7):                    # > MAX_SEGMENTS bulk segments
+            batch = [dict(a, id=f"{a['id']}-r{round_}") for a in articles[:30]]
             ix.add(batch)
-        assert len(index_segments(ix.whoosh_index)) <= 10
+        assert len(index_segments(ix.whoosh_index)) <= 4
         assert column_files(ix) == live_segment_ids(ix)
         assert_columns_match(ix)
 

@@ -141,15 +141,15 @@ def test_several_batches_equal_one(tmp_path: Path, bbc_plus_seed, stock_bbc: Pat
 
 @pytest.mark.slow
 def test_reuters_fast_equals_stock(tmp_path: Path, shared_data: Path) -> None:
-    """A few thousand Reuters stories: 1 and 2 workers equal the stock writer."""
-    articles = _jsonl_articles(shared_data / "reuters21578" / "docs.jsonl", 2500)
+    """Reuters stories (real bodies, dates, categories): 2 workers equal the stock
+    writer (one worker is compared on the BBC set above)."""
+    articles = _jsonl_articles(shared_data / "reuters21578" / "docs.jsonl", 1500)
     source = _write_jsonl(tmp_path / "reuters.jsonl", articles)
     stock = _stock_build(tmp_path / "stock", articles)
     queries = QUERIES + ["cocoa", "wheat OR corn", '"oil prices"', "title:crude",
                          "opec output", "dollar -yen", "trade deficit"]
-    for workers in (1, 2):
-        build_index(source, tmp_path / f"fast{workers}", workers=workers)
-        assert_same_index(stock, tmp_path / f"fast{workers}", queries)
+    build_index(source, tmp_path / "fast", workers=2)
+    assert_same_index(stock, tmp_path / "fast", queries)
 
 
 def test_library_bulk_add_equals_stock_writer(tmp_path: Path, bbc_plus_seed, stock_bbc: Path,

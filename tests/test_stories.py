@@ -129,8 +129,11 @@ def test_reuters_copies_collapse(shared_data: Path) -> None:
             (shared_data / "reuters21578" / "docs.jsonl").read_bytes().splitlines()]
     groups = real_copy_groups(docs)
     assert sum(len(g) for g in groups) >= 400
+    # The copies and a quarter of the other stories as company (what is asserted is
+    # that copies join; that strangers do not is test_same_event_articles_stay_apart).
+    copies = {i for g in groups for i in g}
     store = StoryStore(Path("unused"))
-    store.add([(d["id"], d["body"]) for d in docs])
+    store.add([(d["id"], d["body"]) for n, d in enumerate(docs) if d["id"] in copies or n % 4 == 0])
     together = sum(len({store.story_id(i) for i in g}) == 1 for g in groups)
     assert together / len(groups) >= 0.97
 

@@ -16,12 +16,11 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import numpy as np
-from whoosh.util.numeric import byte_to_length
 
 from searchcore.whoosh_boundary import segments as boundary
 
 #: whoosh stores a field length as one byte; these are the lengths the bytes stand for.
-DECODE_LENGTHS = np.array([0] + [byte_to_length(i) for i in range(1, 256)], dtype=np.float64)
+DECODE_LENGTHS = boundary.LENGTH_OF_BYTE
 
 
 def reader_cache(reader: Any) -> dict[str, Any]:

@@ -32,12 +32,10 @@ import binascii
 import csv
 import io
 import itertools
-import multiprocessing
 import os
 import threading
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import orjson
@@ -49,6 +47,9 @@ from searchcore.execution.columns import columns_for
 from searchcore.execution.order import UNDATED_KEY, id_keys, sort_key
 from searchcore.execution.search import scored_matches, whoosh_matches
 from searchcore.whoosh_boundary.stored_fields import CHUNK, decode_stored, stored_chunks
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 SCAN_SORTS = ("relevance", "newest", "oldest")
 #: The keys of ``searchcore show --json`` (``Article.to_dict()``), in that order.
@@ -266,6 +267,11 @@ def _in_workers(chunks: Iterator[list[Any]], fmt: str, keep: tuple[str, ...],
     """:func:`encode_chunk` of each chunk in a process pool, in order, a bounded window ahead."""
     # fork starts at once and is safe in a single-threaded process (the CLI); with
     # other threads about (a server, a Dask client) one may hold a lock at the fork.
+    # Imported here: every search imports this module (for its cursors), and the pool's
+    # modules are ~10 ms of a cold CLI search that never exports.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
     pool = ProcessPoolExecutor(max_workers=workers,
                                mp_context=multiprocessing.get_context(method))

@@ -30,6 +30,7 @@ import numpy as np
 import orjson
 from whoosh import query as wq
 
+from searchcore.distinct import distinct
 from searchcore.execution import columns as execution
 from searchcore.execution.display import segment_display
 from searchcore.execution.search import matching_docnums, remembered_matches
@@ -187,7 +188,7 @@ def _folded_categories(column: Any) -> MultiLabelled:
     # Two spellings became one (or one became empty): keep each code once per document.
     docs = np.repeat(np.arange(len(offsets) - 1, dtype=np.int64), np.diff(offsets))
     keep = codes >= 0
-    pairs = np.unique(docs[keep] * (len(vocab) + 1) + codes[keep])
+    pairs = distinct(docs[keep] * (len(vocab) + 1) + codes[keep])
     docs, codes = pairs // (len(vocab) + 1), (pairs % (len(vocab) + 1)).astype(np.int32)
     new_offsets = np.zeros(len(offsets), dtype=np.int64)
     np.cumsum(np.bincount(docs, minlength=len(offsets) - 1), out=new_offsets[1:])

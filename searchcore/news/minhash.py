@@ -36,6 +36,8 @@ import unicodedata
 
 import numpy as np
 
+from searchcore.distinct import distinct
+
 #: Words per shingle.
 SHINGLE = 4
 #: Minimum values per signature (``BANDS * ROWS``).
@@ -112,7 +114,7 @@ def shingle_hashes(text: str, size: int = SHINGLE) -> np.ndarray:
         combined = hashes[:count] * _POS[0]
         for j in range(1, size):
             combined = combined + hashes[j:j + count] * _POS[j]
-    return np.unique(combined)
+    return distinct(combined)
 
 
 def signature(shingles: np.ndarray, permutations: int = PERMUTATIONS) -> np.ndarray:

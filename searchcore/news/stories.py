@@ -75,6 +75,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import orjson
 
+from searchcore.distinct import distinct, distinct_pairs
 from searchcore.errors import IndexFormatError
 from searchcore.index.idtable import id_hashes
 from searchcore.news import leaders, minhash
@@ -381,7 +382,7 @@ class StoryStore:
 
     def neighbours(self, rows: Sequence[int]) -> dict[int, list[tuple[int, int]]]:
         """Per row of ``rows``, the live rows linked to it and their equal positions."""
-        query = np.unique(np.asarray(rows, dtype=np.int64))
+        query = distinct(np.asarray(rows, dtype=np.int64))
         pairs, equal = self.verified(self._pairs_for(query))
         out: dict[int, list[tuple[int, int]]] = {r: [] for r in query.tolist()}
         for a, b, q in zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), equal.tolist()):
@@ -438,7 +439,7 @@ class StoryStore:
                 part.release("bands", "brows")
         if not found:
             return np.zeros((0, 2), dtype=np.int64)
-        return np.unique(np.concatenate(found), axis=0)
+        return distinct_pairs(np.concatenate(found))
 
     def _huge_identical(self, qkeys: np.ndarray, qrows: np.ndarray, which: np.ndarray,
                         live: np.ndarray) -> np.ndarray:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import io
 import pickle
+import sys
 import types
 from typing import IO, Any
 
@@ -131,7 +132,6 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    import whoosh.codec.plaintext
     import whoosh.codec.whoosh3
     import whoosh.columns
     import whoosh.compat
@@ -139,8 +139,12 @@ def install() -> None:
     import whoosh.formats
     import whoosh.index
 
-    for module in (whoosh.compat, whoosh.codec.whoosh3, whoosh.codec.plaintext,
-                   whoosh.columns, whoosh.formats):
+    # whoosh.codec.plaintext unpickles too, but only for an index whose TOC names its
+    # codec, which ALLOWED refuses; it is patched only if something already imported it
+    # (importing it here cost a cold search ~10 ms, for ``ast``).
+    plaintext = sys.modules.get("whoosh.codec.plaintext")
+    for module in (whoosh.compat, whoosh.codec.whoosh3, whoosh.columns, whoosh.formats,
+                   *([plaintext] if plaintext else [])):
         module.loads = loads  # type: ignore[attr-defined]
     whoosh.compat.load = load  # type: ignore[attr-defined]
     whoosh.filedb.structfile.load_pickle = load  # type: ignore[attr-defined]

@@ -4,8 +4,8 @@ whoosh's public API answers per-document questions one document at a time (a col
 lookup and a byte decode per call) and does not say which segments an index has, where
 a segment's files live, or which documents a segment has deleted. The side arrays
 (``searchcore.execution``) need all of that in bulk, so this module reads it from
-whoosh's private attributes. whoosh is pinned (pyproject.toml) and index/fastwriter.py
-writes the same W3 format; a reader of another kind falls back to the public, slow API.
+whoosh's private attributes. whoosh is pinned (pyproject.toml) and bulk_segment.py (the
+bulk writer) writes the same W3 format; a reader of another kind falls back to the public, slow API.
 """
 
 from __future__ import annotations
@@ -17,6 +17,10 @@ import numpy as np
 from whoosh.codec import whoosh3
 from whoosh.filedb.filestore import FileStorage, OverlayStorage
 from whoosh.reading import SegmentReader
+from whoosh.util.numeric import byte_to_length
+
+#: whoosh stores a field length as one byte; these are the lengths the bytes stand for.
+LENGTH_OF_BYTE = np.array([0] + [byte_to_length(i) for i in range(1, 256)], dtype=np.float64)
 
 
 def index_segments(ix: Any) -> list[Any]:
