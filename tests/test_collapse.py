@@ -24,6 +24,15 @@ from test_stories import corpus, long_articles
 NOW = "2030-01-01T00:00:00+00:00"
 
 
+@pytest.fixture(autouse=True)
+def _maxscore_on_small_indexes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MaxScore even where the lists are short (topk.WHOLE_BELOW scores small ORs
+    whole, faster there): these small indexes must exercise the pruning."""
+    from searchcore.execution import topk
+
+    monkeypatch.setattr(topk, "WHOLE_BELOW", 0)
+
+
 @pytest.fixture(scope="module")
 def bbc_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The BBC sample with five articles' variants, in three adds (three segments),

@@ -29,6 +29,15 @@ from searchcore.whoosh_boundary.segments import leaf_readers
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
 
+@pytest.fixture(autouse=True)
+def _maxscore_on_small_indexes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MaxScore even where the lists are short (topk.WHOLE_BELOW scores small ORs
+    whole, faster there): these small indexes must exercise the pruning."""
+    from searchcore.execution import topk
+
+    monkeypatch.setattr(topk, "WHOLE_BELOW", 0)
+
+
 @pytest.fixture(scope="module")
 def index_path(segmented_index: Path) -> Path:
     """test_executor's index: several segments, dates, replacements, deletions."""
@@ -145,3 +154,17 @@ def test_cli_counts_exactly_only_when_asked(index_path: Path) -> None:
     assert a["total_is_exact"] is False and a["total"] < full
     assert b["total_is_exact"] is True and b["total"] == full
     assert [h["id"] for h in a["hits"]] == [h["id"] for h in b["hits"]]
+
+
+def test_short_ors_are_scored_whole(index_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below topk.WHOLE_BELOW postings an OR is scored whole even when pruning is
+    allowed: the same hits, and the total exact."""
+    from searchcore.execution import topk
+
+    monkeypatch.setattr(topk, "WHOLE_BELOW", 10**9)
+    with searchcore.open_index(index_path) as ix:
+        for text in _or_queries(ix, 5):
+            fast = _run(ix, text, exact_total=False)
+            full = _run(ix, text, exact_total=True)
+            assert fast.total_is_exact and fast.total == full.total
+            assert [(h.id, h.score) for h in fast.hits] == [(h.id, h.score) for h in full.hits]

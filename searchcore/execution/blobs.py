@@ -52,7 +52,8 @@ def find(sorted_heads: np.ndarray, blob: np.ndarray, offsets: np.ndarray,
     i = int(sorted_heads.searchsorted(want))
     n = len(sorted_heads)
     while i < n and sorted_heads[i] == want:
-        found = blob[offsets[i]:offsets[i + 1]].tobytes()
+        start, end = offsets[i:i + 2].tolist()
+        found = blob[start:end].tobytes()
         if found == key:
             return i
         if found > key:

@@ -44,6 +44,7 @@ from typing import Any, Callable
 import numpy as np
 from whoosh import query as wq
 
+from searchcore.distinct import distinct
 from searchcore.execution.columns import NO_DATE, DocColumns, columns_for
 from searchcore.execution.postings import segment_postings
 from searchcore.execution.stats import local_stats
@@ -60,6 +61,9 @@ _EPOCH_FROM_MIN_US = 62135596800 * 1_000_000
 CHECK_NODES = 32
 #: Phrase positions are matched as ``doc << 32 | position`` keys.
 _SHIFT = np.int64(32)
+
+
+_UNSEEN = object()
 
 
 class Unsupported(Exception):
@@ -103,14 +107,17 @@ class Executor:
         #: Document count, frequencies and field lengths the scores use: the
         #: collection's when given or carried by the searcher (a shard's
         #: StatsSearcher), else the index's own from the side postings.
-        self.stats = stats or getattr(searcher, "collection_stats", None) \
-            or local_stats(searcher)
+        given = stats or getattr(searcher, "collection_stats", None)
+        self.stats = given or local_stats(searcher)
+        #: Scoring with the index's own statistics: frequencies come from the lists.
+        self._own_stats = given is None
         self.schema = searcher.schema
         self.columns: DocColumns = columns_for(searcher)
         self.leaves = [(segment_postings(reader), offset) for reader, offset in leaf_readers(searcher)]
         self.doc_count = searcher.doc_count_all()
         self.k1 = float(weighting.K1)
         self._live = None
+        self._fields: dict[str, Any] = {}
         #: The budget of the search in progress (its deadline), if any; looked at
         #: every CHECK_NODES nodes evaluated, as whoosh's collectors look every 1,024
         #: matches (a few words never fail, an OR of thousands stops in time).
@@ -132,10 +139,14 @@ class Executor:
         return self._live
 
     def _btext(self, fieldname: str, text: Any) -> bytes | None:
-        if fieldname not in self.schema:
+        field = self._fields.get(fieldname, _UNSEEN)
+        if field is _UNSEEN:      # whoosh's Schema lookups are Python calls: once each
+            field = self._fields[fieldname] = \
+                self.schema[fieldname] if fieldname in self.schema else None
+        if field is None:
             return None
         try:
-            return self.schema[fieldname].to_bytes(text)
+            return field.to_bytes(text)
         except ValueError:
             return None
 
@@ -161,19 +172,31 @@ class Executor:
         found = self._postings.get(key)
         if found is not None:
             return found
-        docs, tfs, ends = [], [], [0]
-        for fp, i, offset, _ in self.located(fieldname, btext):
+        located = self.located(fieldname, btext)
+        if len(located) == 1:                  # one segment holds it: no concatenation
+            fp, i, offset, _ = located[0]
             d, tf = fp.postings(i)
-            docs.append(d.astype(np.int64) + offset)
-            tfs.append(tf.astype(np.float64))
-            ends.append(ends[-1] + len(d))
-        self._ends[key] = ends
-        if not docs:
+            d = d.astype(np.int64)
+            if offset:
+                d += offset
+            self._ends[key] = [0, len(d)]
+            found = d, tf.astype(np.float64)
+        elif not located:
+            self._ends[key] = [0]
             found = np.zeros(0, dtype=np.int64), np.zeros(0)
-        elif len(docs) == 1:
-            found = docs[0], tfs[0]
         else:
-            found = np.concatenate(docs), np.concatenate(tfs)
+            # The segments' int32/float32 lists joined first, widened once, each
+            # segment's offset added to its slice (fewer array operations a list).
+            pieces = [(fp.postings(i), offset) for fp, i, offset, _ in located]
+            ends = [0]
+            for (d, _), _ in pieces:
+                ends.append(ends[-1] + len(d))
+            self._ends[key] = ends
+            d = np.concatenate([p[0] for p, _ in pieces]).astype(np.int64)
+            for j, (_, offset) in enumerate(pieces):
+                if offset:
+                    d[ends[j]:ends[j + 1]] += offset
+            found = d, np.concatenate([p[1] for p, _ in pieces]).astype(np.float64)
         self._postings[key] = found
         return found
 
@@ -223,11 +246,14 @@ class Executor:
         if self._readers is None:
             self._readers = {off: reader for reader, off in leaf_readers(self.searcher)}
         reader = self._readers.get(offset)
-        fb = segment_blocks(reader).field(fieldname, len(fp)) if reader is not None else None
-        if fb is None:
+        if reader is None:
             return None
+        sb = segment_blocks(reader)
         df = fp.df(i)
-        rows = fb.of_term(i, df) if df >= fb.min_df else None
+        if df < sb.min_df:                  # a short list has no blocks: read it whole
+            return None
+        fb = sb.field(fieldname, len(fp))
+        rows = fb.of_term(i, df) if fb is not None else None
         if rows is None:
             return None
         lo_doc, hi_doc = np.searchsorted(docs, (offset, offset + size))
@@ -250,11 +276,14 @@ class Executor:
         # not read again here.
         every, _ = self.postings(fieldname, btext)
         ends = self._ends[(fieldname, btext)]
+        bounds = np.searchsorted(docs, [offset for _, _, offset, _ in
+                                        self.located(fieldname, btext)] + [self.doc_count])
         for j, (fp, i, offset, size) in enumerate(self.located(fieldname, btext)):
             if fp.pos is None:
                 continue
             d = every[ends[j]:ends[j + 1]]
-            wanted = np.flatnonzero(_member(d, docs))
+            # The segment's share of ``docs`` looked up in its list (usually far fewer).
+            wanted = _positions_in(d, docs[bounds[j]:bounds[j + 1]])
             if not len(wanted):
                 continue
             pos, posoff = fp.positions(i)
@@ -265,11 +294,21 @@ class Executor:
             keys.append((owner << _SHIFT) | pos[index].astype(np.int64))
         return np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
 
-    def _norm_tf(self, fieldname: str, docs: np.ndarray, tf: np.ndarray) -> np.ndarray:
+    def _length_norm(self, fieldname: str) -> np.ndarray:
+        """``1 - b + b * length / avg`` per document of ``fieldname`` (kept on the columns)."""
         b = field_b(self.weighting, fieldname)
-        avg = self.stats.avg_field_length(fieldname) or 1.0
-        lengths = self.columns.field_length(fieldname)[docs]
-        return tf / (1.0 - b + b * lengths / avg)
+        return self.columns.length_norm(fieldname, b, self.stats.avg_field_length(fieldname) or 1.0)
+
+    def _norm_tf(self, fieldname: str, docs: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        return tf / self._length_norm(fieldname)[docs]
+
+    def _doc_frequency(self, fieldname: str, btext: bytes) -> int:
+        """The document frequency the scores use: with the index's own statistics, the
+        sum over the lists :meth:`located` found (the lookup local_stats would make
+        again); else the given statistics' (a shard's: the collection's)."""
+        if self._own_stats:
+            return sum(fp.df(i) for fp, i, _, _ in self.located(fieldname, btext))
+        return int(self.stats.doc_frequency(fieldname, btext))
 
     # -- evaluation -------------------------------------------------------------------
     def run(self, q: Any, scored: bool = True) -> Hits:
@@ -315,12 +354,10 @@ class Executor:
             scores = tf                                # whoosh's WeightScorer
         else:
             idf = self.weighting.idf(self.stats, name, btext)
-            b = field_b(self.weighting, name)
-            avg = self.stats.avg_field_length(name) or 1.0
-            length = self.columns.field_length(name)[docs]
+            norm = self._length_norm(name)[docs]         # (1 - b) + b * length / avg
             k1 = self.k1
             # whoosh.scoring.bm25, term for term
-            scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / avg)))
+            scores = idf * ((tf * (k1 + 1)) / (tf + k1 * norm))
         if q.boost != 1.0:
             scores = scores * q.boost
         return Hits(docs, scores)
@@ -349,13 +386,13 @@ class Executor:
         fields: list[tuple[str, bytes, float]] = []
         frequencies: list[tuple[bytes, int]] = []
         for term in q.subqueries:
-            name = term.fieldname
-            if name not in self.schema or term.boost <= 0:
+            if term.boost <= 0:
                 continue
-            btext = self._btext(name, term.text)
+            name = term.fieldname
+            btext = self._btext(name, term.text)        # None: no such field, or no term
             if btext is None:
                 continue
-            frequencies.append((btext, self.stats.doc_frequency(name, btext)))
+            frequencies.append((btext, self._doc_frequency(name, btext)))
             fields.append((name, btext, float(term.boost)))
         weight = self.weighting.combined_idf(self.stats.doc_count_all(),
                                              combined_doc_frequency(frequencies)) * q.boost
@@ -462,7 +499,7 @@ class Executor:
             if any(b is None for b in btexts):
                 continue
             for i, btext in enumerate(btexts):
-                frequencies[i].append((btext, self.stats.doc_frequency(name, btext)))  # type: ignore[arg-type]
+                frequencies[i].append((btext, self._doc_frequency(name, btext)))  # type: ignore[arg-type]
             docs, counts, _ = self._phrase_counts(name, phrase.words, phrase.slop, scored=False)
             if len(docs):
                 parts.append((docs, float(phrase.boost) * self._norm_tf(name, docs, counts)))
@@ -600,7 +637,7 @@ class Executor:
             fp = sp.field(q.fieldname)
             if fp is not None and len(fp.docs):
                 fp = fp.checked_whole()               # every posting list at once
-                parts.append(np.unique(fp.docs).astype(np.int64) + offset)
+                parts.append(distinct(fp.docs).astype(np.int64) + offset)
         docs = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         return _const(docs, 1.0)
 
@@ -655,9 +692,7 @@ class Executor:
                     parts.append(fp.postings(i)[0].astype(np.int64) + offset)
         if not parts:
             return _empty()
-        docs = np.concatenate(parts)
-        docs.sort()                     # a sort and a diff: np.unique hashes (7x slower)
-        return _const(docs[np.concatenate(([True], docs[1:] != docs[:-1]))], q.boost)
+        return _const(distinct(np.concatenate(parts)), q.boost)
 
     def date_range(self, q: wq.NumericRange, scored: bool) -> Hits:
         if q.fieldname != "published" or not q.constantscore:
@@ -728,6 +763,10 @@ def _sum_union(parts: list[tuple[np.ndarray, np.ndarray]],
     """
     if len(parts) == 1:
         return parts[0]
+    if len(parts) == 2:
+        within = _contained_sum(parts[0], parts[1])
+        if within is not None:
+            return within
     docs = np.concatenate([d for d, _ in parts])
     values = np.concatenate([v for _, v in parts])
     if not len(docs):
@@ -749,6 +788,24 @@ def _sum_union(parts: list[tuple[np.ndarray, np.ndarray]],
     run = np.zeros(len(docs), dtype=np.int64)
     run[starts[1:]] = 1
     return unique, np.bincount(np.cumsum(run), weights=values, minlength=len(unique))
+
+
+def _contained_sum(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The union of two parts when the shorter one's documents are all in the longer
+    one (a word's title documents among its body documents, mostly): the longer
+    one's documents, the shorter's values added where they are; else None. A sum of
+    two is the same either way round, so the values equal :func:`_sum_union`'s.
+    Two to three times faster than its sort (7 against 17 us for 300 in 3,000)."""
+    (small, small_values), (large, large_values) = (a, b) if len(a[0]) <= len(b[0]) else (b, a)
+    if not len(small) or not len(large):
+        return None
+    at = large.searchsorted(small)
+    if at[-1] >= len(large) or not (large[at] == small).all():
+        return None
+    values = large_values.copy()
+    values[at] += small_values
+    return large, values
 
 
 def _run_starts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,8 @@ Per segment and indexed field (all but ``published``, whose ranges run on the
 Lookups are a binary search over the term bytes; a prefix is a range of term ids.
 The dictionary (terms, termoff, docoff) is memory-mapped; the posting lists (docs,
 tf, posoff, pos: 97% of the bytes) are read a slice at a time
-(:class:`~searchcore.execution.sidefiles.ReadFile`). Opening checks each file's shape
+(:class:`~searchcore.execution.sidefiles.ReadFile`), unless their file is small
+(:data:`MAP_BELOW`). Opening checks each file's shape
 only (:func:`structure_ok`); each posting list is checked as it is read
 (:class:`FieldPostings`), and one that fails is answered from whoosh's postings.
 The arrays are made from whoosh's postings (:mod:`searchcore.whoosh_boundary.postings`),
@@ -52,6 +53,11 @@ _PARTS = ("terms", "termoff", "docoff", "docs", "tf", "posoff", "pos")
 #: mapped: the posting lists, 97% of the bytes. The term dictionary is mapped (a
 #: lookup reads a few pages of it, the lookup prefixes all of its offsets once).
 _READ_PARTS = frozenset({"docs", "tf", "posoff", "pos"})
+#: ...except files up to this size, which are mapped all the same: a small index's
+#: lists are sliced from the map (a slice and a copy, not an allocation and a
+#: system call: a fifth of a three-word OR on Reuters, whose largest such file is
+#: 4.5 MB), and what a query touches of them stays resident at most this much.
+MAP_BELOW = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -103,12 +109,18 @@ class FieldPostings:
         return self.terms[self.termoff[i]:self.termoff[i + 1]].tobytes()
 
     # -- posting lists, each checked as it is read ----------------------------------
+    @cached_property
+    def _sizes(self) -> tuple[int, int]:
+        """``(terms, postings)``: the bounds every read checks against."""
+        return len(self.termoff) - 1, len(self.docs)
+
     def _span(self, i: int) -> tuple[int, int] | None:
         """Where term ``i``'s postings are, or None if its offsets do not fit."""
-        if not 0 <= i < len(self):
+        terms, size = self._sizes
+        if not 0 <= i < terms:
             raise IndexError(f"term id {i} out of range")
-        start, end = int(self.docoff[i]), int(self.docoff[i + 1])
-        return (start, end) if 0 <= start <= end <= len(self.docs) else None
+        start, end = self.docoff[i:i + 2].tolist()
+        return (start, end) if 0 <= start <= end <= size else None
 
     def _repaired(self) -> "FieldPostings":
         if self.repair is None:               # arrays made here: cannot be wrong
@@ -134,7 +146,7 @@ class FieldPostings:
         start, end = span
         docs = _read(self.docs, start, end)
         if end - start and not (docs[0] >= 0 and docs[-1] < self.doc_count
-                                and (end - start == 1 or bool((docs[1:] > docs[:-1]).all()))):
+                                and (end - start == 1 or _ascending(docs))):
             return self._repaired().postings(i)
         return docs, _read(self.tf, start, end)
 
@@ -149,7 +161,7 @@ class FieldPostings:
         start, end = span[0] + lo, span[0] + hi
         docs = _read(self.docs, start, end)
         if self.doc_count >= 0 and not (docs[0] >= 0 and docs[-1] < self.doc_count and (
-                end - start == 1 or bool((docs[1:] > docs[:-1]).all()))):
+                end - start == 1 or _ascending(docs))):
             return None
         return docs, _read(self.tf, start, end)
 
@@ -166,7 +178,7 @@ class FieldPostings:
                 return self._repaired().positions(i)
             offsets = self.posoff[span[0]:span[1] + 1]
             if not (offsets[0] >= 0 and offsets[-1] <= len(self.pos)
-                    and bool(np.all(offsets[1:] >= offsets[:-1]))):
+                    and bool(_all_true(offsets[1:] >= offsets[:-1]))):
                 return self._repaired().positions(i)
         return self.pos[offsets[0]:offsets[-1]], offsets - offsets[0]
 
@@ -177,6 +189,15 @@ class FieldPostings:
         if self.doc_count < 0 or consistent(self, self.doc_count):
             return self
         return self._repaired()
+
+
+_all_true = np.logical_and.reduce
+
+
+def _ascending(docs: np.ndarray) -> bool:
+    """Strictly ascending (at least two values): the check every list read passes
+    (the ufunc's reduce called directly: ``.all()`` goes through a Python wrapper)."""
+    return bool(_all_true(docs[1:] > docs[:-1]))
 
 
 def _read(array: Any, start: int, end: int) -> np.ndarray:
@@ -389,7 +410,7 @@ class SegmentPostings:
                 path = _path(self._folder, self._segid, f"{name}_{part}.npy")
                 if not path.exists():
                     parts[part] = None
-                elif part in _READ_PARTS:
+                elif part in _READ_PARTS and path.stat().st_size > MAP_BELOW:
                     parts[part] = ReadFile(path)  # type: ignore[assignment]
                 else:
                     parts[part] = load(path)

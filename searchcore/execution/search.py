@@ -27,19 +27,23 @@ from searchcore.query.budget import with_deadline
 
 
 def _hits(searcher: Any, q: Any, allowed: Collection[int] | None,
-          scored: bool, best_of: int | None = None
+          scored: bool, best_of: int | None = None, executor: Executor | None = None
           ) -> tuple[Executor, Hits, int | None] | None:
     """Every live match of ``q`` within ``allowed`` (recency applied when scored), and
     None; or None when whoosh must answer (a form or a weighting the executor does
     not run). ``best_of=k``: only what can be among the ``k`` best may be returned
     (:mod:`searchcore.execution.topk`), with how many matches were seen (a lower
-    bound of the total) in place of the None when some were skipped."""
+    bound of the total) in place of the None when some were skipped. ``executor``:
+    one that ran on ``searcher`` before (a retry with a larger ``best_of``): the
+    postings it read are not read again."""
     weighting = searcher.weighting
     final = getattr(weighting, "use_final", False)
     if final and not hasattr(weighting, "half_life_days"):
         return None                          # a final() we do not know
     try:
-        executor = Executor(searcher, weighting)
+        if executor is None or executor.searcher is not searcher \
+                or executor.weighting is not weighting:
+            executor = Executor(searcher, weighting)
         keep = None
         if allowed is not None:
             keep = np.zeros(executor.doc_count, dtype=bool)
@@ -105,17 +109,19 @@ def matches(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
 
 
 def matches_by(searcher: Any, q: Any, allowed: Collection[int] | None, sort: str,
-               k: int | None, exact_total: bool = True, arrays: bool = True
+               k: int | None, exact_total: bool = True, arrays: bool = True,
+               executor: Executor | None = None
                ) -> tuple[np.ndarray, np.ndarray | None, int, bool, Executor | None]:
     """:func:`matches` and the executor that found them (None: whoosh did), whose
-    postings, already read, :func:`scored_among` can score more documents from."""
+    postings, already read, :func:`scored_among` can score more documents from (and
+    a retry with a larger ``k`` can be given back as ``executor``)."""
     if allowed is not None and not allowed:
         return (np.zeros(0, np.int64), (np.zeros(0) if sort == "relevance" else None), 0, True,
                 None)
     scored = sort == "relevance"
     prune = scored and not exact_total and k is not None
-    found = _hits(searcher, q, allowed, scored=scored, best_of=k if prune else None) \
-        if arrays else None
+    found = _hits(searcher, q, allowed, scored=scored, best_of=k if prune else None,
+                  executor=executor) if arrays else None
     exact = True
     executor = None
     if found is not None:

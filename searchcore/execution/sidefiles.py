@@ -87,6 +87,7 @@ class ReadFile:
         if dtype.hasobject or len(shape) != 1 or fortran:
             raise ValueError(f"{path}: not a plain 1-d array")
         self.dtype = dtype
+        self._itemsize = dtype.itemsize
         self.ndim = 1
         self._len = int(shape[0])
         if path.stat().st_size < self._start + self._len * dtype.itemsize:
@@ -106,11 +107,12 @@ class ReadFile:
         return self._fd
 
     def _read(self, start: int, stop: int) -> np.ndarray:
-        out = np.empty(max(stop - start, 0), dtype=self.dtype)
-        if not len(out):
-            return out
+        count = stop - start
+        if count <= 0:
+            return np.empty(0, dtype=self.dtype)
+        out = np.empty(count, dtype=self.dtype)
         fd = self._fd if self._fd is not None else self._open()
-        got = os.preadv(fd, [out], self._start + start * self.dtype.itemsize)
+        got = os.preadv(fd, (out,), self._start + start * self._itemsize)
         if got != out.nbytes:
             raise ValueError(f"{self.path}: read {got} of {out.nbytes} bytes (truncated?)")
         return out

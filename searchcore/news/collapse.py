@@ -219,9 +219,11 @@ def _pruned(searcher: Any, base: Any, codes: np.ndarray, q: Any,
     :func:`~searchcore.execution.search.matches` gives them), or ``(None, None)`` when
     the copies cannot be scored on their own: every match must then be seen."""
     k = max(2 * want, 16)
+    executor = None
     while True:
+        # A retry reuses the executor: the postings read for the smaller k are kept.
         docs, scores, total, exact, executor = matches_by(searcher, q, allowed, "relevance", k,
-                                                          False, arrays)
+                                                          False, arrays, executor)
         if exact:
             return None, (docs, scores, total, exact)
         primary, ties = result_keys(searcher, "relevance", docs, scores)

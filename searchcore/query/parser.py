@@ -90,6 +90,7 @@ import numpy as np
 from whoosh.matching import AndNotMatcher, ListMatcher, NullMatcher
 from whoosh.query import Query
 
+from searchcore.distinct import distinct
 from searchcore.analysis import NewsAnalyzer, fold_accents
 from searchcore.execution.segment_arrays import deleted_docnums, field_lengths
 from searchcore import multilingual
@@ -794,7 +795,7 @@ class Prefix(wq.Prefix):
                     spend.check_time()
         if not lists:
             return NullMatcher()
-        docs = np.unique(np.concatenate(lists))
+        docs = distinct(np.concatenate(lists))
         return ListMatcher([int(d) for d in docs], all_weights=self.boost)
 
 
