@@ -170,8 +170,9 @@ def test_posting_lists_are_read_not_mapped(news_index_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """A search's posting lists and display records are read into fresh arrays, so the
     pages it touched do not stay resident while the index is open (mapped, 200
-    queries at 1M kept 800 MB of them); the term dictionary stays mapped. Files of
-    at most postings.MAP_BELOW bytes (a small index's) are mapped all the same."""
+    queries at 1M kept 800 MB of them); the term dictionary stays mapped. In an
+    index whose document files are at most postings.MAP_BELOW bytes together (a
+    small one, as this) they are mapped all the same."""
     from searchcore.execution import postings
     from searchcore.execution.sidefiles import ReadFile
 

@@ -15,7 +15,7 @@ Per segment and indexed field (all but ``published``, whose ranges run on the
 Lookups are a binary search over the term bytes; a prefix is a range of term ids.
 The dictionary (terms, termoff, docoff) is memory-mapped; the posting lists (docs,
 tf, posoff, pos: 97% of the bytes) are read a slice at a time
-(:class:`~searchcore.execution.sidefiles.ReadFile`), unless their file is small
+(:class:`~searchcore.execution.sidefiles.ReadFile`), unless the index is small
 (:data:`MAP_BELOW`). Opening checks each file's shape
 only (:func:`structure_ok`); each posting list is checked as it is read
 (:class:`FieldPostings`), and one that fails is answered from whoosh's postings.
@@ -27,6 +27,7 @@ next writer (:func:`searchcore.execution.columns.write_missing`).
 
 from __future__ import annotations
 
+import os
 from array import array
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -53,10 +54,13 @@ _PARTS = ("terms", "termoff", "docoff", "docs", "tf", "posoff", "pos")
 #: mapped: the posting lists, 97% of the bytes. The term dictionary is mapped (a
 #: lookup reads a few pages of it, the lookup prefixes all of its offsets once).
 _READ_PARTS = frozenset({"docs", "tf", "posoff", "pos"})
-#: ...except files up to this size, which are mapped all the same: a small index's
-#: lists are sliced from the map (a slice and a copy, not an allocation and a
-#: system call: a fifth of a three-word OR on Reuters, whose largest such file is
-#: 4.5 MB), and what a query touches of them stays resident at most this much.
+#: ...except in a small index, whose posting lists are mapped all the same: a list
+#: is then a slice and a copy, not an allocation and a system call (a fifth of a
+#: three-word OR on Reuters). Small: the document-number files of every segment of
+#: the generation hold at most this many bytes together (Reuters: 5 MB; the other
+#: parts are a few times that), so what stays resident is bounded by the index, not
+#: by a file (a 1M index of 21 segments has 13 MB files: mapped, 200 queries kept
+#: 1.2 GB resident).
 MAP_BELOW = 16 << 20
 
 
@@ -387,6 +391,7 @@ class SegmentPostings:
         self._on_disk = (folder is not None and segid is not None
                          and has_segment_postings(folder, segid, reader.doc_count_all()))
         self.doc_count = reader.doc_count_all()
+        self._small: bool | None = None
 
     def field(self, name: str) -> FieldPostings | None:
         """The field's arrays, or None when the segment has no such indexed field."""
@@ -410,7 +415,7 @@ class SegmentPostings:
                 path = _path(self._folder, self._segid, f"{name}_{part}.npy")
                 if not path.exists():
                     parts[part] = None
-                elif part in _READ_PARTS and path.stat().st_size > MAP_BELOW:
+                elif part in _READ_PARTS and not self._small_index():
                     parts[part] = ReadFile(path)  # type: ignore[assignment]
                 else:
                     parts[part] = load(path)
@@ -421,6 +426,23 @@ class SegmentPostings:
         fp = FieldPostings(**parts, doc_count=self.doc_count,  # type: ignore[arg-type]
                            repair=partial(self._repair, name))
         return fp if structure_ok(fp) else None
+
+    def _small_index(self) -> bool:
+        """Do all the generation's posting document files together hold at most
+        :data:`MAP_BELOW` bytes (then this segment's lists are mapped)? Looked at once."""
+        if self._small is None:
+            total = 0
+            try:
+                with os.scandir(self._folder) as entries:
+                    for entry in entries:
+                        if _PREFIX in entry.name and entry.name.endswith("_docs.npy"):
+                            total += entry.stat().st_size
+                            if total > MAP_BELOW:
+                                break
+            except OSError:
+                total = MAP_BELOW + 1
+            self._small = total <= MAP_BELOW
+        return self._small
 
     def _repair(self, name: str) -> FieldPostings:
         """The field converted from whoosh's postings, in place of files that failed a
