@@ -54,7 +54,7 @@ from whoosh.writing import SegmentWriter
 
 from searchcore import layout
 from searchcore.generations import PAUSE_ENV, PAUSE_POINTS, new_generation, pause  # noqa: F401 (tests stop builds at PAUSE_POINTS)
-from searchcore.analysis import check_language
+from searchcore.analysis import check_language, clear_term_caches
 from searchcore.article import MAX_ARTICLE_CHARS, Article
 from searchcore.engine import DEFAULT_LOCK_TIMEOUT, analyzer_settings, create_index, open_index
 from searchcore.errors import IndexFormatError, SearchcoreError
@@ -65,6 +65,7 @@ from searchcore.index.heap import release_free_memory
 from searchcore.index.idtable import IdTable
 from searchcore.index.parallel import write_segments
 from searchcore.index.progress import ProgressCallback, Throttle
+from searchcore.news.minhash import forget_words
 from searchcore.news.stories import ROW_COLUMN
 from searchcore.news.stories_build import StoryBuilder
 from searchcore.schema import build_schema
@@ -247,6 +248,11 @@ def _write_generation(ix: Any, items: Iterator[Article | Skipped], workers: int,
         flush()
     del seen
     _delete_global(segments, stale)
+    # The word caches the batches filled (bounded, but ~80 MB at 100k articles and
+    # more at 1M) are of no use to the linking: free them before it allocates.
+    clear_term_caches()
+    forget_words()
+    release_free_memory()
     # The stories are saved for the generation the commit makes, before it; and the
     # generation only goes live at the manifest switch after both.
     stories.finish(stale, toc=ix.latest_generation() + 1)

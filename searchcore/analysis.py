@@ -258,6 +258,14 @@ def _spans_terms(value: str, cache: _TermCache) -> Iterator[tuple[int, int, str 
             yield start, end, cache[value[start:end].lower()]
 
 
+def clear_term_caches() -> None:
+    """Empty every term cache (the known-word tables stay): the end of a build frees
+    what its vocabulary filled them with (up to :data:`_CACHE_LIMIT` words each,
+    ~150 bytes a word) before the story linking allocates its arrays."""
+    for cache in _CACHES.values():
+        cache.clear()
+
+
 def term_cache(language: str, stem: bool = True, stop: bool = True) -> _TermCache:
     """The shared ``word -> term`` table for these settings (used by fast paths too)."""
     key = (language, stem, stop)
