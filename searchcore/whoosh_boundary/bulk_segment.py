@@ -36,6 +36,7 @@ from __future__ import annotations
 import struct
 import zlib
 from array import array
+from functools import partial
 from itertools import accumulate
 from pickle import dumps, loads
 from typing import Any, Callable, Mapping, Sequence
@@ -316,6 +317,8 @@ class BulkSegmentWriter(SegmentWriter):
             self.field_written(folder, segid, fieldname, items, lens)
             del items
         self._inv.clear()
+        # The term index's hash tables: whoosh's own loop, one write per table slot.
+        tindex._write_hashes = partial(_write_hash_tables, tindex)
         fieldwriter.close()
         self.segment_written(folder, segid, ndocs,
                              {name: self._lenbytes.get(name, b"")
@@ -446,6 +449,29 @@ def _write_field(postfile: Any, tindex: Any, prefix: bytes, items: list[tuple[by
     keyfile.write(records)
     if key:
         tindex.lastkey = key
+
+
+_POINTER = struct.Struct("!Iq")               # filetables._pointer
+
+
+def _write_hash_tables(writer: Any) -> None:
+    """``HashWriter._write_hashes`` (whoosh 2.7.4), byte for byte: the 256 tables of
+    ``(hash, position)`` slots, linear probing from slot ``(hash >> 8) % size``, each
+    table packed and written at once, not one Python write per slot (1.6M slots at
+    100k articles). An empty slot is ``(0, 0)``; no key is at position 0 (the header)."""
+    dbfile = writer.dbfile
+    for entries in writer.buckets:
+        numslots = 2 * len(entries)
+        writer.directory.append((dbfile.tell(), numslots))
+        flat = [0] * (2 * numslots)
+        for hashval, position in entries:
+            slot = (hashval >> 8) % numslots
+            while flat[2 * slot + 1]:
+                slot = (slot + 1) % numslots
+            flat[2 * slot] = hashval
+            flat[2 * slot + 1] = position
+        if numslots:
+            dbfile.write(struct.pack("!" + "Iq" * numslots, *flat))
 
 
 def _compress(data: bytes) -> bytes:
