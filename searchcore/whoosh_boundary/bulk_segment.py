@@ -42,7 +42,7 @@ from pickle import dumps, loads
 from typing import Any, Callable, Mapping, Sequence
 
 from whoosh import formats
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
 from whoosh.fields import NUMERIC
 from whoosh.system import pack_int, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
@@ -188,6 +188,11 @@ class BulkSegmentWriter(SegmentWriter):
         self._check_fields(schema, fieldnames)
 
         perdoc.start_doc(docnum)
+        # W3PerDocWriter.add_field, inlined: the stored value, the field's total
+        # length, and its length byte, which goes to the length column when the
+        # segment is written (_write_length_columns), not one column write per field.
+        stored = perdoc._storedfields
+        fieldlengths = perdoc._fieldlengths
         for fieldname in fieldnames:
             value = fields[fieldname]
             if value is None:
@@ -209,11 +214,16 @@ class BulkSegmentWriter(SegmentWriter):
                     lens = self._lenbytes.get(fieldname)
                     if lens is None:
                         lens = self._lenbytes[fieldname] = bytearray()
+                        # The column is made when whoosh makes it (its first value).
+                        perdoc.add_column_value(_lenfield(fieldname), LENGTHS_COLUMN,
+                                                length_to_byte(length))
                     if len(lens) < docnum:
                         lens.extend(bytes(docnum - len(lens)))
                     lens.append(length_to_byte(length))
+                    fieldlengths[fieldname] += length
             customval = fields.get("_stored_%s" % fieldname, value)
-            perdoc.add_field(fieldname, field, customval if field.stored else None, length)
+            if field.stored and customval is not None:
+                stored[fieldname] = customval
             column = field.column_type
             if column and customval is not None:
                 perdoc.add_column_value(fieldname, column, field.to_column_value(customval))
@@ -290,7 +300,20 @@ class BulkSegmentWriter(SegmentWriter):
         self.is_closed = True
         return segment
 
+    def _write_length_columns(self) -> None:
+        """The length columns' bytes after each one's first (written when it was made):
+        what ``NumericColumn("B")`` writes a document at a time, zeros for documents
+        without a length, up to the last with one."""
+        writers = self.perdocwriter._colwriters
+        for fieldname, lens in self._lenbytes.items():
+            writer = writers[_lenfield(fieldname)]
+            end = len(lens.rstrip(b"\0"))
+            if end > writer._count:
+                writer._dbfile.write(bytes(lens[writer._count:end]))
+                writer._count = end
+
     def _flush_segment(self) -> None:
+        self._write_length_columns()
         self.perdocwriter.close()
         fieldwriter = self.fieldwriter
         postfile = fieldwriter._postfile
