@@ -1,22 +1,21 @@
-"""The bulk writer's term-index hash tables (``bulk_segment._write_hash_tables``) are
+"""The bulk writer's term-index hash tables (``bulk_segment.TermIndexWriter``) are
 the bytes whoosh's own ``HashWriter._write_hashes`` writes: same keys, both ways."""
 
 from __future__ import annotations
 
 import random
-from functools import partial
 
 from whoosh.filedb.filestore import RamStorage
 from whoosh.filedb.filetables import OrderedHashWriter
 
-from searchcore.whoosh_boundary.bulk_segment import _write_hash_tables
+from searchcore.whoosh_boundary.bulk_segment import TermIndexWriter
 
 
 def _table(keys: list[bytes], ours: bool) -> bytes:
     storage = RamStorage()
     writer = OrderedHashWriter(storage.create_file("t"))
     if ours:
-        writer._write_hashes = partial(_write_hash_tables, writer)
+        writer.__class__ = TermIndexWriter        # as the bulk writer does
     for key in keys:
         writer.add(key, b"v" + key[:3])
     writer.close()

@@ -36,7 +36,6 @@ from __future__ import annotations
 import struct
 import zlib
 from array import array
-from functools import partial
 from itertools import accumulate
 from pickle import dumps, loads
 from typing import Any, Callable, Mapping, Sequence
@@ -44,6 +43,7 @@ from typing import Any, Callable, Mapping, Sequence
 from whoosh import formats
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
 from whoosh.fields import NUMERIC
+from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.system import pack_int, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
@@ -340,8 +340,10 @@ class BulkSegmentWriter(SegmentWriter):
             self.field_written(folder, segid, fieldname, items, lens)
             del items
         self._inv.clear()
-        # The term index's hash tables: whoosh's own loop, one write per table slot.
-        tindex._write_hashes = partial(_write_hash_tables, tindex)
+        # The term index's hash tables: not whoosh's loop, one write per table slot
+        # (a class, not a bound method on the instance: that would be a cycle).
+        if type(tindex) is OrderedHashWriter:
+            tindex.__class__ = TermIndexWriter
         fieldwriter.close()
         self.segment_written(folder, segid, ndocs,
                              {name: self._lenbytes.get(name, b"")
@@ -495,6 +497,13 @@ def _write_hash_tables(writer: Any) -> None:
             flat[2 * slot + 1] = position
         if numslots:
             dbfile.write(struct.pack("!" + "Iq" * numslots, *flat))
+
+
+class TermIndexWriter(OrderedHashWriter):
+    """whoosh's ``OrderedHashWriter`` with :func:`_write_hash_tables` for its tables."""
+
+    def _write_hashes(self) -> None:
+        _write_hash_tables(self)
 
 
 def _compress(data: bytes) -> bytes:
