@@ -25,6 +25,7 @@ from typing import Any, Collection, Sequence
 
 import numpy as np
 
+from searchcore.distinct import first_occurrences
 from searchcore.execution.order import id_keys, ordered, primary_key, result_keys
 from searchcore.execution.search import matches, matches_by, scored_among
 from searchcore.news.stories import StoryStore, document_story_codes
@@ -267,7 +268,7 @@ def _first_of_stories(story: np.ndarray, primary: np.ndarray, ties: np.ndarray,
     k = max(64, 4 * want)
     while True:
         pick = ordered(primary, ties, k if k < len(story) else None, at=at)
-        _, first = np.unique(story[pick], return_index=True)
+        first = first_occurrences(story[pick])
         if len(first) >= want or len(pick) == len(story):
             return pick[np.sort(first)[:want]]
         k *= 4

@@ -48,6 +48,7 @@ import numpy as np
 import orjson
 
 from searchcore.errors import IndexFormatError
+from searchcore.execution.sidefiles import write_atomic, write_npy
 from searchcore.news import stories as _stories
 from searchcore.news.stories import Chunk, StoryStore, chunk_base, latest_version
 
@@ -125,8 +126,8 @@ class CollectionStories:
         self.folder.mkdir(parents=True, exist_ok=True)
         old, self.version = self.version, max(self.version, latest_version(self.folder)) + 1
         story = self.store.story
-        _stories._write(self.folder / f"stories-{self.version:06d}-story.npy", story)
-        _stories._write_bytes(self.folder / f"stories-{self.version:06d}.json", orjson.dumps(
+        write_npy(self.folder / f"stories-{self.version:06d}-story.npy", story)
+        write_atomic(self.folder / f"stories-{self.version:06d}.json", orjson.dumps(
             {"store_version": _stories.STORE_VERSION, "params": _stories._params(),
              "tocs": self.tocs,
              "chunks": [[k, c, p.size] for (k, c), p in zip(self.refs, self.store.parts)],
