@@ -4,7 +4,9 @@ Why: whoosh's ``SegmentWriter`` analyses each field through a generator chain, p
 every posting as a tuple into an external-sort pool (which spills to disk and merges
 back), then writes each posting through several Python calls. On Reuters-21578 that
 is about 25 s. :class:`BulkSegmentWriter` keeps everything else stock (schema, stored
-fields, length and sort columns, the table of contents) and replaces two steps:
+fields, sort columns, the table of contents; the length columns' bytes and the term
+index's hash tables are whoosh's, written once per segment rather than a Python call
+per document or slot) and replaces two steps:
 
 * **Inverting.** Fields analysed by :class:`~searchcore.analysis.NewsAnalyzer` with
   whoosh's ``Positions`` format go through ``NewsAnalyzer.terms`` (the tokenising
