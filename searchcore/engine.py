@@ -255,7 +255,7 @@ class Index:
         table of contents there)? whoosh's ``up_to_date`` lists the folder: 1.5 ms a
         search; a stat is microseconds."""
         try:
-            st = self._generation_dir().stat()
+            st = os.stat(os.path.join(self.path, self._manifest["generation"]))
         except OSError:
             return True
         stamp = (st.st_mtime_ns, st.st_ino)

@@ -150,9 +150,24 @@ class FieldPostings:
         start, end = span
         docs = _read(self.docs, start, end)
         if end - start and not (docs[0] >= 0 and docs[-1] < self.doc_count
-                                and (end - start == 1 or _ascending(docs))):
+                                and (end - start == 1 or strictly_ascending(docs))):
             return self._repaired().postings(i)
         return docs, _read(self.tf, start, end)
+
+    def unchecked(self, i: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Term ``i``'s document numbers and frequencies as :meth:`postings` gives them,
+        but with only the offsets checked (None when they do not fit): for a caller
+        that checks the numbers of several segments' lists at once, joined
+        (:meth:`searchcore.execution.executor.Executor.postings`), and reads the
+        lists through :meth:`postings` when that check fails."""
+        if self.doc_count < 0:
+            start, end = self.docoff[i], self.docoff[i + 1]
+            return self.docs[start:end], self.tf[start:end]
+        span = self._span(i)
+        if span is None:
+            return None
+        start, end = span
+        return _read(self.docs, start, end), _read(self.tf, start, end)
 
     def postings_run(self, i: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Postings ``[lo, hi)`` of term ``i``'s list (positions in it: blocks of
@@ -165,7 +180,7 @@ class FieldPostings:
         start, end = span[0] + lo, span[0] + hi
         docs = _read(self.docs, start, end)
         if self.doc_count >= 0 and not (docs[0] >= 0 and docs[-1] < self.doc_count and (
-                end - start == 1 or _ascending(docs))):
+                end - start == 1 or strictly_ascending(docs))):
             return None
         return docs, _read(self.tf, start, end)
 
@@ -198,7 +213,7 @@ class FieldPostings:
 _all_true = np.logical_and.reduce
 
 
-def _ascending(docs: np.ndarray) -> bool:
+def strictly_ascending(docs: np.ndarray) -> bool:
     """Strictly ascending (at least two values): the check every list read passes
     (the ufunc's reduce called directly: ``.all()`` goes through a Python wrapper)."""
     return bool(_all_true(docs[1:] > docs[:-1]))
