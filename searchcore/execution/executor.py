@@ -128,6 +128,9 @@ class Executor:
         #: Where each located segment's postings end in :meth:`postings`' arrays.
         self._ends: dict[tuple[str, bytes], list[int]] = {}
         self._parts: dict[int, tuple[Any, tuple[list[tuple[str, bytes, float]], float]]] = {}
+        #: Per query: each field's length norms, each term's postings count.
+        self._norms: dict[str, np.ndarray] = {}
+        self._dfs: dict[tuple[str, bytes], int] = {}
         #: Segment readers by first document number (their block bounds), when asked.
         self._readers: dict[int, Any] | None = None
 
@@ -299,25 +302,27 @@ class Executor:
         bounds = np.searchsorted(docs, [offset for _, _, offset, _ in
                                         self.located(fieldname, btext)] + [self.doc_count])
         for j, (fp, i, offset, size) in enumerate(self.located(fieldname, btext)):
-            if fp.pos is None:
-                continue
+            if fp.pos is None or bounds[j] == bounds[j + 1]:
+                continue                       # no positions, or no candidate here
             d = every[ends[j]:ends[j + 1]]
             # The segment's share of ``docs`` looked up in its list (usually far fewer).
             wanted = _positions_in(d, docs[bounds[j]:bounds[j + 1]])
             if not len(wanted):
                 continue
-            pos, posoff = fp.positions(i)
-            counts = posoff[wanted + 1] - posoff[wanted]
-            starts = posoff[wanted]
-            index = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+            pos, counts = fp.positions_among(i, wanted)
             owner = np.repeat(d[wanted], counts)
-            keys.append((owner << _SHIFT) | pos[index].astype(np.int64))
+            keys.append((owner << _SHIFT) | pos.astype(np.int64))
         return np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
 
     def _length_norm(self, fieldname: str) -> np.ndarray:
-        """``1 - b + b * length / avg`` per document of ``fieldname`` (kept on the columns)."""
-        b = field_b(self.weighting, fieldname)
-        return self.columns.length_norm(fieldname, b, self.stats.avg_field_length(fieldname) or 1.0)
+        """``1 - b + b * length / avg`` per document of ``fieldname`` (kept on the columns;
+        looked up there once a query)."""
+        norm = self._norms.get(fieldname)
+        if norm is None:
+            b = field_b(self.weighting, fieldname)
+            norm = self._norms[fieldname] = self.columns.length_norm(
+                fieldname, b, self.stats.avg_field_length(fieldname) or 1.0)
+        return norm
 
     def _norm_tf(self, fieldname: str, docs: np.ndarray, tf: np.ndarray) -> np.ndarray:
         return tf / self._length_norm(fieldname)[docs]
@@ -327,8 +332,16 @@ class Executor:
         sum over the lists :meth:`located` found (the lookup local_stats would make
         again); else the given statistics' (a shard's: the collection's)."""
         if self._own_stats:
-            return sum(fp.df(i) for fp, i, _, _ in self.located(fieldname, btext))
+            return self._listed_df(fieldname, btext)
         return int(self.stats.doc_frequency(fieldname, btext))
+
+    def _listed_df(self, fieldname: str, btext: bytes) -> int:
+        """How many postings the term's lists hold together (all segments), once a query."""
+        key = (fieldname, btext)
+        df = self._dfs.get(key)
+        if df is None:
+            df = self._dfs[key] = sum(fp.df(i) for fp, i, _, _ in self.located(fieldname, btext))
+        return df
 
     # -- evaluation -------------------------------------------------------------------
     def run(self, q: Any, scored: bool = True) -> Hits:
@@ -429,7 +442,9 @@ class Executor:
                 keep = _positions_in(docs, within)
                 docs, tf = docs[keep], tf[keep]
             if len(docs):
-                parts.append((docs, boost * self._norm_tf(name, docs, tf)))
+                norm_tf = self._norm_tf(name, docs, tf)
+                # x 1.0 is exact: skipped (the body's weight, mostly).
+                parts.append((docs, norm_tf if boost == 1.0 else boost * norm_tf))
         if not parts:
             return _empty()
         docs, tf = _sum_union(parts, self.doc_count)
@@ -574,8 +589,7 @@ class Executor:
         kind = type(q)
         if kind is wq.Term:
             btext = self._btext(q.fieldname, q.text)
-            return 0.0 if btext is None else float(
-                sum(fp.df(i) for fp, i, _, _ in self.located(q.fieldname, btext)))
+            return 0.0 if btext is None else float(self._listed_df(q.fieldname, btext))
         if kind is CombinedTerm:
             return sum(self._cost(t) for t in q.subqueries)
         if kind in (wq.DateRange, wq.NumericRange) and q.fieldname == "published" \

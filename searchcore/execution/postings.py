@@ -184,22 +184,40 @@ class FieldPostings:
             return None
         return docs, _read(self.tf, start, end)
 
-    def positions(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Term ``i``'s positions (flat) and, per posting, where its positions start/end."""
+    def positions_among(self, i: int, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The positions of postings ``wanted`` (ascending indexes into term ``i``'s
+        list), flat in that order, and how many each has.
+
+        Only the wanted postings' offsets are looked at (and checked: within the
+        positions, each run after the one before), and of the positions only the
+        range they span is read: a phrase's candidates are a few documents of a
+        long list, whose whole offsets were a subtraction and a check per query."""
         if self.posoff is None or self.pos is None:
             raise ValueError("this field has no positions")
+        if not len(wanted):
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
         if self.doc_count < 0:
-            start, end = self.docoff[i], self.docoff[i + 1]
-            offsets = self.posoff[start:end + 1]
+            start, end = int(self.docoff[i]), int(self.docoff[i + 1])
         else:
             span = self._span(i)
-            if span is None:
-                return self._repaired().positions(i)
-            offsets = self.posoff[span[0]:span[1] + 1]
-            if not (offsets[0] >= 0 and offsets[-1] <= len(self.pos)
-                    and bool(_all_true(offsets[1:] >= offsets[:-1]))):
-                return self._repaired().positions(i)
-        return self.pos[offsets[0]:offsets[-1]], offsets - offsets[0]
+            if span is None or not 0 <= int(wanted[0]) <= int(wanted[-1]) < span[1] - span[0]:
+                return self._repaired().positions_among(i, wanted)
+            start, end = span
+        at = wanted + start
+        if type(self.posoff) is ReadFile:   # its offsets from the first wanted to the last
+            first = int(at[0])
+            block = self.posoff.read(first, int(at[-1]) + 2)
+            lo, hi = block[at - first], block[at - first + 1]
+        else:
+            lo, hi = self.posoff[at], self.posoff[at + 1]
+        counts = hi - lo
+        if self.doc_count >= 0 and not (lo[0] >= 0 and hi[-1] <= len(self.pos) and bool(
+                _all_true(counts >= 0)) and bool(_all_true(lo[1:] >= hi[:-1]))):
+            return self._repaired().positions_among(i, wanted)
+        base = int(lo[0])
+        flat = _read(self.pos, base, int(hi[-1]))
+        index = np.repeat(lo - base - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        return flat[index], counts
 
     def checked_whole(self) -> "FieldPostings":
         """These arrays when every posting list fits (all document numbers in range,
