@@ -130,6 +130,8 @@ class Executor:
         self._parts: dict[int, tuple[Any, tuple[list[tuple[str, bytes, float]], float]]] = {}
         #: Per query: each field's length norms, each term's postings count.
         self._norms: dict[str, np.ndarray] = {}
+        #: Document numbers read without frequencies (:meth:`doc_numbers`).
+        self._docs: dict[tuple[str, bytes], np.ndarray] = {}
         self._dfs: dict[tuple[str, bytes], int] = {}
         #: Segment readers by first document number (their block bounds), when asked.
         self._readers: dict[int, Any] | None = None
@@ -173,27 +175,44 @@ class Executor:
         """Global document numbers (int64, deleted ones included) and frequencies."""
         key = (fieldname, btext)
         found = self._postings.get(key)
+        if found is None:
+            docs, tf = self._read_lists(key, True)
+            found = self._postings[key] = docs, tf          # type: ignore[assignment]
+        return found
+
+    def doc_numbers(self, fieldname: str, btext: bytes) -> np.ndarray:
+        """:meth:`postings`' document numbers, without reading the frequencies when
+        they are not read already (a phrase's words: a third of what it read)."""
+        key = (fieldname, btext)
+        found = self._postings.get(key)
         if found is not None:
-            return found
-        located = self.located(fieldname, btext)
+            return found[0]
+        docs = self._docs.get(key)
+        if docs is None:
+            docs = self._docs[key] = self._read_lists(key, False)[0]
+        return docs
+
+    def _read_lists(self, key: tuple[str, bytes], frequencies: bool
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
+        located = self.located(*key)
         if len(located) == 1:                  # one segment holds it: no concatenation
             fp, i, offset, _ = located[0]
-            d, tf = fp.postings(i)
+            if frequencies:
+                d, tf = fp.postings(i)
+            else:
+                d, tf = fp.doc_numbers(i), None
             d = d.astype(np.int64)
             if offset:
                 d += offset
             self._ends[key] = [0, len(d)]
-            found = d, tf.astype(np.float64)
-        elif not located:
+            return d, (None if tf is None else tf.astype(np.float64))
+        if not located:
             self._ends[key] = [0]
-            found = np.zeros(0, dtype=np.int64), np.zeros(0)
-        else:
-            found = self._joined(key, located)
-        self._postings[key] = found
-        return found
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return self._joined(key, located, frequencies)
 
-    def _joined(self, key: tuple[str, bytes], located: list[tuple[Any, int, int, int]]
-                ) -> tuple[np.ndarray, np.ndarray]:
+    def _joined(self, key: tuple[str, bytes], located: list[tuple[Any, int, int, int]],
+                frequencies: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """The segments' lists of one term joined into global numbers: read unchecked,
         joined, then checked at once (each list's first and last number within its
         segment, the whole strictly ascending: so is then each list). When that
@@ -201,16 +220,18 @@ class Executor:
         :meth:`FieldPostings.postings`, which repairs it. Half the array operations
         of checking and widening list by list (a word is a list per field and
         segment: twelve for an OR of three words on Reuters)."""
-        raw = [fp.unchecked(i) for fp, i, _, _ in located]
+        raw = [fp.unchecked(i, frequencies) for fp, i, _, _ in located]
         if all(r is not None and (not len(r[0]) or (r[0][0] >= 0 and r[0][-1] < size))
                for r, (_, _, _, size) in zip(raw, located)):
             d, tf = self._join(key, located, raw)        # type: ignore[arg-type]
             if len(d) < 2 or strictly_ascending(d):
                 return d, tf
-        return self._join(key, located, [fp.postings(i) for fp, i, _, _ in located])
+        return self._join(key, located, [fp.postings(i) if frequencies else (fp.doc_numbers(i), None)
+                                         for fp, i, _, _ in located])
 
     def _join(self, key: tuple[str, bytes], located: list[tuple[Any, int, int, int]],
-              lists: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+              lists: list[tuple[np.ndarray, np.ndarray | None]]
+              ) -> tuple[np.ndarray, np.ndarray | None]:
         """One list per segment (int32, float32) as one (int64 global numbers, float64),
         widened as they are joined; where each segment's part ends kept in ``_ends``."""
         ends = [0]
@@ -221,6 +242,8 @@ class Executor:
         for j, (_, _, offset, _) in enumerate(located):
             if offset:
                 docs[ends[j]:ends[j + 1]] += offset
+        if lists[0][1] is None:
+            return docs, None
         return docs, np.concatenate([tf for _, tf in lists], dtype=np.float64)
 
     def postings_among(self, fieldname: str, btext: bytes,
@@ -297,7 +320,7 @@ class Executor:
         keys = []
         # Each segment's postings as the query read them (a slice of the global ones):
         # not read again here.
-        every, _ = self.postings(fieldname, btext)
+        every = self.doc_numbers(fieldname, btext)
         ends = self._ends[(fieldname, btext)]
         bounds = np.searchsorted(docs, [offset for _, _, offset, _ in
                                         self.located(fieldname, btext)] + [self.doc_count])
@@ -488,7 +511,7 @@ class Executor:
         # Candidates: documents with every word (deleted ones are dropped at the end).
         docs = None
         for btext in btexts:
-            d, _ = self.postings(fieldname, btext)
+            d = self.doc_numbers(fieldname, btext)
             docs = d if docs is None else _intersect(docs, d)[0]
             if not len(docs):
                 return np.zeros(0, np.int64), np.zeros(0), []

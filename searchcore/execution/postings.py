@@ -144,30 +144,46 @@ class FieldPostings:
         if self.doc_count < 0:
             start, end = self.docoff[i], self.docoff[i + 1]
             return self.docs[start:end], self.tf[start:end]
-        span = self._span(i)
-        if span is None:
+        docs = self._checked_docs(i)
+        if docs is None:
             return self._repaired().postings(i)
-        start, end = span
-        docs = _read(self.docs, start, end)
-        if end - start and not (docs[0] >= 0 and docs[-1] < self.doc_count
-                                and (end - start == 1 or strictly_ascending(docs))):
-            return self._repaired().postings(i)
-        return docs, _read(self.tf, start, end)
+        start = self.docoff[i]              # _checked_docs checked the offsets
+        return docs, _read(self.tf, int(start), int(start) + len(docs))
 
-    def unchecked(self, i: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """Term ``i``'s document numbers and frequencies as :meth:`postings` gives them,
-        but with only the offsets checked (None when they do not fit): for a caller
-        that checks the numbers of several segments' lists at once, joined
-        (:meth:`searchcore.execution.executor.Executor.postings`), and reads the
-        lists through :meth:`postings` when that check fails."""
+    def doc_numbers(self, i: int) -> np.ndarray:
+        """:meth:`postings` without the frequencies (a phrase's candidates need none)."""
         if self.doc_count < 0:
-            start, end = self.docoff[i], self.docoff[i + 1]
-            return self.docs[start:end], self.tf[start:end]
+            return self.docs[self.docoff[i]:self.docoff[i + 1]]
+        docs = self._checked_docs(i)
+        return self._repaired().doc_numbers(i) if docs is None else docs
+
+    def _checked_docs(self, i: int) -> np.ndarray | None:
+        """Term ``i``'s document numbers, or None when its offsets or numbers fail."""
         span = self._span(i)
         if span is None:
             return None
         start, end = span
-        return _read(self.docs, start, end), _read(self.tf, start, end)
+        docs = _read(self.docs, start, end)
+        if end - start and not (docs[0] >= 0 and docs[-1] < self.doc_count
+                                and (end - start == 1 or strictly_ascending(docs))):
+            return None
+        return docs
+
+    def unchecked(self, i: int, frequencies: bool = True
+                  ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """Term ``i``'s document numbers and frequencies (None without ``frequencies``)
+        as :meth:`postings` gives them, but with only the offsets checked (None when
+        they do not fit): for a caller that checks the numbers of several segments'
+        lists at once, joined (:meth:`searchcore.execution.executor.Executor.postings`),
+        and reads the lists through :meth:`postings` when that check fails."""
+        if self.doc_count < 0:
+            start, end = self.docoff[i], self.docoff[i + 1]
+            return self.docs[start:end], self.tf[start:end] if frequencies else None
+        span = self._span(i)
+        if span is None:
+            return None
+        start, end = span
+        return _read(self.docs, start, end), _read(self.tf, start, end) if frequencies else None
 
     def postings_run(self, i: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Postings ``[lo, hi)`` of term ``i``'s list (positions in it: blocks of
