@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from typing import Sequence
 
 import numpy as np
 
@@ -76,14 +77,31 @@ def normalise(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-class _WordHashes(dict):  # type: ignore[type-arg]
-    """``word -> 64-bit hash``, computed once per word (bounded: cleared when full)."""
+# ASCII bytes -> themselves lower-cased where ``\w`` matches them (letters, digits,
+# ``_``), else a space: ``bytes.translate`` then ``split()`` gives an ASCII text's
+# :func:`normalise` words (as UTF-8) in 14-16 us an article of the 1M set, where the
+# regex takes 34 (the word caches are keyed by these bytes).
+_ASCII_WORDS = bytes(
+    (ord(chr(c).lower()) if _WORD.fullmatch(chr(c)) else 0x20) if c < 128 else 0x20
+    for c in range(256))
 
-    def __missing__(self, word: str) -> int:
+
+def words_utf8(text: str) -> list[bytes]:
+    """:func:`normalise`'s words of ``text``, UTF-8 encoded (what the word hashes hash)."""
+    raw = text.encode("utf-8")
+    if raw.isascii():
+        return raw.translate(_ASCII_WORDS).split()
+    return [word.encode("utf-8") for word in normalise(text)]
+
+
+class _WordHashes(dict):  # type: ignore[type-arg]
+    """``UTF-8 word -> 64-bit hash``, computed once per word (bounded: cleared when full)."""
+
+    def __missing__(self, word: bytes) -> int:
         if len(self) >= _WORD_CACHE:
             self.clear()
         value = self[word] = int.from_bytes(
-            hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+            hashlib.blake2b(word, digest_size=8).digest(), "little")
         return value
 
 
@@ -102,19 +120,25 @@ def forget_words() -> None:
 def shingle_hashes(text: str, size: int = SHINGLE) -> np.ndarray:
     """The distinct 64-bit hashes of ``text``'s ``size``-word shingles.
 
-    A body shorter than ``size`` words is one shingle of all its words.
+    A body shorter than ``size`` words is one shingle of all its words. This is the
+    definition, one text at a time; :func:`signatures` computes the same for many.
     """
-    words = normalise(text)
+    words = words_utf8(text)
     if not words:
         return np.zeros(0, dtype=np.uint64)
-    hashes = np.array([_word_hash[w] for w in words], dtype=np.uint64)
-    size = min(size, len(words))
-    count = len(words) - size + 1
+    return distinct(_combine(np.array([_word_hash[w] for w in words], dtype=np.uint64), size))
+
+
+def _combine(hashes: np.ndarray, size: int) -> np.ndarray:
+    """Per start position of a ``size``-word window of word ``hashes`` (the whole
+    array, if shorter), the shingle hash ``sum(_POS[j] * hashes[i + j])``."""
+    size = min(size, len(hashes))
+    count = len(hashes) - size + 1
     with np.errstate(over="ignore"):
         combined = hashes[:count] * _POS[0]
         for j in range(1, size):
             combined = combined + hashes[j:j + count] * _POS[j]
-    return distinct(combined)
+    return combined
 
 
 def signature(shingles: np.ndarray, permutations: int = PERMUTATIONS) -> np.ndarray:
@@ -127,16 +151,104 @@ def signature(shingles: np.ndarray, permutations: int = PERMUTATIONS) -> np.ndar
     return mixed.min(axis=1).astype(np.uint32)
 
 
-def signatures(texts: list[str], size: int = SHINGLE,
+#: Words of the texts :func:`signatures` signs together (a group ends with the text
+#: that reaches it), and shingles whose permutations are computed at once
+#: (``PERMUTATIONS`` x this x 8 bytes: 8 MB, in cache, where one text at a time
+#: costs 1-3 us per numpy call, ~20 calls a text).
+GROUP_WORDS = 1 << 14
+_BLOCK = 1 << 14
+
+
+def signatures(texts: Sequence[str], size: int = SHINGLE,
                permutations: int = PERMUTATIONS) -> tuple[np.ndarray, np.ndarray]:
-    """Signatures (n x ``permutations`` uint32) and shingle counts (n, int32) of ``texts``."""
+    """Signatures (n x ``permutations`` uint32) and shingle counts (n, int32) of
+    ``texts``: per text, :func:`signature` of :func:`shingle_hashes` and its size
+    (bit for bit), computed for groups of texts at once."""
     sigs = np.empty((len(texts), permutations), dtype=np.uint32)
     counts = np.empty(len(texts), dtype=np.int32)
+    words: list[bytes] = []
+    lengths: list[int] = []
+    first = 0
     for i, text in enumerate(texts):
-        shingles = shingle_hashes(text, size)
-        sigs[i] = signature(shingles, permutations)
-        counts[i] = shingles.size
+        found = words_utf8(text)
+        words += found
+        lengths.append(len(found))
+        if len(words) >= GROUP_WORDS or i == len(texts) - 1:
+            hashes = np.fromiter(map(_word_hash.__getitem__, words), dtype=np.uint64,
+                                 count=len(words))
+            _sign_group(hashes, np.array(lengths, dtype=np.int64), size,
+                        sigs[first:i + 1], counts[first:i + 1])
+            words, lengths, first = [], [], i + 1
     return sigs, counts
+
+
+def _sign_group(hashes: np.ndarray, lengths: np.ndarray, size: int,
+                sigs: np.ndarray, counts: np.ndarray) -> None:
+    """Fill ``sigs`` and ``counts`` for texts whose word hashes are ``hashes``
+    (concatenated; ``lengths`` words each).
+
+    The shingles are combined over the concatenation and those crossing a text's end
+    dropped; a text shorter than ``size`` words (one shingle of all its words) is
+    signed on its own. Signatures are minima over all of a text's shingles, repeats
+    included (the minimum of a set is that of any list of its members), and
+    ``min(x) >> 32 == min(x >> 32)``, so the shift is done once per minimum.
+    """
+    sigs[:] = EMPTY
+    counts[:] = 0
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    for t in np.flatnonzero((lengths > 0) & (lengths < size)):
+        shingles = distinct(_combine(hashes[starts[t]:ends[t]], size))
+        sigs[t], counts[t] = signature(shingles, sigs.shape[1]), shingles.size
+    full = np.flatnonzero(lengths >= size)
+    if not full.size:
+        return
+    # Shingles of the texts in ``full``, in order; text k's are vals[lo[k]:hi[k]].
+    per = lengths[full] - (size - 1)
+    hi = np.cumsum(per)
+    lo = hi - per
+    combined = _combine(hashes, size)
+    keep = np.ones(len(combined), dtype=bool)
+    for j in range(1, size):          # the windows that start j words before a text's end
+        cut = ends - j
+        keep[cut[(cut >= 0) & (cut < len(keep))]] = False
+    vals = combined[keep]
+    counts[full] = _distinct_counts(vals, lo, hi)
+    sigs[full] = _minima(vals, lo, hi, sigs.shape[1])
+
+
+def _distinct_counts(vals: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per text k, the number of distinct values in ``vals[lo[k]:hi[k]]``: one stable
+    sort of all of them, so a run of equal values lists its texts in order and a
+    repeat within a text is next to its first occurrence (a per-text sort is a numpy
+    call per text; ``np.unique`` is slow, :mod:`searchcore.distinct`)."""
+    per = hi - lo
+    order = np.argsort(vals, kind="stable")
+    ordered = vals[order]
+    text = np.repeat(np.arange(len(per)), per)[order]
+    repeat = (ordered[1:] == ordered[:-1]) & (text[1:] == text[:-1])
+    return per - np.bincount(text[1:][repeat], minlength=len(per))
+
+
+def _minima(vals: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+            permutations: int) -> np.ndarray:
+    """Per text k, the signature of ``vals[lo[k]:hi[k]]`` (each non-empty), computed
+    ``_BLOCK`` values at a time (a text longer than that spans blocks)."""
+    a, b = _A[:permutations, None], _B[:permutations, None]
+    low = np.full((permutations, len(lo)), np.iinfo(np.uint64).max, dtype=np.uint64)
+    buf = np.empty((permutations, min(_BLOCK, len(vals))), dtype=np.uint64)
+    for s in range(0, len(vals), _BLOCK):
+        e = min(s + _BLOCK, len(vals))
+        k0 = int(np.searchsorted(hi, s, side="right"))    # first text ending after s
+        k1 = int(np.searchsorted(lo, e, side="left"))     # texts starting before e
+        seg = np.maximum(lo[k0:k1], s) - s
+        out = buf[:, :e - s]
+        with np.errstate(over="ignore"):
+            np.multiply(vals[None, s:e], a, out=out)
+            np.add(out, b, out=out)
+        part = np.minimum.reduceat(out, seg, axis=1)
+        np.minimum(low[:, k0:k1], part, out=low[:, k0:k1])
+    return (low >> np.uint64(32)).astype(np.uint32).T
 
 
 def band_keys(sigs: np.ndarray) -> np.ndarray:
