@@ -45,6 +45,7 @@ import numpy as np
 from whoosh import query as wq
 
 from searchcore.distinct import distinct
+from searchcore.execution import blobs
 from searchcore.execution.columns import NO_DATE, DocColumns, columns_for
 from searchcore.execution.postings import segment_postings, strictly_ascending
 from searchcore.execution.stats import local_stats
@@ -130,6 +131,8 @@ class Executor:
         self._parts: dict[int, tuple[Any, tuple[list[tuple[str, bytes, float]], float]]] = {}
         #: Per query: each field's length norms, each term's postings count.
         self._norms: dict[str, np.ndarray] = {}
+        #: Each term's dictionary head (:func:`searchcore.execution.blobs.head`).
+        self._heads: dict[bytes, Any] = {}
         #: Document numbers read without frequencies (:meth:`doc_numbers`).
         self._docs: dict[tuple[str, bytes], np.ndarray] = {}
         self._dfs: dict[tuple[str, bytes], int] = {}
@@ -162,10 +165,13 @@ class Executor:
         found = self._located.get(key)
         if found is None:
             found = []
+            head = self._heads.get(btext)       # the same word in another field: its head
+            if head is None:
+                head = self._heads[btext] = blobs.head(btext)
             for sp, offset in self.leaves:
                 fp = sp.field(fieldname)
                 if fp is not None:
-                    i = fp.find(btext)
+                    i = fp.find(btext, head)
                     if i >= 0:
                         found.append((fp, i, offset, sp.doc_count))
             self._located[key] = found

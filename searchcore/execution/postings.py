@@ -99,11 +99,11 @@ class FieldPostings:
         one search over them narrows a lookup to a few terms."""
         return blobs.heads(self.terms, self.termoff)
 
-    def find(self, btext: bytes) -> int:
+    def find(self, btext: bytes, head: np.uint64 | None = None) -> int:
         """The term id of ``btext``, or -1 (one search over the heads, then the few
         terms sharing them: a bisect over the term bytes cost 7 us a lookup, four a
-        word's query)."""
-        return blobs.find(self._heads, self.terms, self.termoff, btext)
+        word's query). ``head``: ``blobs.head(btext)``, if the caller has it."""
+        return blobs.find(self._heads, self.terms, self.termoff, btext, head)
 
     def prefix_range(self, bprefix: bytes) -> tuple[int, int]:
         """Term ids ``[lo, hi)`` of the terms starting with ``bprefix``."""
