@@ -46,6 +46,7 @@ from whoosh import query as wq
 
 from searchcore.distinct import distinct
 from searchcore.execution import blobs
+from searchcore.execution.blocks import segment_blocks
 from searchcore.execution.columns import NO_DATE, DocColumns, columns_for
 from searchcore.execution.postings import segment_postings, strictly_ascending
 from searchcore.execution.stats import local_stats
@@ -293,8 +294,6 @@ class Executor:
         """``[lo, hi)`` posting ranges (adjacent blocks joined) of one segment's list
         of term ``i`` that can hold ``docs``, or None to read the list whole (it has
         no blocks, or more than half of them are wanted)."""
-        from searchcore.execution.blocks import segment_blocks
-
         if self._readers is None:
             self._readers = {off: reader for reader, off in leaf_readers(self.searcher)}
         reader = self._readers.get(offset)
