@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import click
+import numpy as np
 
 import searchcore
 from searchcore.execution.blocks import verify_segment_blocks
 from searchcore.execution.columns import verify_segment_columns
 from searchcore.execution.postings import verify_segment_postings
-from searchcore.whoosh_boundary.postings import raw_terms_reader
+from searchcore.whoosh_boundary.postings import TermPostings, field_postings
 from searchcore.cli import output
 from searchcore.cli.errors import SearchcoreCommand
 from searchcore.cli.options import (common_options, is_tty, json_option, quiet_option,
@@ -122,10 +123,14 @@ def _check_segment(reader: Any, name: str, report: CheckReport, seen_ids: dict[s
                            f"segment {seen_ids[article_id]}")
         else:
             seen_ids[article_id] = name
-    # The side files are input too: a search trusts the arrays once they open.
+    progress(phase, total, total, "documents")
+    terms = _TermChecks(report, name, total, progress, f"Checking {label or name},")
+    # The side files are input too: a search trusts the arrays once they open. The
+    # postings' comparison reads whoosh's postings, and hands each term to ``terms``.
     for verify in (verify_segment_columns, verify_segment_postings, verify_segment_blocks):
         try:
-            problems = verify(reader)
+            problems = verify(reader, terms) if verify is verify_segment_postings \
+                else verify(reader)
         except Exception as exc:  # noqa: BLE001 - whoosh's own files are damaged: say so
             problems = [f"cannot compare its side files with whoosh's records: {exc!r}"]
         for problem in problems:
@@ -134,39 +139,65 @@ def _check_segment(reader: Any, name: str, report: CheckReport, seen_ids: dict[s
         report.problem(f"segment {name}: {live} live documents read, the segment "
                        f"says {reader.doc_count()}")
     report.documents += live
-    # Terms are read through the segment's terms reader with raw bytes: the public
-    # reader methods convert text to bytes with the field type, which fails for the
-    # numeric and date fields' own encoded terms.
-    terms_reader = raw_terms_reader(reader)
+    # Every field the comparison did not read to its end (none, without side files).
     schema = reader.schema
-    progress(phase, total, total, "documents")
-    phase = f"Checking {label or name},"
-    seen = 0
-    try:
-        for fieldname, btext in terms_reader.terms():
-            if fieldname not in schema:
-                continue
-            report.terms += 1
-            seen += 1
-            if seen % PROGRESS_EVERY == 0:
-                progress(phase, seen, None, "terms")
-            label = f"{fieldname}:{_term_repr(btext)}"
-            try:
-                info = terms_reader.term_info(fieldname, btext)
-                matcher = terms_reader.matcher(fieldname, btext, schema[fieldname].format)
-                ids = list(matcher.all_ids())
-            except Exception as exc:  # noqa: BLE001
-                report.problem(f"segment {name}: cannot read postings of {label}: {exc!r}")
-                continue
-            report.postings += len(ids)
-            if len(ids) != info.doc_frequency():
-                report.problem(f"segment {name}: {label} has {len(ids)} postings, its "
-                               f"entry says {info.doc_frequency()}")
-            if ids and (ids[0] < 0 or ids[-1] >= total or ids != sorted(set(ids))):
-                report.problem(f"segment {name}: {label} has postings for documents "
-                               f"outside 0..{total - 1} or out of order")
-    except Exception as exc:  # noqa: BLE001
-        report.problem(f"segment {name}: cannot read the term list: {exc!r}")
+    for fieldname in sorted(set(reader.indexed_field_names()) - terms.read):
+        if fieldname not in schema:
+            continue
+        term = None
+        try:
+            for term in field_postings(reader, fieldname, with_positions=False):
+                terms(fieldname, term)
+            terms(fieldname, None)
+        except Exception as exc:  # noqa: BLE001
+            after = f" after {_term_repr(term.btext)}" if term is not None else ""
+            report.problem(f"segment {name}: cannot read the postings of {fieldname}"
+                           f"{after}: {exc!r}")
+
+
+class _TermChecks:
+    """whoosh's own postings against its term entries, term by term: a list as long
+    as its entry says, of documents in range and in order. A field's figures and
+    problems count once it has been read to its end (``(fieldname, None)``), so a
+    field whose reading stopped early is read again, and counted once."""
+
+    def __init__(self, report: CheckReport, segment: str, doc_count: int,
+                 progress: CheckProgress, phase: str) -> None:
+        self.report, self.segment, self.doc_count = report, segment, doc_count
+        self.progress, self.phase = progress, phase
+        #: Fields read to their end.
+        self.read: set[str] = set()
+        self._field: str | None = None
+        self._terms = self._postings = 0
+        self._problems: list[str] = []
+        self._seen = 0
+
+    def __call__(self, fieldname: str, term: TermPostings | None) -> None:
+        if fieldname != self._field:
+            self._field, self._terms, self._postings, self._problems = fieldname, 0, 0, []
+        if term is None:
+            if fieldname not in self.read:
+                self.read.add(fieldname)
+                self.report.terms += self._terms
+                self.report.postings += self._postings
+                for problem in self._problems:
+                    self.report.problem(problem)
+            self._field = None
+            return
+        self._seen += 1
+        if self._seen % PROGRESS_EVERY == 0:
+            self.progress(self.phase, self._seen, None, "terms")
+        ids = term.ids
+        self._terms += 1
+        self._postings += len(ids)
+        label = f"{fieldname}:{_term_repr(term.btext)}"
+        if len(ids) != term.doc_frequency:
+            self._problems.append(f"segment {self.segment}: {label} has {len(ids)} postings, "
+                                  f"its entry says {term.doc_frequency}")
+        if len(ids) and (ids[0] < 0 or ids[-1] >= self.doc_count
+                         or (len(ids) > 1 and not bool(np.all(ids[1:] > ids[:-1])))):
+            self._problems.append(f"segment {self.segment}: {label} has postings for "
+                                  f"documents outside 0..{self.doc_count - 1} or out of order")
 
 
 def _term_repr(btext: bytes) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["distinct", "distinct_pairs"]
+__all__ = ["distinct", "distinct_inverse", "distinct_pairs", "first_occurrences"]
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
@@ -20,6 +20,27 @@ def distinct(values: np.ndarray) -> np.ndarray:
     if len(ordered) < 2:
         return ordered
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+
+
+def distinct_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)``: the distinct values, ascending, and
+    per element of ``values`` (any shape) the position of its value among them (same
+    shape as ``values``)."""
+    values = np.asarray(values)
+    unique = distinct(values)
+    return unique, np.searchsorted(unique, values)
+
+
+def first_occurrences(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values, return_index=True)[1]`` for a 1-d array: per distinct value
+    (ascending) the position of its first occurrence in ``values``."""
+    values = np.asarray(values).ravel()
+    if not len(values):
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(values, kind="stable")       # equal values keep their order
+    ordered = values[order]
+    first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+    return order[first]
 
 
 def distinct_pairs(pairs: np.ndarray) -> np.ndarray:

@@ -216,7 +216,8 @@ def test_index_check_compares_side_postings_with_whoosh(tmp_path: Path, part: st
 
     with searchcore.create_index(tmp_path / "ix") as ix:
         ix.add(dated(bbc_articles())[:120])
-        assert check_index(ix).ok
+        good = check_index(ix)
+        assert good.ok
         target = next((ix.path / ix.manifest["generation"]).glob(f"*.spst_body_{part}.npy"))
     np.save(target, change(np.load(target)))
     with searchcore.open_index(tmp_path / "ix") as ix:
@@ -224,3 +225,27 @@ def test_index_check_compares_side_postings_with_whoosh(tmp_path: Path, part: st
     assert not report.ok
     found = [p for p in report.problems if "side postings of body" in p]
     assert found and says in found[0] and found[0].startswith("segment "), report.problems
+    # whoosh's postings were still read once each, to their end
+    assert (report.terms, report.postings) == (good.terms, good.postings)
+
+
+def test_index_check_reads_each_whoosh_term_once(tmp_path: Path) -> None:
+    """The check reads whoosh's postings once, for the side comparison and its own
+    counts together; without side files it reads them alone. Either way every term
+    of every field is counted once, as whoosh's term table lists them."""
+    from searchcore.cli.check_cmd import check_index
+
+    with searchcore.create_index(tmp_path / "ix") as ix:
+        ix.add(dated(bbc_articles())[:60])
+        with ix.whoosh_index.reader() as reader:
+            entries = [(f, info.doc_frequency()) for (f, _), info in reader._terms.items()
+                       if f in reader.schema]
+        with_side = check_index(ix)
+        folder = ix.path / ix.manifest["generation"]
+    assert with_side.ok
+    assert (with_side.terms, with_side.postings) == (len(entries), sum(n for _, n in entries))
+    for path in folder.glob("*.spst_*"):
+        path.unlink()
+    with searchcore.open_index(tmp_path / "ix") as ix:
+        alone = check_index(ix)
+    assert alone.ok and (alone.terms, alone.postings) == (with_side.terms, with_side.postings)

@@ -141,11 +141,48 @@ def test_collapse_groups_stories_as_one_index(pair) -> None:
     with searchcore.open_index(single_path) as single, \
             searchcore.open_index(sharded_path) as sharded:
         for query in ["oil", "*", "film OR music", "prices"]:
-            want = single.search(query, collapse=True, limit=20, snippets=0)
-            got = sharded.search(query, collapse=True, limit=20, snippets=0)
-            assert (got.total, got.total_articles) == (want.total, want.total_articles), query
+            for options in ({"limit": 20}, {"limit": 7, "page": 3, "sort": "newest"},
+                            {"limit": 5, "page": 2, "sort": "oldest"}):
+                want = single.search(query, collapse=True, snippets=0, **options)
+                got = sharded.search(query, collapse=True, snippets=0, **options)
+                assert (got.total, got.total_articles) == (want.total, want.total_articles), \
+                    (query, options)
+                assert [(h.id, [c.id for c in h.copies]) for h in got.hits] == \
+                    [(h.id, [c.id for c in h.copies]) for h in want.hits], (query, options)
+        # A cursor walk over the stories: page after page, the same as one index.
+        cursors = {"single": None, "sharded": None}
+        for _ in range(3):
+            want = single.search("*", collapse=True, limit=8, snippets=0,
+                                 after=cursors["single"])
+            got = sharded.search("*", collapse=True, limit=8, snippets=0,
+                                 after=cursors["sharded"])
             assert [(h.id, [c.id for c in h.copies]) for h in got.hits] == \
-                [(h.id, [c.id for c in h.copies]) for h in want.hits], query
+                [(h.id, [c.id for c in h.copies]) for h in want.hits]
+            assert got.total == want.total
+            cursors = {"single": want.next_cursor, "sharded": got.next_cursor}
+
+
+def test_a_shard_sends_only_the_matches_a_collapsed_page_can_show(pair) -> None:
+    """Every match in a story with articles elsewhere, and of those alone in their
+    story only the first of the page's worth: the rest are counted, not sent."""
+    from searchcore.news.collapse import part_matches
+    from searchcore.query.parser import parse_query
+    from searchcore.sharding import stories
+
+    _, sharded_path = pair
+    with searchcore.open_index(sharded_path) as sharded:
+        shard = sharded.live_shards()[0]
+        base = shard.searcher()
+        codes = stories.story_codes(shard, 0, base)
+        q = parse_query("*", base.schema)
+        every = part_matches(base, codes, q, None, "relevance", 0)
+        page = part_matches(base, codes, q, None, "relevance", 0, want=10)
+    assert page.matched == every.matched == len(every.docs)
+    together = every.codes >= 0
+    assert together.any() and (~together).sum() > 10
+    assert len(page.docs) == together.sum() + 10
+    assert page.alone_after == (~together).sum() - 10 and page.alone_before == 0
+    assert set(every.docs[together].tolist()) <= set(page.docs.tolist())
 
 
 # -- the big corpora -----------------------------------------------------------------------

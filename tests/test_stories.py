@@ -417,3 +417,34 @@ def test_stories_written_by_an_older_searchcore_ask_for_a_rebuild(tmp_path: Path
                     lambda: ix.add(bbc_articles()[30:31])):
             with pytest.raises(IndexFormatError, match="searchcore index build"):
                 use()
+
+
+@pytest.mark.parametrize("damage", ["fortran", "pickled", "truncated"])
+def test_a_damaged_signature_file_is_refused_by_name(tmp_path: Path, damage: str) -> None:
+    """A signature file is read without np.load (mapped, to drop its pages): a file that
+    is not what np.save writes for a plain array is refused, naming it, and the index
+    keeps what it had."""
+    import numpy as np
+
+    from searchcore.errors import IndexFormatError
+
+    path = tmp_path / "ix"
+    articles = bbc_articles()[:30]
+    with searchcore.create_index(path) as ix:
+        ix.add(articles)
+        folder = ix.path / ix.manifest["generation"]
+    (sig,) = folder.glob("stories-c*-sig.npy")
+    good = np.load(sig)
+    if damage == "fortran":
+        np.save(sig, np.asfortranarray(good))
+    elif damage == "pickled":
+        np.save(sig, good.astype(object), allow_pickle=True)
+    else:
+        sig.write_bytes(sig.read_bytes()[:200])
+    copy = dict(articles[3], id="copy-of-3")          # its signature must be compared
+    with searchcore.open_index(path) as ix:
+        with pytest.raises(IndexFormatError, match=sig.name):
+            ix.add([copy])
+    with searchcore.open_index(path) as ix:
+        assert ix.search(f'id:"{articles[3]["id"]}"').total == 1
+        assert ix.search('id:"copy-of-3"').total == 0

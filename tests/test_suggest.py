@@ -16,7 +16,7 @@ from whoosh import query as wq
 import searchcore
 from searchcore.news.suggest import correction
 from searchcore.query.fuzzy import expansion_boosts, similarity
-from searchcore.whoosh_boundary.fuzzy import terms_within
+from searchcore.execution.fuzzy import terms_within
 
 
 @pytest.mark.parametrize("typed, meant", [
@@ -80,11 +80,13 @@ def test_cli_prints_did_you_mean_with_the_command(news_index_path: Path) -> None
 
 
 def test_stock_whoosh_segment_readers_still_miss_transpositions(news_index) -> None:
-    """The bug whoosh_boundary/fuzzy.py works around: documented Damerau, found Levenshtein."""
-    reader = news_index.searcher().reader()
+    """Why fuzzy terms come from the side dictionary (execution/fuzzy.py) and never from
+    whoosh's term walk: documented Damerau, found Levenshtein."""
+    searcher = news_index.searcher()
+    reader = searcher.reader()
     assert ("body", "mobil") in reader
     assert "mobil" not in set(reader.terms_within("body", "mboil", 1))
-    assert "mobil" in set(terms_within(reader, "body", "mboil", 1))
+    assert "mobil" in set(terms_within(searcher, "body", "mboil", 1))
 
 
 def test_expansions_are_weighted_by_similarity_and_frequency() -> None:
@@ -143,8 +145,6 @@ def test_side_dictionary_fuzzy_terms_are_the_osa_neighbourhood(news_index_path) 
     within the OSA Damerau distance that whoosh's own distance function measures."""
     from whoosh.support.levenshtein import damerau_levenshtein
 
-    from searchcore.execution.fuzzy import terms_within as array_terms_within
-
     with searchcore.open_index(news_index_path) as ix:
         searcher = ix.searcher()
         lexicon = [t.decode() for t in searcher.reader().lexicon("body")]
@@ -152,4 +152,4 @@ def test_side_dictionary_fuzzy_terms_are_the_osa_neighbourhood(news_index_path) 
             for dist in (1, 2):
                 want = sorted(t for t in lexicon if t[:1] == word[:1]
                               and damerau_levenshtein(word, t) <= dist)
-                assert array_terms_within(searcher, "body", word, dist, prefix=1) == want
+                assert terms_within(searcher, "body", word, dist, prefix=1) == want

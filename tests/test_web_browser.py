@@ -112,6 +112,11 @@ def test_search_facet_page_article_on_desktop(browser, base_url: str, shots: Pat
         # the date histogram: a bar per month of the matches; a click narrows to it
         bars = page.locator("#timeline .bar")
         assert bars.count() >= 2
+        # the tallest bar stays inside the histogram, clear of what is above it
+        tallest = min(f["y"] for f in page.locator("#timeline .fill").evaluate_all(
+            "fs => fs.map(f => f.getBoundingClientRect().toJSON())"))
+        box = page.locator("#timeline").bounding_box()
+        assert tallest >= box["y"] + 6
         page.screenshot(path=str(shots / "desktop-results.png"))
         bar = page.locator("#timeline .bar:not([disabled])").nth(1)
         month = bar.get_attribute("data-value")

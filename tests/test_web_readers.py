@@ -75,12 +75,37 @@ def test_pages_are_decoded_as_they_declare(name: str, codec: str, language: str,
     found, skipped = read(PAGES / name)
     assert not skipped and len(found) == 1
     article = found[0]
-    assert article.extra["encoding"] == codec
+    assert article.extra["charset"] == codec
+    assert "encoding" not in article.extra        # read as declared (or UTF-8): no assumption
     assert word in article.body and "\ufffd" not in article.body
     assert article.language == language          # fr-latin1 declares none: detected
     assert article.published is not None
     # Navigation, related links and the footer are not part of the article.
     assert "Privacy" not in article.body and "Another story" not in article.body
+
+
+def test_only_pages_whose_charset_was_guessed_are_listed_for_checking(tmp_path: Path) -> None:
+    """The import summary's "Not UTF-8, read as ..." lists files whose encoding was an
+    assumption; pages read as they declare are not among them (every saved page was,
+    when html_record recorded its codec under the text files' key)."""
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for name in ("ru-cp1251.html", "fr-latin1.htm", "de-utf8.html"):
+        (folder / name).write_bytes((PAGES / name).read_bytes())
+    body = "<html><body><article><h1>Prix du café</h1>" + "<p>Les députés ont adopté " \
+        "le budget, a annoncé le ministère. Les élus réclament une réforme fiscale.</p>" * 8
+    (folder / "undeclared.html").write_bytes((body + "</article></body></html>").encode("cp1252"))
+    result = CliRunner().invoke(cli, ["index", "build", str(folder), "--index",
+                                      str(tmp_path / "ix"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = orjson.loads(result.stdout)
+    assert summary["indexed"] == 4
+    assert sum(summary["assumed_encodings"].values()) == 1, summary["assumed_encodings"]
+    with searchcore.open_index(tmp_path / "ix") as ix:
+        [hit] = ix.search("députés budget").hits
+        guessed = ix.get(hit.id)
+        assert guessed.extra["encoding"] == guessed.extra["charset"] != "utf-8"
+        assert "député" in guessed.body
 
 
 def test_page_metadata_and_canonical_identity() -> None:

@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from searchcore.index.records import RawRecord, Skipped
-from searchcore.index.web.charset import UndecodablePage, decode_page
+from searchcore.index.web.charset import UndecodablePage, decode_page, declared_charset
 from searchcore.languages import detect_language, normalize_language
 from searchcore.urls import canonical_url
 
@@ -152,10 +152,18 @@ def html_text_record(html: str, origin: str, *, url: str = "", fallback_date: st
 def html_record(data: bytes, origin: str, *, url: str = "", content_type: str | None = None,
                 fallback_date: str = "", extra: dict[str, Any] | None = None
                 ) -> RawRecord | Skipped:
-    """The raw record of one page's bytes, decoded as the page declares."""
+    """The raw record of one page's bytes, decoded as the page declares.
+
+    ``extra["charset"]`` is the codec the page was read with. ``extra["encoding"]``
+    is set, as for text files, only when that codec was a guess (the page declared
+    none that fit its bytes, and they are not UTF-8): the import summary lists those
+    pages for a person to check, and a page read as it says is not one of them.
+    """
     try:
-        html, encoding = decode_page(data, content_type)
+        html, charset = decode_page(data, content_type)
     except UndecodablePage as exc:
         return Skipped.make(origin, "undecodable", str(exc))
+    guessed = charset not in ("utf-8", declared_charset(data, content_type))
     return html_text_record(html, origin, url=url, fallback_date=fallback_date,
-                            extra={"encoding": encoding} | (extra or {}))
+                            extra={"charset": charset} | ({"encoding": charset} if guessed else {})
+                            | (extra or {}))

@@ -12,7 +12,8 @@ together with numpy: a few milliseconds.
 
 The distance is the optimal-string-alignment Damerau-Levenshtein distance (an
 adjacent transposition is one edit), as ``whoosh.support.levenshtein`` computes it
-and :func:`searchcore.whoosh_boundary.fuzzy.terms_within` finds (a test compares).
+(a test compares with it over the whole lexicon) and as whoosh documents its
+``terms_within``; whoosh's segment readers count a transposition as two edits.
 """
 
 from __future__ import annotations

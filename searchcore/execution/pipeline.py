@@ -266,8 +266,10 @@ def _collapsed(part: Part, plan: SearchPlan, allowed: set[int] | None,
     codes = part.stories() if part.stories is not None else collapse.story_codes(part.base)
     if plan.parts > 1:
         every = collapse.part_matches(part.searcher, codes, plan.flat, allowed, r.sort,
-                                      part.number, plan.arrays)
-        return PartHits([], len(every.docs), matches=every, facets=facets())
+                                      part.number, plan.arrays,
+                                      r.limit if plan.after is not None else r.offset + r.limit,
+                                      plan.after)
+        return PartHits([], every.matched, matches=every, facets=facets())
     # Facets count every match: the totals must agree with them (no pruning).
     found = collapse.collapse_part(
         part.searcher, part.base, codes, plan.flat, allowed, r.sort,

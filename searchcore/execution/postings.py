@@ -317,7 +317,7 @@ def build_field(reader: Any, fieldname: str) -> FieldPostings:
     tfs: list[np.ndarray] = []
     counts: list[int] = []
     flat: list[int] = []
-    for btext, ids, weights, positions in raw.field_postings(reader, fieldname, with_positions):
+    for btext, ids, weights, positions, _ in raw.field_postings(reader, fieldname, with_positions):
         terms += btext
         termoff.append(len(terms))
         docoff.append(docoff[-1] + len(ids))
@@ -520,13 +520,20 @@ def segment_postings(reader: Any) -> SegmentPostings:
 MAX_FIELD_PROBLEMS = 5
 
 
-def verify_segment_postings(reader: Any) -> list[str]:
+#: ``observe(fieldname, term)``: each term of whoosh's postings as the check reads it,
+#: and ``observe(fieldname, None)`` once a field has been read to its end (so
+#: ``index check`` reads whoosh's postings once for both of its comparisons).
+TermObserver = Callable[[str, "raw.TermPostings | None"], None]
+
+
+def verify_segment_postings(reader: Any, observe: TermObserver | None = None) -> list[str]:
     """Problems of a segment's side postings against whoosh's (``index check``):
     every term, posting, frequency and position compared, one term at a time (so
     the check's memory follows the longest list, not the segment).
 
     Absent files are not a problem (they are converted on open); files that do not
-    open, do not fit together, or disagree with whoosh's postings are.
+    open, do not fit together, or disagree with whoosh's postings are. With
+    ``observe``, a field's whoosh postings are read to the end even after a problem.
     """
     folder, segid = boundary.segment_folder(reader), boundary.segment_name(reader)
     if folder is None or segid is None or not _path(folder, segid, _META).exists():
@@ -543,47 +550,66 @@ def verify_segment_postings(reader: Any) -> list[str]:
             problems.append(f"its side postings of {name} are missing, unreadable or do "
                             "not fit together")
             continue
-        problems.extend(f"its side postings of {name} {p}" for p in _field_problems(reader, name, fp))
+        problems.extend(f"its side postings of {name} {p}"
+                        for p in _field_problems(reader, name, fp, observe))
     return problems
 
 
-def _field_problems(reader: Any, name: str, fp: FieldPostings) -> list[str]:
+def _field_problems(reader: Any, name: str, fp: FieldPostings,
+                    observe: TermObserver | None = None) -> list[str]:
     with_positions = fp.pos is not None
     if with_positions != reader.schema[name].format.supports("positions"):
         return ["have positions where the schema has none, or none where it has"]
     problems: list[str] = []
     n = len(fp)
     i = -1
-    for i, (btext, ids, weights, positions) in enumerate(
-            raw.field_postings(reader, name, with_positions)):
-        if len(problems) >= MAX_FIELD_PROBLEMS:
-            return problems + ["(and maybe more)"]
-        if i >= n:
-            problems.append(f"lack terms from {btext!r} on")
+    done = False                 # compared as far as it makes sense; whoosh's may go on
+    for i, term in enumerate(raw.field_postings(reader, name, with_positions)):
+        if observe is not None:
+            observe(name, term)
+        if not done:
+            done = _term_problems(fp, i, n, term, with_positions, problems)
+        if done and observe is None:
             return problems
-        if fp.term(i) != btext:
-            problems.append(f"hold {fp.term(i)!r} where whoosh has {btext!r}")
-            return problems
-        start, end = int(fp.docoff[i]), int(fp.docoff[i + 1])
-        if not 0 <= start <= end <= len(fp.docs):
-            problems.append(f"have offsets out of range for {btext!r}")
-            continue
-        docs, tf = _read(fp.docs, start, end), _read(fp.tf, start, end)
-        if not (np.array_equal(docs, ids) and np.array_equal(tf, np.asarray(weights, np.float32))):
-            problems.append(f"differ from whoosh's for {btext!r} (documents or frequencies)")
-            continue
-        if with_positions:
-            assert fp.posoff is not None and fp.pos is not None
-            offs = _read(fp.posoff, start, end + 1)
-            if len(offs) != end - start + 1 or offs[0] < 0 or offs[-1] > len(fp.pos) \
-                    or np.any(np.diff(offs) < 0):
-                problems.append(f"have position offsets out of range for {btext!r}")
-                continue
-            flat = _read(fp.pos, int(offs[0]), int(offs[-1]))
-            want = [p for plist in positions for p in plist]
-            if not (np.array_equal(np.diff(offs), [len(p) for p in positions])
-                    and np.array_equal(flat, np.asarray(want, dtype=np.int32))):
-                problems.append(f"differ from whoosh's positions for {btext!r}")
-    if i + 1 < n:
+    if observe is not None:
+        observe(name, None)
+    if not done and i + 1 < n:
         problems.append(f"hold {n - i - 1} terms whoosh does not have")
     return problems
+
+
+def _term_problems(fp: FieldPostings, i: int, n: int, term: "raw.TermPostings",
+                   with_positions: bool, problems: list[str]) -> bool:
+    """Compare whoosh's ``i``-th term with the side arrays' (appending to ``problems``);
+    True when the comparison of this field should stop."""
+    btext, ids, weights, positions, _ = term
+    if len(problems) >= MAX_FIELD_PROBLEMS:
+        problems.append("(and maybe more)")
+        return True
+    if i >= n:
+        problems.append(f"lack terms from {btext!r} on")
+        return True
+    if fp.term(i) != btext:
+        problems.append(f"hold {fp.term(i)!r} where whoosh has {btext!r}")
+        return True
+    start, end = int(fp.docoff[i]), int(fp.docoff[i + 1])
+    if not 0 <= start <= end <= len(fp.docs):
+        problems.append(f"have offsets out of range for {btext!r}")
+        return False
+    docs, tf = _read(fp.docs, start, end), _read(fp.tf, start, end)
+    if not (np.array_equal(docs, ids) and np.array_equal(tf, np.asarray(weights, np.float32))):
+        problems.append(f"differ from whoosh's for {btext!r} (documents or frequencies)")
+        return False
+    if with_positions:
+        assert fp.posoff is not None and fp.pos is not None
+        offs = _read(fp.posoff, start, end + 1)
+        if len(offs) != end - start + 1 or offs[0] < 0 or offs[-1] > len(fp.pos) \
+                or np.any(np.diff(offs) < 0):
+            problems.append(f"have position offsets out of range for {btext!r}")
+            return False
+        flat = _read(fp.pos, int(offs[0]), int(offs[-1]))
+        want = [p for plist in positions for p in plist]
+        if not (np.array_equal(np.diff(offs), [len(p) for p in positions])
+                and np.array_equal(flat, np.asarray(want, dtype=np.int32))):
+            problems.append(f"differ from whoosh's positions for {btext!r}")
+    return False

@@ -54,6 +54,35 @@ def load(path: Path) -> np.ndarray:
     return np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
 
 
+def npy_header(path: Path) -> tuple[tuple[int, ...], np.dtype, int]:
+    """The shape, dtype and data offset of the ``.npy`` file at ``path``, for files
+    read without ``np.load`` (by ``preadv``, or mapped to drop their pages).
+
+    Only what ``np.save`` writes for a numeric array is accepted: format 1.0 or 2.0,
+    C order, no Python objects. Raises ValueError naming the file otherwise, or when
+    the file is shorter than its header says.
+    """
+    from numpy.lib import format as npy
+
+    with open(path, "rb") as fh:
+        version = npy.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = npy.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, fortran, dtype = npy.read_array_header_2_0(fh)
+        else:
+            raise ValueError(f"{path}: unsupported .npy version {version}")
+        start = fh.tell()
+    if dtype.hasobject or fortran:
+        raise ValueError(f"{path}: not a C-ordered numeric array")
+    count = 1
+    for n in shape:
+        count *= int(n)
+    if path.stat().st_size < start + count * dtype.itemsize:
+        raise ValueError(f"{path}: shorter than its header says")
+    return tuple(int(n) for n in shape), dtype, start
+
+
 class ReadFile:
     """A 1-d ``.npy`` file whose slices are read from disk when asked, never mapped.
 
@@ -72,26 +101,14 @@ class ReadFile:
     """
 
     def __init__(self, path: Path) -> None:
-        from numpy.lib import format as npy
-
         self.path = path
-        with open(path, "rb") as fh:
-            version = npy.read_magic(fh)
-            if version == (1, 0):
-                shape, fortran, dtype = npy.read_array_header_1_0(fh)
-            elif version == (2, 0):
-                shape, fortran, dtype = npy.read_array_header_2_0(fh)
-            else:
-                raise ValueError(f"{path}: unsupported .npy version {version}")
-            self._start = fh.tell()
-        if dtype.hasobject or len(shape) != 1 or fortran:
-            raise ValueError(f"{path}: not a plain 1-d array")
+        shape, dtype, self._start = npy_header(path)
+        if len(shape) != 1:
+            raise ValueError(f"{path}: not a 1-d array")
         self.dtype = dtype
         self._itemsize = dtype.itemsize
         self.ndim = 1
         self._len = int(shape[0])
-        if path.stat().st_size < self._start + self._len * dtype.itemsize:
-            raise ValueError(f"{path}: shorter than its header says")
         self._fd: int | None = None
         self._finalizer: Any = None
 

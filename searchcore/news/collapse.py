@@ -25,6 +25,7 @@ from typing import Any, Collection, Sequence
 
 import numpy as np
 
+from searchcore.distinct import first_occurrences
 from searchcore.execution.order import id_keys, ordered, primary_key, result_keys
 from searchcore.execution.search import matches, matches_by, scored_among
 from searchcore.news.stories import StoryStore, document_story_codes
@@ -111,8 +112,17 @@ def collapse_part(searcher: Any, base: Any, codes: np.ndarray, q: Any,
 
 @dataclass(frozen=True)
 class PartMatches:
-    """Every match of one part with its order keys and story codes: what a search of
-    several parts, whose stories span them, groups after the merge (:func:`group_parts`)."""
+    """What one part of a search whose stories span parts sends for the grouping after
+    the merge (:func:`group_parts`): the matches that can be on the page, with their
+    order keys and story codes, and counts of the rest.
+
+    A match whose story has articles elsewhere (a code >= 0) is always sent: its
+    story's leader and copies may be in any part. A match alone in its story (a
+    negative code) is its own story, so only the part's first ``want`` of those after
+    the cursor can be on the page; the others are counted, not sent. News is mostly
+    such articles, so a broad query sends a fraction of its matches, where it sent
+    every one (five arrays of them, from every shard, per query).
+    """
 
     part: int
     docs: np.ndarray
@@ -120,24 +130,49 @@ class PartMatches:
     primary: np.ndarray
     ties: np.ndarray
     codes: np.ndarray
+    #: Every match of the part (the articles' total).
+    matched: int = 0
+    #: Matches alone in their story that were not sent, before and after the cursor.
+    alone_before: int = 0
+    alone_after: int = 0
 
 
 def part_matches(searcher: Any, codes: np.ndarray, q: Any, allowed: Collection[int] | None,
-                 sort: str, part: int, arrays: bool = True) -> PartMatches:
-    """:class:`PartMatches` of ``q`` on one part (every match: exact totals)."""
+                 sort: str, part: int, arrays: bool = True, want: int | None = None,
+                 after: str | None = None) -> PartMatches:
+    """:class:`PartMatches` of ``q`` on one part (every match counted: exact totals)
+    for a page ending with story ``want`` (None: every match is sent) after ``after``."""
     docs, scores, _, _ = matches(searcher, q, allowed, sort, None, True, arrays)
     primary, ties = result_keys(searcher, sort, docs, scores)
-    return PartMatches(part, docs, scores, primary, ties, codes[docs])
+    story = codes[docs]
+    if want is None:
+        return PartMatches(part, docs, scores, primary, ties, story, len(docs))
+    alone = np.flatnonzero(story < 0)
+    before = 0
+    if after is not None and len(alone):
+        from searchcore.news.export import cursor_after
+
+        later = cursor_after(primary[alone], ties[alone], sort, after)
+        before = int(len(alone) - np.count_nonzero(later))
+        alone = alone[later]
+    first = alone[ordered(primary[alone], ties[alone], want if want < len(alone) else None)]
+    keep = np.sort(np.concatenate([np.flatnonzero(story >= 0), first]))
+    return PartMatches(part, docs[keep], None if scores is None else scores[keep],
+                       primary[keep], ties[keep], story[keep], len(docs),
+                       alone_before=before, alone_after=len(alone) - len(first))
 
 
 def group_parts(parts: Sequence[PartMatches], sort: str, want: int, after: str | None
                 ) -> tuple[list[tuple[int, int, float | None, list[tuple[int, int]]]], int, int]:
     """``([(part, docnum, score, [(part, docnum) of its copies])] of the first ``want``
     stories, stories, stories before the cursor)`` over every part's matches (a code
-    >= 0 is one story in every part; a negative one, the document alone, the part's)."""
+    >= 0 is one story in every part; a negative one, the document alone, the part's).
+    Matches a part counted and did not send are stories of their own (past the page)."""
+    unsent = sum(p.alone_before + p.alone_after for p in parts)
+    unsent_before = sum(p.alone_before for p in parts)
     parts = [p for p in parts if len(p.docs)]
     if not parts:
-        return [], 0, 0
+        return [], unsent, unsent_before
     owner = np.concatenate([np.full(len(p.docs), p.part, dtype=np.int64) for p in parts])
     docs = np.concatenate([p.docs for p in parts])
     primary = np.concatenate([p.primary for p in parts])
@@ -149,7 +184,7 @@ def group_parts(parts: Sequence[PartMatches], sort: str, want: int, after: str |
     shown = [(int(owner[i]), int(docs[i]), None if scores is None else float(scores[i]),
               [(int(owner[m]), int(docs[m])) for m in others])
              for i, others in zip(grouped.shown.tolist(), grouped.copies)]
-    return shown, grouped.stories, grouped.before
+    return shown, grouped.stories + unsent, grouped.before + unsent_before
 
 
 @dataclass(frozen=True)
@@ -267,7 +302,7 @@ def _first_of_stories(story: np.ndarray, primary: np.ndarray, ties: np.ndarray,
     k = max(64, 4 * want)
     while True:
         pick = ordered(primary, ties, k if k < len(story) else None, at=at)
-        _, first = np.unique(story[pick], return_index=True)
+        first = first_occurrences(story[pick])
         if len(first) >= want or len(pick) == len(story):
             return pick[np.sort(first)[:want]]
         k *= 4

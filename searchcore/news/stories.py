@@ -75,8 +75,9 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import orjson
 
-from searchcore.distinct import distinct, distinct_pairs
+from searchcore.distinct import distinct, distinct_inverse, distinct_pairs
 from searchcore.errors import IndexFormatError
+from searchcore.execution.sidefiles import npy_header, write_atomic, write_npy
 from searchcore.index.idtable import id_hashes
 from searchcore.news import leaders, minhash
 
@@ -154,8 +155,8 @@ class Chunk:
     def write(self, folder: Path, number: int) -> None:
         base = chunk_base(folder, number)
         for name in ("sig", "count", "idh", "bands", "brows"):
-            _write(Path(f"{base}-{name}.npy"), np.asarray(self._get(name)))
-        _write_bytes(Path(f"{base}.json"), orjson.dumps(list(self.ids)))
+            write_npy(Path(f"{base}-{name}.npy"), np.asarray(self._get(name)))
+        write_atomic(Path(f"{base}.json"), orjson.dumps(list(self.ids)))
 
     def release(self, *names: str) -> None:
         """Forget arrays read from the files (unmapping them): read again on demand."""
@@ -281,7 +282,7 @@ class StoryStore:
         rows = np.asarray(rows, dtype=np.int64)
         out: list[str] = [""] * len(rows)
         chunk_of = np.searchsorted(self.starts, rows, side="right") - 1
-        for k in np.unique(chunk_of):
+        for k in distinct(chunk_of).tolist():
             ids, start = self.parts[int(k)].ids, int(self.starts[k])
             for i in np.flatnonzero(chunk_of == k).tolist():
                 out[i] = ids[int(rows[i]) - start]
@@ -328,7 +329,7 @@ class StoryStore:
         rows = np.asarray(rows, dtype=np.int64)
         out = np.empty((len(rows), *shape), dtype=dtype)
         chunk_of = np.searchsorted(self.starts, rows, side="right") - 1
-        for k in np.unique(chunk_of):
+        for k in distinct(chunk_of).tolist():
             sel = np.flatnonzero(chunk_of == k)
             out[sel] = getattr(self.parts[int(k)], name)[rows[sel] - self.starts[k]]
         return out
@@ -477,9 +478,8 @@ class StoryStore:
         count = self.count
         for start in range(0, len(pairs), VERIFY_BLOCK):
             block = pairs[start:start + VERIFY_BLOCK]
-            rows, where = np.unique(block, return_inverse=True)
+            rows, where = distinct_inverse(block)
             sig = self._signatures_sorted(rows)
-            where = where.reshape(block.shape)
             sig_a, sig_b = sig[where[:, 0]], sig[where[:, 1]]
             ok = np.asarray(minhash.same_story(sig_a, count[block[:, 0]],
                                                sig_b, count[block[:, 1]]), dtype=bool)
@@ -548,8 +548,8 @@ def write_state(folder: Path, version: int, chunks: Sequence[int], sizes: Sequen
     """Write state ``version`` (for whoosh generation ``toc``): its story array, then
     (last, atomically) its JSON."""
     folder = Path(folder)
-    _write(folder / f"stories-{version:06d}-story.npy", story)
-    _write_bytes(folder / f"stories-{version:06d}.json", orjson.dumps(
+    write_npy(folder / f"stories-{version:06d}-story.npy", story)
+    write_atomic(folder / f"stories-{version:06d}.json", orjson.dumps(
         {"store_version": STORE_VERSION, "params": _params(), "toc": int(toc),
          "chunks": [[int(c), int(s)] for c, s in zip(chunks, sizes)],
          "rows": len(story), "live": int(np.sum(story >= 0))}))
@@ -581,41 +581,16 @@ def choose_state(folder: Path, toc: int | None) -> tuple[int, dict[str, Any]] | 
 def _map_npy(path: Path) -> tuple[np.ndarray, mmap.mmap]:
     """The array of a ``.npy`` file, memory-mapped read-only, and its mapping (to drop
     its pages with ``madvise``: numpy's ``mmap_mode`` keeps the mapping private)."""
+    try:
+        shape, dtype, offset = npy_header(path)
+    except ValueError as exc:
+        raise IndexFormatError(f"{exc}; rebuild the index") from None
+    count = int(np.prod(shape))
+    if not count:
+        return np.zeros(shape, dtype=dtype), None  # type: ignore[return-value]
     with open(path, "rb") as fh:
-        version = np.lib.format.read_magic(fh)
-        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                       else np.lib.format.read_array_header_2_0)
-        shape, fortran, dtype = read_header(fh)
-        offset = fh.tell()
-        if fortran or dtype.hasobject:
-            raise IndexFormatError(f"{path}: not a C-ordered numeric array; rebuild the index")
-        size = int(np.prod(shape)) * dtype.itemsize
-        if not size:
-            return np.zeros(shape, dtype=dtype), None  # type: ignore[return-value]
         mapping = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    array = np.frombuffer(mapping, dtype=dtype, count=int(np.prod(shape)),
-                          offset=offset).reshape(shape)
-    return array, mapping
-
-
-def _write(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        np.save(fh, array, allow_pickle=False)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
+    return np.frombuffer(mapping, dtype=dtype, count=count, offset=offset).reshape(shape), mapping
 
 
 # -- with whoosh: the write transaction and the per-document rows ---------------------

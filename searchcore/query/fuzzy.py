@@ -13,9 +13,9 @@ the commonest one. Here each expansion's boost is
 that is Lucene's blend, times a frequency factor between 0.5 and 1 that lets the
 commonest close form lead (a typo is likelier to be of a common word than of a rare
 one). Edits are Damerau-Levenshtein (a transposition is one edit), as whoosh
-documents them (its segment readers count two: see
-:mod:`searchcore.whoosh_boundary.fuzzy`); the expansions come from the side term
-dictionary (:mod:`searchcore.execution.fuzzy`), not from whoosh's term walk.
+documents them (its segment readers count two: ``tests/test_suggest.py`` shows that
+stock whoosh still does); the expansions come from the side term dictionary
+(:mod:`searchcore.execution.fuzzy`), never from whoosh's term walk.
 """
 
 from __future__ import annotations

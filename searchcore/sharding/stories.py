@@ -48,6 +48,7 @@ import numpy as np
 import orjson
 
 from searchcore.errors import IndexFormatError
+from searchcore.execution.sidefiles import write_atomic, write_npy
 from searchcore.news import stories as _stories
 from searchcore.news.stories import Chunk, StoryStore, chunk_base, latest_version
 
@@ -125,8 +126,8 @@ class CollectionStories:
         self.folder.mkdir(parents=True, exist_ok=True)
         old, self.version = self.version, max(self.version, latest_version(self.folder)) + 1
         story = self.store.story
-        _stories._write(self.folder / f"stories-{self.version:06d}-story.npy", story)
-        _stories._write_bytes(self.folder / f"stories-{self.version:06d}.json", orjson.dumps(
+        write_npy(self.folder / f"stories-{self.version:06d}-story.npy", story)
+        write_atomic(self.folder / f"stories-{self.version:06d}.json", orjson.dumps(
             {"store_version": _stories.STORE_VERSION, "params": _stories._params(),
              "tocs": self.tocs,
              "chunks": [[k, c, p.size] for (k, c), p in zip(self.refs, self.store.parts)],
@@ -255,7 +256,8 @@ _CODES_ATTR = "_searchcore_collection_story_codes"
 def story_codes(shard: "ShardIndex", number: int, base: Any) -> np.ndarray:
     """Per document of shard ``number``'s searcher ``base``, its story code: the
     collection row of its story's leader, the same code in every shard;
-    ``-1 - docnum`` where none is known yet. An index without collection stories
+    ``-1 - docnum`` where none is known yet or the article is alone in its story
+    (then no other shard can hold a copy). An index without collection stories
     (built before them) gives each shard's own stories, numbered apart. Kept on
     ``base`` until the collection's or the shard's story state changes."""
     from searchcore.news.collapse import story_codes as shard_codes
@@ -270,15 +272,23 @@ def story_codes(shard: "ShardIndex", number: int, base: Any) -> np.ndarray:
     if cached is not None and cached[0] is coll and cached[1] is shard_store:
         return cached[2]
     if not coll.exists:
-        codes = shard_codes(base, shard_store)
-        codes = np.where(codes >= 0, codes * len(names) + number, codes)
+        own = shard_codes(base, shard_store)            # this shard's stories
+        sizes = np.bincount(own[own >= 0])
+        code = np.where(own >= 0, own * len(names) + number, -1)
     else:
         rows, _ = document_rows(base, shard_store, columns_for(base).extra(ROW_COLUMN))
         mapping = coll.collection_rows(number, shard_store)
         known = (rows >= 0) & (rows < len(mapping))
         crow = np.where(known, mapping[np.where(known, rows, 0)], -1)
-        code = np.where(crow >= 0, coll.store.story[np.where(crow >= 0, crow, 0)], -1)
-        codes = np.where(code >= 0, code, -1 - np.arange(len(code), dtype=np.int64))
+        story = coll.store.story
+        own = code = np.where(crow >= 0, story[np.where(crow >= 0, crow, 0)], -1)
+        sizes = np.bincount(story[story >= 0])
+    # An article alone in its story is a story of its own, never in another shard:
+    # it gets a code of its own (negative), so a collapse over the shards sends only
+    # the first of those a page can show (news.collapse.PartMatches).
+    alone = (own < 0) | (sizes[np.maximum(own, 0)] <= 1) if len(sizes) \
+        else np.ones(len(own), dtype=bool)
+    codes = np.where(alone, -1 - np.arange(len(own), dtype=np.int64), code)
     setattr(base, _CODES_ATTR, (coll, shard_store, codes))
     return codes
 

@@ -10,7 +10,7 @@ side index (:mod:`searchcore.execution.postings`).
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -69,15 +69,44 @@ def block_postings(m: Any, with_values: bool = False) -> tuple[np.ndarray, np.nd
     return np.concatenate(ids), np.concatenate(freqs), values
 
 
-def field_postings(reader: Any, fieldname: str,
-                   with_positions: bool) -> Iterator[tuple[bytes, np.ndarray, np.ndarray, list[list[int]]]]:
-    """Every term of ``fieldname`` in byte order: ``(btext, ids, weights, positions)``.
+class TermPostings(NamedTuple):
+    """One term's raw postings, and the document frequency its term entry states."""
 
-    ``positions`` holds each posting's word positions when asked for (else empty).
+    btext: bytes
+    ids: np.ndarray
+    weights: np.ndarray
+    #: Each posting's word positions, when asked for (else empty).
+    positions: list[list[int]]
+    doc_frequency: int
+
+
+def field_postings(reader: Any, fieldname: str, with_positions: bool) -> Iterator[TermPostings]:
+    """Every term of ``fieldname`` in byte order, with its postings.
+
+    Walks the segment's term table once, in order, and opens each term's postings
+    from the entry it just read. Looking each term of ``reader.lexicon()`` up again
+    in the hash table cost as much as reading its postings (half of an
+    ``index check``).
     """
     fmt = reader.schema[fieldname].format
-    for btext in reader.lexicon(fieldname):
-        ids, weights, values = block_postings(raw_matcher(reader, fieldname, btext),
-                                              with_values=with_positions)
-        positions = [fmt.decode_positions(v) for v in values] if with_positions else []
-        yield btext, ids, weights, positions
+    terms = getattr(reader, "_terms", None)
+    if terms is None or not hasattr(terms, "items_from"):
+        for btext in reader.lexicon(fieldname):
+            ids, weights, values = block_postings(raw_matcher(reader, fieldname, btext),
+                                                  with_values=with_positions)
+            yield TermPostings(btext, ids, weights, _positions(fmt, values, with_positions),
+                               reader.doc_frequency(fieldname, btext))
+        return
+    if fieldname not in terms.indexed_field_names():
+        return
+    for (name, btext), info in terms.items_from(fieldname, b""):
+        if name != fieldname:
+            return
+        m = terms._codec.postings_reader(terms._postfile, info, fmt, term=(fieldname, btext))
+        ids, weights, values = block_postings(m, with_values=with_positions)
+        yield TermPostings(btext, ids, weights, _positions(fmt, values, with_positions),
+                           info.doc_frequency())
+
+
+def _positions(fmt: Any, values: list[Any], with_positions: bool) -> list[list[int]]:
+    return [fmt.decode_positions(v) for v in values] if with_positions else []
