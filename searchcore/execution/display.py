@@ -131,15 +131,16 @@ class SegmentDisplay:
     segment and kept; each record is read with one ``pread`` (not mapped: a page of
     hits reads ten scattered records, and a mapped one kept the whole folio around
     it, 64-128 KB of the blob, resident for as long as the index stays open), unless
-    the blob is small (:data:`searchcore.execution.postings.MAP_BELOW` bytes, as the
-    posting files): then it is mapped, and what stays resident is at most the file.
+    the index is small (its posting lists are mapped too,
+    :meth:`searchcore.execution.postings.SegmentPostings.small_index`): then it is
+    mapped, and what stays resident is bounded by the index.
     """
 
     def __init__(self, reader: Any) -> None:
         self.blob: ReadFile | None = None
         self.offsets: ReadFile | None = None
         self._offsets: np.ndarray | None = None
-        #: A small blob's records, mapped (:data:`postings.MAP_BELOW`): a memoryview.
+        #: A small index's records, mapped (``SegmentPostings.small_index``): a memoryview.
         self._mapped: memoryview | None = None
         folder, segid = boundary.segment_folder(reader), boundary.segment_name(reader)
         count = reader.doc_count_all()
@@ -155,9 +156,11 @@ class SegmentDisplay:
                 and offsets.dtype == np.int64 and len(offsets) == count + 1
                 and (not count or (offsets[0] == 0 and offsets[-1] == len(blob)))):
             self.blob, self.offsets = blob, offsets
-            # Small (the posting files' rule): a record is a slice, not a system
-            # call (ten a page); what stays resident is at most the file.
-            if len(blob) <= postings.MAP_BELOW:
+            # A small index (the posting files' rule, over the whole generation): a
+            # record is a slice, not a system call (ten a page); what stays
+            # resident is bounded by the index (a 1M index's segments hold 7 MB
+            # blobs each: mapped, 200 queries kept 70 MB more resident).
+            if postings.segment_postings(reader).small_index():
                 self._mapped = _mapped_bytes(blob)
 
     def _starts(self) -> np.ndarray | None:

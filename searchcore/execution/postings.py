@@ -464,7 +464,7 @@ class SegmentPostings:
                 path = _path(self._folder, self._segid, f"{name}_{part}.npy")
                 if not path.exists():
                     parts[part] = None
-                elif part in _READ_PARTS and not self._small_index():
+                elif part in _READ_PARTS and not self.small_index():
                     parts[part] = ReadFile(path)  # type: ignore[assignment]
                 else:
                     parts[part] = load(path)
@@ -476,9 +476,10 @@ class SegmentPostings:
                            repair=partial(self._repair, name))
         return fp if structure_ok(fp) else None
 
-    def _small_index(self) -> bool:
+    def small_index(self) -> bool:
         """Do all the generation's posting document files together hold at most
-        :data:`MAP_BELOW` bytes (then this segment's lists are mapped)? Looked at once."""
+        :data:`MAP_BELOW` bytes (then this segment's lists are mapped, and its display
+        records, :mod:`searchcore.execution.display`)? Looked at once."""
         if self._small is None:
             total = 0
             try:
