@@ -147,6 +147,8 @@ class Index:
         self._guard: layout.ReaderGuard | None = None
         self._manifest_stamp: tuple[int, int] | None = None
         self._folder_stamp: tuple[int, int] | None = None
+        #: ``(generation, its folder as a string)`` for :meth:`_folder_changed`.
+        self._folder_name: tuple[str, str] | None = None
         #: Run searches on the side arrays (False: whoosh's matchers, the reference).
         self.array_execution = True
         self._story_store: StoryStore | None = None
@@ -254,8 +256,12 @@ class Index:
         """Has the generation folder changed since we last asked (a commit writes a new
         table of contents there)? whoosh's ``up_to_date`` lists the folder: 1.5 ms a
         search; a stat is microseconds."""
+        generation = self._manifest["generation"]
+        folder = self._folder_name
+        if folder is None or folder[0] != generation:      # a string: pathlib's joins
+            folder = self._folder_name = (generation, os.fspath(self._generation_dir()))
         try:
-            st = self._generation_dir().stat()
+            st = os.stat(folder[1])
         except OSError:
             return True
         stamp = (st.st_mtime_ns, st.st_ino)

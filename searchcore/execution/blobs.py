@@ -46,9 +46,12 @@ def heads(blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 
 def find(sorted_heads: np.ndarray, blob: np.ndarray, offsets: np.ndarray,
-         key: bytes) -> int:
-    """The index of ``key`` among the sorted strings, or -1."""
-    want = head(key)
+         key: bytes, want: np.uint64 | None = None) -> int:
+    """The index of ``key`` among the sorted strings, or -1. ``want``: ``head(key)``,
+    when the caller looks the same key up in several tables (a word's fields and
+    segments)."""
+    if want is None:
+        want = head(key)
     i = int(sorted_heads.searchsorted(want))
     n = len(sorted_heads)
     while i < n and sorted_heads[i] == want:

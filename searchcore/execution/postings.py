@@ -99,11 +99,11 @@ class FieldPostings:
         one search over them narrows a lookup to a few terms."""
         return blobs.heads(self.terms, self.termoff)
 
-    def find(self, btext: bytes) -> int:
+    def find(self, btext: bytes, head: np.uint64 | None = None) -> int:
         """The term id of ``btext``, or -1 (one search over the heads, then the few
         terms sharing them: a bisect over the term bytes cost 7 us a lookup, four a
-        word's query)."""
-        return blobs.find(self._heads, self.terms, self.termoff, btext)
+        word's query). ``head``: ``blobs.head(btext)``, if the caller has it."""
+        return blobs.find(self._heads, self.terms, self.termoff, btext, head)
 
     def prefix_range(self, bprefix: bytes) -> tuple[int, int]:
         """Term ids ``[lo, hi)`` of the terms starting with ``bprefix``."""
@@ -144,15 +144,46 @@ class FieldPostings:
         if self.doc_count < 0:
             start, end = self.docoff[i], self.docoff[i + 1]
             return self.docs[start:end], self.tf[start:end]
+        docs = self._checked_docs(i)
+        if docs is None:
+            return self._repaired().postings(i)
+        start = self.docoff[i]              # _checked_docs checked the offsets
+        return docs, _read(self.tf, int(start), int(start) + len(docs))
+
+    def doc_numbers(self, i: int) -> np.ndarray:
+        """:meth:`postings` without the frequencies (a phrase's candidates need none)."""
+        if self.doc_count < 0:
+            return self.docs[self.docoff[i]:self.docoff[i + 1]]
+        docs = self._checked_docs(i)
+        return self._repaired().doc_numbers(i) if docs is None else docs
+
+    def _checked_docs(self, i: int) -> np.ndarray | None:
+        """Term ``i``'s document numbers, or None when its offsets or numbers fail."""
         span = self._span(i)
         if span is None:
-            return self._repaired().postings(i)
+            return None
         start, end = span
         docs = _read(self.docs, start, end)
         if end - start and not (docs[0] >= 0 and docs[-1] < self.doc_count
-                                and (end - start == 1 or _ascending(docs))):
-            return self._repaired().postings(i)
-        return docs, _read(self.tf, start, end)
+                                and (end - start == 1 or strictly_ascending(docs))):
+            return None
+        return docs
+
+    def unchecked(self, i: int, frequencies: bool = True
+                  ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """Term ``i``'s document numbers and frequencies (None without ``frequencies``)
+        as :meth:`postings` gives them, but with only the offsets checked (None when
+        they do not fit): for a caller that checks the numbers of several segments'
+        lists at once, joined (:meth:`searchcore.execution.executor.Executor.postings`),
+        and reads the lists through :meth:`postings` when that check fails."""
+        if self.doc_count < 0:
+            start, end = self.docoff[i], self.docoff[i + 1]
+            return self.docs[start:end], self.tf[start:end] if frequencies else None
+        span = self._span(i)
+        if span is None:
+            return None
+        start, end = span
+        return _read(self.docs, start, end), _read(self.tf, start, end) if frequencies else None
 
     def postings_run(self, i: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Postings ``[lo, hi)`` of term ``i``'s list (positions in it: blocks of
@@ -165,26 +196,44 @@ class FieldPostings:
         start, end = span[0] + lo, span[0] + hi
         docs = _read(self.docs, start, end)
         if self.doc_count >= 0 and not (docs[0] >= 0 and docs[-1] < self.doc_count and (
-                end - start == 1 or _ascending(docs))):
+                end - start == 1 or strictly_ascending(docs))):
             return None
         return docs, _read(self.tf, start, end)
 
-    def positions(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Term ``i``'s positions (flat) and, per posting, where its positions start/end."""
+    def positions_among(self, i: int, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The positions of postings ``wanted`` (ascending indexes into term ``i``'s
+        list), flat in that order, and how many each has.
+
+        Only the wanted postings' offsets are looked at (and checked: within the
+        positions, each run after the one before), and of the positions only the
+        range they span is read: a phrase's candidates are a few documents of a
+        long list, whose whole offsets were a subtraction and a check per query."""
         if self.posoff is None or self.pos is None:
             raise ValueError("this field has no positions")
+        if not len(wanted):
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
         if self.doc_count < 0:
-            start, end = self.docoff[i], self.docoff[i + 1]
-            offsets = self.posoff[start:end + 1]
+            start, end = int(self.docoff[i]), int(self.docoff[i + 1])
         else:
             span = self._span(i)
-            if span is None:
-                return self._repaired().positions(i)
-            offsets = self.posoff[span[0]:span[1] + 1]
-            if not (offsets[0] >= 0 and offsets[-1] <= len(self.pos)
-                    and bool(_all_true(offsets[1:] >= offsets[:-1]))):
-                return self._repaired().positions(i)
-        return self.pos[offsets[0]:offsets[-1]], offsets - offsets[0]
+            if span is None or not 0 <= int(wanted[0]) <= int(wanted[-1]) < span[1] - span[0]:
+                return self._repaired().positions_among(i, wanted)
+            start, end = span
+        at = wanted + start
+        if type(self.posoff) is ReadFile:   # its offsets from the first wanted to the last
+            first = int(at[0])
+            block = self.posoff.read(first, int(at[-1]) + 2)
+            lo, hi = block[at - first], block[at - first + 1]
+        else:
+            lo, hi = self.posoff[at], self.posoff[at + 1]
+        counts = hi - lo
+        if self.doc_count >= 0 and not (lo[0] >= 0 and hi[-1] <= len(self.pos) and bool(
+                _all_true(counts >= 0)) and bool(_all_true(lo[1:] >= hi[:-1]))):
+            return self._repaired().positions_among(i, wanted)
+        base = int(lo[0])
+        flat = _read(self.pos, base, int(hi[-1]))
+        index = np.repeat(lo - base - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        return flat[index], counts
 
     def checked_whole(self) -> "FieldPostings":
         """These arrays when every posting list fits (all document numbers in range,
@@ -198,7 +247,7 @@ class FieldPostings:
 _all_true = np.logical_and.reduce
 
 
-def _ascending(docs: np.ndarray) -> bool:
+def strictly_ascending(docs: np.ndarray) -> bool:
     """Strictly ascending (at least two values): the check every list read passes
     (the ufunc's reduce called directly: ``.all()`` goes through a Python wrapper)."""
     return bool(_all_true(docs[1:] > docs[:-1]))
@@ -415,7 +464,7 @@ class SegmentPostings:
                 path = _path(self._folder, self._segid, f"{name}_{part}.npy")
                 if not path.exists():
                     parts[part] = None
-                elif part in _READ_PARTS and not self._small_index():
+                elif part in _READ_PARTS and not self.small_index():
                     parts[part] = ReadFile(path)  # type: ignore[assignment]
                 else:
                     parts[part] = load(path)
@@ -427,9 +476,10 @@ class SegmentPostings:
                            repair=partial(self._repair, name))
         return fp if structure_ok(fp) else None
 
-    def _small_index(self) -> bool:
+    def small_index(self) -> bool:
         """Do all the generation's posting document files together hold at most
-        :data:`MAP_BELOW` bytes (then this segment's lists are mapped)? Looked at once."""
+        :data:`MAP_BELOW` bytes (then this segment's lists are mapped, and its display
+        records, :mod:`searchcore.execution.display`)? Looked at once."""
         if self._small is None:
             total = 0
             try:

@@ -118,6 +118,11 @@ class ReadFile:
     def __len__(self) -> int:
         return self._len
 
+    @property
+    def data_offset(self) -> int:
+        """Where the array's first element is in the file (after the ``.npy`` header)."""
+        return self._start
+
     def _open(self) -> int:
         if self._fd is None:
             import weakref

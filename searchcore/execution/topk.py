@@ -229,8 +229,11 @@ def best_word(executor: Executor, q: CombinedTerm, k: int, eligible: np.ndarray,
     total_blocks = 0
     chosen: dict[int, int] = {}                     # segment -> its blocked list's field
     for offset, found in sorted(lists.items()):
+        sb = segment_blocks(readers[offset])
         for f, name, boost, fp, i, df in sorted(found, key=lambda e: -e[5]):
-            fb = segment_blocks(readers[offset]).field(name, len(fp))
+            if df < sb.min_df:                 # this list and the shorter ones: no blocks
+                break
+            fb = sb.field(name, len(fp))
             rows = fb.of_term(i, df) if fb is not None else None
             if rows is not None:
                 blocked.append(_Blocked(f, name, boost, fp, i, offset, df, total_blocks,

@@ -914,10 +914,18 @@ def _terms_query_in(text: str, ctx: list[tuple[_Field, float]], slop: int,
     parts: list[Query] = []
     words: list[wq.Term] = []
     phrases: list[wq.Phrase] = []
+    # Title and body share one analyzer (one object in the schema): analysed once.
+    analysed: list[tuple[Any, list[str]]] = []
     for info, boost in ctx:
         if info.kind == "date":
             continue
-        terms = _analyze(info, text, profile)
+        owner = getattr(info.analyze, "__self__", None)
+        terms = next((list(t) for o, t in analysed if o is owner), None) \
+            if owner is not None else None
+        if terms is None:
+            terms = _analyze(info, text, profile)
+            if owner is not None:
+                analysed.append((owner, list(terms)))
         if not terms:
             continue
         combinable = info.kind == "text" and boost > 0

@@ -51,6 +51,8 @@ def _names(name: str, value: str | Sequence[str] | None) -> tuple[str, ...] | No
 
 def check_ranking(ranking: RankingConfig) -> RankingConfig:
     """Raise :class:`InvalidRequestError` for a ranking whoosh's weighting would refuse."""
+    if ranking is DEFAULT_RANKING:        # frozen and valid: not checked again each search
+        return ranking
     if not isinstance(ranking, RankingConfig):
         raise InvalidRequestError(f"ranking must be a RankingConfig, not {ranking!r}")
     _choice("idf", ranking.idf, get_args(Idf))

@@ -38,11 +38,12 @@ import zlib
 from array import array
 from itertools import accumulate
 from pickle import dumps, loads
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from whoosh import formats
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
 from whoosh.fields import NUMERIC
+from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.system import pack_int, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
@@ -67,23 +68,33 @@ _WEIGHTS = [float(i) for i in range(4096)]
 
 
 class _SinglePositions(dict):
-    """``position -> encoded value`` of a one-position posting, built on demand."""
+    """``position -> encoded value`` of a one-position posting, built on demand (and
+    the way back, in ``_DECODED``)."""
 
     def __missing__(self, pos: int) -> bytes:
         value = self[pos] = pack_uint(1) + dumps([pos], 2)
+        _DECODED[value] = (pos,)
         return value
 
 
+class _DecodedPositions(dict):  # type: ignore[type-arg]
+    """``encoded value -> positions``: holds the one-position values of ``_SINGLE``
+    (as many as positions a document reaches); any other value is unpickled each
+    time and not kept (a cache would grow with every new list)."""
+
+    def __missing__(self, value: bytes) -> list[int]:
+        return list(accumulate(loads(value[4:])))
+
+
 _SINGLE = _SinglePositions()
+_DECODED = _DecodedPositions()
 
-
-def decode_positions(value: bytes) -> list[int]:
-    """The positions :func:`encode_positions` (or whoosh's ``Positions``) encoded.
-
-    These are bytes this writer just made (never read from a file), so unpickling
-    them is safe. Not memoised: a cache would grow with every new position.
-    """
-    return list(accumulate(loads(value[4:])))
+#: ``decode_positions(value) -> positions``: what :func:`encode_positions` (or
+#: whoosh's ``Positions``) encoded. These are bytes this writer just made (never
+#: read from a file), so unpickling them is safe. A bound dict lookup: the side
+#: postings decode every posting of a batch (7M at 100k articles), and for a
+#: one-position value (most of them) that costs no Python call and no ``loads``.
+decode_positions: Callable[[bytes], Sequence[int]] = _DECODED.__getitem__
 
 
 def encode_positions(positions: list[int]) -> bytes:
@@ -177,6 +188,11 @@ class BulkSegmentWriter(SegmentWriter):
         self._check_fields(schema, fieldnames)
 
         perdoc.start_doc(docnum)
+        # W3PerDocWriter.add_field, inlined: the stored value, the field's total
+        # length, and its length byte, which goes to the length column when the
+        # segment is written (_write_length_columns), not one column write per field.
+        stored = perdoc._storedfields
+        fieldlengths = perdoc._fieldlengths
         for fieldname in fieldnames:
             value = fields[fieldname]
             if value is None:
@@ -198,11 +214,16 @@ class BulkSegmentWriter(SegmentWriter):
                     lens = self._lenbytes.get(fieldname)
                     if lens is None:
                         lens = self._lenbytes[fieldname] = bytearray()
+                        # The column is made when whoosh makes it (its first value).
+                        perdoc.add_column_value(_lenfield(fieldname), LENGTHS_COLUMN,
+                                                length_to_byte(length))
                     if len(lens) < docnum:
                         lens.extend(bytes(docnum - len(lens)))
                     lens.append(length_to_byte(length))
+                    fieldlengths[fieldname] += length
             customval = fields.get("_stored_%s" % fieldname, value)
-            perdoc.add_field(fieldname, field, customval if field.stored else None, length)
+            if field.stored and customval is not None:
+                stored[fieldname] = customval
             column = field.column_type
             if column and customval is not None:
                 perdoc.add_column_value(fieldname, column, field.to_column_value(customval))
@@ -217,25 +238,36 @@ class BulkSegmentWriter(SegmentWriter):
         terms = analyzer.terms(text)
         if not terms:
             return 0
-        positions: dict[str, list[int]] = {}
-        setdefault = positions.setdefault
+        # term -> its position, or the list of them once it is seen again: most terms
+        # of an article occur once, and a list per term was most of this loop's time.
+        positions: dict[str, Any] = {}
+        seen = positions.get
         for pos, term in enumerate(terms):
-            setdefault(term, []).append(pos)
+            plist = seen(term)
+            if plist is None:
+                positions[term] = pos
+            elif plist.__class__ is int:
+                positions[term] = [plist, pos]
+            else:
+                plist.append(pos)
         single = _SINGLE
         weights = _WEIGHTS
         get = inv.get
         for term, plist in positions.items():
-            if len(plist) == 1:
-                entry = (docnum, 1.0, single[plist[0]])
-            else:
-                freq = len(plist)
-                entry = (docnum, weights[freq] if freq < 4096 else float(freq),
-                         encode_positions(plist))
             postings = get(term)
+            if plist.__class__ is int:
+                if postings is None:
+                    inv[term] = [docnum, 1.0, single[plist]]
+                else:
+                    postings += (docnum, 1.0, single[plist])
+                continue
+            freq = len(plist)
+            entry = (docnum, weights[freq] if freq < 4096 else float(freq),
+                     encode_positions(plist))
             if postings is None:
                 inv[term] = list(entry)
             else:
-                postings.extend(entry)
+                postings += entry
         return len(terms)
 
     @staticmethod
@@ -268,7 +300,20 @@ class BulkSegmentWriter(SegmentWriter):
         self.is_closed = True
         return segment
 
+    def _write_length_columns(self) -> None:
+        """The length columns' bytes after each one's first (written when it was made):
+        what ``NumericColumn("B")`` writes a document at a time, zeros for documents
+        without a length, up to the last with one."""
+        writers = self.perdocwriter._colwriters
+        for fieldname, lens in self._lenbytes.items():
+            writer = writers[_lenfield(fieldname)]
+            end = len(lens.rstrip(b"\0"))
+            if end > writer._count:
+                writer._dbfile.write(bytes(lens[writer._count:end]))
+                writer._count = end
+
     def _flush_segment(self) -> None:
+        self._write_length_columns()
         self.perdocwriter.close()
         fieldwriter = self.fieldwriter
         postfile = fieldwriter._postfile
@@ -295,6 +340,10 @@ class BulkSegmentWriter(SegmentWriter):
             self.field_written(folder, segid, fieldname, items, lens)
             del items
         self._inv.clear()
+        # The term index's hash tables: not whoosh's loop, one write per table slot
+        # (a class, not a bound method on the instance: that would be a cycle).
+        if type(tindex) is OrderedHashWriter:
+            tindex.__class__ = TermIndexWriter
         fieldwriter.close()
         self.segment_written(folder, segid, ndocs,
                              {name: self._lenbytes.get(name, b"")
@@ -425,6 +474,36 @@ def _write_field(postfile: Any, tindex: Any, prefix: bytes, items: list[tuple[by
     keyfile.write(records)
     if key:
         tindex.lastkey = key
+
+
+_POINTER = struct.Struct("!Iq")               # filetables._pointer
+
+
+def _write_hash_tables(writer: Any) -> None:
+    """``HashWriter._write_hashes`` (whoosh 2.7.4), byte for byte: the 256 tables of
+    ``(hash, position)`` slots, linear probing from slot ``(hash >> 8) % size``, each
+    table packed and written at once, not one Python write per slot (1.6M slots at
+    100k articles). An empty slot is ``(0, 0)``; no key is at position 0 (the header)."""
+    dbfile = writer.dbfile
+    for entries in writer.buckets:
+        numslots = 2 * len(entries)
+        writer.directory.append((dbfile.tell(), numslots))
+        flat = [0] * (2 * numslots)
+        for hashval, position in entries:
+            slot = (hashval >> 8) % numslots
+            while flat[2 * slot + 1]:
+                slot = (slot + 1) % numslots
+            flat[2 * slot] = hashval
+            flat[2 * slot + 1] = position
+        if numslots:
+            dbfile.write(struct.pack("!" + "Iq" * numslots, *flat))
+
+
+class TermIndexWriter(OrderedHashWriter):
+    """whoosh's ``OrderedHashWriter`` with :func:`_write_hash_tables` for its tables."""
+
+    def _write_hashes(self) -> None:
+        _write_hash_tables(self)
 
 
 def _compress(data: bytes) -> bytes:
