@@ -19,6 +19,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import click
@@ -278,6 +279,11 @@ def _check_generation(ix: searchcore.Index, label: str, report: CheckReport,
                 report.segments += 1
                 _check_segment(leaf, f"{label}{name}", report, seen_ids, progress,
                                f"{label}segment {number}/{len(leaves)}")
+            from searchcore.news.stories import verify_store
+
+            for problem in verify_store(Path(ix.whoosh_index.storage.folder),
+                                        reader.generation(), reader.doc_count()):
+                report.problem(f"{label}{problem}")
     return True
 
 

@@ -262,8 +262,9 @@ STATS_HELP = """Show what the index holds: documents, terms, size, sources, date
 
 \b
 --json prints {"path", "documents", "deleted", "terms": {"title", "body"},
-"size_bytes", "segments", "sources": {name: count}, "date_range": [first, last]
-or null, "language", "format_version", "generation", "created", "updated",
+"size_bytes", "segments", "sources": {name: count}, "languages": {code: count}
+(the articles' own; "" none), "date_range": [first, last] or null, "language" (the
+analysis of articles without one), "format_version", "generation", "created", "updated",
 "analyzer"}; a sharded index adds "shards": [{"name", "documents", "deleted",
 "terms", "size_bytes", "segments"}] (its "terms" are the largest shard's).
 
@@ -300,11 +301,13 @@ def _size(n: int) -> str:
 
 def format_stats(stats: dict[str, Any]) -> str:
     """``index stats`` for people: one ``Label  value`` line per fact."""
-    sources = stats.get("sources") or {}
-    shown = [f"{name or '(none)'} {count:,}"
-             for name, count in list(sources.items())[:MAX_SOURCES_SHOWN]]
-    if len(sources) > MAX_SOURCES_SHOWN:
-        shown.append(f"... and {len(sources) - MAX_SOURCES_SHOWN:,} more")
+    def counted(values: dict[str, int]) -> str:
+        shown = [f"{name or '(none)'} {count:,}"
+                 for name, count in list(values.items())[:MAX_SOURCES_SHOWN]]
+        if len(values) > MAX_SOURCES_SHOWN:
+            shown.append(f"... and {len(values) - MAX_SOURCES_SHOWN:,} more")
+        return ", ".join(shown) or "(none)"
+
     terms = stats.get("terms") or {}
     date_range = stats.get("date_range")
     rows = [
@@ -314,10 +317,11 @@ def format_stats(stats: dict[str, Any]) -> str:
         ("Terms", ", ".join(f"{name} {count:,}" for name, count in terms.items()) or "0"),
         ("Size", f"{_size(stats['size_bytes'])} in {stats['segments']:,} "
                  f"segment{'s' if stats['segments'] != 1 else ''}"),
-        ("Sources", ", ".join(shown) or "(none)"),
+        ("Sources", counted(stats.get("sources") or {})),
         ("Dates", f"{date_range[0][:10]} to {date_range[1][:10]}" if date_range
          else "(no dates)"),
-        ("Language", stats["language"]),
+        ("Languages", f"{counted(stats.get('languages') or {})} (articles without one are "
+                      f"analysed as {stats['language']})"),
         ("Format", f"version {stats['format_version']}, {stats['generation']}"),
         ("Updated", stats.get("updated") or "?"),
     ]

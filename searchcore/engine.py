@@ -615,7 +615,8 @@ class Index:
 
     @reports_damage
     def stats(self) -> dict[str, Any]:
-        """Documents, terms, size on disk, sources, date range, language, format version."""
+        """Documents, terms, size on disk, sources, date range, the articles' languages
+        (``languages``) and the analysis's default (``language``), format version."""
         # Sources and dates come from the per-document columns, not the stored
         # articles: reading every article took 1.9 s on Reuters (19k) for two facts.
         import numpy as np
@@ -627,11 +628,16 @@ class Index:
         gen_dir = self._generation_dir()
         size = sum(p.stat().st_size for p in gen_dir.iterdir() if p.is_file())
         cols = columns_for(searcher)
-        codes = cols.source.codes[cols.live]
-        counts = np.bincount(codes[codes >= 0], minlength=len(cols.source.vocab))
-        sources = {name: int(n) for name, n in zip(cols.source.vocab, counts) if n}
-        if (codes < 0).any():
-            sources[""] = int((codes < 0).sum())
+
+        def tally(coded: Any) -> dict[str, int]:
+            """Live documents per value of a coded column, most first ("": none)."""
+            codes = coded.codes[cols.live]
+            counts = np.bincount(codes[codes >= 0], minlength=len(coded.vocab))
+            found = {name: int(n) for name, n in zip(coded.vocab, counts) if n}
+            if (codes < 0).any():
+                found[""] = int((codes < 0).sum())
+            return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
+
         published = cols.published_us[cols.live & cols.dated]
         dates = ([_EPOCH + timedelta(microseconds=int(published.min())),
                   _EPOCH + timedelta(microseconds=int(published.max()))]
@@ -641,7 +647,7 @@ class Index:
             "path": str(self.path), "documents": reader.doc_count(),
             "deleted": reader.doc_count_all() - reader.doc_count(),
             "terms": terms, "size_bytes": size, "segments": segment_count(self.whoosh_index),
-            "sources": dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "sources": tally(cols.source), "languages": tally(cols.language),
             "date_range": [dates[0].isoformat(), dates[1].isoformat()] if dates else None,
             "language": self.language, "format_version": self._manifest["format_version"],
             "generation": self._manifest["generation"], "created": self._manifest.get("created"),

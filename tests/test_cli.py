@@ -387,7 +387,7 @@ def test_stats_text_and_json(tiny: Path) -> None:
     assert lines["Documents"] == "3"
     assert lines["Sources"] == "Example Wire 2, Farm News 1"
     assert lines["Dates"] == "2024-01-15 to 2024-03-01"
-    assert lines["Language"] == "english"
+    assert lines["Languages"] == "(none) 3 (articles without one are analysed as english)"
     assert lines["Format"].startswith(f"version {layout.FORMAT_VERSION}, gen-")
     assert re.fullmatch(r"title \d+, body \d+", lines["Terms"])
     doc = orjson.loads(run("index", "stats", "--json", "--index", str(tiny)).stdout)
@@ -395,6 +395,7 @@ def test_stats_text_and_json(tiny: Path) -> None:
     assert doc["sources"] == {"Example Wire": 2, "Farm News": 1}
     assert doc["date_range"] == ["2024-01-15T09:00:00+00:00", "2024-03-01T09:00:00+00:00"]
     assert {"terms", "size_bytes", "language", "format_version"} <= set(doc)
+    assert doc["languages"] == {"": 3}
 
 
 def test_check_passes_on_a_good_index(tiny: Path) -> None:

@@ -82,6 +82,26 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def test_stats_count_the_articles_languages(mixed: Path) -> None:
+    """``index stats`` says which languages the articles are in, as it says their
+    sources: counted from the language column, against the articles themselves."""
+    from collections import Counter
+
+    from searchcore.languages import normalize_language
+
+    stated = Counter(orjson.loads(line).get("language", "")
+                     for line in ARTICLES.read_bytes().splitlines() if line.strip())
+    with searchcore.open_index(mixed) as ix:
+        languages = ix.stats()["languages"]
+    assert sum(languages.values()) == sum(stated.values()) and len(languages) >= 5
+    assert languages == {code: n for code, n in sorted(
+        Counter({normalize_language(k): v for k, v in stated.items()}).items(),
+        key=lambda kv: (-kv[1], kv[0]))}
+    text = CliRunner().invoke(cli, ["--index", str(mixed), "index", "stats"]).stdout
+    [line] = [line for line in text.splitlines() if line.startswith("Languages")]
+    assert all(f"{code or '(none)'} {n}" in line for code, n in languages.items())
+
+
 def ids(path: Path, query: str, **options) -> list[str]:
     with searchcore.open_index(path) as ix:
         return [h.id for h in ix.search(query, limit=20, **options).hits]

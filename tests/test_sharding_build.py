@@ -108,6 +108,7 @@ def test_sharded_build_puts_each_article_in_its_shard(tmp_path: Path, scheduler:
         stats = ix.stats()
         assert stats["documents"] == 300
         assert [s["documents"] for s in stats["shards"]] == manifest["shards"]["documents"]
+        assert sum(stats["sources"].values()) == sum(stats["languages"].values()) == 300
         assert ix.get("business-001").title == "Ad sales boost Time Warner profit"
 
 

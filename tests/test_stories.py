@@ -448,3 +448,39 @@ def test_a_damaged_signature_file_is_refused_by_name(tmp_path: Path, damage: str
     with searchcore.open_index(path) as ix:
         assert ix.search(f'id:"{articles[3]["id"]}"').total == 1
         assert ix.search('id:"copy-of-3"').total == 0
+
+
+def test_index_check_reads_the_story_files(tmp_path: Path) -> None:
+    """``index check`` finds damaged story files before the next add trips on them:
+    a signature file of another shape, an id list that lost its ids, and a story
+    array whose articles follow a leader that does not lead."""
+    import numpy as np
+
+    from searchcore.cli.check_cmd import check_index
+
+    path = tmp_path / "ix"
+    with searchcore.create_index(path) as ix:
+        ix.add(bbc_articles()[:40])
+        folder = ix.path / ix.manifest["generation"]
+        assert check_index(ix).ok
+    (sig,) = folder.glob("stories-c*-sig.npy")
+    good_sig = sig.read_bytes()
+    np.save(sig, np.load(sig)[:, :32].copy())
+    (ids,) = folder.glob("stories-c*.json")
+    ids.write_bytes(orjson.dumps(orjson.loads(ids.read_bytes())[:-1]))
+    (state,) = folder.glob("stories-??????-story.npy")
+    story = np.load(state)
+    follower = np.flatnonzero(story == np.arange(len(story)))[:2]
+    story[follower[0]] = follower[1]                 # follows an article...
+    story[follower[1]] = follower[0]                 # ...that follows it
+    np.save(state, story)
+    with searchcore.open_index(path) as ix:
+        report = check_index(ix)
+    assert not report.ok
+    said = "\n".join(report.problems)
+    assert f"{sig.name} holds uint32 (40, 32), not uint32 (40, 64)" in said
+    assert f"{ids.name} does not list its 40 ids" in said
+    assert "follow a leader that does not lead" in said
+    sig.write_bytes(good_sig[:100])                   # a truncated file: named
+    with searchcore.open_index(path) as ix:
+        assert any(str(sig) in p for p in check_index(ix).problems)

@@ -65,13 +65,16 @@ def npy_header(path: Path) -> tuple[tuple[int, ...], np.dtype, int]:
     from numpy.lib import format as npy
 
     with open(path, "rb") as fh:
-        version = npy.read_magic(fh)
-        if version == (1, 0):
-            shape, fortran, dtype = npy.read_array_header_1_0(fh)
-        elif version == (2, 0):
-            shape, fortran, dtype = npy.read_array_header_2_0(fh)
-        else:
-            raise ValueError(f"{path}: unsupported .npy version {version}")
+        try:
+            version = npy.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = npy.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, fortran, dtype = npy.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f"unsupported .npy version {version}")
+        except ValueError as exc:                 # numpy's messages do not name the file
+            raise ValueError(f"{path}: not a .npy file numpy writes ({exc})") from None
         start = fh.tell()
     if dtype.hasobject or fortran:
         raise ValueError(f"{path}: not a C-ordered numeric array")

@@ -538,6 +538,56 @@ class StoryStore:
                 pass
 
 
+def verify_store(folder: Path, toc: int, live: int) -> list[str]:
+    """Problems of the story state for whoosh generation ``toc`` in ``folder``, which
+    holds ``live`` live documents (``index check``): a state that does not load, chunk
+    files of another shape or type than their chunk's, stories that are not stories.
+
+    Only the files' headers and the story array are read: a chunk file is read
+    whole only by the add that links new articles against it, and damage found then
+    is an error that names the file; the check finds it first.
+    """
+    where = f"stories in {Path(folder).name}"
+    try:
+        store = StoryStore.load(Path(folder), toc=toc)
+    except (OSError, ValueError, IndexFormatError) as exc:
+        return [f"{where}: {exc}"]
+    if store.version == 0:
+        return [f"{where}: no story state, for {live:,} live documents"] if live else []
+    problems = []
+    width: dict[str, tuple[tuple[int, ...], Any]] = {"sig": ((minhash.PERMUTATIONS,), np.uint32), "count": ((), np.int32),
+             "bands": ((minhash.BANDS + 1,), np.uint64),
+             "brows": ((minhash.BANDS + 1,), np.int32), "idh": ((2,), np.uint64)}
+    for number, part in zip(store.chunks, store.parts):
+        base = chunk_base(store.folder, number)
+        for name, (extra, dtype) in width.items():
+            path = Path(f"{base}-{name}.npy")
+            want = (part.size, *extra) if name in ("sig", "count", "idh") else (*extra, part.size)
+            try:
+                shape, found, _ = npy_header(path)
+            except (OSError, ValueError) as exc:
+                problems.append(f"{where}: {exc}")
+                continue
+            if shape != want or (dtype is not None and found != np.dtype(dtype)):
+                problems.append(f"{where}: {path.name} holds {found} {shape}, not "
+                                f"{np.dtype(dtype)} {want}")
+        try:
+            ids = orjson.loads(Path(f"{base}.json").read_bytes())
+        except (OSError, orjson.JSONDecodeError) as exc:
+            problems.append(f"{where}: {base.name}.json: {exc}")
+            continue
+        if not isinstance(ids, list) or len(ids) != part.size:
+            problems.append(f"{where}: {base.name}.json does not list its {part.size:,} ids")
+    story = store.story
+    held = story >= 0
+    if held.any() and (story.max() >= len(story) or (story[story[held]] != story[held]).any()):
+        problems.append(f"{where}: some articles follow a leader that does not lead")
+    if int(held.sum()) != live:
+        problems.append(f"{where}: {int(held.sum()):,} live articles, the segments hold "
+                        f"{live:,}")
+    return problems
+
+
 def chunk_base(folder: Path, number: int) -> Path:
     """The common prefix of chunk ``number``'s files in ``folder``."""
     return Path(folder) / f"stories-c{number:06d}"

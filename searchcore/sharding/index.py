@@ -325,10 +325,11 @@ class ShardedIndex(Index):
     def stats(self) -> dict[str, Any]:
         """:meth:`Index.stats` summed over shards, with each shard's own under ``shards``."""
         per_shard = [shard.stats() for shard in self.live_shards()]
-        sources: dict[str, int] = {}
+        summed: dict[str, dict[str, int]] = {"sources": {}, "languages": {}}
         for stats in per_shard:
-            for name, n in stats["sources"].items():
-                sources[name] = sources.get(name, 0) + n
+            for key, counts in summed.items():
+                for name, n in stats[key].items():
+                    counts[name] = counts.get(name, 0) + n
         ranges = [s["date_range"] for s in per_shard if s["date_range"]]
         total = dict(per_shard[0])
         total.update(
@@ -339,7 +340,8 @@ class ShardedIndex(Index):
             terms={name: max(s["terms"][name] for s in per_shard) for name in per_shard[0]["terms"]},
             size_bytes=sum(s["size_bytes"] for s in per_shard),
             segments=sum(s["segments"] for s in per_shard),
-            sources=dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
+            **{key: dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+               for key, counts in summed.items()},
             date_range=[min(r[0] for r in ranges), max(r[1] for r in ranges)] if ranges else None,
             generation=self._manifest["generation"],
             updated=self._manifest.get("updated"),
