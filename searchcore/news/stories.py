@@ -154,7 +154,7 @@ class Chunk:
 
     def write(self, folder: Path, number: int) -> None:
         base = chunk_base(folder, number)
-        for name in ("sig", "count", "idh", "bands", "brows"):
+        for name in _chunk_files(self.size):
             write_npy(Path(f"{base}-{name}.npy"), np.asarray(self._get(name)))
         write_atomic(Path(f"{base}.json"), orjson.dumps(list(self.ids)))
 
@@ -555,22 +555,18 @@ def verify_store(folder: Path, toc: int, live: int) -> list[str]:
     if store.version == 0:
         return [f"{where}: no story state, for {live:,} live documents"] if live else []
     problems = []
-    width: dict[str, tuple[tuple[int, ...], Any]] = {"sig": ((minhash.PERMUTATIONS,), np.uint32), "count": ((), np.int32),
-             "bands": ((minhash.BANDS + 1,), np.uint64),
-             "brows": ((minhash.BANDS + 1,), np.int32), "idh": ((2,), np.uint64)}
     for number, part in zip(store.chunks, store.parts):
         base = chunk_base(store.folder, number)
-        for name, (extra, dtype) in width.items():
+        for name, (want, dtype) in _chunk_files(part.size).items():
             path = Path(f"{base}-{name}.npy")
-            want = (part.size, *extra) if name in ("sig", "count", "idh") else (*extra, part.size)
             try:
                 shape, found, _ = npy_header(path)
             except (OSError, ValueError) as exc:
                 problems.append(f"{where}: {exc}")
                 continue
-            if shape != want or (dtype is not None and found != np.dtype(dtype)):
+            if shape != want or found != dtype:
                 problems.append(f"{where}: {path.name} holds {found} {shape}, not "
-                                f"{np.dtype(dtype)} {want}")
+                                f"{dtype} {want}")
         try:
             ids = orjson.loads(Path(f"{base}.json").read_bytes())
         except (OSError, orjson.JSONDecodeError) as exc:
@@ -586,6 +582,16 @@ def verify_store(folder: Path, toc: int, live: int) -> list[str]:
         problems.append(f"{where}: {int(held.sum()):,} live articles, the segments hold "
                         f"{live:,}")
     return problems
+
+
+def _chunk_files(size: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The shape and type of each array file of a chunk of ``size`` rows (what
+    :meth:`Chunk.make` builds)."""
+    keys = minhash.BANDS + 1                      # the band keys and the digest
+    return {"sig": ((size, minhash.PERMUTATIONS), np.dtype(np.uint32)),
+            "count": ((size,), np.dtype(np.int32)), "idh": ((size, 2), np.dtype(np.uint64)),
+            "bands": ((keys, size), np.dtype(np.uint64)),
+            "brows": ((keys, size), np.dtype(np.int32))}
 
 
 def chunk_base(folder: Path, number: int) -> Path:

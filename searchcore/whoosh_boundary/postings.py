@@ -21,12 +21,6 @@ class NotW3(Exception):
     """The segment is not in the W3 layout this module reads."""
 
 
-def raw_terms_reader(reader: Any) -> Any:
-    """A segment's terms reader: raw bytes in, no field-type conversion (``index check``
-    reads the numeric and date fields' own encoded terms through it)."""
-    return reader._terms
-
-
 def raw_matcher(reader: Any, fieldname: str, btext: bytes) -> Any:
     """A term's leaf matcher, without the deletion filter.
 
