@@ -638,7 +638,7 @@ class Executor:
             return self.combined_term(q, scored, within=docs)
         if kind in (wq.DateRange, wq.NumericRange) and q.fieldname == "published" \
                 and q.constantscore:
-            return _restricted(self.date_range(q, scored), docs)
+            return self.date_range(q, scored, within=docs)
         if kind is wq.Or and self._cost(q) >= 0:
             subs = list(q.subqueries)
             if not subs:
@@ -756,10 +756,15 @@ class Executor:
             return _empty()
         return _const(distinct(np.concatenate(parts)), q.boost)
 
-    def date_range(self, q: wq.NumericRange, scored: bool) -> Hits:
+    def date_range(self, q: wq.NumericRange, scored: bool,
+                   within: np.ndarray | None = None) -> Hits:
+        """``within``: only these documents (sorted global numbers): their dates are
+        compared, not the whole column's (a month of an AND: the words' matches)."""
         if q.fieldname != "published" or not q.constantscore:
             raise Unsupported("numeric range on another field")
         us = self.columns.published_us
+        if within is not None:
+            us = us[within]
         ok = us != NO_DATE
         if q.start is not None:
             low = _to_epoch_us(q.start, self.schema["published"])
@@ -767,7 +772,8 @@ class Executor:
         if q.end is not None:
             high = _to_epoch_us(q.end, self.schema["published"])
             ok &= (us < high) if q.endexcl else (us <= high)
-        return _const(np.flatnonzero(ok).astype(np.int64), q.boost)
+        return _const(np.flatnonzero(ok).astype(np.int64) if within is None else within[ok],
+                      q.boost)
 
 
 def _to_epoch_us(value: Any, field: Any) -> int:
