@@ -117,6 +117,26 @@ def test_block_max_hits_equal_exhaustive_and_whoosh(blocked_index: Path, kwargs:
         assert pruned, "no block was skipped: the test tests nothing"
 
 
+def test_a_word_whose_blocks_cannot_prune_is_scored_whole(
+        blocked_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When, after a round of blocks, those that can still hold one of the k best are
+    more than ``topk.BLOCKS_WORTH`` of a word's blocks, block-max gives up and the
+    word is scored whole (block by block would cost more): the same hits either way,
+    the total then exact. The smaller the share, the fewer words stay pruned."""
+    from searchcore.execution import topk
+
+    def pruned_words(share: float) -> set[str]:
+        monkeypatch.setattr(topk, "BLOCKS_WORTH", share)
+        return {w for w in words if pruned_like_exhaustive(ix, w)}
+
+    share = topk.BLOCKS_WORTH
+    with searchcore.open_index(blocked_index) as ix:
+        words = _words(ix)
+        never, default, always = pruned_words(1.0), pruned_words(share), pruned_words(0.0)
+    assert always <= default <= never
+    assert always != never, "no word gave up: the test tests nothing"
+
+
 def test_an_index_without_blocks_answers_the_same(blocked_index: Path, tmp_path: Path) -> None:
     """Block files are optional (an index written before them has none) and input
     (damaged ones are not trusted): either way the hits are the exhaustive ones."""

@@ -48,6 +48,9 @@ _MARGIN = 1e-9
 #: (at most ~5,000 postings): p50 0.59 ms scored whole, 0.93 ms pruned. The tests
 #: set it to 0 so that MaxScore runs on their small indexes.
 WHOLE_BELOW = 20_000
+#: One word is read block by block only while the blocks that can still hold one of
+#: the ``k`` best are at most this share of its blocks (:func:`best_word`).
+BLOCKS_WORTH = 1 / 8
 
 
 def _clauses(q: Any) -> list[Any] | None:
@@ -311,6 +314,13 @@ def best_word(executor: Executor, q: CombinedTerm, k: int, eligible: np.ndarray,
         threshold = _kth(all_docs, all_scores, eligible, k, final, 1.0)
         if threshold > bounds[order[position]] * (1 + _MARGIN):
             break
+        # The blocks that can still hold one of the k (the threshold only rises): when
+        # they are a large share, pruning cannot pay (a block read on its own costs
+        # several times its postings scored in the whole list), so the word is scored
+        # whole. 100k articles, four segments: "said" (55k postings, 59% of its
+        # blocks needed) 14.8 ms block by block, 3.5 ms whole.
+        if np.count_nonzero(bounds * (1 + _MARGIN) >= threshold) > total_blocks * BLOCKS_WORTH:
+            return None
     docs = np.concatenate(found_docs) if found_docs else np.zeros(0, np.int64)
     scores = np.concatenate(found_scores) if found_scores else np.zeros(0)
     sort = np.argsort(docs, kind="stable")
