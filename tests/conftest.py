@@ -48,6 +48,16 @@ def bbc_articles() -> list[dict]:
     return [orjson.loads(line) for line in BBC_FILE.read_bytes().splitlines() if line.strip()]
 
 
+@pytest.fixture()
+def prune_small_indexes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MaxScore and block-max even where the lists are short: ``topk.WHOLE_BELOW``
+    scores an OR or a word of few postings whole (faster there), and the small test
+    indexes must exercise the pruning."""
+    from searchcore.execution import topk
+
+    monkeypatch.setattr(topk, "WHOLE_BELOW", 0)
+
+
 @pytest.fixture(scope="session")
 def news_index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Path of an index holding the seed and the 300 BBC articles (built once)."""

@@ -26,13 +26,7 @@ from searchcore.execution.segment_arrays import field_lengths
 from searchcore.scoring.ranking import RankingConfig
 from searchcore.whoosh_boundary.segments import leaf_readers
 
-@pytest.fixture(autouse=True)
-def _block_max_on_small_indexes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Block-max even where the lists are short (topk.WHOLE_BELOW scores a word of
-    few postings whole, faster there): these small indexes must exercise it."""
-    from searchcore.execution import topk
-
-    monkeypatch.setattr(topk, "WHOLE_BELOW", 0)
+pytestmark = pytest.mark.usefixtures("prune_small_indexes")
 
 
 @pytest.fixture(scope="module")

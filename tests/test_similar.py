@@ -89,14 +89,12 @@ def test_cli_similar(index_path: Path) -> None:
 
 
 def test_pruned_ranking_is_the_exhaustive_one_without_the_story(
-        index_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        index_path: Path, prune_small_indexes: None) -> None:
     """MaxScore gives the first page the whole OR would, the seed's story left out;
     the total is exact or a lower bound (flagged). (MaxScore even on this small
     index's short lists, which topk.WHOLE_BELOW would score whole.)"""
-    from searchcore.execution import topk
     from searchcore.execution.search import rank
 
-    monkeypatch.setattr(topk, "WHOLE_BELOW", 0)
     from searchcore.multilingual import document_text
     from searchcore.news import similar
     from searchcore.scoring.ranking import DEFAULT_RANKING

@@ -29,13 +29,7 @@ from searchcore.whoosh_boundary.segments import leaf_readers
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
 
-@pytest.fixture(autouse=True)
-def _maxscore_on_small_indexes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """MaxScore even where the lists are short (topk.WHOLE_BELOW scores small ORs
-    whole, faster there): these small indexes must exercise the pruning."""
-    from searchcore.execution import topk
-
-    monkeypatch.setattr(topk, "WHOLE_BELOW", 0)
+pytestmark = pytest.mark.usefixtures("prune_small_indexes")
 
 
 @pytest.fixture(scope="module")

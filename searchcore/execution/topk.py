@@ -222,8 +222,7 @@ def best_word(executor: Executor, q: CombinedTerm, k: int, eligible: np.ndarray,
     if _small(executor, [q]):
         # Few postings: scored whole, as a small OR is. Block by block a common word
         # of a small index costs far more than its list (Reuters' "said", 15,000
-        # postings, nearly every block visited: 6.1 ms against 0.39 whole), and
-        # finding that a word has no blocks was a seventh of a one-word search.
+        # postings, nearly every block visited: 6.1 ms against 0.39 whole).
         return None
     k1 = executor.k1
     readers = {offset: reader for reader, offset in leaf_readers(executor.searcher)

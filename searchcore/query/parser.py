@@ -292,13 +292,13 @@ class _Lexer:
                 j = _WORD_RUN.match(text, i).end()
                 raw = text[i:j]
                 # Links and fields both need a colon: most words try neither pattern.
-                maybe = not after_field and ":" in raw
-                if maybe and _URL.match(raw):
+                link_or_field = not after_field and ":" in raw
+                if link_or_field and _URL.match(raw):
                     # A pasted link: its "http:" is not a field (see _Parser.url).
                     out.append(_Tok("URL", raw, i, j))
                     i = j
                     continue
-                m = _FIELD_PREFIX.match(raw) if maybe else None
+                m = _FIELD_PREFIX.match(raw) if link_or_field else None
                 if m is not None:
                     out.append(_Tok("FIELD", m.group(1), i, i + m.end()))
                     i += m.end()
