@@ -826,15 +826,19 @@ def _sum_union(parts: list[tuple[np.ndarray, np.ndarray]],
                doc_count: int) -> tuple[np.ndarray, np.ndarray]:
     """Union of sorted document arrays, adding the values of each document.
 
-    Either way the values of a document are added in the order of ``parts`` (a
-    stable sort keeps it), so both ways give the same sums.
+    Every way adds the values of a document in the order of ``parts`` (a left fold:
+    ``(p0 + p1) + p2``; a stable sort keeps that order, and ``bincount`` adds one
+    value after another), so every way gives the same sums.
     """
     if len(parts) == 1:
         return parts[0]
-    if len(parts) == 2:
-        within = _contained_sum(parts[0], parts[1])
-        if within is not None:
-            return within
+    if len(parts) <= FOLD_UNION:
+        total = sum(len(d) for d, _ in parts)
+        if total * DENSE_UNION < doc_count or len(parts) == 2:
+            docs, values = parts[0]
+            for part in parts[1:]:
+                docs, values = _union_two((docs, values), part)
+            return docs, values
     docs = np.concatenate([d for d, _ in parts])
     values = np.concatenate([v for _, v in parts])
     if not len(docs):
@@ -858,22 +862,46 @@ def _sum_union(parts: list[tuple[np.ndarray, np.ndarray]],
     return unique, np.bincount(np.cumsum(run), weights=values, minlength=len(unique))
 
 
-def _contained_sum(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
-                   ) -> tuple[np.ndarray, np.ndarray] | None:
-    """The union of two parts when the shorter one's documents are all in the longer
-    one (a word's title documents among its body documents, mostly): the longer
-    one's documents, the shorter's values added where they are; else None. A sum of
-    two is the same either way round, so the values equal :func:`_sum_union`'s.
-    Two to three times faster than its sort (7 against 17 us for 300 in 3,000)."""
+_all_true = np.logical_and.reduce
+
+#: Unions of at most this many parts are folded two at a time (:func:`_union_two`),
+#: when they are sparse: each step is linear, so a few parts cost less than a sort
+#: (a word's title and body lists, 66 in 622 documents on Reuters: 8 us against 44;
+#: most title lists are not within the body's, Reuters' headlines use other words).
+FOLD_UNION = 4
+
+
+def _union_two(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The union of two parts (sorted unique documents and their values), the values
+    of a document in both added (``a + b`` equals ``b + a`` exactly): the shorter
+    part's documents are binary-searched in the longer, those found add their value,
+    the others are put in at the place the search gave."""
     (small, small_values), (large, large_values) = (a, b) if len(a[0]) <= len(b[0]) else (b, a)
-    if not len(small) or not len(large):
-        return None
+    if not len(small):
+        return large, large_values
+    if not len(large):
+        return small, small_values
     at = large.searchsorted(small)
-    if at[-1] >= len(large) or not (large[at] == small).all():
-        return None
-    values = large_values.copy()
-    values[at] += small_values
-    return large, values
+    found = large[np.minimum(at, len(large) - 1)] == small
+    values = large_values.astype(np.float64)          # a copy, added to in place
+    values[at[found]] += small_values[found]
+    if _all_true(found):
+        return large, values
+    missing = ~found
+    # Output slot of each new document: its place in ``large`` plus how many new ones
+    # come before it; every other slot takes ``large`` in order.
+    slots = at[missing] + np.arange(int(np.count_nonzero(missing)))
+    size = len(large) + len(slots)
+    kept = np.ones(size, dtype=bool)
+    kept[slots] = False
+    docs = np.empty(size, dtype=np.result_type(large.dtype, small.dtype))
+    docs[kept] = large
+    docs[slots] = small[missing]
+    merged = np.empty(size, dtype=np.float64)
+    merged[kept] = values
+    merged[slots] = small_values[missing]
+    return docs, merged
 
 
 def _run_starts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
