@@ -29,6 +29,7 @@ import searchcore
 from searchcore.execution.blocks import verify_segment_blocks
 from searchcore.execution.columns import verify_segment_columns
 from searchcore.execution.postings import verify_segment_postings
+from searchcore.execution.runs import verify_runs
 from searchcore.whoosh_boundary.postings import TermPostings, field_postings
 from searchcore.cli import output
 from searchcore.cli.errors import SearchcoreCommand
@@ -279,6 +280,12 @@ def _check_generation(ix: searchcore.Index, label: str, report: CheckReport,
                 report.segments += 1
                 _check_segment(leaf, f"{label}{name}", report, seen_ids, progress,
                                f"{label}segment {number}/{len(leaves)}")
+            try:
+                run_problems = verify_runs(reader)
+            except Exception as exc:  # noqa: BLE001 - unreadable run files are damage
+                run_problems = [f"cannot compare its runs with their segments: {exc!r}"]
+            for problem in run_problems:
+                report.problem(f"{label}{problem}")
             from searchcore.news.stories import verify_store
 
             for problem in verify_store(Path(ix.whoosh_index.storage.folder),

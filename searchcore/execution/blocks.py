@@ -33,7 +33,7 @@ They are input like the other side files: a term whose blocks do not fit its lis
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import orjson
@@ -149,6 +149,29 @@ def write_field_blocks(folder: Path, segid: str, name: str, fp: Any,
     write_npy(_path(folder, segid, f"{name}_bounds.npy"), bounds)
 
 
+class BlockAppender:
+    """One field's block files written a run of terms at a time (a run's merged
+    postings, :mod:`searchcore.execution.runs`): the bounds appended as computed,
+    the per-term offsets written whole at the end."""
+
+    def __init__(self, folder: Path, segid: str, name: str, blocks: int) -> None:
+        from searchcore.execution.sidefiles import NpyAppender
+
+        self._off_path = _path(folder, segid, f"{name}_off.npy")
+        self._bounds = NpyAppender(_path(folder, segid, f"{name}_bounds.npy"), np.float64,
+                                   ROW * blocks)
+
+    def append(self, bounds: np.ndarray) -> None:
+        self._bounds.append(bounds)
+
+    def close(self, off: np.ndarray) -> None:
+        self._bounds.close()
+        write_npy(self._off_path, off)
+
+    def abort(self) -> None:
+        self._bounds.abort()
+
+
 def write_meta(folder: Path, segid: str, doc_count: int, fields: list[str]) -> None:
     """Mark a segment's blocks complete (written after every field's files)."""
     meta = {"version": BLOCKS_VERSION, "docs": doc_count, "block": BLOCK, "min_df": MIN_DF,
@@ -189,11 +212,23 @@ class SegmentBlocks:
     """A segment's block files, opened per field on first use (None: no blocks)."""
 
     def __init__(self, reader: Any) -> None:
+        self._open(boundary.segment_folder(reader), boundary.segment_name(reader),
+                   reader.doc_count_all())
+
+    @classmethod
+    def at(cls, folder: Path, segid: str, doc_count: int) -> "SegmentBlocks":
+        """The block files named ``segid`` in ``folder`` (a run's,
+        :mod:`searchcore.execution.runs`) for ``doc_count`` documents."""
+        found = cls.__new__(cls)
+        found._open(folder, segid, doc_count)
+        return found
+
+    def _open(self, folder: Path | None, segid: str | None, doc_count: int) -> None:
         self._fields: dict[str, FieldBlocks | None] = {}
         self._names: frozenset[str] = frozenset()
-        self._folder = boundary.segment_folder(reader)
-        self._segid = boundary.segment_name(reader)
-        self.doc_count = reader.doc_count_all()
+        self._folder = folder
+        self._segid = segid
+        self.doc_count = doc_count
         self.block = BLOCK
         #: Lists shorter than this have no blocks (the writer's :data:`MIN_DF`).
         self.min_df = MIN_DF
@@ -250,13 +285,23 @@ def verify_segment_blocks(reader: Any) -> list[str]:
     found = SegmentBlocks(reader)            # a fresh one: nothing cached
     if not found._names:
         return ["its block bounds are unreadable or stale (the next write rewrites them)"]
-    problems = []
     side = segment_postings(reader)
+    return verify_blocks(found, reader.schema, side.field,
+                         lambda name: DECODE_LENGTHS[boundary.length_codes(reader, name)])
+
+
+def verify_blocks(found: "SegmentBlocks", schema: Any, postings_of: Callable[[str], Any],
+                  lengths_of: Callable[[str], np.ndarray]) -> list[str]:
+    """Problems of the block files ``found`` against the postings they bound
+    (``postings_of(field)``, and the documents' decoded ``lengths_of(field)``): a
+    segment's (:func:`verify_segment_blocks`) or a run's
+    (:func:`searchcore.execution.runs.verify_runs`)."""
+    problems = []
     for name in sorted(found._names):
-        if name not in reader.schema or not reader.schema[name].scorable:
+        if name not in schema or not schema[name].scorable:
             problems.append(f"its block bounds name {name!r}, not a scored field")
             continue
-        fp = side.field(name)
+        fp = postings_of(name)
         if fp is None:
             continue
         fb = found.field(name, len(fp))
@@ -268,7 +313,7 @@ def verify_segment_blocks(reader: Any) -> list[str]:
         if not np.array_equal(np.diff(fb.off), counts):
             problems.append(f"its block bounds of {name} cover other lists than the postings")
             continue
-        lengths = DECODE_LENGTHS[boundary.length_codes(reader, name)]
+        lengths = lengths_of(name)
         for i in np.flatnonzero(counts):
             docs, tf = fp.postings(int(i))
             _, want = block_bounds(np.array([0, len(docs)]), docs, tf, lengths,

@@ -45,8 +45,7 @@ import numpy as np
 from whoosh import query as wq
 
 from searchcore.distinct import distinct
-from searchcore.execution import blobs
-from searchcore.execution.blocks import segment_blocks
+from searchcore.execution import blobs, runs
 from searchcore.execution.columns import NO_DATE, DocColumns, columns_for
 from searchcore.execution.postings import segment_postings, strictly_ascending
 from searchcore.execution.stats import local_stats
@@ -115,7 +114,11 @@ class Executor:
         self._own_stats = given is None
         self.schema = searcher.schema
         self.columns: DocColumns = columns_for(searcher)
-        self.leaves = [(segment_postings(reader), offset) for reader, offset in leaf_readers(searcher)]
+        # Runs of segments merged at build time are searched as one (execution.runs).
+        leaves = runs.leaves(searcher)
+        self.leaves = [(leaf.postings, leaf.offset) for leaf in leaves]
+        #: Each leaf's block bounds by its first document number (empty leaves left out).
+        self.blocks_at = {leaf.offset: leaf.blocks for leaf in leaves if leaf.postings.doc_count}
         self.doc_count = searcher.doc_count_all()
         self.k1 = float(weighting.K1)
         self._live = None
@@ -137,8 +140,6 @@ class Executor:
         #: Document numbers read without frequencies (:meth:`doc_numbers`).
         self._docs: dict[tuple[str, bytes], np.ndarray] = {}
         self._dfs: dict[tuple[str, bytes], int] = {}
-        #: Segment readers by first document number (their block bounds), when asked.
-        self._readers: dict[int, Any] | None = None
 
     # -- shared pieces ----------------------------------------------------------------
     @property
@@ -294,12 +295,9 @@ class Executor:
         """``[lo, hi)`` posting ranges (adjacent blocks joined) of one segment's list
         of term ``i`` that can hold ``docs``, or None to read the list whole (it has
         no blocks, or more than half of them are wanted)."""
-        if self._readers is None:
-            self._readers = {off: reader for reader, off in leaf_readers(self.searcher)}
-        reader = self._readers.get(offset)
-        if reader is None:
+        sb = self.blocks_at.get(offset)
+        if sb is None:
             return None
-        sb = segment_blocks(reader)
         df = fp.df(i)
         if df < sb.min_df:                  # a short list has no blocks: read it whole
             return None
@@ -741,8 +739,10 @@ class Executor:
         if prefix is None:
             return _empty()
         parts = []
-        for (reader, offset), (sp, _) in zip(leaf_readers(self.searcher), self.leaves):
-            fp = sp.field(q.fieldname)
+        # Segment by segment, not by runs: the budget charges a prefix's words per segment,
+        # as whoosh's matcher does (the same limit fails the same searches).
+        for reader, offset in leaf_readers(self.searcher):
+            fp = segment_postings(reader).field(q.fieldname)
             if fp is None:
                 continue
             lo, hi = fp.prefix_range(prefix)

@@ -181,3 +181,46 @@ class ReadFile:
         if self._finalizer is not None:
             self._finalizer()
             self._fd = self._finalizer = None
+
+
+class NpyAppender:
+    """A 1-d ``.npy`` file of a known length written a piece at a time, in order, then
+    put in place atomically (:meth:`close`): for arrays made in chunks (a run's merged
+    postings, :mod:`searchcore.execution.runs`) that are never whole in memory."""
+
+    def __init__(self, path: Path, dtype: Any, length: int) -> None:
+        from numpy.lib import format as npy
+
+        self.path = path
+        self.dtype = np.dtype(dtype)
+        self.length = int(length)
+        self.written = 0
+        self._tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self._fh: BinaryIO = open(self._tmp, "wb")
+        npy.write_array_header_2_0(self._fh, {"descr": npy.dtype_to_descr(self.dtype),
+                                              "fortran_order": False,
+                                              "shape": (self.length,)})
+
+    def append(self, values: np.ndarray) -> None:
+        values = np.ascontiguousarray(values, dtype=self.dtype)
+        if self.written + len(values) > self.length:
+            raise ValueError(f"{self.path}: more than the {self.length} values announced")
+        self._fh.write(values.data)
+        self.written += len(values)
+
+    def close(self) -> None:
+        """Put the file in place; it must hold exactly the announced length."""
+        if self.written != self.length:
+            self.abort()
+            raise ValueError(f"{self.path}: {self.written} of {self.length} values written")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        self._fh.close()
+        try:
+            os.unlink(self._tmp)
+        except FileNotFoundError:
+            pass

@@ -33,10 +33,10 @@ from typing import Any, Callable
 import numpy as np
 from whoosh import query as wq
 
-from searchcore.execution.blocks import ceilings, segment_blocks
+from searchcore.execution.blocks import ceilings
 from searchcore.execution.executor import Executor, Hits, _sum_union
 from searchcore.scoring.bm25f import CombinedTerm, saturate
-from searchcore.whoosh_boundary.segments import field_b, leaf_readers
+from searchcore.whoosh_boundary.segments import field_b
 
 #: Ceilings and thresholds are compared with this relative margin, so that rounding
 #: in a sum never prunes a document that ties the k-th.
@@ -225,8 +225,6 @@ def best_word(executor: Executor, q: CombinedTerm, k: int, eligible: np.ndarray,
         # postings, nearly every block visited: 6.1 ms against 0.39 whole).
         return None
     k1 = executor.k1
-    readers = {offset: reader for reader, offset in leaf_readers(executor.searcher)
-               if reader.doc_count_all()}
     # Per segment (by its first document number): the word's lists, longest first.
     lists: dict[int, list[tuple[int, str, float, Any, int, int]]] = {}
     for f, (name, btext, boost) in enumerate(fields):
@@ -237,7 +235,7 @@ def best_word(executor: Executor, q: CombinedTerm, k: int, eligible: np.ndarray,
     total_blocks = 0
     chosen: dict[int, int] = {}                     # segment -> its blocked list's field
     for offset, found in sorted(lists.items()):
-        sb = segment_blocks(readers[offset])
+        sb = executor.blocks_at[offset]
         for f, name, boost, fp, i, df in sorted(found, key=lambda e: -e[5]):
             if df < sb.min_df:                 # this list and the shorter ones: no blocks
                 break

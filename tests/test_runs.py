@@ -1,0 +1,148 @@
+"""Runs (searchcore.execution.runs): a parallel build's segments searched as one.
+
+On a real index built with two workers (two segments, one run): the executor over
+the run must equal whoosh's matchers, and every search must return exactly what
+the segments searched one by one return (ids, scores, totals). A damaged run file
+is answered from the segments and reported by ``index check``; segments added
+later follow the run, and a merge of its segments retires it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import BBC_FILE, seed_article
+from test_executor import FALLBACK, QUERIES, check_queries
+
+import searchcore
+from searchcore.cli.main import cli
+from searchcore.execution import blocks, runs
+from searchcore.index.build import build_index
+
+SEARCHES = QUERIES + ["gordon brown", "election OR economy OR football", "film award",
+                      "title:blair", "music*"]
+
+
+@pytest.fixture(scope="module")
+def run_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two segments in one run; small blocks (16 postings and up, 8 a block), so that
+    the run has block bounds to search and to damage."""
+    path = tmp_path_factory.mktemp("runs") / "index"
+    saved = blocks.MIN_DF, blocks.BLOCK
+    blocks.MIN_DF, blocks.BLOCK = 16, 8
+    try:
+        build_index(BBC_FILE, path, workers=2)
+    finally:
+        blocks.MIN_DF, blocks.BLOCK = saved
+    return path
+
+
+def _members_file(path: Path) -> Path:
+    (found,) = path.glob("gen-*/*.srun_members.json")
+    return found
+
+
+def _results(path: Path) -> list[tuple]:
+    """Every search of SEARCHES (both matches, exact and pruned totals)."""
+    out = []
+    with searchcore.open_index(path) as ix:
+        for text in SEARCHES:
+            for match in ("all", "any"):
+                for exact in (True, False):
+                    r = ix.search(text, match=match, exact_total=exact, limit=10, snippets=0,
+                                  lenient=True, suggest=False)
+                    out.append((text, match, exact, r.total, r.total_is_exact,
+                                [(h.id, h.score) for h in r.hits]))
+    return out
+
+
+def _without_run(path: Path, tmp_path: Path) -> Path:
+    """A copy of the index at ``path`` with its run switched off (no members file)."""
+    copy = tmp_path / "segments"
+    shutil.copytree(path, copy)
+    _members_file(copy).unlink()
+    return copy
+
+
+def test_a_parallel_build_searches_its_segments_as_one_run(run_index: Path) -> None:
+    with searchcore.open_index(run_index) as ix:
+        searcher = ix.searcher()
+        segments = searcher.leaf_searchers()
+        assert len(segments) == 2
+        (leaf,) = runs.leaves(searcher)
+        assert len(leaf.readers) == 2 and leaf.offset == 0
+        assert leaf.postings.doc_count == len(ix)
+        for match in ("all", "any"):
+            assert check_queries(ix, QUERIES, match) == FALLBACK
+
+
+@pytest.mark.parametrize("prune", [False, True])
+def test_a_run_returns_what_its_segments_return(run_index: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               prune: bool) -> None:
+    if prune:           # block-max and MaxScore even on these short lists
+        from searchcore.execution import topk
+
+        monkeypatch.setattr(topk, "WHOLE_BELOW", 0)
+    segments = _without_run(run_index, tmp_path)
+    with searchcore.open_index(segments) as ix:
+        assert [len(leaf.readers) for leaf in runs.leaves(ix.searcher())] == [1, 1]
+    assert _results(run_index) == _results(segments)
+
+
+def test_a_damaged_run_is_answered_from_its_segments_and_reported(run_index: Path,
+                                                                  tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged"
+    shutil.copytree(run_index, damaged)
+    (docs,) = damaged.glob("gen-*/*.srun.spst_body_docs.npy")
+    size = docs.stat().st_size
+    with open(docs, "r+b") as fh:            # document numbers out of range, mid-file
+        fh.seek(size // 2)
+        fh.write(b"\xff" * 512)
+    (bounds,) = damaged.glob("gen-*/*.srun.spbk_body_bounds.npy")
+    with open(bounds, "r+b") as fh:          # NaN bounds
+        fh.seek(bounds.stat().st_size // 2)
+        fh.write(b"\xff" * 1024)
+    assert _results(damaged) == _results(run_index)
+    result = CliRunner().invoke(cli, ["index", "check", "--index", str(damaged), "-q"])
+    assert result.exit_code == 1, result.output
+    assert "run of 2 segments" in result.output and "postings of body" in result.output
+    assert "block bounds of body" in result.output
+    clean = CliRunner().invoke(cli, ["index", "check", "--index", str(run_index), "-q"])
+    assert clean.exit_code == 0, clean.output
+
+
+def test_segments_added_after_a_build_follow_its_run(run_index: Path, tmp_path: Path) -> None:
+    path = tmp_path / "added"
+    shutil.copytree(run_index, path)
+    with searchcore.open_index(path) as ix:
+        ix.add([seed_article()])                 # one more segment, after the run's two
+        assert [len(leaf.readers) for leaf in runs.leaves(ix.searcher())] == [2, 1]
+        assert ix.get("seed") is not None
+        for match in ("all", "any"):
+            assert check_queries(ix, QUERIES + ["dangerous OR opposition"], match) == FALLBACK
+
+
+def test_a_merge_of_its_segments_retires_the_run(run_index: Path, tmp_path: Path) -> None:
+    path = tmp_path / "merged"
+    shutil.copytree(run_index, path)
+    with searchcore.open_index(path) as ix:
+        ix.whoosh_index.writer().commit(optimize=True)     # whoosh merges them into one
+    with searchcore.open_index(path) as ix:
+        assert [len(leaf.readers) for leaf in runs.leaves(ix.searcher())] == [1]
+        assert not list(path.glob("gen-*/*.srun*"))          # gone with its first segment
+        for match in ("all", "any"):
+            assert check_queries(ix, QUERIES, match) == FALLBACK
+
+
+def test_a_run_missing_a_file_is_not_used(run_index: Path, tmp_path: Path) -> None:
+    path = tmp_path / "missing"
+    shutil.copytree(run_index, path)
+    (tf,) = path.glob("gen-*/*.srun.spst_title_tf.npy")
+    tf.unlink()
+    with searchcore.open_index(path) as ix:
+        assert [len(leaf.readers) for leaf in runs.leaves(ix.searcher())] == [1, 1]
+    assert _results(path) == _results(run_index)
