@@ -787,10 +787,39 @@ def _to_epoch_us(value: Any, field: Any) -> int:
     return int(value) - _EPOCH_FROM_MIN_US
 
 
+#: Membership over a bool mask of every value (linear) instead of a binary search
+#: (n log m) when the shorter side times this exceeds both sides' lengths plus
+#: :data:`DENSE_BASE`: measured at 1M documents, two common words' lists (50,000 in
+#: 100,000) 195 us against 1,427; 500 in 100,000 stays a search (25 us against 118).
+DENSE_MEMBER = 24
+DENSE_BASE = 8192
+#: ...and only over values below this (document numbers, not position keys).
+DENSE_MASK_MAX = 1 << 24
+
+
+def _dense_mask(short: np.ndarray, long: np.ndarray,
+                marked: np.ndarray | None = None) -> np.ndarray | None:
+    """A bool mask over ``0 ..`` the largest value, True at the values of ``marked``
+    (default ``long``), when that beats a binary search of ``short`` in sorted
+    ``long`` (both non-empty); else None."""
+    if len(short) * DENSE_MEMBER <= len(short) + len(long) + DENSE_BASE:
+        return None
+    top = max(int(short.max()), int(long[-1]))
+    if top >= DENSE_MASK_MAX or int(short.min()) < 0 or int(long[0]) < 0:
+        return None
+    mask = np.zeros(top + 1, dtype=bool)
+    mask[long if marked is None else marked] = True
+    return mask
+
+
 def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """``np.isin(values, sorted_set)`` for a sorted ``sorted_set``, by binary search."""
-    if not len(sorted_set):
+    """``np.isin(values, sorted_set)`` for a sorted ``sorted_set``: by binary search,
+    or over a mask of the values (:func:`_dense_mask`)."""
+    if not len(sorted_set) or not len(values):
         return np.zeros(len(values), dtype=bool)
+    mask = _dense_mask(values, sorted_set)
+    if mask is not None:
+        return mask[values]
     at = np.searchsorted(sorted_set, values)
     at[at == len(sorted_set)] = 0
     return sorted_set[at] == values
@@ -798,8 +827,14 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
 
 def _positions_in(docs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """Where the members of sorted ``wanted`` are in sorted ``docs`` (ascending): the
-    shorter array is binary-searched in the longer."""
+    shorter array is binary-searched in the longer, or both are looked up in a mask
+    (:func:`_dense_mask`)."""
+    if not len(wanted) or not len(docs):
+        return np.zeros(0, dtype=np.int64)
     if len(wanted) < len(docs):
+        mask = _dense_mask(wanted, docs, marked=wanted)
+        if mask is not None:
+            return np.flatnonzero(mask[docs])
         at = np.searchsorted(docs, wanted)
         inside = at < len(docs)
         at = at[inside]
@@ -930,6 +965,12 @@ def _intersect(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     if not len(a) or not len(b):
         empty = np.zeros(0, dtype=np.int64)
         return a[:0], empty, empty
+    mask = _dense_mask(a, b)
+    if mask is not None:              # the common values are in the same order in both
+        ia = np.flatnonzero(mask[a])
+        mask[b] = False
+        mask[a[ia]] = True
+        return a[ia], ia, np.flatnonzero(mask[b])
     at = np.searchsorted(b, a)
     np.minimum(at, len(b) - 1, out=at)
     hit = b[at] == a
