@@ -146,3 +146,6 @@ def test_a_run_missing_a_file_is_not_used(run_index: Path, tmp_path: Path) -> No
     with searchcore.open_index(path) as ix:
         assert [len(leaf.readers) for leaf in runs.leaves(ix.searcher())] == [1, 1]
     assert _results(path) == _results(run_index)
+    result = CliRunner().invoke(cli, ["index", "check", "--index", str(path), "-q"])
+    assert result.exit_code == 1, result.output
+    assert "postings of title are missing" in result.output and "not used" in result.output

@@ -431,15 +431,22 @@ class SegmentPostings:
     """A segment's fields, loaded (memory-mapped, or converted) on first use."""
 
     def __init__(self, reader: Any) -> None:
+        self._open(reader, boundary.segment_folder(reader), boundary.segment_name(reader),
+                   reader.doc_count_all())
+
+    def _open(self, reader: Any, folder: Path | None, segid: str | None,
+              doc_count: int) -> None:
+        """Set up over the files named ``segid`` in ``folder`` for ``doc_count``
+        documents, ``reader`` giving the schema (and converting, for a segment): also
+        what a run of segments opens with (:class:`searchcore.execution.runs.RunPostings`)."""
         self._reader = reader
         self._fields: dict[str, FieldPostings | None] = {}
         self._converted: dict[str, FieldPostings] = {}
-        folder, segid = boundary.segment_folder(reader), boundary.segment_name(reader)
         self._folder = folder
         self._segid = segid
         self._on_disk = (folder is not None and segid is not None
-                         and has_segment_postings(folder, segid, reader.doc_count_all()))
-        self.doc_count = reader.doc_count_all()
+                         and has_segment_postings(folder, segid, doc_count))
+        self.doc_count = doc_count
         self._small: bool | None = None
 
     def field(self, name: str) -> FieldPostings | None:

@@ -326,15 +326,8 @@ class RunPostings(side.SegmentPostings):
     segment's: the same lookups, over the members' documents numbered as one."""
 
     def __init__(self, folder: Path, first: str, readers: Sequence[Any]) -> None:
-        self._reader = readers[0]                 # the schema
         self._members = list(readers)
-        self._fields = {}
-        self._converted = {}
-        self._folder = folder
-        self._segid = run_stem(first)
-        self.doc_count = sum(r.doc_count_all() for r in readers)
-        self._on_disk = side.has_segment_postings(folder, self._segid, self.doc_count)
-        self._small = None
+        self._open(readers[0], folder, run_stem(first), sum(r.doc_count_all() for r in readers))
 
     def _convert(self, name: str) -> side.FieldPostings:
         parts = _field_parts(self._members, name)
@@ -370,8 +363,11 @@ def _members(folder: Path, first: str) -> list[tuple[str, int]] | None:
     return [(m[0], m[1]) for m in members]
 
 
-def _run_at(pairs: Sequence[tuple[Any, int]], j: int) -> Leaf | None:
-    reader, offset = pairs[j]
+def _run_members(pairs: Sequence[tuple[Any, int]], j: int
+                 ) -> tuple[Path, str, tuple[Any, ...]] | None:
+    """``(folder, first segment id, member readers)`` of the run whose members file
+    names exactly the segments of ``pairs`` from ``j`` on, else None."""
+    reader = pairs[j][0]
     folder, first = boundary.segment_folder(reader), boundary.segment_name(reader)
     if folder is None or first is None:
         return None
@@ -382,18 +378,33 @@ def _run_at(pairs: Sequence[tuple[Any, int]], j: int) -> Leaf | None:
     if any(boundary.segment_name(r) != name or r.doc_count_all() != docs
            for r, (name, docs) in zip(readers, members)):
         return None
-    postings = RunPostings(folder, first, readers)
+    return folder, first, readers
+
+
+def _unreadable(postings: RunPostings) -> str | None:
+    """Why a run cannot be searched (its files' shapes only, as a segment's are
+    checked on open), or None; the fields it could open are kept on ``postings``."""
     if not postings._on_disk:
-        return None
-    # Every field's files open and fit together (shapes only, as a segment's), or the
-    # segments are searched instead: a field merged in memory is for a damaged list,
-    # not for a missing file (at 1M it would be gigabytes).
-    for name in side.indexed_fields(readers[0].schema):
+        return "its postings' meta file is missing or stale"
+    for name in side.indexed_fields(postings._reader.schema):
         fp = postings._read(name)
         if fp is None:
-            return None
+            return f"its postings of {name} are missing, unreadable or do not fit together"
         postings._fields[name] = fp
-    return Leaf(postings, offset,
+    return None
+
+
+def _run_at(pairs: Sequence[tuple[Any, int]], j: int) -> Leaf | None:
+    found = _run_members(pairs, j)
+    if found is None:
+        return None
+    folder, first, readers = found
+    postings = RunPostings(folder, first, readers)
+    # A run whose files do not open is not searched (its segments are): a field merged
+    # in memory is for a damaged list, not for a missing file (at 1M it is gigabytes).
+    if _unreadable(postings) is not None:
+        return None
+    return Leaf(postings, pairs[j][1],
                 blockfiles.SegmentBlocks.at(folder, run_stem(first), postings.doc_count), readers)
 
 
@@ -421,26 +432,34 @@ def leaves(searcher: Any) -> list[Leaf]:
 # -- checking ---------------------------------------------------------------------------
 
 def verify_runs(reader: Any) -> list[str]:
-    """Problems of the runs a search of ``reader`` (a whole index's) would use (``index
-    check``): each field's arrays compared with its members' merged again (the
-    members' own are checked against whoosh's postings segment by segment), and the
-    block bounds recomputed from them."""
+    """Problems of the runs of ``reader`` (a whole index's; ``index check``): a run
+    whose members file names its segments but whose files do not open; else each
+    field's arrays compared with its members' merged again (the members' own are
+    checked against whoosh's postings segment by segment), and the block bounds
+    recomputed from them."""
     problems = []
-    for leaf in _find_leaves(reader.leaf_readers()):
-        if len(leaf.readers) < 2:
+    pairs = reader.leaf_readers()
+    j = 0
+    while j < len(pairs):
+        found = _run_members(pairs, j)
+        if found is None:
+            j += 1
             continue
-        label = f"run of {len(leaf.readers)} segments from {boundary.segment_name(leaf.readers[0])}"
-        fresh = RunPostings(leaf.postings._folder, boundary.segment_name(leaf.readers[0]) or "",
-                            leaf.readers)
-        for name in side.indexed_fields(leaf.readers[0].schema):
-            parts = _field_parts(leaf.readers, name)
-            if parts is None:
-                continue
-            got = fresh._read(name)
-            if got is None or not _same(got, _Merge(parts, _offsets(leaf.readers))):
+        folder, first, readers = found
+        j += len(readers)
+        label = f"run of {len(readers)} segments from {first}"
+        fresh = RunPostings(folder, first, readers)       # nothing cached or repaired
+        why = _unreadable(fresh)
+        if why is not None:
+            problems.append(f"{label}: {why} (it is not used; rebuild the index)")
+            continue
+        for name in side.indexed_fields(readers[0].schema):
+            parts = _field_parts(readers, name)
+            if parts is not None and not _same(fresh._fields[name],    # type: ignore[arg-type]
+                                               _Merge(parts, _offsets(readers))):
                 problems.append(f"{label}: its postings of {name} differ from its segments' "
                                 "(rebuild the index, or delete its .srun files)")
-        problems.extend(f"{label}: {p}" for p in _block_problems(leaf, fresh))
+        problems.extend(f"{label}: {p}" for p in _block_problems(readers, fresh))
     return problems
 
 
@@ -469,13 +488,13 @@ def _same(got: side.FieldPostings, merge: _Merge) -> bool:
     return True
 
 
-def _block_problems(leaf: Leaf, postings: RunPostings) -> list[str]:
+def _block_problems(readers: Sequence[Any], postings: RunPostings) -> list[str]:
     found = blockfiles.SegmentBlocks.at(postings._folder, postings._segid, postings.doc_count)
     if not found._names:
         return ["its block bounds are unreadable or stale (rebuild the index)"]
 
     def lengths_of(name: str) -> np.ndarray:
         return DECODE_LENGTHS[np.concatenate([boundary.length_codes(r, name)
-                                              for r in leaf.readers])]
+                                              for r in readers])]
 
-    return blockfiles.verify_blocks(found, leaf.readers[0].schema, postings._read, lengths_of)
+    return blockfiles.verify_blocks(found, readers[0].schema, postings._fields.get, lengths_of)
