@@ -657,9 +657,93 @@ class Executor:
             return self.eval(subs[0], scored)
         if getattr(q, "scale", None) or getattr(q, "minmatch", 0):
             raise Unsupported("Or with scale or minmatch")
+        if scored and all(type(sub) is CombinedTerm for sub in subs):
+            rows = self.word_rows(subs)
+            if rows is not None:
+                docs, scores = rows
+                total = scores[0]
+                for row in scores[1:]:               # in the query's order, as whoosh adds
+                    total = total + row
+                return _boosted(Hits(docs, total), q.boost)
         parts = [self.eval(sub, scored) for sub in subs]
         docs, scores = _sum_union([(h.docs, h.scores) for h in parts], self.doc_count)
         return _boosted(Hits(docs, scores), q.boost)
+
+    def word_rows(self, words: list[CombinedTerm]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The documents any of ``words`` matches (sorted global numbers) and a row per
+        word of its BM25F score in each (0 where it does not match); None when the
+        rows would be too large (:data:`ROWS_MAX`).
+
+        An OR of words, evaluated word by word, costs a union per word (its title and
+        body lists) and one more of the words: some twenty array operations each,
+        on lists of a few hundred postings (Reuters), where each operation's fixed
+        cost is most of its cost. Here every list of every word is placed at once:
+        one stable sort of all their documents gives the union and each posting's
+        column; each word's fields are added column-wise and saturated together.
+        The values are the word-by-word path's, bit for bit: the same ``boost *
+        (tf / norm)`` per posting, the fields added in the word's order (``x + 0``
+        is ``x``), the same saturation, and a document a word misses scores 0 in
+        its row (``saturate(w, 0)`` is 0), so the rows added in the query's order
+        give the same sums as the unions did.
+        """
+        lists: list[tuple[int, str, float, np.ndarray, np.ndarray]] = []
+        weights = np.empty(len(words))
+        for w, q in enumerate(words):
+            fields, weights[w] = self._combined_parts(q)
+            for name, btext, boost in fields:
+                docs, tf = self.postings(name, btext)
+                if len(docs):
+                    lists.append((w, name, boost, docs, tf))
+        if not lists:
+            return np.zeros(0, dtype=np.int64), np.zeros((len(words), 0))
+        every = np.concatenate([d for _, _, _, d, _ in lists]) if len(lists) > 1 else lists[0][3]
+        if len(every) * len(words) > ROWS_MAX:
+            return None
+        # A stable sort of sorted runs is a merge (timsort): the union, and where
+        # each posting goes in it.
+        order = np.argsort(every, kind="stable")
+        ranked = every[order]
+        first = np.empty(len(ranked), dtype=bool)
+        first[0] = True
+        np.not_equal(ranked[1:], ranked[:-1], out=first[1:])
+        union = ranked[first]
+        column = np.empty(len(every), dtype=np.int64)
+        column[order] = np.cumsum(first) - 1
+        width = len(union)
+        # Each posting's cell: its word's row, its document's column. The k-th list of
+        # every word is placed in one step (its cells are distinct: one list a row).
+        cells: list[list[np.ndarray]] = []
+        values: list[list[np.ndarray]] = []
+        seen = [0] * len(words)
+        start = 0
+        for w, name, boost, docs, tf in lists:
+            at = column[start:start + len(docs)]
+            start += len(docs)
+            if w:
+                at = at + w * width
+            value = self._norm_tf(name, docs, tf)
+            if boost != 1.0:                     # x 1.0 is exact: skipped, as per word
+                value = boost * value
+            k = seen[w]
+            seen[w] += 1
+            if k == len(cells):
+                cells.append([])
+                values.append([])
+            cells[k].append(at)
+            values[k].append(value)
+        combined = np.zeros((len(words), width))
+        flat = combined.ravel()
+        for k, (at, value) in enumerate(zip(cells, values)):
+            at = np.concatenate(at) if len(at) > 1 else at[0]
+            value = np.concatenate(value) if len(value) > 1 else value[0]
+            if k:
+                flat[at] += value                # the word's fields added in its order
+            else:
+                flat[at] = value
+        scores = saturate(weights[:, None], combined, self.k1)
+        if not all(seen):                     # a word with no postings scores nothing
+            scores[[w for w, n in enumerate(seen) if not n]] = 0.0
+        return union, scores
 
     def and_not(self, q: wq.AndNot, scored: bool) -> Hits:
         a = self.eval(q.a, scored)
@@ -850,6 +934,12 @@ def _restricted(hits: Hits, docs: np.ndarray) -> Hits:
 
 def _boosted(hits: Hits, boost: float) -> Hits:
     return hits if boost == 1.0 else Hits(hits.docs, hits.scores * boost)
+
+
+#: :meth:`Executor.word_rows` makes rows of at most this many values (postings
+#: times words: a row is as wide as the union); above it an OR is evaluated
+#: word by word.
+ROWS_MAX = 1 << 22
 
 
 #: A union of more postings than ``doc_count / DENSE_UNION`` adds into one array over
