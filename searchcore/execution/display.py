@@ -171,8 +171,9 @@ class SegmentDisplay:
     def fields(self, docnum: int) -> dict[str, Any] | None:
         return self.page([docnum])[0]
 
-    def page(self, docnums: Sequence[int]) -> list[dict[str, Any] | None]:
-        """The records of ``docnums`` (segment numbers), None for any it cannot give."""
+    def page(self, docnums: Sequence[int], raw: bool = False) -> list[dict[str, Any] | None]:
+        """The records of ``docnums`` (segment numbers), None for any it cannot give.
+        ``raw``: as stored (``published`` in epoch microseconds, :func:`record`)."""
         offsets = self._starts()
         if offsets is None or self.blob is None:
             return [None] * len(docnums)
@@ -188,8 +189,8 @@ class SegmentDisplay:
                 out.append(None)
                 continue
             try:
-                out.append(fields_of(blob.read_bytes(start, end) if mapped is None
-                                     else mapped[start:end]))
+                data = blob.read_bytes(start, end) if mapped is None else mapped[start:end]
+                out.append(orjson.loads(data) if raw else fields_of(data))
             except (orjson.JSONDecodeError, TypeError, ValueError, OverflowError):
                 out.append(None)
         return out
@@ -206,9 +207,12 @@ def display_fields(searcher: Any, docnum: int) -> dict[str, Any]:
     return display_page(searcher, [docnum])[0]
 
 
-def display_page(searcher: Any, docnums: Sequence[int]) -> list[dict[str, Any]]:
+def display_page(searcher: Any, docnums: Sequence[int], raw: bool = False
+                 ) -> list[dict[str, Any]]:
     """:func:`display_fields` of each of ``docnums`` (global numbers), segment by
-    segment: what a page of hits shows."""
+    segment: what a page of hits shows. ``raw``: a record's ``published`` as it is
+    kept, epoch microseconds (an int; a segment without records gives whoosh's
+    stored datetime): a hit makes its aware datetime from it directly."""
     leaves = boundary.leaf_readers(searcher)
     firsts = [offset for _, offset in leaves]
     out: list[dict[str, Any] | None] = [None] * len(docnums)
@@ -219,7 +223,7 @@ def display_page(searcher: Any, docnums: Sequence[int]) -> list[dict[str, Any]]:
             wanted.setdefault(leaf, []).append(i)
     for leaf, positions in wanted.items():
         reader, offset = leaves[leaf]
-        found = segment_display(reader).page([docnums[i] - offset for i in positions])
+        found = segment_display(reader).page([docnums[i] - offset for i in positions], raw)
         for i, fields in zip(positions, found):
             out[i] = fields
     return [fields if fields is not None else dict(searcher.stored_fields(docnums[i]))

@@ -689,6 +689,9 @@ class Executor:
         lists: list[tuple[int, str, float, np.ndarray, np.ndarray]] = []
         weights = np.empty(len(words))
         for w, q in enumerate(words):
+            self._evaluated += 1                 # each word a node, as eval counts them
+            if self._spend is not None and self._evaluated % CHECK_NODES == 0:
+                self._spend.check_time()
             fields, weights[w] = self._combined_parts(q)
             for name, btext, boost in fields:
                 docs, tf = self.postings(name, btext)

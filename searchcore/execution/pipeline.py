@@ -388,21 +388,27 @@ def _page_fields(page: Sequence[tuple[int, int, float | None]], bases: Sequence[
     for p, d, _ in page:
         by_part.setdefault(p, []).append(d)
     return {(p, d): fields for p, docs in by_part.items()
-            for d, fields in zip(docs, display_page(bases[p], docs))}
+            for d, fields in zip(docs, display_page(bases[p], docs, raw=True))}
 
 
 def make_hit(rank: int, score: float | None, fields: Mapping[str, Any], q: wq.Query,
              analyzer: Any, snippets: int, copies: tuple[Copy, ...] | None = None) -> Hit:
-    """One result from a document's stored fields (snippets of ``q``'s matches)."""
+    """One result from a document's stored fields (snippets of ``q``'s matches), or
+    its display record as kept (``published`` in epoch microseconds)."""
+    get = fields.get
+    published = get("published")
+    authors, category = get("authors"), get("category")
     return Hit(
-        rank=rank, id=fields["id"], score=float(score) if score is not None else None,
-        title=fields.get("title", ""), published=aware(fields.get("published")),
-        source=fields.get("source", ""), url=fields.get("url", ""),
-        authors=tuple(fields.get("authors") or ()),
-        category=tuple(fields.get("category") or ()),
-        snippets=tuple(make_snippets(q, fields, analyzer, max_fragments=snippets))
-        if snippets else (),
-        copies=copies)
+        rank, fields["id"], float(score) if score is not None else None, get("title", ""),
+        _EPOCH_UTC + timedelta(microseconds=published) if type(published) is int
+        else aware(published),
+        get("source", ""), get("url", ""),
+        tuple(authors) if authors else (), tuple(category) if category else (),
+        tuple(make_snippets(q, fields, analyzer, max_fragments=snippets)) if snippets else (),
+        copies)
+
+
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def make_copy(fields: Mapping[str, Any]) -> Copy:
