@@ -19,7 +19,7 @@ rebuild. Snippets still read the stored body.
 from __future__ import annotations
 
 from bisect import bisect_right
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -38,6 +38,7 @@ FIELDS = ("id", "title", "url", "authors", "source", "category", "published")
 _PREFIX = ".sdsp_"
 _CACHE_KEY = "display"
 _EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _path(folder: Path, segid: str, name: str) -> Path:
@@ -59,6 +60,12 @@ def record(stored: Mapping[str, Any]) -> bytes:
             value = list(value)
         out[name] = value
     return orjson.dumps(out)
+
+
+def record_datetime(us: int) -> datetime:
+    """A record's ``published`` (epoch microseconds, as :func:`record` keeps it) as an
+    aware UTC datetime: what a hit shows, made in one step."""
+    return _EPOCH_UTC + timedelta(microseconds=us)
 
 
 def fields_of(raw: bytes) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from whoosh.searching import Searcher
 from searchcore.dates import to_utc
 from searchcore.errors import QuerySyntaxError
 from searchcore.execution.columns import columns_for
-from searchcore.execution.display import display_fields, display_page
+from searchcore.execution.display import display_fields, display_page, record_datetime
 from searchcore.execution.order import id_keys, sort_key
 from searchcore.execution.search import allowed_docnums, rank
 from searchcore.languages import normalize_language
@@ -400,15 +400,11 @@ def make_hit(rank: int, score: float | None, fields: Mapping[str, Any], q: wq.Qu
     authors, category = get("authors"), get("category")
     return Hit(
         rank, fields["id"], float(score) if score is not None else None, get("title", ""),
-        _EPOCH_UTC + timedelta(microseconds=published) if type(published) is int
-        else aware(published),
+        record_datetime(published) if type(published) is int else aware(published),
         get("source", ""), get("url", ""),
         tuple(authors) if authors else (), tuple(category) if category else (),
         tuple(make_snippets(q, fields, analyzer, max_fragments=snippets)) if snippets else (),
         copies)
-
-
-_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def make_copy(fields: Mapping[str, Any]) -> Copy:
