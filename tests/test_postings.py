@@ -10,8 +10,8 @@ from conftest import bbc_articles, seed_article
 from test_columns import dated
 
 import searchcore
-from searchcore.execution.postings import (_PARTS, build_field, indexed_fields,
-                                           segment_postings)
+from searchcore.execution.postings import (_PARTS, STORAGE_TYPES, build_field,
+                                           indexed_fields, segment_postings, storage_type)
 from searchcore.whoosh_boundary.segments import index_segments, leaf_readers, open_segment_reader
 
 
@@ -29,7 +29,8 @@ def assert_postings_match_whoosh(ix: searchcore.Index) -> None:
                 assert (a is None) == (b is None), (name, part)
                 if a is not None:
                     assert np.array_equal(np.asarray(a), b), (name, part)
-                    assert np.asarray(a).dtype == b.dtype, (name, part)
+                    stored = storage_type(part, b) if part in STORAGE_TYPES else b.dtype
+                    assert np.asarray(a).dtype == stored, (name, part)
 
 
 def test_bulk_writer_postings_equal_whoosh(tmp_path: Path) -> None:
@@ -249,3 +250,46 @@ def test_index_check_reads_each_whoosh_term_once(tmp_path: Path) -> None:
     with searchcore.open_index(tmp_path / "ix") as ix:
         alone = check_index(ix)
     assert alone.ok and (alone.terms, alone.postings) == (with_side.terms, with_side.postings)
+
+
+def test_storage_types_hold_their_values_exactly() -> None:
+    """Each narrowed part is stored in the narrowest type that holds every value
+    exactly, else its wide type: a frequency only when whole (a boosted field's
+    are fractions), nothing negative."""
+    def chosen(part: str, values: list) -> np.dtype:
+        return storage_type(part, np.array(values))
+
+    assert chosen("tf", [1.0, 255.0]) == np.uint8
+    assert chosen("tf", [1.0, 256.0]) == np.uint16
+    assert chosen("tf", [1.0, 65536.0]) == np.float32
+    assert chosen("tf", [1.0, 2.5]) == np.float32
+    assert chosen("tf", [np.inf]) == np.float32
+    assert chosen("pos", [0, 65535]) == np.uint16
+    assert chosen("pos", [0, 65536]) == np.int32
+    assert chosen("pos", [-1, 3]) == np.int32
+    assert chosen("posoff", [0, 2**32 - 1]) == np.uint32
+    assert chosen("posoff", [0, 2**32]) == np.int64
+
+
+def test_fractional_and_large_values_survive_storage(tmp_path: Path) -> None:
+    """Values that do not fit a narrow type are written wide and read back equal
+    (frequencies as float32, offsets as int64, positions as int32), whatever type
+    each file chose."""
+    from searchcore.execution.postings import FieldPostings, write_field
+    from searchcore.execution.sidefiles import load
+
+    fp = FieldPostings(terms=np.frombuffer(b"ab", np.uint8), termoff=np.array([0, 1, 2]),
+                       docoff=np.array([0, 2, 3]), docs=np.array([0, 4, 2], np.int32),
+                       tf=np.array([1.5, 300.0, 2.0], np.float32),
+                       posoff=np.array([0, 1, 2, 4]), pos=np.array([7, 70000, 1, 3], np.int32))
+    write_field(tmp_path, "seg", "body", fp)
+    parts = {p: load(tmp_path / f"seg.spst_body_{p}.npy") for p in _PARTS}
+    assert parts["tf"].dtype == np.float32 and parts["pos"].dtype == np.int32
+    assert parts["posoff"].dtype == np.uint32
+    back = FieldPostings(**parts, doc_count=5)
+    docs, tf = back.postings(0)
+    assert docs.tolist() == [0, 4] and tf.dtype == np.float32 and tf.tolist() == [1.5, 300.0]
+    flat, counts = back.positions_among(1, np.array([0]))
+    assert flat.dtype == np.int32 and flat.tolist() == [1, 3] and counts.tolist() == [2]
+    flat, counts = back.positions_among(0, np.array([0, 1]))
+    assert flat.tolist() == [7, 70000] and counts.tolist() == [1, 1]

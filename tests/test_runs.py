@@ -149,3 +149,41 @@ def test_a_run_missing_a_file_is_not_used(run_index: Path, tmp_path: Path) -> No
     result = CliRunner().invoke(cli, ["index", "check", "--index", str(path), "-q"])
     assert result.exit_code == 1, result.output
     assert "postings of title are missing" in result.output and "not used" in result.output
+
+
+def test_postings_are_stored_narrow_and_a_version_1_index_reads_as_before(
+        run_index: Path, tmp_path: Path) -> None:
+    """Version 2 stores frequencies, position offsets and positions in the narrowest
+    type that holds them (the run's too); an index written before (version 1: every
+    part wide) is read as it is: the same results, its run used, nothing converted
+    from whoosh, and ``index check`` content with it."""
+    import numpy as np
+    import orjson
+
+    from searchcore.execution import postings
+
+    files = {part: sorted(run_index.glob(f"gen-*/*.spst_body_{part}.npy"))
+             for part in ("tf", "posoff", "pos")}
+    assert all(len(found) == 3 for found in files.values())     # two segments and the run
+    narrow = {"tf": np.uint8, "posoff": np.uint32, "pos": np.uint16}
+    for part, found in files.items():
+        assert {np.load(f, mmap_mode="r").dtype for f in found} == {np.dtype(narrow[part])}
+    old = tmp_path / "version1"
+    shutil.copytree(run_index, old)
+    for path in old.glob("gen-*/*.spst_*.npy"):
+        for part in ("tf", "posoff", "pos"):
+            if path.name.endswith(f"_{part}.npy"):
+                np.save(path, np.load(path).astype(postings.STORAGE_TYPES[part][-1]))
+    for meta in old.glob("gen-*/*.spst_meta.json"):
+        data = orjson.loads(meta.read_bytes())
+        assert data["version"] == postings.POSTINGS_VERSION == 2
+        meta.write_bytes(orjson.dumps({**data, "version": 1}))
+    assert np.load(next(old.glob("gen-*/*.srun.spst_body_tf.npy"))).dtype == np.float32
+    assert _results(old) == _results(run_index)
+    with searchcore.open_index(old) as ix:
+        (leaf,) = runs.leaves(ix.searcher())
+        assert len(leaf.readers) == 2
+        assert ix.search('"prime minister"', snippets=0).hits
+        assert leaf.postings._on_disk and leaf.postings._converted == {}
+    result = CliRunner().invoke(cli, ["index", "check", "--index", str(old), "-q"])
+    assert result.exit_code == 0, result.output

@@ -7,10 +7,22 @@ Per segment and indexed field (all but ``published``, whose ranges run on the
     MAIN_<segid>.spst_<field>_termoff.npy    int64: term i is terms[termoff[i]:termoff[i+1]]
     MAIN_<segid>.spst_<field>_docoff.npy     int64: term i's postings are docoff[i]:docoff[i+1]
     MAIN_<segid>.spst_<field>_docs.npy       int32: document numbers (deleted ones included)
-    MAIN_<segid>.spst_<field>_tf.npy         float32: frequencies, as whoosh stores them
-    MAIN_<segid>.spst_<field>_posoff.npy     int64: posting j's positions are posoff[j]:posoff[j+1]
-    MAIN_<segid>.spst_<field>_pos.npy        int32: word positions (fields with positions)
+    MAIN_<segid>.spst_<field>_tf.npy         uint8, uint16 or float32: frequencies
+    MAIN_<segid>.spst_<field>_posoff.npy     uint32 or int64: posting j's positions are
+                                             posoff[j]:posoff[j+1]
+    MAIN_<segid>.spst_<field>_pos.npy        uint16 or int32: word positions (fields with
+                                             positions)
     MAIN_<segid>.spst_meta.json              version, documents, fields (written last)
+
+Frequencies, offsets and positions are each stored in the narrowest of their types
+that holds the file's values (:func:`storage_type`; version 2 of the format) and are
+read back as float32, int64 and int32 (what the executor computes in), so a score
+does not depend on how a file was stored. Why: a query's cost on a big index is its
+lists' bytes read from disk when the page cache cannot hold the index. At 1M
+articles the frequencies are whole counts (uint8: a byte a posting, not four), the
+run's positions fewer than 2**32 and each below 65536; the body's lists went from
+20.6 to 13.6 bytes a posting with positions, 8 to 5 without. Version 1 files (every
+part in its wide type) are read as they are.
 
 Lookups are a binary search over the term bytes; a prefix is a range of term ids.
 The dictionary (terms, termoff, docoff) is memory-mapped; the posting lists (docs,
@@ -43,7 +55,9 @@ from searchcore.execution.segment_arrays import kept_on
 from searchcore.whoosh_boundary import postings as raw
 from searchcore.whoosh_boundary import segments as boundary
 
-POSTINGS_VERSION = 1
+POSTINGS_VERSION = 2
+#: Versions read: 1 differs only in storing every part in its wide type.
+READ_VERSIONS = frozenset({1, 2})
 _PREFIX = ".spst_"
 _META = "meta.json"
 _CACHE_KEY = "postings"
@@ -62,6 +76,46 @@ _READ_PARTS = frozenset({"docs", "tf", "posoff", "pos"})
 #: by a file (a 1M index of 21 segments has 13 MB files: mapped, 200 queries kept
 #: 1.2 GB resident).
 MAP_BELOW = 16 << 20
+
+#: The types each narrowed part may be stored in, narrowest first, and the type it
+#: is read back as (the last, the widest).
+STORAGE_TYPES: dict[str, tuple[np.dtype, ...]] = {
+    "tf": (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32)),
+    "posoff": (np.dtype(np.uint32), np.dtype(np.int64)),
+    "pos": (np.dtype(np.uint16), np.dtype(np.int32)),
+}
+_TF, _OFFSETS, _POSITIONS = (STORAGE_TYPES[p][-1] for p in ("tf", "posoff", "pos"))
+
+
+def storage_type(part: str, values: np.ndarray) -> np.dtype:
+    """The narrowest type of :data:`STORAGE_TYPES` that holds every one of ``values``
+    exactly (``part`` one of its keys): frequencies are narrowed only when they are
+    whole numbers (whoosh stores a boosted field's as fractions)."""
+    types = STORAGE_TYPES[part]
+    if not len(values):
+        return types[0]
+    lo, hi = values.min(), values.max()
+    if lo < 0 or (part == "tf" and not np.array_equal(values, np.floor(values))):
+        return types[-1]
+    for t in types[:-1]:
+        if hi <= np.iinfo(t).max:
+            return t
+    return types[-1]
+
+
+def widest(part: str, dtypes: Any) -> np.dtype:
+    """The storage type holding values stored as any of ``dtypes`` (a run's, from
+    its members' files), a type of :data:`STORAGE_TYPES` ``[part]``."""
+    types = STORAGE_TYPES[part]
+    found = [types.index(np.dtype(d)) if np.dtype(d) in types else len(types) - 1
+             for d in dtypes]
+    return types[max(found, default=0)]
+
+
+def _read_as(array: Any, start: int, end: int, dtype: np.dtype) -> np.ndarray:
+    """:func:`_read` widened to ``dtype``, the type the part is computed in."""
+    values = _read(array, start, end)
+    return values if values.dtype == dtype else values.astype(dtype)
 
 
 @dataclass(frozen=True)
@@ -148,7 +202,7 @@ class FieldPostings:
         if docs is None:
             return self._repaired().postings(i)
         start = self.docoff[i]              # _checked_docs checked the offsets
-        return docs, _read(self.tf, int(start), int(start) + len(docs))
+        return docs, _read_as(self.tf, int(start), int(start) + len(docs), _TF)
 
     def doc_numbers(self, i: int) -> np.ndarray:
         """:meth:`postings` without the frequencies (a phrase's candidates need none)."""
@@ -183,7 +237,8 @@ class FieldPostings:
         if span is None:
             return None
         start, end = span
-        return _read(self.docs, start, end), _read(self.tf, start, end) if frequencies else None
+        return (_read(self.docs, start, end),
+                _read_as(self.tf, start, end, _TF) if frequencies else None)
 
     def postings_run(self, i: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Postings ``[lo, hi)`` of term ``i``'s list (positions in it: blocks of
@@ -198,7 +253,7 @@ class FieldPostings:
         if self.doc_count >= 0 and not (docs[0] >= 0 and docs[-1] < self.doc_count and (
                 end - start == 1 or strictly_ascending(docs))):
             return None
-        return docs, _read(self.tf, start, end)
+        return docs, _read_as(self.tf, start, end, _TF)
 
     def positions_among(self, i: int, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The positions of postings ``wanted`` (ascending indexes into term ``i``'s
@@ -226,6 +281,8 @@ class FieldPostings:
             lo, hi = block[at - first], block[at - first + 1]
         else:
             lo, hi = self.posoff[at], self.posoff[at + 1]
+        if lo.dtype != _OFFSETS:                 # stored narrower (unsigned)
+            lo, hi = lo.astype(_OFFSETS), hi.astype(_OFFSETS)
         counts = hi - lo
         if self.doc_count >= 0 and not (lo[0] >= 0 and hi[-1] <= len(self.pos) and bool(
                 _all_true(counts >= 0)) and bool(_all_true(lo[1:] >= hi[:-1]))):
@@ -233,7 +290,8 @@ class FieldPostings:
         base = int(lo[0])
         flat = _read(self.pos, base, int(hi[-1]))
         index = np.repeat(lo - base - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        return flat[index], counts
+        found = flat[index]
+        return (found if found.dtype == _POSITIONS else found.astype(_POSITIONS)), counts
 
     def checked_whole(self) -> "FieldPostings":
         """These arrays when every posting list fits (all document numbers in range,
@@ -272,7 +330,7 @@ def structure_ok(fp: FieldPostings) -> bool:
     i64, i32 = (np.dtype(np.int64),), (np.dtype(np.int32),)
     if not (ints(fp.terms, (np.dtype(np.uint8),)) and ints(fp.termoff, i64)
             and ints(fp.docoff, i64) and ints(fp.docs, i32)
-            and fp.tf.ndim == 1 and fp.tf.dtype == np.float32):
+            and ints(fp.tf, STORAGE_TYPES["tf"])):
         return False
     n = len(fp.termoff) - 1
     if n < 0 or len(fp.docoff) != n + 1 or fp.termoff[0] != 0 or fp.docoff[0] != 0:
@@ -285,7 +343,8 @@ def structure_ok(fp: FieldPostings) -> bool:
     if (fp.posoff is None) != (fp.pos is None):
         return False
     if fp.posoff is not None and fp.pos is not None:
-        if not (ints(fp.posoff, i64) and ints(fp.pos, i32)) or len(fp.posoff) != len(fp.docs) + 1:
+        if not (ints(fp.posoff, STORAGE_TYPES["posoff"]) and ints(fp.pos, STORAGE_TYPES["pos"])) \
+                or len(fp.posoff) != len(fp.docs) + 1:
             return False
         if fp.posoff[0] != 0 or fp.posoff[-1] != len(fp.pos):
             return False
@@ -302,8 +361,10 @@ def consistent(fp: FieldPostings, doc_count: int) -> bool:
     docs = np.asarray(fp.docs)
     if len(docs) and (int(docs.min()) < 0 or int(docs.max()) >= doc_count):
         return False
-    if fp.posoff is not None and np.any(np.diff(np.asarray(fp.posoff)) < 0):
-        return False
+    if fp.posoff is not None:
+        posoff = np.asarray(fp.posoff)      # compared, not subtracted: it may be unsigned
+        if np.any(posoff[1:] < posoff[:-1]):
+            return False
     return True
 
 
@@ -348,10 +409,13 @@ def _path(folder: Path, segid: str, name: str) -> Path:
 
 
 def write_field(folder: Path, segid: str, name: str, fp: FieldPostings) -> None:
-    """Write one field's arrays."""
+    """Write one field's arrays, each narrowed part in its storage type."""
     for part in _PARTS:
         array = getattr(fp, part)
         if array is not None:
+            if part in STORAGE_TYPES:
+                array = np.asarray(array)
+                array = array.astype(storage_type(part, array), copy=False)
             write_npy(_path(folder, segid, f"{name}_{part}.npy"), array)
 
 
@@ -424,7 +488,7 @@ def has_segment_postings(folder: Path, segid: str, doc_count: int) -> bool:
         meta = orjson.loads(_path(folder, segid, _META).read_bytes())
     except (FileNotFoundError, orjson.JSONDecodeError):
         return False
-    return meta.get("version") == POSTINGS_VERSION and meta.get("docs") == doc_count
+    return meta.get("version") in READ_VERSIONS and meta.get("docs") == doc_count
 
 
 class SegmentPostings:
@@ -604,13 +668,13 @@ def _term_problems(fp: FieldPostings, i: int, n: int, term: "raw.TermPostings",
     if not 0 <= start <= end <= len(fp.docs):
         problems.append(f"have offsets out of range for {btext!r}")
         return False
-    docs, tf = _read(fp.docs, start, end), _read(fp.tf, start, end)
+    docs, tf = _read(fp.docs, start, end), _read_as(fp.tf, start, end, _TF)
     if not (np.array_equal(docs, ids) and np.array_equal(tf, np.asarray(weights, np.float32))):
         problems.append(f"differ from whoosh's for {btext!r} (documents or frequencies)")
         return False
     if with_positions:
         assert fp.posoff is not None and fp.pos is not None
-        offs = _read(fp.posoff, start, end + 1)
+        offs = _read_as(fp.posoff, start, end + 1, _OFFSETS)
         if len(offs) != end - start + 1 or offs[0] < 0 or offs[-1] > len(fp.pos) \
                 or np.any(np.diff(offs) < 0):
             problems.append(f"have position offsets out of range for {btext!r}")

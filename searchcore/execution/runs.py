@@ -127,7 +127,7 @@ class _Merge:
             docoff = np.asarray(fp.docoff[a:b + 1], dtype=np.int64)
             lo, hi = int(docoff[0]), int(docoff[-1])
             docs.append(side._read(fp.docs, lo, hi).astype(np.int64) + offset)
-            tfs.append(side._read(fp.tf, lo, hi))
+            tfs.append(side._read_as(fp.tf, lo, hi, side._TF))
             owners.append(np.repeat(m[a:b], np.diff(docoff)))
             if self.positions:
                 assert fp.posoff is not None and fp.pos is not None
@@ -265,11 +265,16 @@ def _write_field(folder: Path, stem: str, name: str, merge: _Merge,
     write_npy(path("termoff"), termoff)
     write_npy(path("docoff"), merge.docoff)
     count = int(merge.docoff[-1])
-    out = [NpyAppender(path("docs"), np.int32, count), NpyAppender(path("tf"), np.float32, count)]
+    # Stored as narrow as the members' files (postings.storage_type chose theirs).
+    out = [NpyAppender(path("docs"), np.int32, count),
+           NpyAppender(path("tf"), side.widest("tf", (fp.tf.dtype for fp in merge.parts)), count)]
     if merge.positions:
         n_pos = sum(len(fp.pos) for fp in merge.parts if fp.pos is not None)
-        out += [NpyAppender(path("posoff"), np.int64, count + 1),
-                NpyAppender(path("pos"), np.int32, n_pos)]
+        out += [NpyAppender(path("posoff"),
+                            side.storage_type("posoff", np.array([n_pos], np.int64)), count + 1),
+                NpyAppender(path("pos"),
+                            side.widest("pos", (fp.pos.dtype for fp in merge.parts
+                                                if fp.pos is not None)), n_pos)]
         out[2].append(np.zeros(1, dtype=np.int64))
     block_out = None
     if lengths is not None:
