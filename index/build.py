@@ -50,7 +50,6 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 from whoosh import index as whoosh_index
-from whoosh.writing import SegmentWriter
 
 from searchcore import layout
 from searchcore.generations import PAUSE_ENV, PAUSE_POINTS, new_generation, pause  # noqa: F401 (tests stop builds at PAUSE_POINTS)
@@ -62,6 +61,7 @@ from searchcore.index.ingest import (IngestSummary, Skipped, count_records, dedu
                                      iter_articles)
 from searchcore.execution.columns import write_extra_column, write_missing
 from searchcore.execution.runs import write_build_run
+from searchcore.whoosh_boundary.bulk_segment import commit_segments
 from searchcore.index.heap import release_free_memory
 from searchcore.index.idtable import IdTable
 from searchcore.index.parallel import write_segments
@@ -300,10 +300,7 @@ def _delete_global(segments: list[Any], docnums: list[int]) -> None:
 
 def _commit(ix: Any, segments: list[Any]) -> None:
     """Write the table of contents listing ``segments`` (in order) and tidy up."""
-    writer = SegmentWriter(ix, _lk=False)
-    writer._close_segment()
-    writer._commit_toc(segments)
-    writer._finish()
+    commit_segments(ix, segments)
     write_missing(ix)          # the bulk writer wrote them; this only fills gaps
     # The segments' side postings merged into one run: searched as one segment
     # (searchcore.execution.runs; 2 segments on Reuters with two workers, 40 at 1M).

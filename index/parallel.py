@@ -76,7 +76,7 @@ def write_range(ix: Any, articles: Sequence[Article], start: int, end: int,
                 report(i - start)
         segment = writer.finish_segment()
     except BaseException:
-        writer._close_segment()
+        writer.abandon()
         raise
     if report is not None:
         report(end - start)

@@ -12,7 +12,7 @@ from test_columns import dated
 import searchcore
 from searchcore.execution.postings import (_PARTS, STORAGE_TYPES, build_field,
                                            indexed_fields, segment_postings, storage_type)
-from searchcore.whoosh_boundary.segments import index_segments, leaf_readers, open_segment_reader
+from searchcore.whoosh_boundary.segments import index_segments, leaf_readers
 
 
 def assert_postings_match_whoosh(ix: searchcore.Index) -> None:

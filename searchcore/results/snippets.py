@@ -92,6 +92,7 @@ from searchcore.analysis import (TOKEN_RE, NewsAnalyzer, chunk_tokens, fold_acce
 from searchcore import multilingual
 from searchcore.results.types import Snippet
 from searchcore.schema import TEXT_FIELDS
+from searchcore.whoosh_boundary.terms import wildcard_prefix
 
 #: Only this many leading characters of a field are searched for matches.
 SCAN_CHARS = 100_000
@@ -235,7 +236,7 @@ def _walk(q: wq.Query, out: dict[str, FieldMatchers]) -> None:
                 target.patterns.append(re.compile(pattern))
             except re.error:
                 return
-            target._initial(q._find_prefix(text))
+            target._initial(wildcard_prefix(q, text))
         return
     if isinstance(q, wq.TermRange):
         if target is not None:

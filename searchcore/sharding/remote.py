@@ -59,7 +59,7 @@ from searchcore.query.fuzzy import WeightedFuzzyTerm
 from searchcore.scoring.ranking import weighting
 from searchcore.scoring.stats import CollectionStats, StatsSearcher, fuzzy_key
 from searchcore.sharding.search import ShardSet
-from searchcore.whoosh_boundary.terms import existing_terms
+from searchcore.whoosh_boundary.terms import existing_terms, expanded_words
 
 if TYPE_CHECKING:
     from searchcore.sharding.index import ShardedIndex, ShardIndex
@@ -210,7 +210,7 @@ def _shard_statistics(path: str, manifest: dict[str, Any], name: str,
     expansions = {}
     for leaf in flat.leaves():
         if isinstance(leaf, WeightedFuzzyTerm):
-            expansions[fuzzy_key(leaf)] = tuple(leaf._btexts(reader))
+            expansions[fuzzy_key(leaf)] = tuple(expanded_words(leaf, reader))
     return {"documents": reader.doc_count_all(), "live": reader.doc_count(),
             "field_lengths": {n: reader.field_length(n) for n in scorable},
             "frequencies": {t: reader.doc_frequency(*t) for t in terms},

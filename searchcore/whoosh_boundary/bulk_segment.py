@@ -53,8 +53,8 @@ from whoosh.writing import SegmentWriter
 from searchcore.analysis import NewsAnalyzer
 from searchcore.whoosh_boundary.segments import storage_folder
 
-__all__ = ["BLOCK_LIMIT", "COMPRESS_MIN", "BulkSegmentWriter", "decode_positions",
-           "encode_positions", "fast_field"]
+__all__ = ["BLOCK_LIMIT", "COMPRESS_MIN", "BulkSegmentWriter", "commit_segments",
+           "decode_positions", "encode_positions", "fast_field"]
 
 #: Postings per block; whoosh's W3Codec default (``blocklimit``).
 BLOCK_LIMIT = 128
@@ -302,6 +302,11 @@ class BulkSegmentWriter(SegmentWriter):
         self.is_closed = True
         return segment
 
+    def abandon(self) -> None:
+        """Close the segment being written without committing it (a failed batch):
+        its files are left to the caller's cleanup, no table of contents lists them."""
+        self._close_segment()
+
     def _write_length_columns(self) -> None:
         """The length columns' bytes after each one's first (written when it was made):
         what ``NumericColumn("B")`` writes a document at a time, zeros for documents
@@ -529,4 +534,15 @@ def _compress_level(data: bytes, level: int) -> bytes:
 def _none(values: Any) -> None:
     return None
 
+
+def commit_segments(ix: Any, segments: Sequence[Any]) -> None:
+    """Write a new table of contents for ``ix`` listing exactly ``segments``, in order
+    (the segments the build's writers finished, :meth:`BulkSegmentWriter.finish_segment`),
+    and tidy whoosh's files; the caller holds the index's lock. whoosh has no public
+    call for this: a ``SegmentWriter``'s private commit steps, with no segment of its own.
+    """
+    writer = SegmentWriter(ix, _lk=False)
+    writer._close_segment()
+    writer._commit_toc(list(segments))
+    writer._finish()
 

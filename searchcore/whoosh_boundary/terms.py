@@ -19,3 +19,16 @@ def existing_terms(q: Any, reader: Any) -> set[tuple[str, bytes]]:
     for leaf in q.leaves():
         found |= leaf.existing_terms(reader, phrases=True, expand=True)
     return found
+
+
+def expanded_words(q: Any, reader: Any) -> list[bytes]:
+    """The term bytes a multi-term query (prefix, wildcard, fuzzy: whoosh's
+    ``MultiTerm``) expands to in ``reader``: its private ``_btexts``, the one step
+    whoosh has for it."""
+    return list(q._btexts(reader))
+
+
+def wildcard_prefix(q: Any, text: str) -> str:
+    """The literal prefix before a wildcard pattern's first ``*``/``?`` (whoosh's
+    ``Wildcard._find_prefix``), the part snippets can look up as a prefix."""
+    return q._find_prefix(text)
