@@ -35,12 +35,21 @@ the median and the min in brackets. "search MB" is the peak resident memory of
 opening the index and running every query (VmHWM reset after the build);
 ``--searchcore-index PATH`` searches an index built before instead of building one.
 
+Page cache (``--page-cache``): an engine's files are, by default, as its build left
+them, so an index built in the run is mostly in the page cache and one given with
+``--searchcore-index`` is as found. That measures two engines in different states.
+``warm`` reads every file of each engine's index once before it opens (all start
+from the cache); ``cold`` drops the page cache before each engine opens (Linux, as
+root: ``/proc/sys/vm/drop_caches``), so each reads its index from disk.
+
 Examples::
 
     python benchmarks/speed.py --quick                      # 2,000 Reuters docs, ~1 min
     python benchmarks/speed.py                              # reuters, news, 100k
     python benchmarks/speed.py --sizes 1m --engines searchcore tantivy sqlite_fts5 bm25s
     python benchmarks/speed.py --sizes reuters --repeats 3
+    python benchmarks/speed.py --sizes 1m --engines searchcore tantivy --page-cache cold \
+        --searchcore-index ~/x1m-index
 
 Prints markdown tables (absolute figures, then searchcore / peer ratios) and writes
 JSON to ``benchmarks/out/speed*.json``.
@@ -244,8 +253,30 @@ class TreeSampler:
         self._thread.join()
 
 
+DROP_CACHES = Path("/proc/sys/vm/drop_caches")
+
+
+def prepare_page_cache(mode: str, folder: Path) -> None:
+    """Put an engine's index files in the page-cache state ``mode`` asks for (see the
+    module's notes): ``as-built`` leaves them, ``warm`` reads each file once,
+    ``cold`` writes back dirty pages and drops every clean one."""
+    if mode == "warm":
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                with open(path, "rb") as fh:
+                    while fh.read(1 << 24):
+                        pass
+    elif mode == "cold":
+        os.sync()
+        try:
+            DROP_CACHES.write_text("3\n")
+        except OSError as exc:
+            raise SystemExit(f"--page-cache cold needs to write {DROP_CACHES} "
+                             f"(Linux, as root): {exc}") from None
+
+
 def worker(engine_name: str, docs: Path, queries_path: Path, workdir: Path,
-           options: Mapping[str, object]) -> dict[str, object]:
+           options: Mapping[str, object], page_cache: str = "as-built") -> dict[str, object]:
     reset_peak_rss()
     engine = load_engine(engine_name, workdir, **options)
     rss_before = peak_rss_mb()
@@ -259,6 +290,7 @@ def worker(engine_name: str, docs: Path, queries_path: Path, workdir: Path,
     # inherited pages, and only the largest child); single-process engines: VmHWM.
     peak = tree_mb if tree_mb and _has_children_usage() else own_peak
     size = engine.size_bytes()
+    prepare_page_cache(page_cache, engine.index_folder())
     # Open + every query: the searching process's own peak, apart from the build's.
     reset_peak_rss()
     engine.open()
@@ -292,13 +324,15 @@ def worker(engine_name: str, docs: Path, queries_path: Path, workdir: Path,
               "query_peak_rss_mb": query_peak,
               "docs_per_s": count / build_s if build_s else None, "peak_rss_mb": peak,
               "maxrss_mb": own_peak, "tree_sampled_mb": tree_mb,
-              "rss_before_build_mb": rss_before, "index_mb": size / 1e6, "latency": latency}
+              "rss_before_build_mb": rss_before, "index_mb": size / 1e6,
+              "page_cache": page_cache, "latency": latency}
     engine.close()
     return result
 
 
 def run_worker(engine: str, docs: Path, queries_path: Path, workdir: Path,
-               options: Mapping[str, object], timeout: float) -> dict[str, object]:
+               options: Mapping[str, object], timeout: float,
+               page_cache: str = "as-built") -> dict[str, object]:
     """Run :func:`worker` in a fresh interpreter; its JSON result, or the error."""
     import shutil
 
@@ -309,7 +343,8 @@ def run_worker(engine: str, docs: Path, queries_path: Path, workdir: Path,
     result_path.unlink(missing_ok=True)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", engine, "--docs", str(docs),
            "--queries-file", str(queries_path), "--workdir", str(target), "--result",
-           str(result_path), "--options", orjson.dumps(dict(options)).decode()]
+           str(result_path), "--options", orjson.dumps(dict(options)).decode(),
+           "--page-cache", page_cache]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -425,6 +460,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--searchcore-index", type=Path, default=None, metavar="PATH",
                         help="search this existing searchcore index of the corpus instead "
                              "of building one (e.g. a 1M index built once)")
+    parser.add_argument("--page-cache", choices=("as-built", "warm", "cold"), default="as-built",
+                        help="each engine's index files before it opens: as its build left "
+                             "them, all read once, or all dropped (see the notes; default "
+                             "%(default)s)")
     parser.add_argument("--workers", type=int, default=None,
                         help="workers for searchcore.build_index (default: its own)")
     parser.add_argument("--timeout", type=float, default=3600.0,
@@ -442,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.worker:
         result = worker(args.worker, args.docs, args.queries_file, args.workdir,
-                        orjson.loads(args.options))
+                        orjson.loads(args.options), args.page_cache)
         args.result.write_bytes(orjson.dumps(result))
         return 0
 
@@ -450,7 +489,8 @@ def main(argv: list[str] | None = None) -> int:
     per_kind = args.queries or (20 if args.quick else 100)
     meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), **cpu_info(),
             "argv": sys.argv[1:] if argv is None else argv, "queries_per_kind": per_kind,
-            "repeats": args.repeats, "python": sys.version.split()[0]}
+            "repeats": args.repeats, "page_cache": args.page_cache,
+            "python": sys.version.split()[0]}
     report: dict[str, object] = {**meta, "corpora": {}}
     out_md = []
     for size in sizes:
@@ -471,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
                 if engine == "searchcore" and args.searchcore_index:
                     options["index"] = str(args.searchcore_index.resolve())
                 result = run_worker(engine, docs, qpath, args.out / "work" / size, options,
-                                    args.timeout)
+                                    args.timeout, args.page_cache)
                 runs[engine].append(result)
                 print(f"  {size} #{repeat + 1} {engine}: "
                       + (result.get("error") or f"{result['docs_per_s']:,.0f} docs/s, "
@@ -486,8 +526,8 @@ def main(argv: list[str] | None = None) -> int:
     stem = "speed-quick" if args.quick else "speed-" + "-".join(sizes)
     path = args.out / f"{stem}.json"
     path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
-    print(f"machine: {meta['cpu']}, nproc {meta['nproc']}; {meta['date']}\nJSON: {path}",
-          file=sys.stderr)
+    print(f"machine: {meta['cpu']}, nproc {meta['nproc']}; page cache {meta['page_cache']}; "
+          f"{meta['date']}\nJSON: {path}", file=sys.stderr)
     return 0
 
 

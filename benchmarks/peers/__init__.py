@@ -135,6 +135,10 @@ class BaseEngine:
     def size_bytes(self) -> int:
         return dir_size(self.path)
 
+    def index_folder(self) -> Path:
+        """The folder holding the index's files (what ``--page-cache`` reads or drops)."""
+        return self.path
+
     def close(self) -> None:
         """Release files and handles."""
 

@@ -89,6 +89,9 @@ class Engine(BaseEngine):
         from peers import dir_size
         return dir_size(self.index_path)
 
+    def index_folder(self) -> Path:
+        return self.index_path
+
     def close(self) -> None:
         if self.ix is not None:
             self.ix.close()
