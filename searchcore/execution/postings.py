@@ -127,7 +127,8 @@ class FieldPostings:
     any other: :func:`structure_ok` checked their types, lengths and end offsets when
     they were opened, and each posting list is bounds-checked here when it is read
     (offsets inside the arrays, document numbers sorted and below ``doc_count``). A
-    list that fails is never used: ``repair()`` gives the field converted from
+    list that fails is never used: ``repair(i)`` gives postings that answer for
+    term ``i`` instead and its id in them (a segment: the field converted from
     whoosh's postings, which answers instead (and from then on). Checking a slice
     as it is read keeps opening an index from faulting every postings page of its
     memory maps into memory (4 GB of them at 1M articles).
@@ -143,7 +144,10 @@ class FieldPostings:
     #: Documents of the segment (-1: trusted arrays, made here, nothing to check).
     doc_count: int = field(default=-1, compare=False)
     #: The field converted from whoosh's postings, for a slice that fails its checks.
-    repair: Callable[[], "FieldPostings"] | None = field(default=None, compare=False, repr=False)
+    #: ``repair(i)``: postings answering for term ``i`` (None: the whole field) and
+    #: the term's id in them, for a list that fails its checks.
+    repair: Callable[[int | None], tuple["FieldPostings", int]] | None = \
+        field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.termoff) - 1
@@ -181,17 +185,20 @@ class FieldPostings:
         start, end = self.docoff[i:i + 2].tolist()
         return (start, end) if 0 <= start <= end <= size else None
 
-    def _repaired(self) -> "FieldPostings":
+    def _repaired(self, i: int | None) -> tuple["FieldPostings", int]:
+        """What answers for term ``i`` (None: every term) in place of these arrays,
+        and the term's id there."""
         if self.repair is None:               # arrays made here: cannot be wrong
             raise AssertionError("trusted postings failed a check")
-        return self.repair()
+        return self.repair(i)
 
     def df(self, i: int) -> int:
         if self.doc_count < 0:
             return int(self.docoff[i + 1] - self.docoff[i])
         span = self._span(i)
         if span is None or span[1] - span[0] > self.doc_count:
-            return self._repaired().df(i)
+            fp, j = self._repaired(i)
+            return fp.df(j)
         return span[1] - span[0]
 
     def postings(self, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -201,7 +208,8 @@ class FieldPostings:
             return self.docs[start:end], self.tf[start:end]
         docs = self._checked_docs(i)
         if docs is None:
-            return self._repaired().postings(i)
+            fp, j = self._repaired(i)
+            return fp.postings(j)
         start = self.docoff[i]              # _checked_docs checked the offsets
         return docs, _read_as(self.tf, int(start), int(start) + len(docs), _TF)
 
@@ -210,7 +218,10 @@ class FieldPostings:
         if self.doc_count < 0:
             return self.docs[self.docoff[i]:self.docoff[i + 1]]
         docs = self._checked_docs(i)
-        return self._repaired().doc_numbers(i) if docs is None else docs
+        if docs is None:
+            fp, j = self._repaired(i)
+            return fp.doc_numbers(j)
+        return docs
 
     def _checked_docs(self, i: int) -> np.ndarray | None:
         """Term ``i``'s document numbers, or None when its offsets or numbers fail."""
@@ -273,7 +284,8 @@ class FieldPostings:
         else:
             span = self._span(i)
             if span is None or not 0 <= int(wanted[0]) <= int(wanted[-1]) < span[1] - span[0]:
-                return self._repaired().positions_among(i, wanted)
+                fp, j = self._repaired(i)
+                return fp.positions_among(j, wanted)
             start, end = span
         at = wanted + start
         if type(self.posoff) is ReadFile:   # its offsets from the first wanted to the last
@@ -287,7 +299,8 @@ class FieldPostings:
         counts = hi - lo
         if self.doc_count >= 0 and not (lo[0] >= 0 and hi[-1] <= len(self.pos) and bool(
                 _all_true(counts >= 0)) and bool(_all_true(lo[1:] >= hi[:-1]))):
-            return self._repaired().positions_among(i, wanted)
+            fp, j = self._repaired(i)
+            return fp.positions_among(j, wanted)
         base = int(lo[0])
         flat = _read(self.pos, base, int(hi[-1]))
         index = np.repeat(lo - base - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
@@ -300,7 +313,7 @@ class FieldPostings:
         field at once (the ``id`` field's keys, ``field:*`` over a non-scored field)."""
         if self.doc_count < 0 or consistent(self, self.doc_count):
             return self
-        return self._repaired()
+        return self._repaired(None)[0]
 
 
 _all_true = np.logical_and.reduce
@@ -566,9 +579,12 @@ class SegmentPostings:
             self._small = total <= MAP_BELOW
         return self._small
 
-    def _repair(self, name: str) -> FieldPostings:
+    def _repair(self, name: str, i: int | None) -> tuple[FieldPostings, int]:
         """The field converted from whoosh's postings, in place of files that failed a
-        check; kept, so later lookups use it at once."""
+        check (its term ids are the files'); kept, so later lookups use it at once."""
+        return self._whole_repair(name), -1 if i is None else i
+
+    def _whole_repair(self, name: str) -> FieldPostings:
         fp = self._converted.get(name)
         if fp is None:
             fp = self._converted[name] = self._fields[name] = self._convert(name)

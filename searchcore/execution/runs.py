@@ -332,7 +332,57 @@ class RunPostings(side.SegmentPostings):
 
     def __init__(self, folder: Path, first: str, readers: Sequence[Any]) -> None:
         self._members = list(readers)
+        self._terms_repaired: dict[tuple[str, int], side.FieldPostings] = {}
         self._open(readers[0], folder, run_stem(first), sum(r.doc_count_all() for r in readers))
+
+    def _repair(self, name: str, i: int | None) -> tuple[side.FieldPostings, int]:
+        """Term ``i``'s lists joined from the members' own postings, in place of the
+        run's list that failed a check (``i`` None: the whole field merged, for the
+        few readers of a whole field). One term, not the field: merging a 1M
+        index's body in memory took seconds and a gigabyte."""
+        if i is None:
+            return self._whole_repair(name), -1
+        key = (name, i)
+        found = self._terms_repaired.get(key)
+        if found is None:
+            found = self._terms_repaired[key] = self._term_from_members(name, i)
+        return found, 0
+
+    def _term_from_members(self, name: str, i: int) -> side.FieldPostings:
+        """Run term ``i`` of ``name`` as a one-term field made from each member's list of
+        the same term bytes (each member's list checked as read, from whoosh's postings
+        if it fails too), the members' document numbers shifted to the run's."""
+        run_field = self._fields.get(name)
+        assert run_field is not None            # a list of it was read before it failed
+        btext = run_field.term(i)
+        docs, tfs, counts, flat = [], [], [], []
+        positions = run_field.pos is not None
+        for reader, offset in zip(self._members, _offsets(self._members)):
+            fp = side.segment_postings(reader).field(name)
+            j = -1 if fp is None else fp.find(btext)
+            if j < 0:
+                continue
+            assert fp is not None
+            d, tf = fp.postings(j)
+            docs.append(d.astype(np.int64) + offset)
+            tfs.append(tf)
+            if positions:
+                p, c = fp.positions_among(j, np.arange(len(d)))
+                flat.append(p)
+                counts.append(c)
+        n = sum(len(d) for d in docs)
+        posoff = pos = None
+        if positions:
+            posoff = np.zeros(n + 1, dtype=np.int64)
+            if counts:
+                np.cumsum(np.concatenate(counts), out=posoff[1:])
+            pos = np.concatenate(flat).astype(np.int32) if flat else np.zeros(0, np.int32)
+        return side.FieldPostings(
+            terms=np.frombuffer(btext, dtype=np.uint8), termoff=np.array([0, len(btext)]),
+            docoff=np.array([0, n]),
+            docs=(np.concatenate(docs) if docs else np.zeros(0)).astype(np.int32),
+            tf=(np.concatenate(tfs) if tfs else np.zeros(0)).astype(np.float32),
+            posoff=posoff, pos=pos)
 
     def _convert(self, name: str) -> side.FieldPostings:
         parts = _field_parts(self._members, name)
