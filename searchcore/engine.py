@@ -664,12 +664,19 @@ def _write_batch(ix: whoosh_index.Index, articles: Sequence[Article],
     :func:`_merge_smallest` runs once there are more than ``MAX_SEGMENTS``, so many
     adds do not pile up segments (each costs a little on every query).
 
+    A bulk add of several batches (segments) writes their run
+    (:func:`searchcore.execution.runs.write_added_run`), searched as one segment.
+
     Segments are written as separate files, not whoosh's compound file: opening a
     compound segment copies every part of it into memory (``BufferFile`` wraps the
     mmap in a ``BytesIO``), 4.4 GB for a 1M-article index; separate files are read
     from the page cache on demand.
     """
+    from searchcore.execution import runs
+
+    before: set[str] | None = None
     if len(articles) >= FAST_WRITE_MIN:
+        before = runs.segment_ids(ix)
         _write_bulk(ix, articles, progress)
         if len(_to_merge(index_segments(ix))) > 1:
             ix.writer(limitmb=MERGE_POOL_MB, compound=False).commit(mergetype=_merge_smallest)
@@ -686,6 +693,8 @@ def _write_batch(ix: whoosh_index.Index, articles: Sequence[Article],
             raise
         writer.commit()
     write_missing(ix)          # columns of segments whoosh's writer made (or merged)
+    if before is not None:     # a segment per batch: searched as one, as a build's are
+        runs.write_added_run(ix, before)
 
 
 def _write_bulk(ix: whoosh_index.Index, articles: Sequence[Article],

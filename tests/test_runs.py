@@ -237,3 +237,26 @@ def test_a_damaged_run_list_is_repaired_one_term_at_a_time(run_index: Path,
         assert leaf.postings._converted == {}            # no field merged whole
         repaired = {(name, i) for name, i in leaf.postings._terms_repaired}
         assert repaired == {("body", words["election"]), ("body", words["minister"])}
+
+
+def test_a_big_add_searches_its_batches_as_one_run(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Index.add`` of several build batches writes a segment per batch and then their
+    run: searched as one segment, with what the segments one by one return. An add
+    of one batch writes no run (nothing to join)."""
+    from conftest import bbc_articles
+    from test_columns import dated
+
+    from searchcore.index import build
+
+    articles = dated(bbc_articles())
+    monkeypatch.setattr(build, "CHUNK_DOCS", 60)       # a batch every 60 articles
+    path = tmp_path / "added"
+    with searchcore.create_index(path) as ix:
+        ix.add(articles[:50])                          # one batch: no run
+        assert [len(leaf.readers) for leaf in runs.leaves(ix.searcher())] == [1]
+        ix.add(articles[50:])                          # 250 = 4 x 60 + 10: five batches
+        assert [len(leaf.readers) for leaf in runs.leaves(ix.searcher())] == [1, 5]
+        for match in ("all", "any"):
+            assert check_queries(ix, QUERIES, match) == FALLBACK
+    assert _results(path) == _results(_without_run(path, tmp_path))

@@ -324,6 +324,33 @@ def write_build_run(ix: Any) -> bool:
             reader.close()
 
 
+def segment_ids(ix: Any) -> set[str]:
+    """The ids of ``ix``'s segments now (what :func:`write_added_run` compares with)."""
+    return {segid for _, segid, _ in boundary.stored_segments(ix)}
+
+
+def write_added_run(ix: Any, before: set[str]) -> bool:
+    """The run of the segments an add wrote: those of ``ix`` not in ``before`` (the
+    ids it had, :func:`segment_ids`), when they are its last segments and at least
+    :data:`MIN_SEGMENTS` (under the add's lock, after their side arrays are written).
+
+    Why: a big ``Index.add`` writes a segment per build batch (50,000 articles), and
+    every segment costs each query a lookup, a read and a check per list, as a
+    build's segments did before runs. The run's members file is written last, so a
+    searcher opened meanwhile searches the segments one by one, as before.
+    """
+    found = list(boundary.stored_segments(ix))
+    new = [entry for entry in found if entry[1] not in before]
+    if len(new) < MIN_SEGMENTS or new != found[len(found) - len(new):]:
+        return False
+    readers = [boundary.open_segment_reader(ix, segment) for _, _, segment in new]
+    try:
+        return write_run(new[0][0], readers)
+    finally:
+        for reader in readers:
+            reader.close()
+
+
 # -- reading ----------------------------------------------------------------------------
 
 class RunPostings(side.SegmentPostings):
