@@ -260,3 +260,52 @@ def test_a_big_add_searches_its_batches_as_one_run(tmp_path: Path,
         for match in ("all", "any"):
             assert check_queries(ix, QUERIES, match) == FALLBACK
     assert _results(path) == _results(_without_run(path, tmp_path))
+
+
+KILLED_WHILE_WRITING_THE_RUN = """
+import os, signal, sys
+from searchcore.execution import runs
+from searchcore.index import build
+import searchcore
+sys.path.insert(0, {tests!r})
+from conftest import bbc_articles
+
+build.CHUNK_DOCS = 60
+appended = runs.NpyAppender.append
+def append_then_die(self, values):
+    appended(self, values)
+    os.kill(os.getpid(), signal.SIGKILL)       # no cleanup of any kind runs
+runs.NpyAppender.append = append_then_die
+with searchcore.open_index({path!r}) as ix:
+    ix.add(bbc_articles()[50:])
+"""
+
+
+def test_a_writer_killed_while_writing_a_run_leaves_nothing_behind(tmp_path: Path) -> None:
+    """``kill -9`` of an add while it writes its run (after its commit): the add's
+    articles are searchable (segment by segment, no run), and the next write removes
+    the half-written temporaries the killed process left in the live generation."""
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import bbc_articles
+
+    path = tmp_path / "index"
+    with searchcore.create_index(path) as ix:
+        ix.add(bbc_articles()[:50])
+    script = KILLED_WHILE_WRITING_THE_RUN.format(tests=str(Path(__file__).parent),
+                                                 path=str(path))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    left = list(path.glob("gen-*/.*.tmp"))
+    assert left, "the killed writer left temporaries"
+    with searchcore.open_index(path) as ix:
+        assert len(ix) == 300
+        assert [len(leaf.readers) for leaf in runs.leaves(ix.searcher())] == [1] * 6
+        assert ix.search("football", snippets=0).hits
+        ix.add([seed_article()])                      # the next writer
+    assert not list(path.glob("gen-*/.*.tmp"))
+    with searchcore.open_index(path) as ix:
+        assert len(ix) == 301 and ix.get("seed") is not None

@@ -360,11 +360,16 @@ def write_missing(ix: Any) -> int:
     Returns how many segments needed some.
 
     Call under the index write lock after a commit. Cheap when nothing is missing
-    (one small file read per segment).
+    (one small file read per segment). Temporaries a killed writer left are removed
+    first (:func:`~searchcore.execution.sidefiles.remove_stale_temporaries`).
     """
     from searchcore.execution import display, postings     # they build on this module
+    from searchcore.execution.sidefiles import remove_stale_temporaries
 
     written = 0
+    folder = boundary.storage_folder(ix.storage)
+    if folder is not None:                 # what a killed writer left half-written
+        remove_stale_temporaries(folder)
     for folder, segid, segment in boundary.stored_segments(ix):
         count = segment.doc_count_all()
         need_columns = read_segment_columns(folder, segid, count) is None
