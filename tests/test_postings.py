@@ -293,3 +293,31 @@ def test_fractional_and_large_values_survive_storage(tmp_path: Path) -> None:
     assert flat.dtype == np.int32 and flat.tolist() == [1, 3] and counts.tolist() == [2]
     flat, counts = back.positions_among(0, np.array([0, 1]))
     assert flat.tolist() == [7, 70000] and counts.tolist() == [1, 1]
+
+
+def test_lists_announced_before_reading_read_the_same(news_index_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lists read from files are announced to the kernel first (``will_need``, so cold
+    reads overlap): an announcement changes nothing of what is read, and one at
+    the edges of a file (an empty list, the last list) is accepted."""
+    from searchcore.execution import postings
+    from searchcore.execution.sidefiles import ReadFile
+
+    monkeypatch.setattr(postings, "MAP_BELOW", 0)         # read from files, not mapped
+    with searchcore.open_index(news_index_path) as ix:
+        reader, _ = leaf_readers(ix.searcher())[0]
+        fp = segment_postings(reader).field("body")
+        assert type(fp.docs) is ReadFile and type(fp.tf) is ReadFile
+        for i in (0, len(fp) // 2, len(fp) - 1):
+            before = fp.postings(i)
+            fp.will_need(i)
+            after = fp.postings(i)
+            assert all(np.array_equal(a, b) for a, b in zip(before, after))
+        fp.docs.will_need(len(fp.docs), len(fp.docs))          # empty: nothing asked
+        fp.docs.will_need(0, len(fp.docs))                      # the whole file
+        want = [(h.id, h.score) for h in ix.search("tax OR budget OR election",
+                                                  snippets=0).hits]
+    monkeypatch.setattr(postings, "MAP_BELOW", 16 << 20)
+    with searchcore.open_index(news_index_path) as ix:
+        got = [(h.id, h.score) for h in ix.search("tax OR budget OR election", snippets=0).hits]
+    assert got == want and want

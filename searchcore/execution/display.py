@@ -178,6 +178,20 @@ class SegmentDisplay:
     def fields(self, docnum: int) -> dict[str, Any] | None:
         return self.page([docnum])[0]
 
+    def prefetch(self, docnums: Sequence[int]) -> None:
+        """Announce the records of ``docnums`` to the kernel before :meth:`page` reads
+        them (:meth:`ReadFile.will_need`): a page's records, over every segment they
+        are in, are then read from disk together, not one after another."""
+        offsets = self._starts()
+        if offsets is None or self.blob is None or self._mapped is not None:
+            return
+        size, blob = len(offsets) - 1, self.blob
+        for docnum in docnums:
+            if 0 <= docnum < size:
+                start, end = int(offsets[docnum]), int(offsets[docnum + 1])
+                if 0 <= start <= end <= len(blob):
+                    blob.will_need(start, end)
+
     def page(self, docnums: Sequence[int], raw: bool = False) -> list[dict[str, Any] | None]:
         """The records of ``docnums`` (segment numbers), None for any it cannot give.
         ``raw``: as stored (``published`` in epoch microseconds, :func:`record`)."""
@@ -228,9 +242,13 @@ def display_page(searcher: Any, docnums: Sequence[int], raw: bool = False
         leaf = bisect_right(firsts, docnum) - 1
         if leaf >= 0:
             wanted.setdefault(leaf, []).append(i)
-    for leaf, positions in wanted.items():
-        reader, offset = leaves[leaf]
-        found = segment_display(reader).page([docnums[i] - offset for i in positions], raw)
+    pages = [(segment_display(leaves[leaf][0]), [docnums[i] - leaves[leaf][1] for i in positions],
+              positions) for leaf, positions in wanted.items()]
+    if len(docnums) > 1:
+        for display, numbers, _ in pages:      # every record in flight before any is read
+            display.prefetch(numbers)
+    for display, numbers, positions in pages:
+        found = display.page(numbers, raw)
         for i, fields in zip(positions, found):
             out[i] = fields
     return [fields if fields is not None else dict(searcher.stored_fields(docnums[i]))

@@ -140,6 +140,8 @@ class Executor:
         #: Document numbers read without frequencies (:meth:`doc_numbers`).
         self._docs: dict[tuple[str, bytes], np.ndarray] = {}
         self._dfs: dict[tuple[str, bytes], int] = {}
+        #: Are any lists read from files (:meth:`will_read`)? Looked at once.
+        self._reads_files: bool | None = None
 
     # -- shared pieces ----------------------------------------------------------------
     @property
@@ -187,6 +189,20 @@ class Executor:
             docs, tf = self._read_lists(key, True)
             found = self._postings[key] = docs, tf          # type: ignore[assignment]
         return found
+
+    def will_read(self, keys: list[tuple[str, bytes]]) -> None:
+        """Announce the lists of ``keys`` (field, term bytes) that :meth:`postings` will
+        read, before it reads any (:meth:`FieldPostings.will_need`): from a cold page
+        cache they are then read together, not one disk wait after another. Only
+        where lists are read from files (not a small, mapped index)."""
+        if self._reads_files is None:
+            self._reads_files = not all(sp.small_index() for sp, _ in self.leaves)
+        if not self._reads_files or len(keys) < 2:
+            return
+        for key in keys:
+            if key not in self._postings:
+                for fp, i, _, _ in self.located(*key):
+                    fp.will_need(i)
 
     def doc_numbers(self, fieldname: str, btext: bytes) -> np.ndarray:
         """:meth:`postings`' document numbers, without reading the frequencies when
@@ -465,6 +481,8 @@ class Executor:
                       within: np.ndarray | None = None) -> Hits:
         fields, weight = self._combined_parts(q)
         parts: list[tuple[np.ndarray, np.ndarray]] = []
+        if within is None:
+            self.will_read([(name, btext) for name, btext, _ in fields])
         for name, btext, boost in fields:
             docs, tf = self.postings(name, btext) if within is None else \
                 self.postings_among(name, btext, within)
@@ -692,9 +710,13 @@ class Executor:
         """
         lists: list[tuple[int, str, float, np.ndarray, np.ndarray]] = []
         weights = np.empty(len(words))
+        every_field = []
         for w, q in enumerate(words):
             self._count_node()                   # each word a node, as eval counts them
             fields, weights[w] = self._combined_parts(q)
+            every_field.append(fields)
+        self.will_read([(name, btext) for fields in every_field for name, btext, _ in fields])
+        for w, fields in enumerate(every_field):
             for name, btext, boost in fields:
                 docs, tf = self.postings(name, btext)
                 if len(docs):

@@ -100,6 +100,10 @@ def best(executor: Executor, q: Any, k: int, eligible: np.ndarray,
     bounds = [_bound(executor, c) for c in clauses]
     if all(b is None for b in bounds):
         return None
+    # Every word's lists announced at once: on a cold cache they are read together
+    # (those pruning then reads only in part are a few hundred kilobytes at most).
+    executor.will_read([(name, btext) for c in clauses if type(c) is CombinedTerm
+                        for name, btext, _ in executor._combined_parts(c)[0]])
     inf = float("inf")
     order = sorted(range(len(clauses)), key=lambda i: -(inf if bounds[i] is None else bounds[i]))
     rest = [0.0] * len(order)                  # ceilings of the clauses after position j
