@@ -190,19 +190,20 @@ class Executor:
             found = self._postings[key] = docs, tf          # type: ignore[assignment]
         return found
 
-    def will_read(self, keys: list[tuple[str, bytes]]) -> None:
-        """Announce the lists of ``keys`` (field, term bytes) that :meth:`postings` will
-        read, before it reads any (:meth:`FieldPostings.will_need`): from a cold page
-        cache they are then read together, not one disk wait after another. Only
-        where lists are read from files (not a small, mapped index)."""
+    def will_read(self, keys: list[tuple[str, bytes]], frequencies: bool = True) -> None:
+        """Announce the lists of ``keys`` (field, term bytes) that :meth:`postings` (or,
+        without ``frequencies``, :meth:`doc_numbers`) will read, before it reads any
+        (:meth:`FieldPostings.will_need`): from a cold page cache they are then read
+        together, not one disk wait after another. Only where lists are read from
+        files (not a small, mapped index)."""
         if self._reads_files is None:
             self._reads_files = not all(sp.small_index() for sp, _ in self.leaves)
         if not self._reads_files or len(keys) < 2:
             return
         for key in keys:
-            if key not in self._postings:
+            if key not in self._postings and (frequencies or key not in self._docs):
                 for fp, i, _, _ in self.located(*key):
-                    fp.will_need(i)
+                    fp.will_need(i, frequencies)
 
     def doc_numbers(self, fieldname: str, btext: bytes) -> np.ndarray:
         """:meth:`postings`' document numbers, without reading the frequencies when
@@ -574,6 +575,10 @@ class Executor:
         # Alternatives in several languages have as many words (bm25f.CombinedPhrase).
         frequencies: list[list[tuple[bytes, int]]] = [[] for _ in q.subqueries[0].words]
         parts: list[tuple[np.ndarray, np.ndarray]] = []
+        # Every field's words' document numbers announced before the first is read.
+        self.will_read([(p.fieldname, b) for p in q.subqueries if p.fieldname in self.schema
+                        for b in (self._btext(p.fieldname, w) for w in p.words)
+                        if b is not None], frequencies=False)
         for phrase in q.subqueries:
             name = phrase.fieldname
             if name not in self.schema or phrase.boost <= 0:

@@ -267,8 +267,8 @@ class FieldPostings:
             return None
         return docs, _read_as(self.tf, start, end, _TF)
 
-    def will_need(self, i: int) -> None:
-        """Announce term ``i``'s document numbers and frequencies to the kernel before
+    def will_need(self, i: int, frequencies: bool = True) -> None:
+        """Announce term ``i``'s document numbers (and frequencies) to the kernel before
         they are read (:meth:`~searchcore.execution.sidefiles.ReadFile.will_need`), so
         that a query's lists come from a cold disk together; nothing for mapped files."""
         if type(self.docs) is not ReadFile:
@@ -276,7 +276,7 @@ class FieldPostings:
         span = self._span(i)
         if span is not None:
             self.docs.will_need(*span)
-            if type(self.tf) is ReadFile:
+            if frequencies and type(self.tf) is ReadFile:
                 self.tf.will_need(*span)
 
     def positions_among(self, i: int, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
