@@ -313,12 +313,16 @@ def _write_field(folder: Path, stem: str, name: str, merge: _Merge,
 
 def write_build_run(ix: Any) -> bool:
     """The run of every segment of ``ix`` (what a build ends with; under its lock)."""
-    found = list(boundary.stored_segments(ix))
-    if len(found) < MIN_SEGMENTS:
+    return _write_run_of(ix, list(boundary.stored_segments(ix)))
+
+
+def _write_run_of(ix: Any, entries: list[tuple[Path, str, Any]]) -> bool:
+    """Write the run of ``entries`` (consecutive stored segments of ``ix``, in order)."""
+    if len(entries) < MIN_SEGMENTS:
         return False
-    readers = [boundary.open_segment_reader(ix, segment) for _, _, segment in found]
+    readers = [boundary.open_segment_reader(ix, segment) for _, _, segment in entries]
     try:
-        return write_run(found[0][0], readers)
+        return write_run(entries[0][0], readers)
     finally:
         for reader in readers:
             reader.close()
@@ -341,14 +345,9 @@ def write_added_run(ix: Any, before: set[str]) -> bool:
     """
     found = list(boundary.stored_segments(ix))
     new = [entry for entry in found if entry[1] not in before]
-    if len(new) < MIN_SEGMENTS or new != found[len(found) - len(new):]:
+    if not new or new != found[len(found) - len(new):]:
         return False
-    readers = [boundary.open_segment_reader(ix, segment) for _, _, segment in new]
-    try:
-        return write_run(new[0][0], readers)
-    finally:
-        for reader in readers:
-            reader.close()
+    return _write_run_of(ix, new)
 
 
 # -- reading ----------------------------------------------------------------------------
