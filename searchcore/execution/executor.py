@@ -223,14 +223,16 @@ class Executor:
         if len(located) == 1:                  # one segment holds it: no concatenation
             fp, i, offset, _ = located[0]
             if frequencies:
-                d, tf = fp.postings(i)
+                d, tf = fp.postings(i, _F64)
             else:
                 d, tf = fp.doc_numbers(i), None
             d = d.astype(np.int64)
             if offset:
                 d += offset
             self._ends[key] = [0, len(d)]
-            return d, (None if tf is None else tf.astype(np.float64))
+            # A file's frequencies come widened (a fresh array: no file stores float64);
+            # arrays made here are float32, widened now.
+            return d, (tf if tf is None or tf.dtype == _F64 else tf.astype(_F64))
         if not located:
             self._ends[key] = [0]
             return np.zeros(0, dtype=np.int64), np.zeros(0)
@@ -1007,6 +1009,8 @@ def _sum_union(parts: list[tuple[np.ndarray, np.ndarray]],
 
 
 _all_true = np.logical_and.reduce
+#: The type scores and frequencies are computed in.
+_F64 = np.dtype(np.float64)
 
 #: Unions of at most this many parts are folded two at a time (:func:`_union_two`),
 #: when they are sparse: each step is linear, so a few parts cost less than a sort

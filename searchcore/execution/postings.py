@@ -201,17 +201,19 @@ class FieldPostings:
             return fp.df(j)
         return span[1] - span[0]
 
-    def postings(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Term ``i``'s document numbers (int32, ascending) and frequencies (float32)."""
+    def postings(self, i: int, tf_type: np.dtype = _TF) -> tuple[np.ndarray, np.ndarray]:
+        """Term ``i``'s document numbers (int32, ascending) and frequencies (float32,
+        or widened straight to ``tf_type`` when read from a file: the executor's
+        float64, one conversion of a narrow file's values, not two)."""
         if self.doc_count < 0:
             start, end = self.docoff[i], self.docoff[i + 1]
             return self.docs[start:end], self.tf[start:end]
         docs = self._checked_docs(i)
         if docs is None:
             fp, j = self._repaired(i)
-            return fp.postings(j)
+            return fp.postings(j, tf_type)
         start = self.docoff[i]              # _checked_docs checked the offsets
-        return docs, _read_as(self.tf, int(start), int(start) + len(docs), _TF)
+        return docs, _read_as(self.tf, int(start), int(start) + len(docs), tf_type)
 
     def doc_numbers(self, i: int) -> np.ndarray:
         """:meth:`postings` without the frequencies (a phrase's candidates need none)."""
