@@ -162,6 +162,45 @@ def test_a_damaged_posting_list_is_caught_when_read_not_at_open(tmp_path: Path) 
         assert got
 
 
+def test_a_list_out_of_order_is_caught_in_an_or_of_words(tmp_path: Path) -> None:
+    """An OR of words checks the order of all its lists in one comparison (not list
+    by list). Two postings of one list swapped (their numbers stay in range, so only
+    that comparison sees it) must still be caught: the word is answered from
+    whoosh's postings, and the OR ranks as whoosh's matchers rank it."""
+    from whoosh import query as wq
+
+    from searchcore.execution.search import rank
+    from searchcore.scoring.bm25f import CombinedTerm
+
+    with searchcore.create_index(tmp_path / "ix") as ix:
+        ix.add(dated(bbc_articles()))
+        gen = ix.path / ix.manifest["generation"]
+        reader, _ = leaf_readers(ix.searcher())[0]
+        fp = segment_postings(reader).field("body")
+        title = segment_postings(reader).field("title")
+        # Common body words that are in titles too: each word is two lists.
+        both = [i for i in np.argsort([-fp.df(i) for i in range(len(fp))])
+                if title.find(fp.term(int(i))) >= 0][:3]
+        damaged = int(both[0])
+        docs, tf = fp.postings(damaged)
+        # Two neighbours of different frequency (swapping equal ones changes nothing).
+        j = next(j for j in range(1, len(docs) - 2) if tf[j] != tf[j + 1])
+        start = int(fp.docoff[damaged]) + j
+        words = [fp.term(int(i)).decode() for i in both]
+    docs_file = next(gen.glob("*.spst_body_docs.npy"))
+    stored = np.load(docs_file)
+    stored[start], stored[start + 1] = stored[start + 1], stored[start]
+    np.save(docs_file, stored)
+    q = wq.Or([CombinedTerm([wq.Term("title", w, boost=2.0), wq.Term("body", w)]) for w in words])
+    with searchcore.open_index(tmp_path / "ix") as ix:
+        searcher = ix.searcher()
+        want = rank(searcher, q, None, "relevance", None, arrays=False)[0]
+        got = rank(searcher, q, None, "relevance", None)[0]
+        _same_ranking(got, want)
+        assert len(got) > 10
+        assert "body" in segment_postings(leaf_readers(searcher)[0][0])._converted
+
+
 def _same_ranking(got: list, want: list) -> None:
     assert [d for d, _ in got] == [d for d, _ in want]
     assert [s for _, s in got] == pytest.approx([s for _, s in want], rel=1e-9)

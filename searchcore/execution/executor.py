@@ -39,6 +39,7 @@ ties by article id (:mod:`searchcore.execution.order`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any, Callable
 
 import numpy as np
@@ -65,6 +66,8 @@ _SHIFT = np.int64(32)
 
 
 _UNSEEN = object()
+#: ``.all()`` of a bool array without its Python wrapper (a few lists' worth of cost).
+_all_true = np.logical_and.reduce
 
 
 class Unsupported(Exception):
@@ -715,7 +718,6 @@ class Executor:
         its row (``saturate(w, 0)`` is 0), so the rows added in the query's order
         give the same sums as the unions did.
         """
-        lists: list[tuple[int, str, float, np.ndarray, np.ndarray]] = []
         weights = np.empty(len(words))
         every_field = []
         for w, q in enumerate(words):
@@ -723,54 +725,79 @@ class Executor:
             fields, weights[w] = self._combined_parts(q)
             every_field.append(fields)
         self.will_read([(name, btext) for fields in every_field for name, btext, _ in fields])
-        for w, fields in enumerate(every_field):
-            for name, btext, boost in fields:
-                docs, tf = self.postings(name, btext)
-                if len(docs):
-                    lists.append((w, name, boost, docs, tf))
-        if not lists:
+        pieces = self._word_pieces(every_field, checked=False)
+        joined = _joined_pieces(pieces, check=True) if pieces is not None else None
+        if joined is None:                       # a list failed: each read (repaired) alone
+            pieces = self._word_pieces(every_field, checked=True)
+            joined = _joined_pieces(pieces, check=False)     # type: ignore[arg-type]
+        if not pieces or joined is None:
             return np.zeros(0, dtype=np.int64), np.zeros((len(words), 0))
-        if sum(len(d) for _, _, _, d, _ in lists) * len(words) > ROWS_MAX:
+        every, value, lengths = joined
+        if len(every) * len(words) > ROWS_MAX:
             return None
-        every = np.concatenate([d for _, _, _, d, _ in lists]) if len(lists) > 1 else lists[0][3]
-        order, union, run = _sorted_runs(every)       # the union, each posting's place in it
-        column = np.empty(len(every), dtype=np.int64)
-        column[order] = run
-        width = len(union)
-        # Each posting's cell: its word's row, its document's column. The k-th list of
-        # every word is placed in one step (its cells are distinct: one list a row).
-        cells: list[list[np.ndarray]] = []
-        values: list[list[np.ndarray]] = []
-        seen = [0] * len(words)
+        # Each posting's value: ``boost * (tf / norm)``, a run of pieces of one field
+        # and boost at a time (they are ordered by the field's place in its word).
         start = 0
-        for w, name, boost, docs, tf in lists:
-            at = column[start:start + len(docs)]
-            start += len(docs)
-            if w:
-                at = at + w * width
-            value = self._norm_tf(name, docs, tf)
+        for (name, boost), run in groupby(pieces, key=lambda p: (p[2], p[3])):  # type: ignore[union-attr]
+            end = start + sum(len(p[4]) for p in run)
+            part = value[start:end]
+            part /= self._length_norm(name)[every[start:end]]
             if boost != 1.0:                     # x 1.0 is exact: skipped, as per word
-                value = boost * value
-            k = seen[w]
-            seen[w] += 1
-            if k == len(cells):
-                cells.append([])
-                values.append([])
-            cells[k].append(at)
-            values[k].append(value)
+                part *= boost
+            start = end
+        order, union, run_of = _sorted_runs(every)     # the union, each posting's place in it
+        width = len(union)
+        cells = np.empty(len(every), dtype=np.int64)
+        cells[order] = run_of
+        # Each posting's cell: its word's row, its document's column.
+        cells += np.repeat(np.array([p[1] * width for p in pieces], dtype=np.int64), lengths)
         combined = np.zeros((len(words), width))
         flat = combined.ravel()
-        for k, (at, value) in enumerate(zip(cells, values)):
-            at = np.concatenate(at) if len(at) > 1 else at[0]
-            value = np.concatenate(value) if len(value) > 1 else value[0]
+        # The k-th field of every word placed in one step (its cells are distinct: a
+        # list a row, a segment's documents its own), the fields in the word's order.
+        start = 0
+        for k, run in groupby(pieces, key=lambda p: p[0]):     # type: ignore[union-attr]
+            end = start + sum(len(p[4]) for p in run)
             if k:
-                flat[at] += value                # the word's fields added in its order
+                flat[cells[start:end]] += value[start:end]
             else:
-                flat[at] = value
+                flat[cells[start:end]] = value[start:end]
+            start = end
         scores = saturate(weights[:, None], combined, self.k1)
-        if not all(seen):                     # a word with no postings scores nothing
-            scores[[w for w, n in enumerate(seen) if not n]] = 0.0
+        seen = {p[1] for p in pieces}            # type: ignore[union-attr]
+        if len(seen) < len(words):               # a word with no postings scores nothing
+            scores[[w for w in range(len(words)) if w not in seen]] = 0.0
         return union, scores
+
+    def _word_pieces(self, every_field: list[list[tuple[str, bytes, float]]], checked: bool
+                     ) -> list[tuple[int, int, str, float, np.ndarray, np.ndarray, int, int]] | None:
+        """The non-empty lists of :meth:`word_rows`' words as ``(field's place in its
+        word, word, field, boost, document numbers, frequencies, segment offset,
+        segment size)``, ordered by field place, then word (then segment).
+
+        Unchecked (``checked=False``): each segment's slices as stored, only their
+        offsets and end numbers checked (None when one fails); :func:`_joined_pieces`
+        checks the order of all of them at once. Checked: each term's list through
+        :meth:`postings`, which repairs a damaged one (global numbers, offset 0)."""
+        pieces = []
+        for w, fields in enumerate(every_field):
+            for k, (name, btext, boost) in enumerate(fields):
+                if checked:
+                    docs, tf = self.postings(name, btext)
+                    if len(docs):
+                        pieces.append((k, w, name, boost, docs, tf, 0, self.doc_count))
+                    continue
+                for fp, i, offset, size in self.located(name, btext):
+                    raw = fp.unchecked(i, tf_type=None)
+                    if raw is None:
+                        return None
+                    docs, tf = raw
+                    if len(docs):
+                        if not (docs[0] >= 0 and docs[-1] < size):
+                            return None
+                        pieces.append((k, w, name, boost, docs, tf, offset, size))
+        pieces.sort(key=lambda p: p[0])              # stable: word, then segment, kept
+        return pieces                                # type: ignore[return-value]
 
     def and_not(self, q: wq.AndNot, scored: bool) -> Hits:
         a = self.eval(q.a, scored)
@@ -1050,6 +1077,27 @@ def _union_two(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray
     merged[kept] = values
     merged[slots] = small_values[missing]
     return docs, merged
+
+
+def _joined_pieces(pieces: list[tuple[int, int, str, float, np.ndarray, np.ndarray, int, int]],
+                   check: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:meth:`Executor._word_pieces`' lists joined: every document number (int64, each
+    piece's offset added), every frequency (float64, a fresh array the caller scales in
+    place) and each piece's length. With ``check``, None unless each piece's numbers
+    are strictly ascending: one comparison over all of them, not a check per list (a
+    list costs a few microseconds of fixed cost per array operation)."""
+    lengths = np.array([len(p[4]) for p in pieces], dtype=np.int64)
+    if not pieces:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), lengths
+    every = np.concatenate([p[4] for p in pieces], dtype=np.int64)
+    if any(p[6] for p in pieces):
+        every += np.repeat(np.array([p[6] for p in pieces], dtype=np.int64), lengths)
+    if check and len(every) > 1:
+        ascending = every[1:] > every[:-1]
+        ascending[np.cumsum(lengths[:-1]) - 1] = True    # one piece's last, the next's first
+        if not _all_true(ascending):
+            return None
+    return every, np.concatenate([p[5] for p in pieces], dtype=np.float64), lengths
 
 
 def _sorted_runs(docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -237,13 +237,14 @@ class FieldPostings:
             return None
         return docs
 
-    def unchecked(self, i: int, frequencies: bool = True
+    def unchecked(self, i: int, frequencies: bool = True, tf_type: np.dtype | None = _TF
                   ) -> tuple[np.ndarray, np.ndarray | None] | None:
         """Term ``i``'s document numbers and frequencies (None without ``frequencies``)
         as :meth:`postings` gives them, but with only the offsets checked (None when
         they do not fit): for a caller that checks the numbers of several segments'
         lists at once, joined (:meth:`searchcore.execution.executor.Executor.postings`),
-        and reads the lists through :meth:`postings` when that check fails."""
+        and reads the lists through :meth:`postings` when that check fails.
+        ``tf_type`` None: the frequencies as stored (the caller widens them as it joins)."""
         if self.doc_count < 0:
             start, end = self.docoff[i], self.docoff[i + 1]
             return self.docs[start:end], self.tf[start:end] if frequencies else None
@@ -251,8 +252,10 @@ class FieldPostings:
         if span is None:
             return None
         start, end = span
-        return (_read(self.docs, start, end),
-                _read_as(self.tf, start, end, _TF) if frequencies else None)
+        if not frequencies:
+            return _read(self.docs, start, end), None
+        return (_read(self.docs, start, end), _read(self.tf, start, end) if tf_type is None
+                else _read_as(self.tf, start, end, tf_type))
 
     def postings_run(self, i: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Postings ``[lo, hi)`` of term ``i``'s list (positions in it: blocks of
