@@ -303,6 +303,7 @@ class Index:
             return 0
         with layout.write_lock(self.path, timeout):
             self._follow_switch()
+            layout.mark_written(self.path)
             self._add_locked(list(batch.values()), progress)
             self._record_count()
         return len(batch)
@@ -339,6 +340,7 @@ class Index:
     def _delete(self, queries: Sequence[wq.Query], timeout: float) -> int:
         with layout.write_lock(self.path, timeout):
             self._follow_switch()
+            layout.mark_written(self.path)       # a delete's commit may merge segments
             deleted = self._delete_locked(queries)
             self._record_count()
         return deleted

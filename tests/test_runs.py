@@ -18,6 +18,7 @@ from conftest import BBC_FILE, seed_article
 from test_executor import FALLBACK, QUERIES, check_queries
 
 import searchcore
+from searchcore import layout
 from searchcore.cli.main import cli
 from searchcore.execution import blocks, runs
 from searchcore.index.build import build_index
@@ -178,6 +179,8 @@ def test_postings_are_stored_narrow_and_a_version_1_index_reads_as_before(
         data = orjson.loads(meta.read_bytes())
         assert data["version"] == postings.POSTINGS_VERSION == 2
         meta.write_bytes(orjson.dumps({**data, "version": 1}))
+    manifest = old / layout.MANIFEST_NAME         # as the code of format 5 wrote it
+    manifest.write_bytes(orjson.dumps(orjson.loads(manifest.read_bytes()) | {"format_version": 5}))
     assert np.load(next(old.glob("gen-*/*.srun.spst_body_tf.npy"))).dtype == np.float32
     assert _results(old) == _results(run_index)
     with searchcore.open_index(old) as ix:
@@ -187,6 +190,13 @@ def test_postings_are_stored_narrow_and_a_version_1_index_reads_as_before(
         assert leaf.postings._on_disk and leaf.postings._converted == {}
     result = CliRunner().invoke(cli, ["index", "check", "--index", str(old), "-q"])
     assert result.exit_code == 0, result.output
+    assert orjson.loads(manifest.read_bytes())["format_version"] == 5     # reads change nothing
+    # A write adds version 2 lists a reader of format 5 cannot read: marked 6 first,
+    # so that such a reader asks to be upgraded (tests/test_engine.py) instead.
+    with searchcore.open_index(old) as ix:
+        ix.add([{"id": "late", "title": "Late news", "body": "A quokka on the lawn."}])
+        assert [h.id for h in ix.search("quokka", snippets=0).hits] == ["late"]
+    assert orjson.loads(manifest.read_bytes())["format_version"] == layout.FORMAT_VERSION == 6
 
 
 def test_a_damaged_run_list_is_repaired_one_term_at_a_time(run_index: Path,

@@ -264,6 +264,7 @@ class ShardedIndex(Index):
             return 0
         with layout.write_lock(self.path, timeout):
             shards = self.live_shards()
+            layout.mark_written(self.path)
             parts: dict[int, list[Article]] = {}
             for article in batch.values():
                 parts.setdefault(shard_of(article.id, len(shards)), []).append(article)
@@ -282,6 +283,7 @@ class ShardedIndex(Index):
         ids = [ids] if isinstance(ids, str) else [str(i) for i in ids]
         with layout.write_lock(self.path, timeout):
             shards = self.live_shards()
+            layout.mark_written(self.path)
             parts: dict[int, list[str]] = {}
             for article_id in ids:
                 parts.setdefault(shard_of(article_id, len(shards)), []).append(article_id)
@@ -295,6 +297,7 @@ class ShardedIndex(Index):
         """Delete every article matching ``query`` in every shard."""
         with layout.write_lock(self.path, timeout):
             shards = self.live_shards()
+            layout.mark_written(self.path)
             deleted = sum(shard._delete_locked(shard._parsed_queries(query)) for shard in shards)
             self._sync_stories()
             self._record_count()
