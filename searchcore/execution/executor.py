@@ -1107,20 +1107,23 @@ def _sorted_runs(docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     merge (timsort finds the runs); np.unique(return_inverse=True) was 10x slower."""
     order = np.argsort(docs, kind="stable")
     ranked = docs[order]
-    first = np.empty(len(ranked), dtype=bool)
-    first[0] = True
-    np.not_equal(ranked[1:], ranked[:-1], out=first[1:])
+    first = _run_firsts(ranked)
     run = np.cumsum(first)
     run -= 1
     return order, ranked[first], run
 
 
-def _run_starts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For sorted non-empty ``values``: each distinct value and where its run starts."""
+def _run_firsts(values: np.ndarray) -> np.ndarray:
+    """For sorted non-empty ``values``: True where a run of equal values starts."""
     first = np.empty(len(values), dtype=bool)
     first[0] = True
     np.not_equal(values[1:], values[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
+    return first
+
+
+def _run_starts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For sorted non-empty ``values``: each distinct value and where its run starts."""
+    starts = np.flatnonzero(_run_firsts(values))
     return values[starts], starts
 
 
