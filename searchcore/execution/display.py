@@ -185,12 +185,10 @@ class SegmentDisplay:
         offsets = self._starts()
         if offsets is None or self.blob is None or self._mapped is not None:
             return
-        size, blob = len(offsets) - 1, self.blob
         for docnum in docnums:
-            if 0 <= docnum < size:
-                start, end = int(offsets[docnum]), int(offsets[docnum + 1])
-                if 0 <= start <= end <= len(blob):
-                    blob.will_need(start, end)
+            span = _record_span(offsets, len(self.blob), docnum)
+            if span is not None:
+                self.blob.will_need(*span)
 
     def page(self, docnums: Sequence[int], raw: bool = False) -> list[dict[str, Any] | None]:
         """The records of ``docnums`` (segment numbers), None for any it cannot give.
@@ -199,22 +197,28 @@ class SegmentDisplay:
         if offsets is None or self.blob is None:
             return [None] * len(docnums)
         out: list[dict[str, Any] | None] = []
-        size, blob = len(offsets) - 1, self.blob
-        mapped = self._mapped
+        blob, mapped = self.blob, self._mapped
         for docnum in docnums:
-            if not 0 <= docnum < size:
+            span = _record_span(offsets, len(blob), docnum)
+            if span is None:
                 out.append(None)
                 continue
-            start, end = int(offsets[docnum]), int(offsets[docnum + 1])
-            if not 0 <= start <= end <= len(blob):
-                out.append(None)
-                continue
+            start, end = span
             try:
                 data = blob.read_bytes(start, end) if mapped is None else mapped[start:end]
                 out.append(orjson.loads(data) if raw else fields_of(data))
             except (orjson.JSONDecodeError, TypeError, ValueError, OverflowError):
                 out.append(None)
         return out
+
+
+def _record_span(offsets: Any, blob_size: int, docnum: int) -> tuple[int, int] | None:
+    """Where record ``docnum`` is in the blob, or None when the number or its offsets
+    do not fit (a damaged file: the hit is then shown from whoosh's stored fields)."""
+    if not 0 <= docnum < len(offsets) - 1:
+        return None
+    start, end = int(offsets[docnum]), int(offsets[docnum + 1])
+    return (start, end) if 0 <= start <= end <= blob_size else None
 
 
 def segment_display(reader: Any) -> SegmentDisplay:

@@ -66,8 +66,6 @@ _SHIFT = np.int64(32)
 
 
 _UNSEEN = object()
-#: ``.all()`` of a bool array without its Python wrapper (a few lists' worth of cost).
-_all_true = np.logical_and.reduce
 
 
 class Unsupported(Exception):
@@ -251,7 +249,7 @@ class Executor:
         of checking and widening list by list (a word is a list per field and
         segment: twelve for an OR of three words on Reuters)."""
         raw = [fp.unchecked(i, frequencies) for fp, i, _, _ in located]
-        if all(r is not None and (not len(r[0]) or (r[0][0] >= 0 and r[0][-1] < size))
+        if all(r is not None and _ends_within(r[0], size)
                for r, (_, _, _, size) in zip(raw, located)):
             d, tf = self._join(key, located, raw)        # type: ignore[arg-type]
             if len(d) < 2 or strictly_ascending(d):
@@ -264,17 +262,8 @@ class Executor:
               ) -> tuple[np.ndarray, np.ndarray | None]:
         """One list per segment (int32, float32) as one (int64 global numbers, float64),
         widened as they are joined; where each segment's part ends kept in ``_ends``."""
-        ends = [0]
-        for d, _ in lists:
-            ends.append(ends[-1] + len(d))
-        self._ends[key] = ends
-        docs = np.concatenate([d for d, _ in lists], dtype=np.int64)
-        for j, (_, _, offset, _) in enumerate(located):
-            if offset:
-                docs[ends[j]:ends[j + 1]] += offset
-        if lists[0][1] is None:
-            return docs, None
-        return docs, np.concatenate([tf for _, tf in lists], dtype=np.float64)
+        docs, tf, self._ends[key] = _concatenated(lists, [offset for _, _, offset, _ in located])
+        return docs, tf
 
     def postings_among(self, fieldname: str, btext: bytes,
                        docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -770,10 +759,10 @@ class Executor:
         return union, scores
 
     def _word_pieces(self, every_field: list[list[tuple[str, bytes, float]]], checked: bool
-                     ) -> list[tuple[int, int, str, float, np.ndarray, np.ndarray, int, int]] | None:
+                     ) -> list[tuple[int, int, str, float, np.ndarray, np.ndarray, int]] | None:
         """The non-empty lists of :meth:`word_rows`' words as ``(field's place in its
-        word, word, field, boost, document numbers, frequencies, segment offset,
-        segment size)``, ordered by field place, then word (then segment).
+        word, word, field, boost, document numbers, frequencies, segment offset)``,
+        ordered by field place, then word (then segment).
 
         Unchecked (``checked=False``): each segment's slices as stored, only their
         offsets and end numbers checked (None when one fails); :func:`_joined_pieces`
@@ -785,17 +774,17 @@ class Executor:
                 if checked:
                     docs, tf = self.postings(name, btext)
                     if len(docs):
-                        pieces.append((k, w, name, boost, docs, tf, 0, self.doc_count))
+                        pieces.append((k, w, name, boost, docs, tf, 0))
                     continue
                 for fp, i, offset, size in self.located(name, btext):
                     raw = fp.unchecked(i, tf_type=None)
                     if raw is None:
                         return None
                     docs, tf = raw
+                    if not _ends_within(docs, size):
+                        return None
                     if len(docs):
-                        if not (docs[0] >= 0 and docs[-1] < size):
-                            return None
-                        pieces.append((k, w, name, boost, docs, tf, offset, size))
+                        pieces.append((k, w, name, boost, docs, tf, offset))
         pieces.sort(key=lambda p: p[0])              # stable: word, then segment, kept
         return pieces                                # type: ignore[return-value]
 
@@ -1079,25 +1068,46 @@ def _union_two(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray
     return docs, merged
 
 
-def _joined_pieces(pieces: list[tuple[int, int, str, float, np.ndarray, np.ndarray, int, int]],
+def _joined_pieces(pieces: list[tuple[int, int, str, float, np.ndarray, np.ndarray, int]],
                    check: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """:meth:`Executor._word_pieces`' lists joined: every document number (int64, each
-    piece's offset added), every frequency (float64, a fresh array the caller scales in
-    place) and each piece's length. With ``check``, None unless each piece's numbers
-    are strictly ascending: one comparison over all of them, not a check per list (a
-    list costs a few microseconds of fixed cost per array operation)."""
-    lengths = np.array([len(p[4]) for p in pieces], dtype=np.int64)
+    """:meth:`Executor._word_pieces`' lists joined (:func:`_concatenated`): every
+    document number, every frequency (a fresh array the caller scales in place) and
+    each piece's length. With ``check``, None unless each piece's numbers are strictly
+    ascending: one comparison over all of them, not a check per list (a list costs a
+    few microseconds of fixed cost per array operation)."""
     if not pieces:
-        return np.zeros(0, dtype=np.int64), np.zeros(0), lengths
-    every = np.concatenate([p[4] for p in pieces], dtype=np.int64)
-    if any(p[6] for p in pieces):
-        every += np.repeat(np.array([p[6] for p in pieces], dtype=np.int64), lengths)
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64)
+    every, value, ends = _concatenated([(p[4], p[5]) for p in pieces], [p[6] for p in pieces])
     if check and len(every) > 1:
         ascending = every[1:] > every[:-1]
-        ascending[np.cumsum(lengths[:-1]) - 1] = True    # one piece's last, the next's first
+        ascending[np.array(ends[1:-1], dtype=np.int64) - 1] = True  # a piece's last, the next's first
         if not _all_true(ascending):
             return None
-    return every, np.concatenate([p[5] for p in pieces], dtype=np.float64), lengths
+    return every, value, np.diff(ends)            # type: ignore[return-value]
+
+
+def _concatenated(lists: list[tuple[np.ndarray, np.ndarray | None]], offsets: list[int]
+                  ) -> tuple[np.ndarray, np.ndarray | None, list[int]]:
+    """Segment lists (document numbers and frequencies, or None) as one: int64 global
+    numbers (each list's segment offset added), float64 frequencies (None when the
+    lists have none), widened as they are joined, and where each list ends in them
+    (list ``j`` is ``[ends[j]:ends[j + 1]]``)."""
+    ends = [0]
+    for d, _ in lists:
+        ends.append(ends[-1] + len(d))
+    docs = np.concatenate([d for d, _ in lists], dtype=np.int64)
+    for j, offset in enumerate(offsets):
+        if offset:
+            docs[ends[j]:ends[j + 1]] += offset
+    if lists[0][1] is None:
+        return docs, None, ends
+    return docs, np.concatenate([tf for _, tf in lists], dtype=np.float64), ends
+
+
+def _ends_within(docs: np.ndarray, size: int) -> bool:
+    """Do a segment's (sorted, unchecked) document numbers start at 0 or above and end
+    below its ``size``: what an unchecked read checks before the order is checked."""
+    return not len(docs) or bool(docs[0] >= 0 and docs[-1] < size)
 
 
 def _sorted_runs(docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
