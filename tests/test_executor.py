@@ -121,6 +121,20 @@ def test_executor_equals_whoosh_over_segments_and_deletions(segmented_index: Pat
         assert check_queries(ix, QUERIES, match) == FALLBACK
 
 
+@pytest.mark.parametrize("dense", [1, 10**9])
+def test_an_or_of_words_placed_densely_or_by_sorting_equals_whoosh(
+        segmented_index: Path, dense: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An OR of words finds its union by a mark per document when its postings are
+    many, else by sorting them (``DENSE_UNION``): forced each way, whoosh's hits."""
+    from searchcore.execution import executor
+
+    monkeypatch.setattr(executor, "DENSE_UNION", dense)
+    ors = ["government OR election", "tax OR budget OR economy OR growth OR labour",
+           "missiles minister chancellor", "the said tax"]
+    with searchcore.open_index(segmented_index) as ix:
+        assert check_queries(ix, ors, "any") == FALLBACK
+
+
 def test_executor_equals_whoosh_with_other_rankings(segmented_index: Path) -> None:
     with searchcore.open_index(segmented_index) as ix:
         for ranking in (RankingConfig(k1=1.2, b=0.5, title_b=0.3, idf="whoosh"),

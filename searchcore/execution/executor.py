@@ -384,7 +384,7 @@ class Executor:
     def run(self, q: Any, scored: bool = True) -> Hits:
         """Every live document ``q`` matches, with whoosh's score for it."""
         hits = self.eval(q, scored)
-        if not self.columns.live.all():
+        if not self.columns.all_live:
             keep = self.columns.live[hits.docs]
             hits = Hits(hits.docs[keep], hits.scores[keep])
         return hits
@@ -734,10 +734,8 @@ class Executor:
             if boost != 1.0:                     # x 1.0 is exact: skipped, as per word
                 part *= boost
             start = end
-        order, union, run_of = _sorted_runs(every)     # the union, each posting's place in it
+        union, cells = _places(every, self.doc_count)   # the union, each posting's column
         width = len(union)
-        cells = np.empty(len(every), dtype=np.int64)
-        cells[order] = run_of
         # Each posting's cell: its word's row, its document's column.
         cells += np.repeat(np.array([p[1] * width for p in pieces], dtype=np.int64), lengths)
         combined = np.zeros((len(words), width))
@@ -1108,6 +1106,24 @@ def _ends_within(docs: np.ndarray, size: int) -> bool:
     """Do a segment's (sorted, unchecked) document numbers start at 0 or above and end
     below its ``size``: what an unchecked read checks before the order is checked."""
     return not len(docs) or bool(docs[0] >= 0 and docs[-1] < size)
+
+
+def _places(docs: np.ndarray, doc_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """For non-empty ``docs`` (sorted runs joined, numbers below ``doc_count``): their
+    distinct values and, per document number, its place among them. Dense when
+    there are many postings (:data:`DENSE_UNION`): a mark per document, its places
+    numbered (no sort); else the stable merge of :func:`_sorted_runs`."""
+    if len(docs) * DENSE_UNION >= doc_count:
+        present = np.zeros(doc_count, dtype=bool)
+        present[docs] = True
+        unique = np.flatnonzero(present)
+        place = np.empty(doc_count, dtype=np.int64)
+        place[unique] = np.arange(len(unique))
+        return unique, place[docs]
+    order, unique, run = _sorted_runs(docs)
+    places = np.empty(len(docs), dtype=np.int64)
+    places[order] = run
+    return unique, places
 
 
 def _sorted_runs(docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
