@@ -426,6 +426,8 @@ class DocColumns:
         self.doc_count = int(sum(s.doc_count for s in segments))
         self.deleted = deleted
         self.live = ~deleted
+        #: No document deleted: a search keeps every match without a look at ``live``.
+        self.all_live = not deleted.any()
 
     @cached_property
     def published_us(self) -> np.ndarray:

@@ -360,12 +360,13 @@ def present(plan: SearchPlan, merged: Merged, bases: Sequence[Any], started: flo
     hits = []
     shown = _page_fields(merged.page, bases, snippets)
     for position, (p, docnum, score) in enumerate(merged.page, merged.offset + 1):
-        base = bases[p]
         fields = shown[(p, docnum)]
         copies = (tuple(make_copy(display_fields(bases[c], d))
                         for c, d in merged.copies[(p, docnum)]) if plan.collapse else None)
+        # The part's body analyzer makes the snippets (a schema lookup: only for them).
+        analyzer = bases[p].schema["body"].analyzer if snippets else None
         hits.append(make_hit(position, score if relevance else None, fields, plan.query,
-                             base.schema["body"].analyzer, snippets, copies=copies))
+                             analyzer, snippets, copies=copies))
     last = merged.offset + len(merged.page)
     cursor = None
     if merged.page and (last < merged.total or not merged.exact):

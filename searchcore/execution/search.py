@@ -58,8 +58,9 @@ def _hits(searcher: Any, q: Any, allowed: Collection[int] | None,
             pruned = topk.best(executor, q, best_of, eligible, rescore)
         if pruned is not None:
             hits, known = pruned
-            live = executor.columns.live[hits.docs]
-            hits = Hits(hits.docs[live], hits.scores[live])
+            if not executor.columns.all_live:
+                live = executor.columns.live[hits.docs]
+                hits = Hits(hits.docs[live], hits.scores[live])
         else:
             hits, known = executor.run(q, scored=scored), None
     except Unsupported:

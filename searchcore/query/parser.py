@@ -1132,9 +1132,10 @@ def _parse(text: str, schema: Schema, match: str, lenient: bool,
     this to see internal errors that lenient mode would otherwise hide)."""
     text = _without_surrogates(text, lenient)
     fields = _field_infos(schema)
-    tokens = _Lexer(text.translate(_QUOTES), lenient, text).tokens()
+    straight = text.translate(_QUOTES)          # typographic quotes read as '"'
+    tokens = _Lexer(straight, lenient, text).tokens()
     if langs is not None and match == "all":
         langs = _language_hint(tokens, langs)
-    parser = _Parser(text.translate(_QUOTES), tokens, fields, _default_fields(fields, field_weights),
+    parser = _Parser(straight, tokens, fields, _default_fields(fields, field_weights),
                      match, lenient, now, display=text, langs=langs)
     return parser.parse()
