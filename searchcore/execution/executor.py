@@ -637,8 +637,9 @@ class Executor:
         if kind is wq.Term:
             btext = self._btext(q.fieldname, q.text)
             return 0.0 if btext is None else float(self._listed_df(q.fieldname, btext))
-        if kind is CombinedTerm:
-            return sum(self._cost(t) for t in q.subqueries)
+        if kind is CombinedTerm:           # its scored lists (the parts, kept for scoring)
+            return float(sum(self._listed_df(name, btext)
+                             for name, btext, _ in self._combined_parts(q)[0]))
         if kind in (wq.DateRange, wq.NumericRange) and q.fieldname == "published" \
                 and q.constantscore:
             return float(self.doc_count)
