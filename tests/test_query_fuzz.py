@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 import searchcore
 from searchcore.errors import QuerySyntaxError
 from searchcore.query.budget import QueryBudget
-from searchcore.query.parser import _parse, parse_query
+from searchcore.query.alternatives import QueryLanguages
+from searchcore.query.parser import (_default_fields, _field_infos, _grammar, _parse,
+                                     _plain_text, parse_query)
 
 NOW = datetime(2024, 5, 10, 12, 0, tzinfo=timezone.utc)
 
@@ -132,3 +134,69 @@ def test_search_strict_raises_only_query_syntax_error(news_index, text, options)
 @given(text=PIPELINE_STRINGS, options=PIPELINE_OPTIONS)
 def test_search_lenient_never_raises(news_index, text, options):
     news_index.search(text, now=NOW, limit=5, lenient=True, budget=NO_DEADLINE, **options)
+
+
+# -- plain words skip the grammar --------------------------------------------------------
+# A text with no syntax is read without the lexer and the grammar (parser._plain_text):
+# the tree must be the grammar's own, node for node, or a plain query would rank
+# differently from the same words with a stray parenthesis.
+
+def _both_readings(schema, text, match, langs=None):
+    fields = _field_infos(schema)
+    default = _default_fields(fields, None)
+    return (_plain_text(text, default, match, langs),
+            _grammar(text, fields, default, match, True, NOW, langs))
+
+
+def _same_tree(a, b):
+    assert a == b and repr(a) == repr(b), (a, b)
+
+
+#: Plain-looking words, and the characters that make syntax next to them.
+_WORDISH = st.lists(st.one_of(
+    st.sampled_from(["missiles", "bank", "of", "the", "AT&T", "e-mail", "U.S.", "café", "1987",
+                     "anti-trust", "and", "or", "not", "And", "ANDROID", "ORB", "-", "+", "&&",
+                     "||", "a&&b", "x", "'s", "§", "\u00a0", "\t", " ", " "]),
+    _PIECES, st.text(max_size=3)), max_size=10).map(" ".join)
+
+
+@FUZZ
+@given(text=st.one_of(_WORDISH, STRINGS), match=st.sampled_from(["all", "any"]))
+def test_plain_text_makes_the_grammars_tree(small_index, text, match):
+    plain, grammar = _both_readings(small_index.whoosh_index.schema, text, match)
+    if plain is not None:
+        _same_tree(plain, grammar)
+
+
+def test_plain_text_is_taken_only_without_syntax(small_index):
+    schema = small_index.whoosh_index.schema
+    for text in ["ballistic missiles", "AT&T e-mail U.S.", "café  1987\tbank", "the of",
+                 "andy orwell notably", "a&&b x||y"]:
+        plain, grammar = _both_readings(schema, text, "any")
+        assert plain is not None, text
+        _same_tree(plain, grammar)
+    for text in ["missiles OR bank", "missiles AND bank", "NOT bank", "-bank missiles",
+                 "+bank", "bank && missiles", "title:bank", "bank*", "bank~1", "bank^2",
+                 '"bank"', "\u201cbank\u201d", "(bank)", "[a TO b]", "{a TO b}", "a\\:b",
+                 "http://example.com/x"]:
+        assert _both_readings(schema, text, "any")[0] is None, text
+
+
+def test_plain_text_of_real_titles_in_several_languages(small_index):
+    """The bundled sample's titles (real Reuters headlines), each as both modes would
+    read it, also analysed in every language of a multilingual index."""
+    import orjson
+    from importlib.resources import files
+    schema = small_index.whoosh_index.schema
+    lines = files("searchcore.sample").joinpath("reuters-sample.jsonl").read_bytes().splitlines()
+    titles = [orjson.loads(line)["title"] for line in lines if line.strip()]
+    langs = QueryLanguages(("", "en", "de", "fr"), ("en", "de", "fr"))
+    plain_seen = 0
+    for title in titles:
+        for match in ("all", "any"):
+            for given_langs in (None, langs):
+                plain, grammar = _both_readings(schema, title.lower(), match, given_langs)
+                if plain is not None:
+                    plain_seen += 1
+                    _same_tree(plain, grammar)
+    assert plain_seen > len(titles)            # most headlines are plain words

@@ -1023,19 +1023,44 @@ def _default_fields(fields: dict[str, _Field],
     return [(fields[n], float(weights.get(n, 1.0))) for n in names]
 
 
+def _each_word(words: Iterable[str], default: list[tuple[_Field, float]], match: str,
+               langs: QueryLanguages | None) -> Query:
+    """Every one of ``words`` in the default fields, ANDed (``match="all"``) or ORed:
+    what the grammar makes of juxtaposed plain words."""
+    parts = [q for w in words if w
+             for q in [_terms_query(w, default, langs=langs)] if q is not None]
+    if not parts:
+        return wq.NullQuery
+    return _or(parts) if match == "any" else _and(parts)
+
+
 def _plain_words(text: str, schema: Schema, match: str,
                  field_weights: Mapping[str, float] | None,
                  langs: QueryLanguages | None = None) -> Query:
     """Last-resort lenient reading: every word of ``text`` in the default fields."""
     try:
         default = _default_fields(_field_infos(schema), field_weights)
-        parts = [q for w in re.split(r'[\s()"\[\]{}:~^*+\\]+', text) if w
-                 for q in [_terms_query(w, default, langs=langs)] if q is not None]
+        return _each_word(re.split(r'[\s()"\[\]{}:~^*+\\]+', text), default, match, langs)
     except Exception:  # noqa: BLE001 - lenient mode must never raise
         return wq.NullQuery
-    if not parts:
-        return wq.NullQuery
-    return _or(parts) if match == "any" else _and(parts)
+
+
+#: Anything the lexer or a word reads as syntax: brackets, quotes (typographic ones
+#: too), escapes, suffixes, colons (fields, links), a leading sign, an operator. A text
+#: without any is plain words (:func:`_plain_text`).
+_SYNTAX = re.compile(r'[()"\\^~*:\[\]{}\u201c\u201d\u201e\u00ab\u00bb]'
+                     r'|(?:^|\s)[-+]|(?:^|\s)(?:AND|OR|NOT|&&|\|\|)(?=\s|$)')
+
+
+def _plain_text(text: str, default: list[tuple[_Field, float]], match: str,
+                langs: QueryLanguages | None) -> Query | None:
+    """The query of a text of plain words, made without the lexer and the grammar (the
+    same tree they make: every word in the default fields, combined by ``match``), or
+    None when ``text`` has any syntax. Most queries typed are plain words; the grammar
+    costs them about half of parsing (16 of 33 µs for three words)."""
+    if _SYNTAX.search(text) is not None:
+        return None
+    return _each_word(text.split(), default, match, langs)
 
 
 def parse_query(text: str, schema: Schema, *, match: str = "all", lenient: bool = False,
@@ -1132,10 +1157,21 @@ def _parse(text: str, schema: Schema, match: str, lenient: bool,
     this to see internal errors that lenient mode would otherwise hide)."""
     text = _without_surrogates(text, lenient)
     fields = _field_infos(schema)
+    default = _default_fields(fields, field_weights)
+    plain = _plain_text(text, default, match, langs)
+    if plain is not None:
+        return plain
+    return _grammar(text, fields, default, match, lenient, now, langs)
+
+
+def _grammar(text: str, fields: dict[str, _Field], default: list[tuple[_Field, float]],
+             match: str, lenient: bool, now: datetime,
+             langs: QueryLanguages | None = None) -> Query:
+    """``text`` through the lexer and the grammar (whatever it holds)."""
     straight = text.translate(_QUOTES)          # typographic quotes read as '"'
     tokens = _Lexer(straight, lenient, text).tokens()
     if langs is not None and match == "all":
         langs = _language_hint(tokens, langs)
-    parser = _Parser(straight, tokens, fields, _default_fields(fields, field_weights),
-                     match, lenient, now, display=text, langs=langs)
+    parser = _Parser(straight, tokens, fields, default, match, lenient, now, display=text,
+                     langs=langs)
     return parser.parse()
