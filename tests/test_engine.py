@@ -305,3 +305,24 @@ def test_total_is_every_match_in_every_mode(news_index, sort, query):
     narrowed = sum(1 for d in searcher.docs_for_query(q) if d in politics)
     assert news_index.search(query, sort=sort, limit=3, snippets=0,
                              category="politics").total == narrowed
+
+
+def test_hits_are_the_frozen_dataclass_whatever_made_them(news_index):
+    """A search makes its hits with ``new_hit`` (slots set directly, not the dataclass
+    __init__): each must be the Hit its fields make, and as immutable."""
+    import dataclasses
+
+    from searchcore.results.types import Hit, new_hit
+
+    values = dict(rank=3, id="x", score=1.5, title="t",
+                  published=datetime(2024, 1, 2, tzinfo=timezone.utc), source="s", url="u",
+                  authors=("a",), category=("c",), snippets=(), copies=None)
+    made = new_hit(**values)
+    assert made == Hit(**values) and dataclasses.asdict(made) == values
+    hits = news_index.search("missiles OR bank", match="any", limit=5, snippets=0).hits
+    assert hits
+    for hit in hits:
+        fields = {f.name: getattr(hit, f.name) for f in dataclasses.fields(Hit)}
+        assert hit == Hit(**fields) and hash(hit) == hash(Hit(**fields))
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            hit.title = "changed"          # type: ignore[misc]

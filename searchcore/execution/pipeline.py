@@ -46,7 +46,7 @@ from searchcore.query.daterange import ACCEPTED_FORMATS, DateValueError, parse_p
 from searchcore.query.parser import parse_query
 from searchcore.query.request import SearchRequest
 from searchcore.results.snippets import make_snippets
-from searchcore.results.types import Copy, Hit, Results
+from searchcore.results.types import Copy, Hit, Results, new_hit
 from searchcore.scoring.ranking import DEFAULT_RANKING, RankingConfig, weighting
 from searchcore.scoring.stats import CollectionStats, StatsSearcher
 from searchcore.execution.merge import FacetCounts, count_facets, merge_facets, merge_ranked
@@ -399,7 +399,7 @@ def make_hit(rank: int, score: float | None, fields: Mapping[str, Any], q: wq.Qu
     get = fields.get
     published = get("published")
     authors, category = get("authors"), get("category")
-    return Hit(
+    return new_hit(
         rank, fields["id"], float(score) if score is not None else None, get("title", ""),
         record_datetime(published) if type(published) is int else aware(published),
         get("source", ""), get("url", ""),

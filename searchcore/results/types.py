@@ -20,7 +20,7 @@ offsets into the snippet ``text``; ``score`` is null when sorting by date.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +85,34 @@ class Hit:
         if self.copies is not None:
             out["copies"] = [c.to_dict() for c in self.copies]
         return out
+
+
+# Hit's slots in field order (unpacking fails at import if a field is added or
+# removed without new_hit following).
+(_rank, _id, _score, _title, _published, _source, _url, _authors, _category, _snippets,
+ _copies) = (getattr(Hit, f.name).__set__ for f in fields(Hit))
+_new = object.__new__
+
+
+def new_hit(rank: int, id: str, score: float | None, title: str, published: datetime | None,
+            source: str, url: str, authors: tuple[str, ...], category: tuple[str, ...],
+            snippets: tuple[Snippet, ...], copies: tuple[Copy, ...] | None) -> Hit:
+    """``Hit(...)`` with every field given, made by setting its slots directly: the
+    frozen dataclass's ``__init__`` sets each through ``object.__setattr__``, 2.0 us a
+    hit against 0.9 here, and a search makes a page of them (a tenth of its page)."""
+    hit = _new(Hit)
+    _rank(hit, rank)
+    _id(hit, id)
+    _score(hit, score)
+    _title(hit, title)
+    _published(hit, published)
+    _source(hit, source)
+    _url(hit, url)
+    _authors(hit, authors)
+    _category(hit, category)
+    _snippets(hit, snippets)
+    _copies(hit, copies)
+    return hit
 
 
 @dataclass(frozen=True)
