@@ -64,8 +64,9 @@ def record(stored: Mapping[str, Any]) -> bytes:
 
 def record_datetime(us: int) -> datetime:
     """A record's ``published`` (epoch microseconds, as :func:`record` keeps it) as an
-    aware UTC datetime: what a hit shows, made in one step."""
-    return _EPOCH_UTC + timedelta(microseconds=us)
+    aware UTC datetime: what a hit shows, made in one step (``timedelta``'s
+    positional microseconds: the keyword form costs twice as much, ten times a page)."""
+    return _EPOCH_UTC + timedelta(0, 0, us)
 
 
 def fields_of(raw: bytes) -> dict[str, Any]:

@@ -115,10 +115,11 @@ def ordered(primary: np.ndarray, ties: np.ndarray, k: int | None = None,
     common word at 1M articles, to order ten).
     """
     n = len(primary)
-    candidates = np.arange(n)
     if k is not None and n > k:
         cut = np.partition(primary, k - 1)[k - 1]       # the k-th smallest key
         candidates = np.flatnonzero(primary <= cut)
+    else:
+        candidates = np.arange(n)
     keys = ties[candidates] if at is None else ties[at[candidates]]
     order = np.lexsort((keys, primary[candidates]))
     return candidates[order if k is None else order[:k]]

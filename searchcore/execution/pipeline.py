@@ -51,8 +51,9 @@ from searchcore.scoring.ranking import DEFAULT_RANKING, RankingConfig, weighting
 from searchcore.scoring.stats import CollectionStats, StatsSearcher
 from searchcore.execution.merge import FacetCounts, count_facets, merge_facets, merge_ranked
 
-#: One ranked match: ``(sort key, article id bytes, part, docnum, score or None)``.
-Item = tuple[Any, bytes, int, int, "float | None"]
+#: One ranked match: ``(sort key, article id bytes, part, docnum, score or None)``; the
+#: key and id None when the plan has one part (nothing to merge: :func:`_keyed`).
+Item = tuple[Any, "bytes | None", int, int, "float | None"]
 
 
 # -- plan -------------------------------------------------------------------------------------
@@ -248,12 +249,14 @@ def execute(part: Part, plan: SearchPlan) -> PartHits:
         return _collapsed(part, plan, allowed, facets)
     if plan.after is not None:
         before, found, total = page_after(searcher, flat, allowed, r.sort, plan.after, r.limit)
-        return PartHits(_keyed(searcher, found, r.sort, part.number), total, before=before,
+        return PartHits(_keyed(searcher, found, r.sort, part.number, plan.parts > 1), total,
+                        before=before,
                         facets=facets())
     # Facets count every match: the total must agree with them (no pruning).
     found, total, exact = rank(searcher, flat, allowed, r.sort, r.offset + r.limit,
                                r.exact_total or bool(plan.facets), arrays=plan.arrays)
-    return PartHits(_keyed(searcher, found, r.sort, part.number), total, exact, facets=facets())
+    return PartHits(_keyed(searcher, found, r.sort, part.number, plan.parts > 1), total, exact,
+                    facets=facets())
 
 
 def _collapsed(part: Part, plan: SearchPlan, allowed: set[int] | None,
@@ -275,16 +278,20 @@ def _collapsed(part: Part, plan: SearchPlan, allowed: set[int] | None,
         part.searcher, part.base, codes, plan.flat, allowed, r.sort,
         r.limit if plan.after is not None else r.offset + r.limit,
         exact_total=r.exact_total or bool(plan.facets), arrays=plan.arrays, after=plan.after)
-    return PartHits(_keyed(part.searcher, found.shown, r.sort, part.number), found.articles,
-                    found.exact, before=found.before, copies=found.copies,
+    return PartHits(_keyed(part.searcher, found.shown, r.sort, part.number, plan.parts > 1),
+                    found.articles, found.exact, before=found.before, copies=found.copies,
                     stories=found.stories, facets=facets())
 
 
 def _keyed(searcher: Any, ranked: list[tuple[int, float | None]], sort: str,
-           part: int) -> list[Item]:
-    """``(sort key, id, part, docnum, score)`` per ranked match, in the same order."""
+           part: int, merged: bool = True) -> list[Item]:
+    """``(sort key, id, part, docnum, score)`` per ranked match, in the same order.
+    Not ``merged`` with other parts' (the plan has one part): its order is the page's,
+    and the keys, which only order a merge, are left None (a fifth of presenting)."""
     if not ranked:
         return []
+    if not merged:
+        return [(None, None, part, d, s) for d, s in ranked]
     docs = np.fromiter((d for d, _ in ranked), dtype=np.int64, count=len(ranked))
     if sort == "relevance":
         keys = sort_key(sort, np.array([s for _, s in ranked], dtype=np.float64), None)
