@@ -7,7 +7,7 @@ an idle machine, a fifth of it, for a function whoosh calls nowhere in its packa
 :func:`import_whoosh_compat` imports ``whoosh.compat`` with a stand-in
 ``urllib.request`` whose ``urlretrieve`` imports the real one on first call, then
 removes the stand-in, so any later ``import urllib.request`` gets the real module.
-``tests/test_whoosh_boundary_imports.py`` shows stock whoosh still imports it.
+``tests/test_lean_imports.py`` shows stock whoosh still imports it.
 """
 
 from __future__ import annotations
