@@ -284,7 +284,7 @@ def _collapsed(part: Part, plan: SearchPlan, allowed: set[int] | None,
 
 
 def _keyed(searcher: Any, ranked: list[tuple[int, float | None]], sort: str,
-           part: int, merged: bool = True) -> list[Item]:
+           part: int, merged: bool) -> list[Item]:
     """``(sort key, id, part, docnum, score)`` per ranked match, in the same order.
     Not ``merged`` with other parts' (the plan has one part): its order is the page's,
     and the keys, which only order a merge, are left None (a fifth of presenting)."""

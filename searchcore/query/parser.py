@@ -587,14 +587,7 @@ class _Parser:
 
     def words(self, text: str, ctx: list[tuple[_Field, float]]) -> Query | None:
         """``text`` as plain words (lenient recovery): each word ANDed or ORed by mode."""
-        parts = []
-        for word in text.split():
-            q = _terms_query(word, ctx, langs=self.langs)
-            if q is not None:
-                parts.append(q)
-        if not parts:
-            return None
-        return _or(parts) if self.any else _and(parts)
+        return _each_word(text.split(), ctx, "any" if self.any else "all", self.langs)
 
     def phrase(self, tok: _Tok, ctx: list[tuple[_Field, float]]) -> Query | None:
         slop, boost = 1, 1.0
@@ -1023,14 +1016,15 @@ def _default_fields(fields: dict[str, _Field],
     return [(fields[n], float(weights.get(n, 1.0))) for n in names]
 
 
-def _each_word(words: Iterable[str], default: list[tuple[_Field, float]], match: str,
-               langs: QueryLanguages | None) -> Query:
-    """Every one of ``words`` in the default fields, ANDed (``match="all"``) or ORed:
-    what the grammar makes of juxtaposed plain words."""
+def _each_word(words: Iterable[str], ctx: list[tuple[_Field, float]], match: str,
+               langs: QueryLanguages | None) -> Query | None:
+    """Every one of ``words`` in the fields of ``ctx``, ANDed (``match="all"``) or ORed:
+    what the grammar makes of juxtaposed plain words. None when no word is left (all
+    stop words, or none)."""
     parts = [q for w in words if w
-             for q in [_terms_query(w, default, langs=langs)] if q is not None]
+             for q in [_terms_query(w, ctx, langs=langs)] if q is not None]
     if not parts:
-        return wq.NullQuery
+        return None
     return _or(parts) if match == "any" else _and(parts)
 
 
@@ -1040,9 +1034,10 @@ def _plain_words(text: str, schema: Schema, match: str,
     """Last-resort lenient reading: every word of ``text`` in the default fields."""
     try:
         default = _default_fields(_field_infos(schema), field_weights)
-        return _each_word(re.split(r'[\s()"\[\]{}:~^*+\\]+', text), default, match, langs)
+        q = _each_word(re.split(r'[\s()"\[\]{}:~^*+\\]+', text), default, match, langs)
     except Exception:  # noqa: BLE001 - lenient mode must never raise
         return wq.NullQuery
+    return wq.NullQuery if q is None else q
 
 
 #: Anything the lexer or a word reads as syntax: brackets, quotes (typographic ones
@@ -1060,7 +1055,8 @@ def _plain_text(text: str, default: list[tuple[_Field, float]], match: str,
     costs them about half of parsing (16 of 33 µs for three words)."""
     if _SYNTAX.search(text) is not None:
         return None
-    return _each_word(text.split(), default, match, langs)
+    q = _each_word(text.split(), default, match, langs)
+    return wq.NullQuery if q is None else q
 
 
 def parse_query(text: str, schema: Schema, *, match: str = "all", lenient: bool = False,
